@@ -1,0 +1,63 @@
+#pragma once
+// Every setting of the server, with its default. Loaded by config/loader.hpp: flags > environment > TOML.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netra::config {
+
+enum class Environment { kDevelopment, kTest, kStaging, kProduction };
+
+struct Limits {
+    std::size_t max_body_bytes = 1 << 20;                 // HTTP request bodies (except uploads)
+    std::size_t max_upload_bytes = 256ull << 20;           // dataset uploads
+    std::size_t max_json_depth = 64;
+    std::size_t max_message_bytes = 32 << 10;              // message content
+    std::size_t max_ws_frame_bytes = 1 << 20;              // larger frames close with 1009
+    std::size_t ws_outbound_queue_messages = 4096;         // overflow closes with 1013
+    int ws_connections_per_user = 32;
+    int ws_frames_per_second = 200;                        // flood: error then close 1008
+    int messages_per_minute = 600;                         // per user
+    int runs_per_minute = 600;                             // per user
+    int login_attempts_per_minute = 30;                    // per email and per IP
+    int max_concurrent_runs_per_user = 4;
+};
+
+struct Timeouts {
+    std::chrono::milliseconds agent_step{30'000};
+    std::chrono::milliseconds run{300'000};
+    std::chrono::milliseconds http_read{30'000};
+    std::chrono::milliseconds ws_ping_interval{25'000};
+    std::chrono::milliseconds shutdown_drain{20'000};
+};
+
+struct Settings {
+    Environment env = Environment::kDevelopment;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::string data_dir = "./netra-data";
+    std::string database_url;  // built by BuildDatabaseUrl when not given
+    std::string redis_url;     // empty = single instance
+    std::string jwt_secret;    // dev: generated and stored in data_dir
+    std::string jwt_issuer = "netra-auth-service";
+    std::chrono::seconds access_token_ttl{15 * 60};
+    std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+    std::string llm_provider = "builtin";
+    std::string openai_base_url;
+    std::string openai_api_key;
+    std::string llm_model;
+    std::string e2e_bypass_key;  // empty = /auth/e2e/test-auth disabled
+    bool fault_injection = false;
+    std::string log_format;  // "", "text", "json"
+    std::string log_level = "info";
+    std::vector<std::string> allowed_origins;  // empty = any Origin accepted
+    int io_threads = 2;
+    int worker_threads = 4;
+    Limits limits;
+    Timeouts timeouts;
+};
+
+const char* EnvironmentName(Environment env);
+
+}  // namespace netra::config

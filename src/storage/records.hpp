@@ -1,0 +1,90 @@
+#pragma once
+// Plain records of the §3 data model. Times are UTC milliseconds since the epoch (core::Millis).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace netra::storage {
+
+using core::Millis;
+
+struct User {
+    std::string id;
+    std::string email;
+    std::string name;
+    std::string password_hash;             // empty for users created from an external token
+    std::vector<std::string> permissions;  // stored as a JSON array
+    Millis created_at = 0;
+};
+
+struct RefreshToken {
+    std::string id;
+    std::string user_id;
+    std::string family_id;
+    std::string token_hash;  // SHA-256 hex of the opaque token
+    Millis expires_at = 0;
+    std::optional<Millis> revoked_at;
+    std::optional<std::string> replaced_by;
+};
+
+struct Thread {
+    std::string id;
+    std::string user_id;
+    std::string title;
+    Millis created_at = 0;
+    Millis updated_at = 0;
+};
+
+struct Message {
+    std::string id;
+    std::string thread_id;
+    std::string user_id;
+    std::string role;  // user | assistant | system
+    std::string content;
+    std::optional<std::string> run_id;
+    std::optional<std::string> dataset_id;
+    Millis created_at = 0;
+};
+
+struct Run {
+    std::string id;
+    std::string thread_id;
+    std::string user_id;
+    std::string status;  // queued | running | completed | failed | cancelled | interrupted
+    std::string policy;  // enqueue | reject | interrupt
+    std::optional<std::string> error;
+    Millis created_at = 0;
+    std::optional<Millis> started_at;
+    std::optional<Millis> finished_at;
+    std::optional<std::string> owner_instance;
+    std::optional<Millis> lease_until;
+    int attempt = 0;
+    std::string request;  // the user request that started the run (message content)
+};
+
+struct RunEvent {
+    std::string run_id;
+    std::int64_t seq = 0;
+    std::string type;
+    std::string agent_name;  // empty when the event belongs to the run, not an agent
+    std::string payload;     // serialized JSON object
+    Millis created_at = 0;
+};
+
+template <class T>
+struct Page {
+    std::vector<T> data;
+    std::optional<std::string> next_cursor;  // opaque; absent on the last page
+};
+
+struct EventFilter {
+    std::int64_t after_seq = 0;
+    std::optional<std::string> type;
+    std::optional<std::string> agent_name;
+    int limit = 10000;
+};
+
+}  // namespace netra::storage

@@ -1,0 +1,88 @@
+#pragma once
+// The storage contract. Both backends (sqlite/, postgres/) implement it with the same semantics and are
+// checked by one shared test suite. Every method is synchronous and thread-safe; callers run it on the
+// storage worker pool, never on a network I/O thread. Every query touching user data is scoped by user_id:
+// a row of another user is reported exactly like a missing row (nullopt / kNotFound).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "storage/records.hpp"
+
+namespace netra::storage {
+
+using core::Result;
+using core::Status;
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual std::string BackendName() const = 0;  // "sqlite" | "postgresql"
+    // Applies pending versioned migrations (idempotent; recorded in schema_migrations).
+    virtual Status Migrate() = 0;
+    // Returns the applied schema version.
+    virtual Result<int> SchemaVersion() = 0;
+    // A cheap round trip (SELECT 1) for readiness checks.
+    virtual Status Ping() = 0;
+
+    // Users. CreateUser fails with kConflict when the email (case-insensitive) exists.
+    virtual Status CreateUser(const User& user) = 0;
+    virtual Result<std::optional<User>> FindUserByEmail(const std::string& email) = 0;
+    virtual Result<std::optional<User>> FindUserById(const std::string& id) = 0;
+    // Inserts the user when its id is unknown (tokens from an external identity service); returns the
+    // stored row either way. An email that belongs to another id fails with kConflict.
+    virtual Result<User> EnsureUser(const User& user) = 0;
+
+    // Refresh tokens.
+    virtual Status InsertRefreshToken(const RefreshToken& token) = 0;
+    virtual Result<std::optional<RefreshToken>> FindRefreshTokenByHash(const std::string& token_hash) = 0;
+    // Atomically marks the token spent (revoked_at = now, replaced_by) only if it is not revoked yet.
+    // Returns true when this call spent it, false when it was already spent/revoked.
+    virtual Result<bool> SpendRefreshToken(const std::string& id, const std::string& replaced_by, Millis now) = 0;
+    virtual Status RevokeRefreshFamily(const std::string& family_id, Millis now) = 0;
+
+    // Threads (soft-deleted threads are invisible).
+    virtual Status CreateThread(const Thread& thread) = 0;
+    virtual Result<std::optional<Thread>> GetThread(const std::string& user_id, const std::string& thread_id) = 0;
+    // Newest updated first; cursor is opaque.
+    virtual Result<Page<Thread>> ListThreads(const std::string& user_id, int limit,
+                                             const std::optional<std::string>& cursor) = 0;
+    // Returns false when the thread is not the user's (or missing).
+    virtual Result<bool> UpdateThreadTitle(const std::string& user_id, const std::string& thread_id,
+                                           const std::string& title, Millis now) = 0;
+    // Deletes the thread with its messages, runs and run events. False when not found.
+    virtual Result<bool> DeleteThread(const std::string& user_id, const std::string& thread_id) = 0;
+
+    // Messages. Oldest first.
+    virtual Status InsertMessage(const Message& message) = 0;
+    virtual Result<Page<Message>> ListMessages(const std::string& user_id, const std::string& thread_id, int limit,
+                                               const std::optional<std::string>& cursor) = 0;
+    // The user message and the run it starts, in one transaction (the `ack` is sent after this commits).
+    // Also bumps the thread's updated_at.
+    virtual Status InsertMessageAndRun(const Message& message, const Run& run) = 0;
+
+    // Runs.
+    virtual Result<std::optional<Run>> GetRun(const std::string& user_id, const std::string& run_id) = 0;
+    virtual Result<std::optional<Run>> GetRunById(const std::string& run_id) = 0;  // internal (scheduler)
+    virtual Result<std::vector<Run>> ListThreadRuns(const std::string& user_id, const std::string& thread_id) = 0;
+    virtual Result<std::vector<Run>> ListRunsByStatus(const std::string& status) = 0;
+    // Sets status and optional fields; started_at/finished_at are only written when given.
+    virtual Status UpdateRunStatus(const std::string& run_id, const std::string& status,
+                                   const std::optional<std::string>& error, std::optional<Millis> started_at,
+                                   std::optional<Millis> finished_at) = 0;
+
+    // Run events. AppendEvents inserts in one transaction; (run_id, seq) is unique (kConflict on clash).
+    virtual Status AppendEvents(const std::vector<RunEvent>& events) = 0;
+    virtual Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) = 0;
+    virtual Result<std::int64_t> LastEventSeq(const std::string& run_id) = 0;  // 0 when none
+    // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status.
+    virtual Status FinishRun(const std::string& run_id, const std::string& status,
+                             const std::optional<std::string>& error, Millis finished_at,
+                             const std::optional<Message>& assistant_message,
+                             const std::vector<RunEvent>& final_events) = 0;
+};
+
+}  // namespace netra::storage
