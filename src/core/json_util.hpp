@@ -1,7 +1,6 @@
 #pragma once
 // Small helpers over Boost.JSON used by every layer that reads untrusted JSON.
 #include <boost/json/fwd.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -17,7 +17,8 @@ void SetupLogging(LogFormat format, const std::string& level) {
     if (format == LogFormat::kJson) {
         // Messages are written by our own code; quotes inside them are escaped by the call sites that
         // include user data (they log ids, not content).
-        logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+        logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
+                            spdlog::pattern_time_type::utc);
     } else {
         logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v", spdlog::pattern_time_type::utc);
     }

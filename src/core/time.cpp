@@ -17,9 +17,9 @@ std::string FormatRfc3339Ms(Millis ms) {
     int frac = static_cast<int>(ms - static_cast<Millis>(secs) * 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     return buf;
 }
 
@@ -63,8 +63,8 @@ std::optional<Millis> ParseTimestamp(std::string_view text) {
         return v >= 1e11 ? static_cast<Millis>(v) : static_cast<Millis>(v * 1000.0);
     }
     int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (!ReadInt(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !ReadInt(text, 5, 2, mo) ||
-        text[7] != '-' || !ReadInt(text, 8, 2, d)) {
+    if (!ReadInt(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !ReadInt(text, 5, 2, mo) || text[7] != '-' ||
+        !ReadInt(text, 8, 2, d)) {
         return std::nullopt;
     }
     std::size_t pos = 10;

@@ -1,0 +1,21 @@
+#pragma once
+// Agents publish what they do through this interface and never know about sockets or storage: the runs
+// module implements it (persist with the next seq, then fan out to the user's connections).
+#include <boost/json/object.hpp>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace netra::agents {
+
+class EventSink {
+  public:
+    virtual ~EventSink() = default;
+    // Records one event of the run. Fails (kCancelled / kTimeout / storage error) when the run must stop;
+    // agents return that error at once, which keeps cancellation cooperative and prompt.
+    virtual core::Status Emit(std::string_view type, std::string_view agent_name, boost::json::object payload) = 0;
+    // Cancellation and deadline check for long steps between events.
+    virtual core::Status CheckContinue() = 0;
+};
+
+}  // namespace netra::agents

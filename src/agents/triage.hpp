@@ -1,0 +1,42 @@
+#pragma once
+// Triage (§8): entity extraction over every user message of the thread, category classification and data
+// sufficiency scoring. Pure and deterministic so tests can assert exact results.
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netra::agents {
+
+struct ExtractedFacts {
+    std::optional<double> monthly_spend_usd;
+    std::optional<double> monthly_requests;  // normalised to a 30-day month
+    std::optional<double> tokens_per_request;
+    std::optional<double> monthly_tokens;
+    std::optional<double> latency_target_ms;
+    std::optional<std::string> latency_percentile;  // "p95"
+    std::optional<std::string> quality_constraint;
+    std::optional<std::string> use_case;
+    std::optional<std::string> time_range;
+    std::vector<std::string> models;     // canonical names
+    std::vector<std::string> providers;  // canonical provider names
+};
+
+struct TriageResult {
+    std::string category;  // cost_optimization | performance_optimization | model_selection | ...
+    std::string priority;  // high | medium | low
+    double confidence = 0;
+    ExtractedFacts facts;
+    std::vector<std::string> facts_present;
+    std::vector<std::string> facts_missing;
+    double completeness = 0;  // facts present / facts needed
+    std::string sufficiency;  // sufficient | partial | insufficient
+    bool has_dataset = false;
+};
+
+ExtractedFacts ExtractFacts(const std::vector<std::string>& messages);
+TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset);
+boost::json::object FactsToJson(const ExtractedFacts& facts);
+boost::json::object TriageToJson(const TriageResult& result);
+
+}  // namespace netra::agents

@@ -1,0 +1,46 @@
+#include "agents/triage.hpp"
+
+#include <gtest/gtest.h>
+
+namespace netra::agents {
+
+TEST(Triage, SpecExampleIsPartialWithFourOfSixFacts) {
+    auto r = Triage({"We spend $40k/month on GPT-4o for customer support, 2M requests per month"}, false);
+    EXPECT_EQ(r.category, "cost_optimization");
+    ASSERT_TRUE(r.facts.monthly_spend_usd);
+    EXPECT_DOUBLE_EQ(*r.facts.monthly_spend_usd, 40000);
+    ASSERT_TRUE(r.facts.monthly_requests);
+    EXPECT_DOUBLE_EQ(*r.facts.monthly_requests, 2e6);
+    EXPECT_EQ(r.facts.models, std::vector<std::string>{"gpt-4o"});
+    EXPECT_EQ(r.facts.use_case, "customer_support");
+    EXPECT_EQ(r.facts_present.size(), 4u);
+    EXPECT_NEAR(r.completeness, 4.0 / 6.0, 1e-9);
+    EXPECT_EQ(r.sufficiency, "partial");
+}
+
+TEST(Triage, VagueRequestIsInsufficient) {
+    auto r = Triage({"Help me reduce my AI costs"}, false);
+    EXPECT_EQ(r.category, "cost_optimization");
+    EXPECT_EQ(r.sufficiency, "insufficient");
+}
+
+TEST(Triage, FactsAccumulateOverTheThreadAndNormalisePerDay) {
+    auto r = Triage({"We want to cut cost on claude 3.5 sonnet", "About 40,000 USD per month and 100k requests/day",
+                     "average 1,200 tokens per request, p95 under 800 ms, it's a RAG chatbot"},
+                    false);
+    EXPECT_DOUBLE_EQ(*r.facts.monthly_spend_usd, 40000);
+    EXPECT_DOUBLE_EQ(*r.facts.monthly_requests, 3e6);
+    EXPECT_DOUBLE_EQ(*r.facts.tokens_per_request, 1200);
+    EXPECT_DOUBLE_EQ(*r.facts.latency_target_ms, 800);
+    EXPECT_EQ(r.facts.models, std::vector<std::string>{"claude-3-5-sonnet"});
+    EXPECT_EQ(r.sufficiency, "sufficient");
+}
+
+TEST(Triage, DatasetMakesItSufficient) { EXPECT_EQ(Triage({"reduce my llm costs"}, true).sufficiency, "sufficient"); }
+
+TEST(Triage, GeneralQuestion) {
+    auto r = Triage({"hello, what can you do?"}, false);
+    EXPECT_EQ(r.category, "general");
+}
+
+}  // namespace netra::agents
