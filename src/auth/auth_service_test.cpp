@@ -1,0 +1,276 @@
+#include "auth/auth_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+
+#include "storage/open_store.hpp"
+
+namespace netra::auth {
+namespace {
+
+using core::ErrorCode;
+
+constexpr char kPassword[] = "correct horse";
+
+class AuthServiceTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto opened = storage::OpenStore("sqlite::memory:");
+        ASSERT_TRUE(opened.ok()) << opened.error().message;
+        store_ = std::shared_ptr<storage::Store>(std::move(*opened));
+        ASSERT_TRUE(store_->Migrate().ok());
+        settings_.jwt_secret = "unit-test-secret-unit-test-secret-0123";
+        settings_.limits.login_attempts_per_minute = 3;
+        settings_.e2e_bypass_key = "bypass-key";
+        Rebuild();
+    }
+
+    // A service with the current settings_, the cheapest Argon2 limits and a clock the test moves.
+    void Rebuild() {
+        AuthOptions options;
+        options.password = PasswordParams::Minimum();
+        options.clock = [this] { return now_ms_.load(); };
+        service_ = std::make_unique<AuthService>(settings_, store_, options);
+    }
+
+    void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+
+    TokenPair MustRegister(const std::string& email, const std::string& password = kPassword) {
+        auto r = service_->Register(email, password, "Test User");
+        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+        return r.ok() ? *r : TokenPair{};
+    }
+
+    config::Settings settings_;
+    std::shared_ptr<storage::Store> store_;
+    std::atomic<core::Millis> now_ms_{core::NowMs()};
+    std::unique_ptr<AuthService> service_;
+};
+
+template <class T>
+ErrorCode CodeOf(const core::Result<T>& r) {
+    return r.ok() ? static_cast<ErrorCode>(-1) : r.error().code;
+}
+template <class T>
+std::string MessageOf(const core::Result<T>& r) {
+    return r.ok() ? "ok" : r.error().message;
+}
+
+TEST_F(AuthServiceTest, RegisterIssuesPairForNormalisedUser) {
+    auto pair = MustRegister("  Alice@Example.COM ");
+    EXPECT_EQ(pair.user.email, "alice@example.com");
+    EXPECT_EQ(pair.user.name, "Test User");
+    EXPECT_EQ(pair.user.permissions, (std::vector<std::string>{"user"}));
+    EXPECT_TRUE(pair.user.password_hash.empty());  // never handed out
+    EXPECT_EQ(pair.expires_in, 900);
+    EXPECT_EQ(pair.refresh_token.size(), 64u);
+    auto claims = service_->jwt().Verify(pair.access_token);
+    ASSERT_TRUE(claims.ok()) << MessageOf(claims);
+    EXPECT_EQ(claims->user_id, pair.user.id);
+    EXPECT_EQ(claims->email, "alice@example.com");
+
+    // Stored hashed: the plain token is not in the table, its SHA-256 is.
+    auto stored = store_->FindRefreshTokenByHash(core::Sha256Hex(pair.refresh_token));
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    EXPECT_EQ((*stored)->user_id, pair.user.id);
+    auto user = store_->FindUserById(pair.user.id);
+    ASSERT_TRUE(user.ok() && user->has_value());
+    EXPECT_EQ((*user)->password_hash.rfind("$argon2id$", 0), 0u);
+}
+
+TEST_F(AuthServiceTest, RegisterConflictIsCaseInsensitive) {
+    MustRegister("bob@example.com");
+    auto again = service_->Register("BOB@example.com", "another password", "");
+    EXPECT_EQ(CodeOf(again), ErrorCode::kConflict);
+}
+
+TEST_F(AuthServiceTest, RegisterValidation) {
+    for (const std::string bad : {"", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com", "a b@c.com",
+                                  "a@.com", "a@b.com.", "a@b..com"}) {
+        auto r = service_->Register(bad, kPassword, "");
+        EXPECT_EQ(CodeOf(r), ErrorCode::kValidationFailed) << bad;
+    }
+    EXPECT_EQ(CodeOf(service_->Register(std::string(250, 'a') + "@b.com", kPassword, "")),
+              ErrorCode::kValidationFailed);
+    auto short_pw = service_->Register("c@example.com", "1234567", "");
+    EXPECT_EQ(CodeOf(short_pw), ErrorCode::kValidationFailed);
+    EXPECT_NE(MessageOf(short_pw).find("at least 8 characters"), std::string::npos);
+    // Characters, not bytes: 7 umlauts are 14 bytes but still too short; 8 are fine.
+    EXPECT_EQ(CodeOf(service_->Register("c@example.com", "äääääää", "")), ErrorCode::kValidationFailed);
+    EXPECT_TRUE(service_->Register("c@example.com", "ääääääää", "").ok());
+}
+
+TEST_F(AuthServiceTest, LoginSameMessageForUnknownEmailAndWrongPassword) {
+    MustRegister("carol@example.com");
+    auto ok = service_->Login("Carol@Example.com", kPassword, "10.0.0.1");
+    ASSERT_TRUE(ok.ok()) << MessageOf(ok);
+    EXPECT_TRUE(service_->jwt().Verify(ok->access_token).ok());
+
+    auto wrong = service_->Login("carol@example.com", "wrong password", "10.0.0.2");
+    auto unknown = service_->Login("nobody@example.com", kPassword, "10.0.0.3");
+    EXPECT_EQ(CodeOf(wrong), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(CodeOf(unknown), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(MessageOf(wrong), MessageOf(unknown));
+    EXPECT_EQ(MessageOf(wrong), "invalid email or password");
+}
+
+TEST_F(AuthServiceTest, LoginThrottledPerEmail) {
+    MustRegister("dave@example.com");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(CodeOf(service_->Login("dave@example.com", "bad password", "ip-" + std::to_string(i))),
+                  ErrorCode::kUnauthenticated);
+    }
+    // The right password is refused too while the email is throttled, from any address.
+    auto limited = service_->Login("DAVE@example.com", kPassword, "ip-9");
+    EXPECT_EQ(CodeOf(limited), ErrorCode::kRateLimited);
+    EXPECT_NE(MessageOf(limited).find("retry in"), std::string::npos);
+    // Sliding window: a minute later the user gets in.
+    Advance(std::chrono::seconds(61));
+    EXPECT_TRUE(service_->Login("dave@example.com", kPassword, "ip-9").ok());
+}
+
+TEST_F(AuthServiceTest, LoginThrottledPerIp) {
+    MustRegister("erin@example.com");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(CodeOf(service_->Login("guess" + std::to_string(i) + "@example.com", kPassword, "192.0.2.7")),
+                  ErrorCode::kUnauthenticated);
+    }
+    EXPECT_EQ(CodeOf(service_->Login("erin@example.com", kPassword, "192.0.2.7")), ErrorCode::kRateLimited);
+    EXPECT_TRUE(service_->Login("erin@example.com", kPassword, "192.0.2.8").ok());
+}
+
+TEST_F(AuthServiceTest, SuccessfulLoginsAreNotThrottled) {
+    MustRegister("frank@example.com");
+    for (int i = 0; i < 10; ++i) {
+        auto r = service_->Login("frank@example.com", kPassword, "127.0.0.1");
+        ASSERT_TRUE(r.ok()) << i << ": " << MessageOf(r);
+    }
+    // A success also clears the email's earlier failures.
+    EXPECT_FALSE(service_->Login("frank@example.com", "bad password", "127.0.0.1").ok());
+    EXPECT_FALSE(service_->Login("frank@example.com", "bad password", "127.0.0.2").ok());
+    EXPECT_TRUE(service_->Login("frank@example.com", kPassword, "127.0.0.3").ok());
+    EXPECT_FALSE(service_->Login("frank@example.com", "bad password", "127.0.0.4").ok());
+    EXPECT_FALSE(service_->Login("frank@example.com", "bad password", "127.0.0.5").ok());
+    EXPECT_TRUE(service_->Login("frank@example.com", kPassword, "127.0.0.6").ok());
+}
+
+TEST_F(AuthServiceTest, RefreshRotatesAndDetectsReuse) {
+    auto first = MustRegister("grace@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok()) << MessageOf(second);
+    EXPECT_NE(second->refresh_token, first.refresh_token);
+    EXPECT_EQ(second->user.id, first.user.id);
+    EXPECT_TRUE(service_->jwt().Verify(second->access_token).ok());
+
+    // The spent token again: theft detection revokes the whole family, including the fresh token.
+    auto reuse = service_->Refresh(first.refresh_token);
+    EXPECT_EQ(CodeOf(reuse), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(MessageOf(reuse), "refresh token reuse detected");
+    auto after = service_->Refresh(second->refresh_token);
+    EXPECT_EQ(CodeOf(after), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, RefreshChainKeepsWorking) {
+    auto pair = MustRegister("heidi@example.com");
+    std::string token = pair.refresh_token;
+    for (int i = 0; i < 5; ++i) {
+        auto next = service_->Refresh(token);
+        ASSERT_TRUE(next.ok()) << i << ": " << MessageOf(next);
+        token = next->refresh_token;
+    }
+}
+
+TEST_F(AuthServiceTest, RefreshRejectsUnknownEmptyAndExpired) {
+    EXPECT_EQ(CodeOf(service_->Refresh(core::RandomHex(32))), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(CodeOf(service_->Refresh("")), ErrorCode::kInvalidRequest);
+    auto pair = MustRegister("ivan@example.com");
+    Advance(settings_.refresh_token_ttl + std::chrono::seconds(1));
+    auto expired = service_->Refresh(pair.refresh_token);
+    EXPECT_EQ(CodeOf(expired), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(MessageOf(expired), "refresh token expired");
+}
+
+TEST_F(AuthServiceTest, LogoutRevokesOnlyThatFamilyAndIsIdempotent) {
+    auto registered = MustRegister("judy@example.com");
+    auto other_session = service_->Login("judy@example.com", kPassword, "127.0.0.1");
+    ASSERT_TRUE(other_session.ok());
+    auto rotated = service_->Refresh(registered.refresh_token);
+    ASSERT_TRUE(rotated.ok());
+
+    EXPECT_TRUE(service_->Logout(rotated->refresh_token).ok());
+    EXPECT_EQ(MessageOf(service_->Refresh(rotated->refresh_token)), "refresh token revoked");
+    EXPECT_TRUE(service_->Logout(rotated->refresh_token).ok());    // again
+    EXPECT_TRUE(service_->Logout(registered.refresh_token).ok());  // a spent member of the family
+    EXPECT_TRUE(service_->Logout(core::RandomHex(32)).ok());       // never issued
+    EXPECT_EQ(CodeOf(service_->Logout("")), ErrorCode::kInvalidRequest);
+    // The login's family is a different session and still works.
+    EXPECT_TRUE(service_->Refresh(other_session->refresh_token).ok());
+}
+
+TEST_F(AuthServiceTest, AuthenticateKnownAndExternalUsers) {
+    auto pair = MustRegister("ken@example.com");
+    auto claims = service_->Authenticate(pair.access_token);
+    ASSERT_TRUE(claims.ok()) << MessageOf(claims);
+    EXPECT_EQ(claims->user_id, pair.user.id);
+
+    // A token minted elsewhere with the shared secret, for a subject we have never seen.
+    const std::string external = service_->jwt().Issue("ext-user-1", "Ext@Example.com", {"user", "analyst"});
+    auto ext = service_->Authenticate(external);
+    ASSERT_TRUE(ext.ok()) << MessageOf(ext);
+    auto me = service_->Me("ext-user-1");
+    ASSERT_TRUE(me.ok()) << MessageOf(me);
+    EXPECT_EQ(me->email, "ext@example.com");
+    EXPECT_TRUE(service_->Authenticate(external).ok());  // and again (many connections, one token)
+
+    // Without an email the user still gets a row.
+    EXPECT_TRUE(service_->Authenticate(service_->jwt().Issue("ext-user-2", "", {})).ok());
+    EXPECT_TRUE(service_->Me("ext-user-2").ok());
+
+    EXPECT_EQ(CodeOf(service_->Authenticate("garbage")), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(CodeOf(service_->Authenticate("")), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, AuthenticateRejectsExternalTokenStealingAnEmail) {
+    MustRegister("lisa@example.com");
+    auto r = service_->Authenticate(service_->jwt().Issue("someone-else", "lisa@example.com", {}));
+    EXPECT_EQ(CodeOf(r), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, TestAuthBypass) {
+    EXPECT_EQ(CodeOf(service_->TestAuth("wrong", "t@example.com", "", {})), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(CodeOf(service_->TestAuth("", "t@example.com", "", {})), ErrorCode::kUnauthenticated);
+
+    auto first = service_->TestAuth("bypass-key", "T@example.com", "Tester", {"user", "admin"});
+    ASSERT_TRUE(first.ok()) << MessageOf(first);
+    EXPECT_EQ(first->user.email, "t@example.com");
+    auto claims = service_->Authenticate(first->access_token);
+    ASSERT_TRUE(claims.ok());
+    EXPECT_EQ(claims->permissions, (std::vector<std::string>{"user", "admin"}));
+    EXPECT_TRUE(service_->Refresh(first->refresh_token).ok());
+
+    auto second = service_->TestAuth("bypass-key", "t@example.com", "", {});
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->user.id, first->user.id);
+    EXPECT_EQ(CodeOf(service_->TestAuth("bypass-key", "not-an-email", "", {})), ErrorCode::kValidationFailed);
+
+    settings_.e2e_bypass_key.clear();
+    EXPECT_EQ(CodeOf(service_->TestAuth("bypass-key", "t@example.com", "", {})), ErrorCode::kNotFound);
+}
+
+TEST_F(AuthServiceTest, MeUnknownUser) {
+    EXPECT_EQ(CodeOf(service_->Me("no-such-user")), ErrorCode::kNotFound);
+    auto pair = MustRegister("mallory@example.com");
+    auto me = service_->Me(pair.user.id);
+    ASSERT_TRUE(me.ok());
+    EXPECT_TRUE(me->password_hash.empty());
+}
+
+TEST_F(AuthServiceTest, EmptySecretRefused) {
+    settings_.jwt_secret.clear();
+    EXPECT_THROW(Rebuild(), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace netra::auth
