@@ -3,24 +3,27 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/error.hpp"
 
 namespace netra::config {
 
 enum class Environment { kDevelopment, kTest, kStaging, kProduction };
 
 struct Limits {
-    std::size_t max_body_bytes = 1 << 20;                 // HTTP request bodies (except uploads)
-    std::size_t max_upload_bytes = 256ull << 20;           // dataset uploads
+    std::size_t max_body_bytes = 1 << 20;         // HTTP request bodies (except uploads)
+    std::size_t max_upload_bytes = 256ull << 20;  // dataset uploads
     std::size_t max_json_depth = 64;
-    std::size_t max_message_bytes = 32 << 10;              // message content
-    std::size_t max_ws_frame_bytes = 1 << 20;              // larger frames close with 1009
-    std::size_t ws_outbound_queue_messages = 4096;         // overflow closes with 1013
+    std::size_t max_message_bytes = 32 << 10;       // message content
+    std::size_t max_ws_frame_bytes = 1 << 20;       // larger frames close with 1009
+    std::size_t ws_outbound_queue_messages = 4096;  // overflow closes with 1013
     int ws_connections_per_user = 32;
-    int ws_frames_per_second = 200;                        // flood: error then close 1008
-    int messages_per_minute = 600;                         // per user
-    int runs_per_minute = 600;                             // per user
-    int login_attempts_per_minute = 30;                    // per email and per IP
+    int ws_frames_per_second = 200;      // flood: error then close 1008
+    int messages_per_minute = 600;       // per user
+    int runs_per_minute = 600;           // per user
+    int login_attempts_per_minute = 30;  // per email and per IP
     int max_concurrent_runs_per_user = 4;
 };
 
@@ -54,10 +57,19 @@ struct Settings {
     std::vector<std::string> allowed_origins;  // empty = any Origin accepted
     int io_threads = 2;
     int worker_threads = 4;
+    std::string catalog_path;  // empty = the bundled supply catalog (`--catalog FILE` overrides)
+    std::string config_file;   // the TOML file the settings were loaded from; empty = none
     Limits limits;
     Timeouts timeouts;
 };
 
+// "development", "test", "staging", "production".
 const char* EnvironmentName(Environment env);
+// Case-insensitive; also accepts the short forms "dev" and "prod". kInvalidRequest for anything else.
+core::Result<Environment> ParseEnvironment(std::string_view text);
+// Staging and production get the strict checks (secrets required, weak DB passwords refused, TLS to the DB).
+inline bool IsStrictEnvironment(Environment env) {
+    return env == Environment::kStaging || env == Environment::kProduction;
+}
 
 }  // namespace netra::config
