@@ -1,0 +1,226 @@
+#include "storage/migrations.hpp"
+
+#include <string_view>
+
+#include "core/time.hpp"
+
+namespace netra::storage {
+namespace {
+
+// Key of the PostgreSQL advisory lock held while migrating ("netra" in ASCII).
+constexpr std::int64_t kMigrationLockKey = 0x6e65747261;
+
+// Placeholders for the few type spellings that differ between the dialects.
+std::string Render(std::string_view text, sql::Dialect dialect) {
+    static constexpr std::string_view kAutoId = "{AUTO_ID}";
+    std::string out(text);
+    const std::string_view auto_id =
+        dialect == sql::Dialect::kSqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";  // rowid alias on SQLite
+    for (auto pos = out.find(kAutoId); pos != std::string::npos; pos = out.find(kAutoId, pos)) {
+        out.replace(pos, kAutoId.size(), auto_id);
+    }
+    return out;
+}
+
+constexpr std::string_view kSchemaMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at BIGINT NOT NULL)";
+
+// Version 1: the whole §3 data model.
+constexpr std::string_view kV1[] = {
+    "CREATE TABLE IF NOT EXISTS users ("
+    " id TEXT PRIMARY KEY,"
+    " email TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " password_hash TEXT NOT NULL DEFAULT '',"
+    " permissions TEXT NOT NULL DEFAULT '[]',"
+    " created_at BIGINT NOT NULL)",
+
+    "CREATE TABLE IF NOT EXISTS refresh_tokens ("
+    " id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " family_id TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL,"
+    " expires_at BIGINT NOT NULL,"
+    " revoked_at BIGINT,"
+    " replaced_by TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS refresh_tokens_token_hash ON refresh_tokens (token_hash)",
+    "CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id)",
+    "CREATE INDEX IF NOT EXISTS refresh_tokens_user ON refresh_tokens (user_id)",
+
+    "CREATE TABLE IF NOT EXISTS threads ("
+    " id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " title TEXT NOT NULL DEFAULT '',"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL,"
+    " deleted_at BIGINT)",
+    "CREATE INDEX IF NOT EXISTS threads_user_updated ON threads (user_id, updated_at DESC, id DESC)",
+
+    "CREATE TABLE IF NOT EXISTS messages ("
+    " id TEXT PRIMARY KEY,"
+    " thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL,"
+    " role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),"
+    " content TEXT NOT NULL,"
+    " run_id TEXT,"
+    " dataset_id TEXT,"
+    " created_at BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS messages_thread_created ON messages (thread_id, created_at, id)",
+
+    "CREATE TABLE IF NOT EXISTS runs ("
+    " id TEXT PRIMARY KEY,"
+    " thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL,"
+    " status TEXT NOT NULL"
+    "  CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),"
+    " policy TEXT NOT NULL DEFAULT 'enqueue' CHECK (policy IN ('enqueue', 'reject', 'interrupt')),"
+    " error TEXT,"
+    " created_at BIGINT NOT NULL,"
+    " started_at BIGINT,"
+    " finished_at BIGINT,"
+    " owner_instance TEXT,"
+    " lease_until BIGINT,"
+    " attempt INTEGER NOT NULL DEFAULT 0,"
+    " request TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS runs_thread_created ON runs (thread_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS runs_status_created ON runs (status, created_at)",
+    "CREATE INDEX IF NOT EXISTS runs_user_status ON runs (user_id, status)",
+
+    "CREATE TABLE IF NOT EXISTS run_events ("
+    " run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " seq BIGINT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " agent_name TEXT NOT NULL DEFAULT '',"
+    " payload TEXT NOT NULL DEFAULT '{}',"
+    " created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (run_id, seq))",
+
+    "CREATE TABLE IF NOT EXISTS datasets ("
+    " id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " thread_id TEXT REFERENCES threads(id) ON DELETE SET NULL,"
+    " name TEXT NOT NULL,"
+    " format TEXT NOT NULL,"
+    " \"rows\" BIGINT NOT NULL DEFAULT 0,"
+    " rejected_rows BIGINT NOT NULL DEFAULT 0,"
+    " \"columns\" TEXT NOT NULL DEFAULT '[]',"
+    " profile TEXT,"
+    " created_at BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS datasets_user_created ON datasets (user_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS datasets_thread ON datasets (thread_id)",
+
+    "CREATE TABLE IF NOT EXISTS usage_records ("
+    " id {AUTO_ID},"
+    " dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    " ts BIGINT NOT NULL,"
+    " model TEXT NOT NULL,"
+    " provider TEXT NOT NULL DEFAULT '',"
+    " input_tokens BIGINT NOT NULL DEFAULT 0,"
+    " output_tokens BIGINT NOT NULL DEFAULT 0,"
+    " cached_tokens BIGINT NOT NULL DEFAULT 0,"
+    " latency_ms DOUBLE PRECISION,"
+    " cost_usd DOUBLE PRECISION,"
+    " prompt_hash TEXT,"
+    " prefix_hash TEXT,"
+    " feature TEXT,"
+    " batchable INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT 'ok')",
+    "CREATE INDEX IF NOT EXISTS usage_records_dataset_ts ON usage_records (dataset_id, ts)",
+
+    "CREATE TABLE IF NOT EXISTS catalog_models ("
+    " id TEXT PRIMARY KEY,"
+    " provider TEXT NOT NULL,"
+    " model TEXT NOT NULL,"
+    " aliases TEXT NOT NULL DEFAULT '[]',"
+    " input_per_mtok DOUBLE PRECISION NOT NULL,"
+    " output_per_mtok DOUBLE PRECISION NOT NULL,"
+    " cached_input_per_mtok DOUBLE PRECISION,"
+    " batch_discount DOUBLE PRECISION,"
+    " context_window BIGINT,"
+    " tier TEXT,"
+    " typical_latency_ms DOUBLE PRECISION,"
+    " as_of TEXT)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS catalog_models_provider_model ON catalog_models (provider, model)",
+};
+
+struct MigrationSource {
+    int version;
+    std::string_view name;
+    const std::string_view* begin;
+    const std::string_view* end;
+};
+
+constexpr MigrationSource kMigrations[] = {
+    {1, "initial schema", std::begin(kV1), std::end(kV1)},
+};
+
+}  // namespace
+
+std::vector<Migration> Migrations(sql::Dialect dialect) {
+    std::vector<Migration> out;
+    for (const auto& src : kMigrations) {
+        Migration m{src.version, std::string(src.name), {}};
+        for (const auto* s = src.begin; s != src.end; ++s) m.statements.push_back(Render(*s, dialect));
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+int LatestSchemaVersion() { return std::end(kMigrations)[-1].version; }
+
+core::Status ApplyMigrations(sql::SqlBackend& backend) {
+    auto lease = backend.Acquire(true);
+    if (!lease) return lease.error();
+    sql::SqlConnection& conn = **lease;
+
+    auto run = [&]() -> core::Status {
+        if (backend.dialect() == sql::Dialect::kPostgres) {
+            auto locked = conn.Exec("SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))", {kMigrationLockKey}, false);
+            if (!locked) return locked.error();
+        }
+        if (auto r = conn.Exec(kSchemaMigrationsTable, {}, false); !r) return r.error();
+        auto current = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}, false);
+        if (!current) return current.error();
+        const int applied = std::stoi(current->rows.at(0).at(0).value_or("0"));
+        for (const auto& m : Migrations(backend.dialect())) {
+            if (m.version <= applied) continue;
+            for (const auto& stmt : m.statements) {
+                if (auto r = conn.Exec(stmt, {}, false); !r) return r.error();
+            }
+            auto rec = conn.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                 {m.version, m.name, core::NowMs()}, false);
+            if (!rec) return rec.error();
+        }
+        return core::Ok();
+    };
+
+    if (auto begin = conn.Exec(backend.BeginWriteSql()); !begin) return begin.error();
+    core::Status status = run();
+    if (!status.ok()) {
+        (void)conn.Exec("ROLLBACK");
+        return status;
+    }
+    if (auto commit = conn.Exec("COMMIT"); !commit) return commit.error();
+    return core::Ok();
+}
+
+core::Result<int> AppliedSchemaVersion(sql::SqlBackend& backend) {
+    auto lease = backend.Acquire(false);
+    if (!lease) return lease.error();
+    // A database never migrated has no schema_migrations table yet: version 0, not an error.
+    auto exists = (*lease)->Exec(backend.dialect() == sql::Dialect::kSqlite
+                                     ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                       "'schema_migrations'"
+                                     : "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = "
+                                       "'schema_migrations' AND table_schema = current_schema()");
+    if (!exists) return exists.error();
+    if (exists->rows.at(0).at(0).value_or("0") == "0") return 0;
+    auto current = (*lease)->Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!current) return current.error();
+    return std::stoi(current->rows.at(0).at(0).value_or("0"));
+}
+
+}  // namespace netra::storage

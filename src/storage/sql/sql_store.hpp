@@ -1,0 +1,69 @@
+#pragma once
+// Internal to the storage module: the Store contract implemented once over an SqlBackend. The queries use the
+// SQL subset both SQLite and PostgreSQL understand, so the two backends cannot drift apart in semantics.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "storage/sql/sql_backend.hpp"
+#include "storage/store.hpp"
+
+namespace netra::storage::sql {
+
+// The opaque pagination cursor: "<ms>:<id>" hex-encoded. Exposed for tests.
+std::string EncodeCursor(Millis ms, const std::string& id);
+std::optional<std::pair<Millis, std::string>> DecodeCursor(const std::string& cursor);
+
+class SqlStore final : public Store {
+  public:
+    explicit SqlStore(std::unique_ptr<SqlBackend> backend);
+    ~SqlStore() override;
+
+    std::string BackendName() const override;
+    Status Migrate() override;
+    Result<int> SchemaVersion() override;
+    Status Ping() override;
+
+    Status CreateUser(const User& user) override;
+    Result<std::optional<User>> FindUserByEmail(const std::string& email) override;
+    Result<std::optional<User>> FindUserById(const std::string& id) override;
+    Result<User> EnsureUser(const User& user) override;
+
+    Status InsertRefreshToken(const RefreshToken& token) override;
+    Result<std::optional<RefreshToken>> FindRefreshTokenByHash(const std::string& token_hash) override;
+    Result<bool> SpendRefreshToken(const std::string& id, const std::string& replaced_by, Millis now) override;
+    Status RevokeRefreshFamily(const std::string& family_id, Millis now) override;
+
+    Status CreateThread(const Thread& thread) override;
+    Result<std::optional<Thread>> GetThread(const std::string& user_id, const std::string& thread_id) override;
+    Result<Page<Thread>> ListThreads(const std::string& user_id, int limit,
+                                     const std::optional<std::string>& cursor) override;
+    Result<bool> UpdateThreadTitle(const std::string& user_id, const std::string& thread_id, const std::string& title,
+                                   Millis now) override;
+    Result<bool> DeleteThread(const std::string& user_id, const std::string& thread_id) override;
+
+    Status InsertMessage(const Message& message) override;
+    Result<Page<Message>> ListMessages(const std::string& user_id, const std::string& thread_id, int limit,
+                                       const std::optional<std::string>& cursor) override;
+    Status InsertMessageAndRun(const Message& message, const Run& run) override;
+
+    Result<std::optional<Run>> GetRun(const std::string& user_id, const std::string& run_id) override;
+    Result<std::optional<Run>> GetRunById(const std::string& run_id) override;
+    Result<std::vector<Run>> ListThreadRuns(const std::string& user_id, const std::string& thread_id) override;
+    Result<std::vector<Run>> ListRunsByStatus(const std::string& status) override;
+    Status UpdateRunStatus(const std::string& run_id, const std::string& status,
+                           const std::optional<std::string>& error, std::optional<Millis> started_at,
+                           std::optional<Millis> finished_at) override;
+
+    Status AppendEvents(const std::vector<RunEvent>& events) override;
+    Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) override;
+    Result<std::int64_t> LastEventSeq(const std::string& run_id) override;
+    Status FinishRun(const std::string& run_id, const std::string& status, const std::optional<std::string>& error,
+                     Millis finished_at, const std::optional<Message>& assistant_message,
+                     const std::vector<RunEvent>& final_events) override;
+
+  private:
+    std::unique_ptr<SqlBackend> backend_;
+};
+
+}  // namespace netra::storage::sql

@@ -1,0 +1,769 @@
+// One suite for every Store backend: SQLite (temp file and :memory:) always, PostgreSQL when
+// NETRA_TEST_PG_URL names a server (scripts/pg-test-server.sh). Each PostgreSQL test runs in a fresh schema.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "storage/migrations.hpp"
+#include "storage/open_store.hpp"
+#include "storage/sql/sql_store.hpp"
+
+namespace netra::storage {
+namespace {
+
+using core::ErrorCode;
+
+using RunRecord = storage::Run;  // testing::Test::Run would shadow the record type in fixtures
+
+enum class Backend { kSqliteFile, kSqliteMemory, kPostgres };
+
+std::string BackendLabel(const ::testing::TestParamInfo<Backend>& info) {
+    switch (info.param) {
+        case Backend::kSqliteFile:
+            return "SqliteFile";
+        case Backend::kSqliteMemory:
+            return "SqliteMemory";
+        case Backend::kPostgres:
+            return "Postgres";
+    }
+    return "Unknown";
+}
+
+std::string PgUrl() {
+    const char* url = std::getenv("NETRA_TEST_PG_URL");
+    return url != nullptr ? url : "";
+}
+
+// Runs one admin statement on the test server (schema setup/teardown only; fixed SQL, no user data).
+bool PgAdmin(const std::string& sql) {
+    PGconn* conn = PQconnectdb(PgUrl().c_str());
+    bool ok = PQstatus(conn) == CONNECTION_OK;
+    if (ok) {
+        PGresult* r = PQexec(conn, sql.c_str());
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok) ADD_FAILURE() << PQresultErrorMessage(r);
+        PQclear(r);
+    } else {
+        ADD_FAILURE() << PQerrorMessage(conn);
+    }
+    PQfinish(conn);
+    return ok;
+}
+
+// Adds libpq URL query parameters.
+std::string WithParams(const std::string& url, const std::string& params) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + params;
+}
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+  protected:
+    void SetUp() override {
+        switch (GetParam()) {
+            case Backend::kSqliteFile:
+                dir_ = std::filesystem::temp_directory_path() / ("netra-store-test-" + core::RandomHex(8));
+                url_ = "sqlite://" + (dir_ / "nested" / "test.db").string();  // absolute: sqlite:///tmp/...
+                break;
+            case Backend::kSqliteMemory:
+                url_ = "sqlite::memory:";
+                break;
+            case Backend::kPostgres:
+                if (PgUrl().empty()) GTEST_SKIP() << "NETRA_TEST_PG_URL not set: no PostgreSQL server";
+                schema_ = "netra_test_" + core::RandomHex(6);
+                ASSERT_TRUE(PgAdmin("CREATE SCHEMA " + schema_));
+                url_ = WithParams(PgUrl(), "options=-c%20search_path%3D" + schema_);
+                break;
+        }
+        auto store = OpenStore(url_, 4);
+        ASSERT_TRUE(store.ok()) << store.error().message;
+        store_ = store.value();
+        auto migrated = store_->Migrate();
+        ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+        now_ = 1'700'000'000'000;
+    }
+
+    void TearDown() override {
+        store_.reset();
+        if (!schema_.empty()) PgAdmin("DROP SCHEMA " + schema_ + " CASCADE");
+        if (!dir_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(dir_, ec);
+        }
+    }
+
+    User MakeUser(const std::string& email) {
+        User u{core::NewId(), email, "Name", "hash", {"read", "write"}, ++now_};
+        auto s = store_->CreateUser(u);
+        EXPECT_TRUE(s.ok()) << s.error().message;
+        return u;
+    }
+
+    Thread MakeThread(const User& user, Millis updated_at = 0) {
+        const Millis t = updated_at != 0 ? updated_at : ++now_;
+        Thread th{core::NewId(), user.id, "title", t, t};
+        auto s = store_->CreateThread(th);
+        EXPECT_TRUE(s.ok()) << s.error().message;
+        return th;
+    }
+
+    Message MakeMessage(const Thread& th, const std::string& content, Millis at = 0) {
+        return Message{core::NewId(), th.id,        th.user_id,   "user",
+                       content,       std::nullopt, std::nullopt, at != 0 ? at : ++now_};
+    }
+
+    RunRecord MakeRun(const Thread& th, const std::string& request) {
+        RunRecord run;
+        run.id = core::NewId();
+        run.thread_id = th.id;
+        run.user_id = th.user_id;
+        run.status = "queued";
+        run.policy = "enqueue";
+        run.created_at = ++now_;
+        run.request = request;
+        return run;
+    }
+
+    // A thread with one message and its queued run.
+    RunRecord StartRun(const Thread& th, const std::string& request = "hello") {
+        RunRecord run = MakeRun(th, request);
+        Message m = MakeMessage(th, request);
+        m.run_id = run.id;
+        auto s = store_->InsertMessageAndRun(m, run);
+        EXPECT_TRUE(s.ok()) << s.error().message;
+        return run;
+    }
+
+    static RunEvent Event(const std::string& run_id, std::int64_t seq, const std::string& type,
+                          const std::string& agent = "") {
+        return RunEvent{run_id, seq, type, agent, R"({"n":)" + std::to_string(seq) + "}", 1000 + seq};
+    }
+
+    std::filesystem::path dir_;
+    std::string schema_;
+    std::string url_;
+    std::shared_ptr<Store> store_;
+    Millis now_ = 0;
+};
+
+// --- schema -------------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, MigrationsAreIdempotent) {
+    auto version = store_->SchemaVersion();
+    ASSERT_TRUE(version.ok()) << version.error().message;
+    EXPECT_EQ(*version, LatestSchemaVersion());
+    EXPECT_GE(*version, 1);
+
+    User u = MakeUser("keep@example.com");
+    ASSERT_TRUE(store_->Migrate().ok());
+    ASSERT_TRUE(store_->Migrate().ok());
+    EXPECT_EQ(*store_->SchemaVersion(), LatestSchemaVersion());
+    auto found = store_->FindUserById(u.id);
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->has_value());
+}
+
+TEST_P(StoreTest, PingAndBackendName) {
+    EXPECT_TRUE(store_->Ping().ok());
+    EXPECT_EQ(store_->BackendName(), GetParam() == Backend::kPostgres ? "postgresql" : "sqlite");
+}
+
+// --- users --------------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, UsersAreFoundCaseInsensitivelyAndEmailsAreUnique) {
+    User u{core::NewId(), "Alice@Example.COM", "Alice", "argon-hash", {"admin", "read"}, 42};
+    ASSERT_TRUE(store_->CreateUser(u).ok());
+
+    auto by_email = store_->FindUserByEmail("alice@example.com");
+    ASSERT_TRUE(by_email.ok());
+    ASSERT_TRUE(by_email->has_value());
+    const User& got = **by_email;
+    EXPECT_EQ(got.id, u.id);
+    EXPECT_EQ(got.email, "alice@example.com");  // stored lower-cased
+    EXPECT_EQ(got.name, "Alice");
+    EXPECT_EQ(got.password_hash, "argon-hash");
+    EXPECT_EQ(got.permissions, (std::vector<std::string>{"admin", "read"}));
+    EXPECT_EQ(got.created_at, 42);
+
+    auto by_id = store_->FindUserById(u.id);
+    ASSERT_TRUE(by_id.ok() && by_id->has_value());
+    EXPECT_EQ((*by_id)->email, "alice@example.com");
+
+    auto dup = store_->CreateUser(User{core::NewId(), "ALICE@example.com", "", "", {}, 43});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+
+    auto missing = store_->FindUserByEmail("nobody@example.com");
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+    auto missing_id = store_->FindUserById("no-such-id");
+    ASSERT_TRUE(missing_id.ok());
+    EXPECT_FALSE(missing_id->has_value());
+}
+
+TEST_P(StoreTest, EnsureUserInsertsOnceAndRejectsForeignEmail) {
+    User ext{"ext-user-1", "Ext@Example.com", "External", "", {"read"}, 7};
+    auto first = store_->EnsureUser(ext);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_EQ(first->id, "ext-user-1");
+    EXPECT_EQ(first->email, "ext@example.com");
+
+    User again = ext;
+    again.name = "Renamed";
+    auto second = store_->EnsureUser(again);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->name, "External");  // the stored row, unchanged
+
+    auto clash = store_->EnsureUser(User{"ext-user-2", "EXT@example.com", "", "", {}, 8});
+    ASSERT_FALSE(clash.ok());
+    EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+}
+
+// --- refresh tokens -----------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, RefreshTokenIsSpentOnlyOnce) {
+    User u = MakeUser("r@example.com");
+    RefreshToken t{core::NewId(), u.id, "fam-1", core::Sha256Hex("tok-1"), now_ + 1000, std::nullopt, std::nullopt};
+    ASSERT_TRUE(store_->InsertRefreshToken(t).ok());
+
+    auto found = store_->FindRefreshTokenByHash(t.token_hash);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->id, t.id);
+    EXPECT_EQ((*found)->family_id, "fam-1");
+    EXPECT_EQ((*found)->expires_at, t.expires_at);
+    EXPECT_FALSE((*found)->revoked_at.has_value());
+
+    auto spent = store_->SpendRefreshToken(t.id, "next-id", 5000);
+    ASSERT_TRUE(spent.ok());
+    EXPECT_TRUE(*spent);
+    auto again = store_->SpendRefreshToken(t.id, "other-id", 6000);
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(*again);
+
+    auto after = store_->FindRefreshTokenByHash(t.token_hash);
+    ASSERT_TRUE(after.ok() && after->has_value());
+    EXPECT_EQ((*after)->revoked_at, 5000);
+    EXPECT_EQ((*after)->replaced_by, "next-id");
+
+    auto dup_hash = store_->InsertRefreshToken(
+        RefreshToken{core::NewId(), u.id, "fam-9", t.token_hash, now_, std::nullopt, std::nullopt});
+    ASSERT_FALSE(dup_hash.ok());
+    EXPECT_EQ(dup_hash.error().code, ErrorCode::kConflict);
+
+    auto none = store_->FindRefreshTokenByHash("nope");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+}
+
+TEST_P(StoreTest, ConcurrentSpendHasExactlyOneWinner) {
+    User u = MakeUser("race@example.com");
+    RefreshToken t{core::NewId(), u.id, "fam", core::Sha256Hex("race"), now_ + 1000, std::nullopt, std::nullopt};
+    ASSERT_TRUE(store_->InsertRefreshToken(t).ok());
+    std::atomic<int> winners{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+        threads.emplace_back([&, i] {
+            auto r = store_->SpendRefreshToken(t.id, "by-" + std::to_string(i), 100 + i);
+            if (!r.ok()) {
+                ++errors;
+            } else if (*r) {
+                ++winners;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(winners.load(), 1);
+}
+
+TEST_P(StoreTest, RevokeFamilyRevokesOnlyThatFamily) {
+    User u = MakeUser("fam@example.com");
+    RefreshToken a{core::NewId(), u.id, "fam-a", "hash-a1", now_ + 1000, std::nullopt, std::nullopt};
+    RefreshToken b{core::NewId(), u.id, "fam-a", "hash-a2", now_ + 1000, std::nullopt, std::nullopt};
+    RefreshToken c{core::NewId(), u.id, "fam-b", "hash-b1", now_ + 1000, std::nullopt, std::nullopt};
+    for (const auto& t : {a, b, c}) ASSERT_TRUE(store_->InsertRefreshToken(t).ok());
+    ASSERT_TRUE(*store_->SpendRefreshToken(a.id, b.id, 10));
+
+    ASSERT_TRUE(store_->RevokeRefreshFamily("fam-a", 20).ok());
+    EXPECT_EQ((*store_->FindRefreshTokenByHash("hash-a1"))->revoked_at, 10);  // earlier revocation kept
+    EXPECT_EQ((*store_->FindRefreshTokenByHash("hash-a2"))->revoked_at, 20);
+    EXPECT_FALSE((*store_->FindRefreshTokenByHash("hash-b1"))->revoked_at.has_value());
+    EXPECT_FALSE(*store_->SpendRefreshToken(b.id, "x", 30));
+}
+
+// --- threads ------------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, ThreadCrudIsScopedByUser) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice);
+
+    auto got = store_->GetThread(alice.id, th.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->title, "title");
+    EXPECT_EQ((*got)->created_at, th.created_at);
+
+    auto foreign = store_->GetThread(bob.id, th.id);
+    ASSERT_TRUE(foreign.ok());
+    EXPECT_FALSE(foreign->has_value());
+
+    EXPECT_FALSE(*store_->UpdateThreadTitle(bob.id, th.id, "hijack", th.updated_at + 5));
+    EXPECT_TRUE(*store_->UpdateThreadTitle(alice.id, th.id, "renamed", th.updated_at + 5));
+    got = store_->GetThread(alice.id, th.id);
+    EXPECT_EQ((*got)->title, "renamed");
+    EXPECT_EQ((*got)->updated_at, th.updated_at + 5);
+    EXPECT_FALSE(*store_->UpdateThreadTitle(alice.id, "missing", "x", 1));
+
+    EXPECT_FALSE(*store_->DeleteThread(bob.id, th.id));
+    EXPECT_TRUE(store_->GetThread(alice.id, th.id)->has_value());
+    EXPECT_TRUE(*store_->DeleteThread(alice.id, th.id));
+    EXPECT_FALSE(store_->GetThread(alice.id, th.id)->has_value());
+    EXPECT_FALSE(*store_->DeleteThread(alice.id, th.id));
+
+    auto dup = store_->CreateThread(Thread{core::NewId(), "no-such-user", "t", 1, 1});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, ListThreadsPagesNewestFirstWithoutGapsOrDuplicates) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    std::vector<Thread> made;
+    for (int i = 0; i < 23; ++i) made.push_back(MakeThread(alice, 5000 + i / 3));  // ties on updated_at
+    MakeThread(bob);
+
+    std::vector<std::string> seen;
+    std::optional<std::string> cursor;
+    int pages = 0;
+    Millis last_updated = INT64_MAX;
+    do {
+        auto page = store_->ListThreads(alice.id, 10, cursor);
+        ASSERT_TRUE(page.ok()) << page.error().message;
+        ++pages;
+        for (const auto& t : page->data) {
+            EXPECT_EQ(t.user_id, alice.id);
+            EXPECT_LE(t.updated_at, last_updated);
+            last_updated = t.updated_at;
+            seen.push_back(t.id);
+        }
+        EXPECT_EQ(page->data.size(), pages < 3 ? 10u : 3u);
+        cursor = page->next_cursor;
+    } while (cursor && pages < 10);
+    EXPECT_EQ(pages, 3);
+    EXPECT_EQ(seen.size(), 23u);
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 23u);
+
+    auto exact = store_->ListThreads(bob.id, 1, std::nullopt);
+    ASSERT_TRUE(exact.ok());
+    EXPECT_EQ(exact->data.size(), 1u);
+    EXPECT_FALSE(exact->next_cursor.has_value());  // no more rows: no cursor
+
+    auto clamped_low = store_->ListThreads(alice.id, 0, std::nullopt);
+    EXPECT_EQ(clamped_low->data.size(), 1u);
+    auto clamped_high = store_->ListThreads(alice.id, 100000, std::nullopt);
+    EXPECT_EQ(clamped_high->data.size(), 23u);
+
+    auto bad = store_->ListThreads(alice.id, 10, std::string("not-a-cursor"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, ErrorCode::kInvalidRequest);
+
+    auto nobody = store_->ListThreads("nobody", 10, std::nullopt);
+    ASSERT_TRUE(nobody.ok());
+    EXPECT_TRUE(nobody->data.empty());
+}
+
+// --- messages -----------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, ListMessagesPagesOldestFirstAndIsScoped) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice);
+    for (int i = 0; i < 7; ++i)
+        ASSERT_TRUE(store_->InsertMessage(MakeMessage(th, "m" + std::to_string(i), 100 + i / 2)).ok());
+
+    std::vector<Message> all;
+    std::optional<std::string> cursor;
+    int pages = 0;
+    do {
+        auto page = store_->ListMessages(alice.id, th.id, 3, cursor);
+        ASSERT_TRUE(page.ok()) << page.error().message;
+        all.insert(all.end(), page->data.begin(), page->data.end());
+        cursor = page->next_cursor;
+        ++pages;
+    } while (cursor && pages < 10);
+    EXPECT_EQ(pages, 3);
+    ASSERT_EQ(all.size(), 7u);
+    for (std::size_t i = 1; i < all.size(); ++i) {
+        EXPECT_TRUE(all[i - 1].created_at < all[i].created_at ||
+                    (all[i - 1].created_at == all[i].created_at && all[i - 1].id < all[i].id));
+    }
+    std::set<std::string> contents;
+    for (const auto& m : all) contents.insert(m.content);
+    EXPECT_EQ(contents.size(), 7u);
+
+    auto foreign = store_->ListMessages(bob.id, th.id, 10, std::nullopt);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+
+    Message sneaky = MakeMessage(th, "sneaky");
+    sneaky.user_id = bob.id;
+    auto ins = store_->InsertMessage(sneaky);
+    ASSERT_FALSE(ins.ok());
+    EXPECT_EQ(ins.error().code, ErrorCode::kNotFound);
+
+    Message bad_role = MakeMessage(th, "x");
+    bad_role.role = "robot";
+    EXPECT_FALSE(store_->InsertMessage(bad_role).ok());
+}
+
+TEST_P(StoreTest, InsertMessageAndRunIsAtomic) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice, 10);
+
+    RunRecord run = MakeRun(th, "cut my costs");
+    Message m = MakeMessage(th, "cut my costs", 500);
+    m.run_id = run.id;
+    ASSERT_TRUE(store_->InsertMessageAndRun(m, run).ok());
+
+    auto stored = store_->GetRun(alice.id, run.id);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    EXPECT_EQ((*stored)->request, "cut my costs");
+    EXPECT_EQ((*stored)->status, "queued");
+    EXPECT_EQ((*stored)->policy, "enqueue");
+    EXPECT_EQ((*stored)->attempt, 0);
+    EXPECT_FALSE((*stored)->started_at.has_value());
+    EXPECT_EQ((*store_->GetThread(alice.id, th.id))->updated_at, 500);  // bumped
+    auto msgs = store_->ListMessages(alice.id, th.id, 50, std::nullopt);
+    ASSERT_EQ(msgs->data.size(), 1u);
+    EXPECT_EQ(msgs->data[0].run_id, run.id);
+
+    // The run insert fails (duplicate id): the message must not be persisted either.
+    Message m2 = MakeMessage(th, "second");
+    auto clash = store_->InsertMessageAndRun(m2, run);
+    ASSERT_FALSE(clash.ok());
+    EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(store_->ListMessages(alice.id, th.id, 50, std::nullopt)->data.size(), 1u);
+
+    // Another user's thread: not found, nothing written.
+    RunRecord foreign_run = MakeRun(th, "x");
+    foreign_run.user_id = bob.id;
+    Message foreign_msg = MakeMessage(th, "x");
+    foreign_msg.user_id = bob.id;
+    auto foreign = store_->InsertMessageAndRun(foreign_msg, foreign_run);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+    EXPECT_FALSE(store_->GetRunById(foreign_run.id)->has_value());
+}
+
+// --- runs ---------------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, RunStatusUpdatesAndQueries) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord r1 = StartRun(th, "one");
+    RunRecord r2 = StartRun(th, "two");
+
+    ASSERT_TRUE(store_->UpdateRunStatus(r1.id, "running", std::nullopt, 111, std::nullopt).ok());
+    auto got = store_->GetRunById(r1.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->status, "running");
+    EXPECT_EQ((*got)->started_at, 111);
+    EXPECT_FALSE((*got)->finished_at.has_value());
+
+    ASSERT_TRUE(store_->UpdateRunStatus(r1.id, "failed", std::string("TIMEOUT"), std::nullopt, 222).ok());
+    got = store_->GetRun(alice.id, r1.id);
+    EXPECT_EQ((*got)->status, "failed");
+    EXPECT_EQ((*got)->started_at, 111);  // kept: not given
+    EXPECT_EQ((*got)->finished_at, 222);
+    EXPECT_EQ((*got)->error, "TIMEOUT");
+
+    auto missing = store_->UpdateRunStatus("no-run", "running", std::nullopt, 1, std::nullopt);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+    EXPECT_FALSE(store_->UpdateRunStatus(r2.id, "bogus", std::nullopt, std::nullopt, std::nullopt).ok());
+
+    EXPECT_FALSE(store_->GetRun(bob.id, r1.id)->has_value());
+    auto queued = store_->ListRunsByStatus("queued");
+    ASSERT_TRUE(queued.ok());
+    ASSERT_EQ(queued->size(), 1u);
+    EXPECT_EQ((*queued)[0].id, r2.id);
+    EXPECT_EQ(store_->ListRunsByStatus("failed")->size(), 1u);
+
+    auto runs = store_->ListThreadRuns(alice.id, th.id);
+    ASSERT_TRUE(runs.ok());
+    ASSERT_EQ(runs->size(), 2u);
+    EXPECT_EQ((*runs)[0].id, r1.id);
+    EXPECT_EQ((*runs)[1].id, r2.id);
+    auto foreign = store_->ListThreadRuns(bob.id, th.id);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+}
+
+// --- events -------------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, AppendEventsContiguousAndDuplicateSeqConflicts) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th);
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 0);
+    EXPECT_TRUE(store_->AppendEvents({}).ok());
+
+    ASSERT_TRUE(
+        store_->AppendEvents({Event(run.id, 1, "run_started"), Event(run.id, 2, "agent_started", "triage")}).ok());
+    ASSERT_TRUE(store_->AppendEvents({Event(run.id, 3, "agent_completed", "triage")}).ok());
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 3);
+
+    // Batch with a clash: nothing of it is stored.
+    auto clash = store_->AppendEvents({Event(run.id, 4, "x"), Event(run.id, 2, "dup")});
+    ASSERT_FALSE(clash.ok());
+    EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 3);
+
+    auto events = store_->ListEvents(run.id, EventFilter{});
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 3u);
+    for (std::size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ((*events)[1].agent_name, "triage");
+    EXPECT_EQ((*events)[1].payload, R"({"n":2})");
+    EXPECT_EQ((*events)[1].created_at, 1002);
+    EXPECT_EQ((*events)[0].agent_name, "");
+
+    auto orphan = store_->AppendEvents({Event("no-such-run", 1, "x")});
+    ASSERT_FALSE(orphan.ok());
+    EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, ListEventsFilters) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th);
+    RunRecord other = StartRun(th);
+    ASSERT_TRUE(store_
+                    ->AppendEvents({Event(run.id, 1, "run_started"), Event(run.id, 2, "agent_started", "triage"),
+                                    Event(run.id, 3, "stream_chunk", "triage"),
+                                    Event(run.id, 4, "agent_started", "data"), Event(run.id, 5, "stream_chunk", "data"),
+                                    Event(run.id, 6, "run_completed"), Event(other.id, 1, "run_started")})
+                    .ok());
+
+    auto seqs = [](const Result<std::vector<RunEvent>>& r) {
+        std::vector<std::int64_t> out;
+        for (const auto& e : *r) out.push_back(e.seq);
+        return out;
+    };
+    auto filter = [](std::int64_t after, std::optional<std::string> type, std::optional<std::string> agent,
+                     int limit = 10000) {
+        EventFilter f;
+        f.after_seq = after;
+        f.type = std::move(type);
+        f.agent_name = std::move(agent);
+        f.limit = limit;
+        return f;
+    };
+    using Seqs = std::vector<std::int64_t>;
+    EXPECT_EQ(seqs(store_->ListEvents(run.id, filter(4, std::nullopt, std::nullopt))), (Seqs{5, 6}));
+    EXPECT_EQ(seqs(store_->ListEvents(run.id, filter(0, "agent_started", std::nullopt))), (Seqs{2, 4}));
+    EXPECT_EQ(seqs(store_->ListEvents(run.id, filter(0, std::nullopt, "data"))), (Seqs{4, 5}));
+    EXPECT_EQ(seqs(store_->ListEvents(run.id, filter(2, "stream_chunk", "triage"))), (Seqs{3}));
+    EXPECT_EQ(seqs(store_->ListEvents(run.id, filter(0, std::nullopt, std::nullopt, 2))), (Seqs{1, 2}));
+    EXPECT_EQ(seqs(store_->ListEvents(other.id, EventFilter{})), (std::vector<std::int64_t>{1}));
+    EXPECT_TRUE(store_->ListEvents("no-such-run", EventFilter{})->empty());
+}
+
+TEST_P(StoreTest, FinishRunIsAtomic) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th);
+    ASSERT_TRUE(store_->AppendEvents({Event(run.id, 1, "run_started")}).ok());
+
+    Message reply{core::NewId(), th.id, alice.id, "assistant", "report", run.id, std::nullopt, now_ + 100};
+    // A clashing terminal event: nothing of the finish may be visible.
+    auto clash =
+        store_->FinishRun(run.id, "completed", std::nullopt, now_ + 100, reply, {Event(run.id, 1, "run_completed")});
+    ASSERT_FALSE(clash.ok());
+    EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+    EXPECT_EQ((*store_->GetRunById(run.id))->status, "queued");
+    EXPECT_EQ(store_->ListMessages(alice.id, th.id, 50, std::nullopt)->data.size(), 1u);
+
+    ASSERT_TRUE(
+        store_->FinishRun(run.id, "completed", std::nullopt, now_ + 100, reply, {Event(run.id, 2, "run_completed")})
+            .ok());
+    auto done = store_->GetRunById(run.id);
+    EXPECT_EQ((*done)->status, "completed");
+    EXPECT_EQ((*done)->finished_at, now_ + 100);
+    auto msgs = store_->ListMessages(alice.id, th.id, 50, std::nullopt);
+    ASSERT_EQ(msgs->data.size(), 2u);
+    EXPECT_EQ(msgs->data[1].role, "assistant");
+    EXPECT_EQ(msgs->data[1].content, "report");
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 2);
+    EXPECT_EQ((*store_->GetThread(alice.id, th.id))->updated_at, now_ + 100);
+
+    // Without a message, with an error.
+    RunRecord failed = StartRun(th);
+    ASSERT_TRUE(store_
+                    ->FinishRun(failed.id, "failed", std::string("TIMEOUT"), 9, std::nullopt,
+                                {Event(failed.id, 1, "run_failed")})
+                    .ok());
+    EXPECT_EQ((*store_->GetRunById(failed.id))->error, "TIMEOUT");
+
+    auto missing = store_->FinishRun("no-such-run", "completed", std::nullopt, 1, std::nullopt, {});
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, DeleteThreadCascades) {
+    User alice = MakeUser("alice@example.com");
+    Thread doomed = MakeThread(alice);
+    Thread kept = MakeThread(alice);
+    RunRecord run = StartRun(doomed);
+    RunRecord kept_run = StartRun(kept);
+    ASSERT_TRUE(store_->AppendEvents({Event(run.id, 1, "run_started"), Event(run.id, 2, "run_completed")}).ok());
+    ASSERT_TRUE(store_->AppendEvents({Event(kept_run.id, 1, "run_started")}).ok());
+
+    ASSERT_TRUE(*store_->DeleteThread(alice.id, doomed.id));
+    EXPECT_FALSE(store_->GetRunById(run.id)->has_value());
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 0);
+    EXPECT_TRUE(store_->ListEvents(run.id, EventFilter{})->empty());
+    auto msgs = store_->ListMessages(alice.id, doomed.id, 50, std::nullopt);
+    ASSERT_FALSE(msgs.ok());
+    EXPECT_EQ(msgs.error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->ListRunsByStatus("queued")->size() == 1u);
+
+    EXPECT_TRUE(store_->GetRunById(kept_run.id)->has_value());
+    EXPECT_EQ(*store_->LastEventSeq(kept_run.id), 1);
+    EXPECT_EQ(store_->ListMessages(alice.id, kept.id, 50, std::nullopt)->data.size(), 1u);
+}
+
+// --- concurrency --------------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, ConcurrentWritersAndReaders) {
+    User alice = MakeUser("alice@example.com");
+    constexpr int kWriters = 6;
+    constexpr int kRunsEach = 15;
+    std::vector<Thread> threads;
+    for (int i = 0; i < kWriters; ++i) threads.push_back(MakeThread(alice));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kWriters; ++w) {
+        workers.emplace_back([&, w] {
+            const Thread& th = threads[static_cast<std::size_t>(w)];
+            for (int i = 0; i < kRunsEach; ++i) {
+                RunRecord run;
+                run.id = core::NewId();
+                run.thread_id = th.id;
+                run.user_id = th.user_id;
+                run.status = "queued";
+                run.policy = "enqueue";
+                run.created_at = 1000 + i;
+                Message m{core::NewId(), th.id, th.user_id, "user", "msg", run.id, std::nullopt, 1000 + i};
+                if (!store_->InsertMessageAndRun(m, run).ok()) ++failures;
+                std::vector<RunEvent> batch;
+                for (int s = 1; s <= 4; ++s) batch.push_back(Event(run.id, s, "e"));
+                if (!store_->AppendEvents(batch).ok()) ++failures;
+                if (*store_->LastEventSeq(run.id) != 4) ++failures;
+                if (!store_->ListThreads(alice.id, 5, std::nullopt).ok()) ++failures;
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (const auto& th : threads) {
+        EXPECT_EQ(store_->ListMessages(alice.id, th.id, 200, std::nullopt)->data.size(),
+                  static_cast<std::size_t>(kRunsEach));
+        EXPECT_EQ(store_->ListThreadRuns(alice.id, th.id)->size(), static_cast<std::size_t>(kRunsEach));
+    }
+    EXPECT_EQ(store_->ListRunsByStatus("queued")->size(), static_cast<std::size_t>(kWriters * kRunsEach));
+}
+
+// --- backend-specific ---------------------------------------------------------------------------------------
+
+TEST_P(StoreTest, FileDatabaseSurvivesReopen) {
+    if (GetParam() != Backend::kSqliteFile) GTEST_SKIP() << "only meaningful for a SQLite file";
+    User u = MakeUser("persist@example.com");
+    store_.reset();
+    auto reopened = OpenStore(url_);
+    ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+    store_ = *reopened;
+    ASSERT_TRUE(store_->Migrate().ok());
+    EXPECT_TRUE(store_->FindUserById(u.id)->has_value());
+}
+
+TEST_P(StoreTest, PostgresReconnectsAfterConnectionLoss) {
+    if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "PostgreSQL only";
+    const std::string app = "netra_test_" + core::RandomHex(6);
+    auto opened = OpenStore(WithParams(url_, "application_name=" + app), 1);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    auto store = *opened;
+    ASSERT_TRUE(store->Ping().ok());
+    ASSERT_TRUE(
+        PgAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + app + "'"));
+    // The call that meets the dead connection fails as unavailable; the next one reconnects.
+    auto failed = store->Ping();
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().code, ErrorCode::kServiceUnavailable);
+    EXPECT_EQ(failed.error().message.find("SELECT"), std::string::npos);
+    EXPECT_TRUE(store->Ping().ok());
+    EXPECT_TRUE(store->FindUserByEmail("x@example.com").ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(Backend::kSqliteFile, Backend::kSqliteMemory, Backend::kPostgres),
+                         BackendLabel);
+
+// --- not parameterised --------------------------------------------------------------------------------------
+
+TEST(OpenStoreTest, RejectsUnknownSchemesWithoutEchoingTheUrl) {
+    auto r = OpenStore("mysql://root:s3cret@db/app");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidRequest);
+    EXPECT_NE(r.error().message.find("mysql"), std::string::npos);
+    EXPECT_EQ(r.error().message.find("s3cret"), std::string::npos);
+    EXPECT_FALSE(OpenStore("sqlite://").ok());
+    EXPECT_FALSE(OpenStore("").ok());
+    EXPECT_FALSE(OpenStore("sqlite::memory:", 0).ok());
+}
+
+TEST(OpenStoreTest, UnreachablePostgresIsUnavailable) {
+    // Port 1 on loopback: nothing listens there; connection refused immediately.
+    auto r = OpenStore("postgresql://netra:secret@127.0.0.1:1/netra?connect_timeout=2");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kServiceUnavailable);
+    EXPECT_EQ(r.error().message.find("secret"), std::string::npos);
+}
+
+TEST(OpenStoreTest, RelativeSqlitePath) {
+    const auto dir = std::filesystem::temp_directory_path() / ("netra-rel-" + core::RandomHex(6));
+    std::filesystem::create_directories(dir);
+    const auto old = std::filesystem::current_path();
+    std::filesystem::current_path(dir);
+    {
+        auto r = OpenStore("sqlite://sub/rel.db");
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_TRUE((*r)->Migrate().ok());
+    }
+    EXPECT_TRUE(std::filesystem::exists(dir / "sub" / "rel.db"));
+    std::filesystem::current_path(old);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(CursorTest, RoundTripsAndRejectsGarbage) {
+    const std::string c = sql::EncodeCursor(1700000000123, "abc-def");
+    auto d = sql::DecodeCursor(c);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->first, 1700000000123);
+    EXPECT_EQ(d->second, "abc-def");
+    EXPECT_FALSE(sql::DecodeCursor("").has_value());
+    EXPECT_FALSE(sql::DecodeCursor("zz").has_value());
+    EXPECT_FALSE(sql::DecodeCursor("abc").has_value());
+    EXPECT_FALSE(sql::DecodeCursor(sql::EncodeCursor(1, "").substr(0, 2)).has_value());
+}
+
+}  // namespace
+}  // namespace netra::storage
