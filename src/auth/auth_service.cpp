@@ -295,26 +295,28 @@ core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
     if (!user.ok()) return user.error();
     if (!user->has_value()) return Unauthenticated("user no longer exists");
 
-    // The token is spent (atomically) before its successor exists; losing the race means another request
-    // spent it first, which is the reuse case.
-    const std::string successor_id = core::NewId();
-    auto spent = store_->SpendRefreshToken(token.id, successor_id, now);
-    if (!spent.ok()) return spent.error();
-    if (!*spent) {
-        if (auto st = store_->RevokeRefreshFamily(token.family_id, now); !st.ok()) return st.error();
-        return Unauthenticated("refresh token reuse detected");
-    }
-
+    // The successor is stored before the presented token is spent. Reuse detection revokes the family
+    // after observing the spend, so it then also catches the successor; in the other order a concurrent
+    // replay could revoke the family in between and miss the token this call hands out.
     const core::Millis ttl_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_token_ttl).count();
     std::string refresh = core::RandomHex(32);
     storage::RefreshToken next;
-    next.id = successor_id;
+    next.id = core::NewId();
     next.user_id = token.user_id;
     next.family_id = token.family_id;
     next.token_hash = core::Sha256Hex(refresh);
     next.expires_at = now + ttl_ms;
     if (auto st = store_->InsertRefreshToken(next); !st.ok()) return st.error();
+
+    // Atomic: losing means another request spent it first, which is the reuse case (our successor is
+    // revoked with the rest of the family).
+    auto spent = store_->SpendRefreshToken(token.id, next.id, now);
+    if (!spent.ok()) return spent.error();
+    if (!*spent) {
+        if (auto st = store_->RevokeRefreshFamily(token.family_id, now); !st.ok()) return st.error();
+        return Unauthenticated("refresh token reuse detected");
+    }
 
     const storage::User& u = **user;
     TokenPair pair;

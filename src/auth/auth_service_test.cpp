@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 
+#include "core/ids.hpp"
 #include "storage/open_store.hpp"
 
 namespace netra::auth {
@@ -170,6 +174,43 @@ TEST_F(AuthServiceTest, RefreshRotatesAndDetectsReuse) {
     EXPECT_EQ(MessageOf(reuse), "refresh token reuse detected");
     auto after = service_->Refresh(second->refresh_token);
     EXPECT_EQ(CodeOf(after), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, ConcurrentRefreshOfOneTokenHasOneWinnerAndRevokesFamily) {
+    auto pair = MustRegister("race@example.com");
+    constexpr int kThreads = 6;
+    std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] { results[i] = service_->Refresh(pair.refresh_token); });
+    }
+    for (auto& t : threads) t.join();
+    int winners = 0;
+    std::string winner_token;
+    for (const auto& r : results) {
+        if (r.ok()) {
+            ++winners;
+            winner_token = r->refresh_token;
+        } else {
+            EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << r.error().message;
+        }
+    }
+    ASSERT_EQ(winners, 1);
+    // Every loser presented a spent token, so the family is gone, the winner's new token included.
+    EXPECT_EQ(CodeOf(service_->Refresh(winner_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, ConcurrentFailedLoginsRespectTheLimit) {
+    MustRegister("burst@example.com");
+    constexpr int kThreads = 8;
+    std::vector<ErrorCode> codes(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] { codes[i] = CodeOf(service_->Login("burst@example.com", "bad password", "")); });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(std::count(codes.begin(), codes.end(), ErrorCode::kUnauthenticated), 3);
+    EXPECT_EQ(std::count(codes.begin(), codes.end(), ErrorCode::kRateLimited), kThreads - 3);
 }
 
 TEST_F(AuthServiceTest, RefreshChainKeepsWorking) {
