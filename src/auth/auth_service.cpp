@@ -103,7 +103,24 @@ core::Error Unauthenticated(std::string_view message) {
     return MakeError(ErrorCode::kUnauthenticated, std::string(message));
 }
 
+constexpr std::string_view kRetryPrefix = "too many login attempts; retry in ";
+
 }  // namespace
+
+std::int64_t RetryAfterSeconds(const core::Error& error) {
+    constexpr std::int64_t kDefault = kThrottleWindowMs / 1000;
+    const std::size_t at = error.message.find(kRetryPrefix);
+    if (at == std::string::npos) return kDefault;
+    std::int64_t seconds = 0;
+    bool any = false;
+    for (std::size_t i = at + kRetryPrefix.size(); i < error.message.size(); ++i) {
+        const char c = error.message[i];
+        if (c < '0' || c > '9' || seconds > kDefault) break;
+        seconds = seconds * 10 + (c - '0');
+        any = true;
+    }
+    return any && seconds > 0 ? std::min(seconds, kDefault) : kDefault;
+}
 
 struct AuthService::State {
     // Login throttle: start times of the attempts in the last window, per key ("email:..." and "ip:...").
@@ -257,8 +274,7 @@ core::Result<TokenPair> AuthService::Login(const std::string& email, const std::
         if (!ip_key.empty()) keys.push_back(ip_key);
         std::int64_t retry_after_s = 0;
         if (!state_->TryAcquire(keys, limit, started, retry_after_s)) {
-            return MakeError(ErrorCode::kRateLimited,
-                             "too many login attempts; retry in " + std::to_string(retry_after_s) + " s");
+            return MakeError(ErrorCode::kRateLimited, std::string(kRetryPrefix) + std::to_string(retry_after_s) + " s");
         }
     }
 
