@@ -46,6 +46,8 @@ bool PgAdmin(const std::string& sql) {
     PGconn* conn = PQconnectdb(PgUrl().c_str());
     bool ok = PQstatus(conn) == CONNECTION_OK;
     if (ok) {
+        PQsetNoticeProcessor(
+            conn, [](void*, const char*) {}, nullptr);  // "drop cascades to …"
         PGresult* r = PQexec(conn, sql.c_str());
         ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
         if (!ok) ADD_FAILURE() << PQresultErrorMessage(r);
@@ -166,6 +168,26 @@ TEST_P(StoreTest, MigrationsAreIdempotent) {
     auto found = store_->FindUserById(u.id);
     ASSERT_TRUE(found.ok());
     EXPECT_TRUE(found->has_value());
+
+    // Instances starting together migrate concurrently; every one must succeed.
+    std::atomic<int> failures{0};
+    std::vector<std::thread> starters;
+    for (int i = 0; i < 4; ++i) {
+        starters.emplace_back([&] {
+            if (!store_->Migrate().ok()) ++failures;
+        });
+    }
+    for (auto& t : starters) t.join();
+    EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_P(StoreTest, FreshDatabaseReportsVersionZeroBeforeMigrating) {
+    if (GetParam() == Backend::kPostgres) GTEST_SKIP() << "covered by the SQLite variants";
+    auto fresh = OpenStore("sqlite::memory:");
+    ASSERT_TRUE(fresh.ok());
+    auto version = (*fresh)->SchemaVersion();
+    ASSERT_TRUE(version.ok()) << version.error().message;
+    EXPECT_EQ(*version, 0);
 }
 
 TEST_P(StoreTest, PingAndBackendName) {
