@@ -1,0 +1,208 @@
+#include "stage/process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "stage/http_client.hpp"
+
+extern char** environ;
+
+namespace netra::stage {
+
+using core::ErrorCode;
+using core::MakeError;
+
+std::string SelfExecutable() {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("netra") : p.string();
+}
+
+core::Result<int> FreeLoopbackPort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return MakeError(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        return MakeError(ErrorCode::kInternal, std::string("bind: ") + std::strerror(errno));
+    }
+    int port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+namespace {
+
+// The environment for a child: ours plus `extra` (which overrides same-named variables). Built before fork
+// because only async-signal-safe calls are allowed in the child of a multi-threaded process.
+std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
+    std::vector<std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string kv(*e);
+        auto name = kv.substr(0, kv.find('='));
+        bool overridden = false;
+        for (const auto& x : extra) overridden |= x.substr(0, x.find('=')) == name;
+        if (!overridden) env.push_back(std::move(kv));
+    }
+    env.insert(env.end(), extra.begin(), extra.end());
+    return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (auto& s : v) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+}  // namespace
+
+core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv_in,
+                                       const std::vector<std::string>& extra_env) {
+    std::vector<std::string> argv = argv_in;
+    std::vector<std::string> env = BuildEnv(extra_env);
+    auto cargv = CStrings(argv);
+    auto cenv = CStrings(env);
+    int fds[2];
+    if (::pipe(fds) != 0) return MakeError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+    pid_t pid = ::fork();
+    if (pid < 0) return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        ::dup2(fds[1], 1);
+        ::dup2(fds[1], 2);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    CommandOutput out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) out.output.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return out;
+}
+
+core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::string& binary, double ready_timeout_s) {
+    auto port = FreeLoopbackPort();
+    if (!port.ok()) return port.error();
+    char tmpl[] = "/tmp/netra-stage-XXXXXX";
+    if (!::mkdtemp(tmpl)) return MakeError(ErrorCode::kInternal, std::string("mkdtemp: ") + std::strerror(errno));
+
+    std::unique_ptr<SpawnedServer> s(new SpawnedServer());
+    s->binary_ = binary;
+    s->data_dir_ = tmpl;
+    s->log_path_ = s->data_dir_ + "/server.log";
+    s->url_ = "http://127.0.0.1:" + std::to_string(*port);
+
+    std::vector<std::string> argv = {binary, "serve", "--host", "127.0.0.1", "--port", std::to_string(*port)};
+    std::vector<std::string> env = BuildEnv(s->Env());
+    auto cargv = CStrings(argv);
+    auto cenv = CStrings(env);
+    std::string data_dir = s->data_dir_;
+    std::string log_path = s->log_path_;
+    const auto started = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid < 0) return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        // Working directory = data dir, so a default ./netra-data also lands in the temp dir.
+        if (::chdir(data_dir.c_str()) != 0) ::_exit(126);
+        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (log >= 0) {
+            ::dup2(log, 1);
+            ::dup2(log, 2);
+            ::close(log);
+        }
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    s->pid_ = pid;
+
+    auto server = ParseServerUrl(s->url_);
+    HttpClient http(*server);
+    const auto deadline = started + std::chrono::milliseconds(static_cast<long>(ready_timeout_s * 1000));
+    std::string last;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            s->pid_ = -1;
+            return MakeError(ErrorCode::kServiceUnavailable, "spawned server exited during start-up (status " +
+                                                                 std::to_string(status) + "): " + s->LogTail());
+        }
+        auto r = http.Request("GET", "/health/ready", {}, {}, HttpRequestOptions{std::chrono::milliseconds(2000)});
+        if (r.ok() && r->status == 200) {
+            s->startup_ms_ =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            return s;
+        }
+        last = r.ok() ? r->Describe(200) : r.error().message;
+        http.Disconnect();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    s->Stop(5);
+    return MakeError(ErrorCode::kTimeout, "spawned server not ready after " + std::to_string(ready_timeout_s) +
+                                              " s (last: " + last + "): " + s->LogTail());
+}
+
+std::vector<std::string> SpawnedServer::Env() const { return {"NETRA_DATA_DIR=" + data_dir_}; }
+
+SpawnedServer::~SpawnedServer() { Stop(); }
+
+std::string SpawnedServer::Stop(double grace_s) {
+    if (pid_ <= 0) return "not running";
+    ::kill(pid_, SIGTERM);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
+    int status = 0;
+    std::string result;
+    for (;;) {
+        pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            result = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
+                                       : "killed by signal " + std::to_string(WTERMSIG(status));
+            break;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+            result = "did not stop within " + std::to_string(static_cast<int>(grace_s)) + " s of SIGTERM; killed";
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+    return result;
+}
+
+std::string SpawnedServer::LogTail(std::size_t max_bytes) const {
+    std::ifstream f(log_path_, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string s = ss.str();
+    if (s.size() > max_bytes) s = "…" + s.substr(s.size() - max_bytes);
+    return s;
+}
+
+}  // namespace netra::stage

@@ -1,0 +1,50 @@
+#pragma once
+// Process control for `netra stage --spawn`: a local `netra serve` on a free loopback port with a temp
+// data dir, and running `netra token` against the same data dir.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace netra::stage {
+
+// The path of the running executable (the suite ships inside `netra`).
+std::string SelfExecutable();
+
+// A free TCP port on 127.0.0.1 (bound then released; a tiny race is acceptable for a test tool).
+core::Result<int> FreeLoopbackPort();
+
+struct CommandOutput {
+    int exit_code = -1;
+    std::string output;  // stdout + stderr
+};
+// Runs argv[0] with `extra_env` ("K=V") added to the environment, capturing output.
+core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env);
+
+class SpawnedServer {
+  public:
+    // Starts `binary serve --host 127.0.0.1 --port P` with NETRA_DATA_DIR=<new temp dir> and waits up to
+    // `ready_timeout_s` for GET /health/ready to answer 200.
+    static core::Result<std::unique_ptr<SpawnedServer>> Start(const std::string& binary, double ready_timeout_s = 60);
+    ~SpawnedServer();  // Stop()
+
+    const std::string& url() const { return url_; }
+    const std::string& data_dir() const { return data_dir_; }
+    const std::string& binary() const { return binary_; }
+    double startup_ms() const { return startup_ms_; }
+    std::vector<std::string> Env() const;  // env additions that point a `netra` command at this server's data
+
+    // SIGTERM, wait up to `grace_s`, then SIGKILL. Returns the exit status description.
+    std::string Stop(double grace_s = 30);
+    std::string LogTail(std::size_t max_bytes = 2000) const;
+
+  private:
+    SpawnedServer() = default;
+    int pid_ = -1;
+    std::string url_, data_dir_, binary_, log_path_;
+    double startup_ms_ = 0;
+};
+
+}  // namespace netra::stage

@@ -1,0 +1,140 @@
+#include "stage/stage.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "core/time.hpp"
+#include "stage/process.hpp"
+#include "stage/suite.hpp"
+
+namespace netra::stage {
+
+namespace json = boost::json;
+
+namespace {
+
+TestResult RunOne(StageContext& ctx, const TestCase& test) {
+    TestResult r;
+    r.name = test.name;
+    ctx.TakeNotes();
+    const auto started = core::MonoNow();
+    try {
+        test.fn(ctx);
+        r.status = TestStatus::kPassed;
+    } catch (const TestSkipped& e) {
+        r.status = TestStatus::kSkipped;
+        r.reason = e.what();
+    } catch (const TestFailure& e) {
+        r.status = TestStatus::kFailed;
+        r.reason = e.what();
+    } catch (const std::exception& e) {
+        r.status = TestStatus::kFailed;
+        r.reason = std::string("exception: ") + e.what();
+    } catch (...) {
+        r.status = TestStatus::kFailed;
+        r.reason = "unknown exception";
+    }
+    r.duration_ms = core::ElapsedMs(started);
+    r.details = ctx.TakeNotes();
+    return r;
+}
+
+}  // namespace
+
+int RunStage(const StageOptions& options_in) {
+    StageOptions options = options_in;
+    StageReport report;
+    report.started_at = core::FormatRfc3339Ms(core::NowMs());
+    const auto started = core::MonoNow();
+
+    std::unique_ptr<SpawnedServer> spawned;
+    std::string data_dir;
+    if (options.spawn) {
+        std::string binary = options.netra_binary.empty() ? SelfExecutable() : options.netra_binary;
+        std::cout << "Spawning " << binary << " serve on a free loopback port…" << std::endl;
+        auto s = SpawnedServer::Start(binary);
+        if (!s.ok()) {
+            std::cerr << "netra stage: could not start a local server: " << s.error().message << "\n";
+            std::cout << "0 passed, 1 failed, 0 skipped" << std::endl;
+            return 1;
+        }
+        spawned = std::move(s).value();
+        options.url = spawned->url();
+        data_dir = spawned->data_dir();
+        std::cout << "Server ready at " << options.url << " after " << static_cast<long>(spawned->startup_ms())
+                  << " ms (data dir " << data_dir << ")" << std::endl;
+    }
+    auto server = ParseServerUrl(options.url);
+    if (!server.ok()) {
+        std::cerr << "netra stage: " << server.error().message << "\n";
+        return 2;
+    }
+    report.url = options.url;
+    report.spawned = options.spawn;
+
+    StageContext ctx(options, *server, options.spawn, data_dir);
+    {
+        auto http = ctx.Http();
+        auto h = http.Get("/health");
+        if (h.ok() && h->JsonObject()) report.server_version = JStr(*h->JsonObject(), "version");
+        if (!h.ok()) std::cerr << "warning: GET /health failed: " << h.error().message << " (tests will fail)\n";
+    }
+
+    auto modules = AllModules();
+    for (const auto& mod : modules) {
+        if (!options.modules.empty() &&
+            std::find(options.modules.begin(), options.modules.end(), mod.number) == options.modules.end()) {
+            continue;
+        }
+        ModuleResult mr;
+        mr.number = mod.number;
+        mr.name = mod.name;
+        if (mod.tests.empty()) {
+            mr.tests.push_back(TestResult{"module_" + mod.name, TestStatus::kSkipped,
+                                          "module " + std::to_string(mod.number) + " is not implemented in this build",
+                                          "", 0});
+        }
+        for (const auto& test : mod.tests) {
+            if (options.verbose) std::cout << "  running " << mod.name << "/" << test.name << "…" << std::flush;
+            auto r = RunOne(ctx, test);
+            if (options.verbose) {
+                std::cout << " " << StatusName(r.status) << " (" << static_cast<long>(r.duration_ms) << " ms)"
+                          << (r.reason.empty() ? "" : ": " + r.reason)
+                          << (r.details.empty() ? "" : " [" + r.details + "]") << std::endl;
+            }
+            mr.tests.push_back(std::move(r));
+        }
+        std::cout << RenderModuleTable(mr) << std::endl;
+        report.modules.push_back(std::move(mr));
+    }
+    report.metrics = ctx.Metrics();
+    if (!report.metrics.empty()) std::cout << RenderMetricsTable(report.metrics) << std::endl;
+
+    if (spawned) {
+        std::string how = spawned->Stop();
+        std::cout << "Spawned server stopped (" << how << ")" << std::endl;
+    }
+    report.duration_ms = core::ElapsedMs(started);
+
+    int exit_code = report.Tally().failed == 0 ? 0 : 1;
+    if (!options.json_report_path.empty()) {
+        auto st = WriteTextFile(options.json_report_path, json::serialize(ReportToJson(report)) + "\n");
+        if (!st.ok()) {
+            std::cerr << "netra stage: " << st.error().message << "\n";
+            exit_code = exit_code ? exit_code : 2;
+        }
+    }
+    if (!options.markdown_report_path.empty()) {
+        auto st = WriteTextFile(options.markdown_report_path, RenderMarkdown(report));
+        if (!st.ok()) {
+            std::cerr << "netra stage: " << st.error().message << "\n";
+            exit_code = exit_code ? exit_code : 2;
+        }
+    }
+    std::cout << SummaryLine(report) << std::endl;
+    return exit_code;
+}
+
+}  // namespace netra::stage
