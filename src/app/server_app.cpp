@@ -1,0 +1,206 @@
+#include "app/server_app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "auth/auth_service.hpp"
+#include "config/database_url.hpp"
+#include "config/loader.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "net/http/handlers/handlers.hpp"
+#include "net/http/listener.hpp"
+#include "net/ws/ws_session.hpp"
+#include "storage/open_store.hpp"
+
+namespace netra::app {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Connects with retry and exponential backoff (a database that starts together with us is normal in
+// deployments), then migrates.
+core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Settings& settings) {
+    auto delay = std::chrono::milliseconds(200);
+    constexpr int kAttempts = 8;
+    for (int attempt = 1;; ++attempt) {
+        auto store = storage::OpenStore(settings.database_url, std::max(settings.worker_threads + 2, 4));
+        if (store.ok()) {
+            if (auto s = (*store)->Migrate(); !s.ok()) return s.error();
+            return store;
+        }
+        if (attempt >= kAttempts) return store.error();
+        spdlog::warn("database not reachable ({}), attempt {}/{}; retrying in {} ms", store.error().message, attempt,
+                     kAttempts, delay.count());
+        std::this_thread::sleep_for(delay);
+        delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+    }
+}
+
+}  // namespace
+
+int RunServer(const config::Settings& settings, double config_phase_ms) {
+    auto start = core::MonoNow();
+    spdlog::info("netra {} starting: {}", kVersion, config::DescribeSettings(settings));
+
+    asio::io_context ioc(settings.io_threads);
+    asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
+    runs::EventBus bus;
+
+    auto ctx = std::make_shared<net::ServerContext>();
+    ctx->settings = &settings;
+    ctx->bus = &bus;
+    ctx->workers = &workers;
+    ctx->metrics = std::make_shared<net::Metrics>();
+    ctx->startup = std::make_shared<net::StartupState>();
+    ctx->sessions = std::make_shared<net::ws::WsSessionRegistry>();
+    ctx->version = kVersion;
+    ctx->instance_id = core::NewId();
+    ctx->started_at = std::chrono::steady_clock::now();
+    ctx->startup->PhaseDone("config", config_phase_ms);
+
+    // The port opens first so liveness answers during start-up; everything else answers 503 until ready.
+    net::http::Listener listener(ioc, ctx, net::http::BuildRouter());
+    if (auto s = listener.Bind(settings.host, settings.port); !s.ok()) {
+        spdlog::critical("{}", s.error().message);
+        return 1;
+    }
+    listener.Start();
+    std::vector<std::thread> io_threads;
+    for (int i = 0; i < settings.io_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+    auto stop_io = [&] {
+        ioc.stop();
+        for (auto& t : io_threads) t.join();
+        workers.join();
+    };
+
+    auto phase = [&](const char* name, auto&& fn) -> bool {
+        ctx->startup->SetPhase(name);
+        auto t0 = core::MonoNow();
+        bool ok = fn();
+        double ms = core::ElapsedMs(t0);
+        if (ok) {
+            ctx->startup->PhaseDone(name, ms);
+            spdlog::info("start-up phase {} done in {:.1f} ms", name, ms);
+        }
+        return ok;
+    };
+
+    bool started = phase("database", [&] {
+        auto store = OpenDatabase(settings);
+        if (!store.ok()) {
+            spdlog::critical("database {}: {}", config::MaskDatabaseUrl(settings.database_url), store.error().message);
+            return false;
+        }
+        ctx->store = *store;
+        return true;
+    });
+    started = started && phase("cache", [&] {
+                  if (!settings.redis_url.empty())
+                      spdlog::warn("REDIS_URL is set but scale-out is not built yet; single instance");
+                  return true;
+              });
+    started = started && phase("services", [&] {
+                  try {
+                      ctx->auth = std::make_shared<auth::AuthService>(settings, ctx->store);
+                  } catch (const std::exception& e) {
+                      spdlog::critical("auth: {}", e.what());
+                      return false;
+                  }
+                  ctx->runs = std::make_shared<runs::RunService>(
+                      settings, ctx->store, bus,
+                      [&workers](std::function<void()> task) { asio::post(workers, std::move(task)); });
+                  ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
+                  if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {
+                      spdlog::critical("recovering interrupted runs: {}", s.error().message);
+                      return false;
+                  }
+                  return true;
+              });
+    started = started && phase("listeners", [&] { return true; });
+    if (!started) {
+        stop_io();
+        return 1;
+    }
+    double total = core::ElapsedMs(start) + config_phase_ms;
+    ctx->startup->MarkReady(total);
+    spdlog::info("ready in {:.1f} ms: http://{}:{} (WebSocket /api/v1/websocket), database {}", total, settings.host,
+                 listener.port(), ctx->store->BackendName());
+    std::cout << "netra listening on http://" << settings.host << ":" << listener.port() << std::endl;
+
+    std::promise<int> stop_signal;
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (!ec) stop_signal.set_value(sig);
+    });
+    int sig = stop_signal.get_future().get();
+    spdlog::info("signal {}: shutting down", sig);
+
+    // Stop accepting, tell WebSocket clients we are going away (1001), let runs drain, then stop.
+    ctx->shutting_down = true;
+    listener.Stop();
+    ctx->sessions->CloseAll();
+    ctx->runs->Drain(settings.timeouts.shutdown_drain);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let close frames flush
+    stop_io();
+    spdlog::info("stopped cleanly");
+    return 0;
+}
+
+int RunMigrate(const config::Settings& settings) {
+    auto store = storage::OpenStore(settings.database_url, 1);
+    if (!store.ok()) {
+        std::cerr << "cannot open database: " << store.error().message << "\n";
+        return 1;
+    }
+    if (auto s = (*store)->Migrate(); !s.ok()) {
+        std::cerr << "migration failed: " << s.error().message << "\n";
+        return 1;
+    }
+    auto version = (*store)->SchemaVersion();
+    std::cout << "schema version " << (version.ok() ? *version : -1) << " on " << (*store)->BackendName() << "\n";
+    return 0;
+}
+
+int RunToken(const config::Settings& settings, const std::string& email, long long expires_in_s) {
+    auto store = storage::OpenStore(settings.database_url, 1);
+    if (!store.ok() || !(*store)->Migrate().ok()) {
+        std::cerr << "cannot open database: " << (store.ok() ? "migration failed" : store.error().message) << "\n";
+        return 1;
+    }
+    auto user = (*store)->FindUserByEmail(email);
+    if (!user.ok()) {
+        std::cerr << user.error().message << "\n";
+        return 1;
+    }
+    storage::User u;
+    if (*user) {
+        u = **user;
+    } else {
+        u.id = core::NewId();
+        u.email = email;
+        u.name = email.substr(0, email.find('@'));
+        u.permissions = {"user"};
+        u.created_at = core::NowMs();
+        auto created = (*store)->EnsureUser(u);
+        if (!created.ok()) {
+            std::cerr << created.error().message << "\n";
+            return 1;
+        }
+        u = *created;
+    }
+    auth::JwtCodec jwt(settings.jwt_secret, settings.jwt_issuer, settings.access_token_ttl);
+    std::int64_t now = core::NowMs() / 1000;
+    std::cout << jwt.IssueAt(u.id, u.email, u.permissions, now, now + expires_in_s) << "\n";
+    return 0;
+}
+
+}  // namespace netra::app

@@ -1,0 +1,47 @@
+#pragma once
+// Shared pieces of the resource handlers: authentication on the worker pool and record → JSON renderers.
+#include <boost/json.hpp>
+
+#include "auth/jwt.hpp"
+#include "net/http/http_types.hpp"
+#include "net/offload.hpp"
+#include "storage/records.hpp"
+
+namespace netra::net::http {
+
+std::optional<std::string> BearerTokenOf(std::string_view header);
+int LimitParam(const RequestContext& ctx, int fallback = 50);
+
+// Verifies the bearer token and runs `fn(claims)` on the worker pool; `fn` returns a Response.
+// Unauthenticated requests answer 401 with WWW-Authenticate (§4).
+template <class F>
+boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
+    co_return co_await Offload(*ctx.server.workers, [&ctx, fn = std::move(fn)]() mutable -> Response {
+        auto header = ctx.req[bhttp::field::authorization];
+        auto token = BearerTokenOf(std::string_view(header.data(), header.size()));
+        if (!token) {
+            return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated,
+                                                      "missing bearer token: send Authorization: Bearer <token>"));
+        }
+        auto claims = ctx.server.auth->Authenticate(*token);
+        if (!claims.ok())
+            return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated, claims.error().message));
+        return fn(*claims);
+    });
+}
+
+boost::json::object UserJson(const storage::User& user);
+boost::json::object ThreadJson(const storage::Thread& thread);
+boost::json::object MessageJson(const storage::Message& message);
+boost::json::object RunJson(const storage::Run& run);
+
+template <class T, class F>
+boost::json::object PageJson(const storage::Page<T>& page, F render) {
+    boost::json::array data;
+    for (const auto& item : page.data) data.push_back(render(item));
+    boost::json::object o{{"data", std::move(data)}};
+    o["next_cursor"] = page.next_cursor ? boost::json::value(*page.next_cursor) : boost::json::value(nullptr);
+    return o;
+}
+
+}  // namespace netra::net::http

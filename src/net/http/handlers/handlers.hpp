@@ -1,0 +1,17 @@
+#pragma once
+// Route registration, one file per resource. Handlers are thin: parse, call a service on the worker pool,
+// render JSON.
+#include "net/http/router.hpp"
+
+namespace netra::net::http {
+
+void AddHealthRoutes(Router& router);
+void AddDiscoveryRoutes(Router& router);
+void AddAuthRoutes(Router& router);
+void AddThreadRoutes(Router& router);
+void AddRunRoutes(Router& router);
+
+// Builds the full route table.
+std::shared_ptr<const Router> BuildRouter();
+
+}  // namespace netra::net::http

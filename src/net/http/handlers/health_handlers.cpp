@@ -1,0 +1,90 @@
+#include <boost/json.hpp>
+
+#include "core/time.hpp"
+#include "net/http/handlers/handler_util.hpp"
+#include "net/http/handlers/handlers.hpp"
+
+namespace netra::net::http {
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<Response> Liveness(RequestContext& ctx) {
+    double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.server.started_at).count();
+    co_return JsonResponse(ctx, bhttp::status::ok,
+                           json::object{{"status", "healthy"},
+                                        {"service", "netra-backend"},
+                                        {"version", ctx.server.version},
+                                        {"instance_id", ctx.server.instance_id},
+                                        {"uptime_s", uptime}});
+}
+
+// Readiness: the database answers and start-up has finished (§4, §10).
+asio::awaitable<Response> Readiness(RequestContext& ctx) {
+    auto store = ctx.server.store;
+    struct DbCheck {
+        bool up = false;
+        double latency_ms = 0;
+        std::string error;
+    };
+    DbCheck db;
+    if (store) {
+        db = co_await Offload(*ctx.server.workers, [store] {
+            DbCheck c;
+            auto start = core::MonoNow();
+            auto s = store->Ping();
+            c.latency_ms = core::ElapsedMs(start);
+            c.up = s.ok();
+            if (!s.ok()) c.error = s.error().message;
+            return c;
+        });
+    }
+    const auto& startup = *ctx.server.startup;
+    bool healthy = db.up && startup.ready() && !ctx.server.shutting_down;
+    json::object database{{"status", db.up ? "up" : "down"}, {"latency_ms", db.latency_ms}};
+    if (store) database["backend"] = store->BackendName();
+    if (!db.error.empty()) database["error"] = db.error;
+    json::array phases;
+    for (const auto& [name, ms] : startup.completed())
+        phases.push_back(json::object{{"phase", name}, {"duration_ms", ms}});
+    json::object body{
+        {"status", healthy ? "healthy" : "unhealthy"},
+        {"service", "netra-backend"},
+        {"version", ctx.server.version},
+        {"checks",
+         json::object{{"database", std::move(database)},
+                      {"redis", json::object{{"status", "disabled"}}},
+                      {"llm", json::object{{"status", "up"}, {"provider", ctx.server.settings->llm_provider}}}}},
+        {"startup", json::object{{"phase", startup.phase()},
+                                 {"completed_phases", std::move(phases)},
+                                 {"duration_ms", startup.total_ms()}}}};
+    co_return JsonResponse(ctx, healthy ? bhttp::status::ok : bhttp::status::service_unavailable, body);
+}
+
+asio::awaitable<Response> MetricsText(RequestContext& ctx) {
+    Metrics::Gauges g;
+    if (ctx.server.runs) {
+        g.runs_running = ctx.server.runs->RunningCount();
+        g.runs_queued = ctx.server.runs->QueuedCount();
+        g.runs_completed = ctx.server.runs->CompletedCount();
+        g.runs_failed = ctx.server.runs->FailedCount();
+        g.runs_cancelled = ctx.server.runs->CancelledCount();
+    }
+    if (ctx.server.bus) g.events_published = ctx.server.bus->EventsPublished();
+    g.db_pool_size = ctx.server.settings->worker_threads;
+    co_return TextResponse(ctx, bhttp::status::ok, ctx.server.metrics->RenderPrometheus(g),
+                           "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace
+
+void AddHealthRoutes(Router& router) {
+    router.Add(bhttp::verb::get, "/health", Liveness);
+    router.Add(bhttp::verb::get, "/health/live", Liveness);
+    router.Add(bhttp::verb::get, "/health/ready", Readiness);
+    router.Add(bhttp::verb::get, "/api/health", Readiness);
+    router.Add(bhttp::verb::get, "/metrics", MetricsText);
+}
+
+}  // namespace netra::net::http

@@ -1,0 +1,112 @@
+#include <boost/json.hpp>
+
+#include "core/json_util.hpp"
+#include "net/http/handlers/handler_util.hpp"
+#include "net/http/handlers/handlers.hpp"
+#include "runs/event_envelope.hpp"
+
+namespace netra::net::http {
+namespace json = boost::json;
+namespace asio = boost::asio;
+using core::ErrorCode;
+using core::MakeError;
+
+core::Result<runs::SubmitResult> SubmitAndSchedule(RequestContext& ctx, runs::SubmitRequest request);
+core::Status ReadSubmitOptions(const json::object& body, runs::SubmitRequest& request);
+
+namespace {
+
+asio::awaitable<Response> Execute(RequestContext& ctx) {
+    auto body = JsonBody(ctx);
+    if (!body.ok()) co_return ErrorResponse(ctx, body.error());
+    runs::SubmitRequest request;
+    auto content = core::GetString(*body, "user_request");
+    if (!content) content = core::GetString(*body, "input");
+    if (!content)
+        co_return ErrorResponse(ctx,
+                                MakeError(ErrorCode::kValidationFailed, "field 'user_request' (string) is required"));
+    request.content = *content;
+    if (auto agent = core::GetString(*body, "agent")) request.agent = *agent;
+    if (auto s = ReadSubmitOptions(*body, request); !s.ok()) co_return ErrorResponse(ctx, s.error());
+    co_return co_await Authed(ctx, [&ctx, request](const auth::AccessClaims& claims) mutable {
+        request.user_id = claims.user_id;
+        auto result = SubmitAndSchedule(ctx, request);
+        if (!result.ok()) return ErrorResponse(ctx, result.error());
+        return JsonResponse(ctx, bhttp::status::accepted,
+                            json::object{{"run_id", result->run.id},
+                                         {"thread_id", result->run.thread_id},
+                                         {"message_id", result->message.id},
+                                         {"status", result->run.status}});
+    });
+}
+
+asio::awaitable<Response> GetRun(RequestContext& ctx) {
+    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+        auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
+        if (!run.ok()) return ErrorResponse(ctx, run.error());
+        if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
+        auto seq = ctx.server.store->LastEventSeq((*run)->id);
+        json::object o = RunJson(**run);
+        o["last_seq"] = seq.ok() ? *seq : 0;
+        return JsonResponse(ctx, bhttp::status::ok, o);
+    });
+}
+
+asio::awaitable<Response> ListEvents(RequestContext& ctx) {
+    storage::EventFilter filter;
+    if (auto after = ctx.Query("after_seq")) {
+        try {
+            std::size_t used = 0;
+            filter.after_seq = std::stoll(*after, &used);
+            if (used != after->size() || filter.after_seq < 0) throw std::invalid_argument("after_seq");
+        } catch (...) {
+            co_return ErrorResponse(ctx,
+                                    MakeError(ErrorCode::kInvalidRequest, "after_seq must be a non-negative integer"));
+        }
+    }
+    if (auto type = ctx.Query("type"); type && !type->empty()) filter.type = *type;
+    if (auto agent = ctx.Query("agent"); agent && !agent->empty()) filter.agent_name = *agent;
+    filter.limit = LimitParam(ctx, 10000);
+    if (auto l = ctx.Query("limit"); !l) filter.limit = 10000;
+    co_return co_await Authed(ctx, [&ctx, filter](const auth::AccessClaims& claims) {
+        auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
+        if (!run.ok()) return ErrorResponse(ctx, run.error());
+        if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
+        auto events = ctx.server.store->ListEvents((*run)->id, filter);
+        if (!events.ok()) return ErrorResponse(ctx, events.error());
+        json::array data;
+        for (const auto& e : *events) data.push_back(runs::EnvelopeJson(e, (*run)->thread_id));
+        return JsonResponse(
+            ctx, bhttp::status::ok,
+            json::object{{"data", std::move(data)}, {"next_cursor", nullptr}, {"status", (*run)->status}});
+    });
+}
+
+asio::awaitable<Response> Cancel(RequestContext& ctx) {
+    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+        auto run = ctx.server.runs->Cancel(claims.user_id, ctx.Param("id"));
+        if (!run.ok()) return ErrorResponse(ctx, run.error());
+        return JsonResponse(ctx, bhttp::status::ok, json::object{{"run_id", run->id}, {"status", run->status}});
+    });
+}
+
+}  // namespace
+
+void AddRunRoutes(Router& router) {
+    router.Add(bhttp::verb::post, "/api/agents/execute", Execute);
+    router.Add(bhttp::verb::get, "/api/runs/{id}", GetRun);
+    router.Add(bhttp::verb::get, "/api/runs/{id}/events", ListEvents);
+    router.Add(bhttp::verb::post, "/api/runs/{id}/cancel", Cancel);
+}
+
+std::shared_ptr<const Router> BuildRouter() {
+    auto router = std::make_shared<Router>();
+    AddHealthRoutes(*router);
+    AddDiscoveryRoutes(*router);
+    AddAuthRoutes(*router);
+    AddThreadRoutes(*router);
+    AddRunRoutes(*router);
+    return router;
+}
+
+}  // namespace netra::net::http

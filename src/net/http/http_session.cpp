@@ -1,0 +1,151 @@
+#include "net/http/http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "core/ids.hpp"
+#include "net/ws/ws_session.hpp"
+
+namespace netra::net::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::as_tuple;
+
+std::string PercentDecode(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+            out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+void ParseTarget(std::string_view target, std::string& path, std::unordered_map<std::string, std::string>& query) {
+    auto q = target.find('?');
+    path = std::string(target.substr(0, q));
+    if (q == std::string_view::npos) return;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        std::string_view pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        std::string key = PercentDecode(pair.substr(0, eq));
+        std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+        if (!key.empty()) query.emplace(std::move(key), std::move(value));
+        if (amp == std::string_view::npos) break;
+        rest = rest.substr(amp + 1);
+    }
+}
+
+namespace {
+
+// A client-supplied X-Request-Id is echoed only when it is short and printable (it ends up in logs).
+std::string RequestIdFor(const Request& req) {
+    auto given = req["X-Request-Id"];
+    if (!given.empty() && given.size() <= 128) {
+        bool printable = std::all_of(given.begin(), given.end(), [](char c) { return c > 32 && c < 127; });
+        if (printable) return std::string(given);
+    }
+    return core::NewId();
+}
+
+asio::awaitable<Response> Dispatch(ServerContext& server, const Router& router, const Request& req,
+                                   const std::string& request_id, const std::string& client_ip) {
+    RequestContext ctx{req, server, request_id, {}, {}, {}, client_ip};
+    ParseTarget(std::string_view(req.target().data(), req.target().size()), ctx.path, ctx.query);
+    auto match = router.Find(req.method(), ctx.path);
+    if (!match.handler) {
+        if (!match.allow.empty()) {
+            auto res = ErrorResponse(ctx, core::MakeError(core::ErrorCode::kMethodNotAllowed,
+                                                          "method not allowed; allowed: " + match.allow));
+            res.set(bhttp::field::allow, match.allow);
+            co_return res;
+        }
+        co_return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kNotFound, "no route for " + ctx.path));
+    }
+    ctx.params = std::move(match.params);
+    try {
+        co_return co_await (*match.handler)(ctx);
+    } catch (const std::exception& e) {
+        spdlog::error("request {} {} failed: {}", request_id, ctx.path, e.what());
+    }
+    co_return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kInternal, "internal error"));
+}
+
+}  // namespace
+
+asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std::shared_ptr<const Router> router,
+                                     beast::tcp_stream stream) {
+    server->metrics->ConnectionOpened(false);
+    std::string client_ip;
+    {
+        beast::error_code ec;
+        auto ep = stream.socket().remote_endpoint(ec);
+        if (!ec) client_ip = ep.address().to_string();
+    }
+    beast::flat_buffer buffer;
+    const auto& limits = server->settings->limits;
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(limits.max_body_bytes);
+        stream.expires_after(server->settings->timeouts.http_read);
+        auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(asio::use_awaitable));
+        (void)bytes;
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+            break;
+        }
+        if (ec) {
+            // The request could not be read: answer in JSON, then close (the stream position is unknown).
+            bool too_large = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+            Request stub;
+            stub.version(11);
+            stub.keep_alive(false);
+            auto res = ErrorResponse(
+                stub, core::NewId(),
+                core::MakeError(
+                    too_large ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
+                    too_large ? "request larger than the limit" : "malformed HTTP request: " + ec.message()));
+            res.keep_alive(false);
+            server->metrics->ObserveRequest(res.result_int(), 0);
+            co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
+            break;
+        }
+        Request req = parser.release();
+        if (beast::websocket::is_upgrade(req)) {
+            stream.expires_never();
+            server->metrics->ConnectionClosed(false);
+            co_await ws::RunWebSocketUpgrade(server, std::move(stream), std::move(req), client_ip);
+            co_return;
+        }
+        auto start = std::chrono::steady_clock::now();
+        std::string request_id = RequestIdFor(req);
+        Response res = co_await Dispatch(*server, *router, req, request_id, client_ip);
+        server->metrics->ObserveRequest(
+            res.result_int(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        bool keep_alive = res.keep_alive() && !server->shutting_down;
+        res.keep_alive(keep_alive);
+        auto [wec, wbytes] = co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
+        (void)wbytes;
+        if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    server->metrics->ConnectionClosed(false);
+}
+
+}  // namespace netra::net::http

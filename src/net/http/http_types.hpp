@@ -1,0 +1,48 @@
+#pragma once
+// Beast request/response types and the per-request context handlers receive.
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "net/server_context.hpp"
+
+namespace netra::net::http {
+
+namespace bhttp = boost::beast::http;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+struct RequestContext {
+    const Request& req;
+    ServerContext& server;
+    std::string request_id;
+    std::string path;
+    std::unordered_map<std::string, std::string> query;
+    std::unordered_map<std::string, std::string> params;  // path parameters such as {id}
+    std::string client_ip;
+
+    std::optional<std::string> Query(const std::string& key) const {
+        auto it = query.find(key);
+        return it == query.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    const std::string& Param(const std::string& key) const { return params.at(key); }
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
+
+// Every response carries X-Request-Id; errors use the one JSON shape of §4.
+Response JsonResponse(const RequestContext& ctx, bhttp::status status, const boost::json::value& body);
+Response ErrorResponse(const RequestContext& ctx, const core::Error& error);
+Response ErrorResponse(const Request& req, const std::string& request_id, const core::Error& error);
+Response TextResponse(const RequestContext& ctx, bhttp::status status, std::string body,
+                      const std::string& content_type);
+
+// Parses the body as a JSON object, checking the content type and the depth limit.
+core::Result<boost::json::object> JsonBody(const RequestContext& ctx);
+
+}  // namespace netra::net::http

@@ -1,0 +1,50 @@
+#pragma once
+// In-process live fan-out of run events to the connections of the run's user (§6: every connection of a
+// user receives the live events of every run of that user, and nothing of another user). Listeners are
+// called on the publishing thread and must hand the event to their own executor without blocking.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace netra::runs {
+
+struct LiveEvent {
+    std::string user_id;
+    std::string run_id;
+    std::int64_t seq = 0;
+    std::string type;
+    std::shared_ptr<const std::string> frame;  // the serialized envelope, shared by every connection
+};
+
+class EventListener {
+  public:
+    virtual ~EventListener() = default;
+    virtual void OnEvent(const std::shared_ptr<const LiveEvent>& event) = 0;
+};
+
+class EventBus {
+  public:
+    using SubscriptionId = std::uint64_t;
+
+    SubscriptionId Subscribe(const std::string& user_id, std::weak_ptr<EventListener> listener);
+    void Unsubscribe(const std::string& user_id, SubscriptionId id);
+    void Publish(const std::shared_ptr<const LiveEvent>& event);
+    std::size_t ListenerCount(const std::string& user_id) const;
+    std::size_t TotalListeners() const;
+    std::uint64_t EventsPublished() const;
+
+  private:
+    struct Entry {
+        SubscriptionId id;
+        std::weak_ptr<EventListener> listener;
+    };
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::vector<Entry>> by_user_;
+    SubscriptionId next_id_ = 1;
+    std::uint64_t published_ = 0;
+};
+
+}  // namespace netra::runs

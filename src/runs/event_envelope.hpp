@@ -1,0 +1,13 @@
+#pragma once
+// The one envelope of §6 shared by live delivery, subscribe replay, the events endpoint and SSE.
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "storage/records.hpp"
+
+namespace netra::runs {
+
+boost::json::object EnvelopeJson(const storage::RunEvent& event, const std::string& thread_id);
+std::string SerializeEnvelope(const storage::RunEvent& event, const std::string& thread_id);
+
+}  // namespace netra::runs

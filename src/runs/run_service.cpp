@@ -1,0 +1,447 @@
+#include "runs/run_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "agents/registry.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "runs/event_envelope.hpp"
+
+namespace netra::runs {
+namespace json = boost::json;
+using core::ErrorCode;
+using core::MakeError;
+
+struct RunService::ActiveRun {
+    storage::Run run;
+    std::optional<std::string> dataset_id;
+    std::atomic<bool> cancel_requested{false};
+    std::atomic<bool> started{false};
+    std::chrono::steady_clock::time_point start_time;
+
+    std::mutex mutex;  // guards the fields below (read by Status from other threads)
+    std::string current_agent;
+    std::chrono::steady_clock::time_point step_start;
+    std::int64_t seq = 0;
+
+    QueuedRun AsQueued() const { return QueuedRun{run.id, run.thread_id, run.user_id}; }
+};
+
+// Stores each event with the next seq, then fans it out: durable before delivered (§7).
+class RunService::Sink : public agents::EventSink {
+  public:
+    Sink(RunService& service, ActiveRun& run) : service_(service), run_(run) {}
+
+    core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
+        if (auto s = CheckContinue(); !s.ok()) return s;
+        storage::RunEvent event = Next(type, agent_name, std::move(payload));
+        if (auto s = service_.store_->AppendEvents({event}); !s.ok()) return s;
+        Publish(event);
+        return core::Ok();
+    }
+
+    core::Status CheckContinue() override {
+        if (run_.cancel_requested.load()) return MakeError(ErrorCode::kCancelled, "run cancelled");
+        auto now = core::MonoNow();
+        if (now - run_.start_time > service_.settings_.timeouts.run) {
+            return MakeError(ErrorCode::kTimeout, "run exceeded its time limit");
+        }
+        std::lock_guard lock(run_.mutex);
+        if (!run_.current_agent.empty() && now - run_.step_start > service_.settings_.timeouts.agent_step) {
+            return MakeError(ErrorCode::kTimeout, "agent " + run_.current_agent + " exceeded its step time limit");
+        }
+        return core::Ok();
+    }
+
+    // Builds the next event without storing it (terminal events are stored by FinishRun atomically).
+    storage::RunEvent Next(std::string_view type, std::string_view agent_name, json::object payload) {
+        storage::RunEvent event;
+        event.run_id = run_.run.id;
+        event.type = std::string(type);
+        event.agent_name = std::string(agent_name);
+        event.payload = json::serialize(payload);
+        event.created_at = core::NowMs();
+        std::lock_guard lock(run_.mutex);
+        event.seq = ++run_.seq;
+        if (type == "agent_started") {
+            run_.current_agent = std::string(agent_name);
+            run_.step_start = core::MonoNow();
+        } else if (type == "agent_completed" || type == "agent_failed") {
+            run_.current_agent.clear();
+        }
+        return event;
+    }
+
+    void Publish(const storage::RunEvent& event) {
+        auto live = std::make_shared<LiveEvent>();
+        live->user_id = run_.run.user_id;
+        live->run_id = event.run_id;
+        live->seq = event.seq;
+        live->type = event.type;
+        live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run_.run.thread_id));
+        service_.bus_.Publish(live);
+    }
+
+  private:
+    RunService& service_;
+    ActiveRun& run_;
+};
+
+RunService::RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventBus& bus,
+                       std::function<void(std::function<void()>)> post)
+    : settings_(settings),
+      store_(std::move(store)),
+      bus_(bus),
+      post_(std::move(post)),
+      scheduler_(settings.limits.max_concurrent_runs_per_user) {}
+
+RunService::~RunService() = default;
+
+namespace {
+
+std::string Trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return {};
+    auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+// A title from the first message, cut at a UTF-8 character boundary.
+std::string TitleFrom(const std::string& content) {
+    std::string t = Trim(content);
+    constexpr std::size_t kMax = 80;
+    if (t.size() <= kMax) return t;
+    std::size_t cut = kMax;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+    return t.substr(0, cut) + "…";
+}
+
+}  // namespace
+
+core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
+    if (draining_) return MakeError(ErrorCode::kServiceUnavailable, "server is shutting down");
+    if (Trim(request.content).empty())
+        return MakeError(ErrorCode::kInvalidRequest, "message content must not be empty");
+    if (request.content.size() > settings_.limits.max_message_bytes) {
+        return MakeError(
+            ErrorCode::kPayloadTooLarge,
+            "message content is larger than " + std::to_string(settings_.limits.max_message_bytes) + " bytes");
+    }
+    if (request.policy != "enqueue" && request.policy != "reject" && request.policy != "interrupt") {
+        return MakeError(ErrorCode::kInvalidRequest, "policy must be enqueue, reject or interrupt");
+    }
+    if (!agents::IsKnownAgent(request.agent)) {
+        return MakeError(ErrorCode::kInvalidRequest, "unknown agent '" + request.agent + "'");
+    }
+    const core::Millis now = core::NowMs();
+    std::string thread_id;
+    if (request.thread_id) {
+        auto thread = store_->GetThread(request.user_id, *request.thread_id);
+        if (!thread.ok()) return thread.error();
+        if (!*thread) return MakeError(ErrorCode::kNotFound, "thread not found");
+        thread_id = *request.thread_id;
+        if (scheduler_.ThreadHasWork(thread_id)) {
+            if (request.policy == "reject") {
+                return MakeError(ErrorCode::kThreadBusy, "thread has an active run; policy is reject");
+            }
+            if (request.policy == "interrupt") {
+                if (auto active = scheduler_.ActiveRunOfThread(thread_id)) (void)Cancel(request.user_id, *active);
+            }
+        }
+    } else {
+        storage::Thread thread{core::NewId(), request.user_id, TitleFrom(request.content), now, now};
+        if (auto s = store_->CreateThread(thread); !s.ok()) return s.error();
+        thread_id = thread.id;
+    }
+
+    SubmitResult result;
+    result.run.id = core::NewId();
+    result.run.thread_id = thread_id;
+    result.run.user_id = request.user_id;
+    result.run.status = "queued";
+    result.run.policy = request.policy;
+    result.run.created_at = now;
+    result.run.request = request.content;
+    result.message.id = core::NewId();
+    result.message.thread_id = thread_id;
+    result.message.user_id = request.user_id;
+    result.message.role = "user";
+    result.message.content = request.content;
+    result.message.run_id = result.run.id;
+    result.message.dataset_id = request.dataset_id;
+    result.message.created_at = now;
+    if (auto s = store_->InsertMessageAndRun(result.message, result.run); !s.ok()) return s.error();
+
+    auto active = std::make_shared<ActiveRun>();
+    active->run = result.run;
+    active->dataset_id = request.dataset_id;
+    {
+        std::lock_guard lock(mutex_);
+        active_[result.run.id] = active;
+    }
+    return result;
+}
+
+void RunService::Schedule(const std::string& run_id) {
+    std::shared_ptr<ActiveRun> run;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = active_.find(run_id);
+        if (it == active_.end()) return;  // cancelled in between
+        run = it->second;
+    }
+    scheduler_.Enqueue(run->AsQueued());
+    DispatchStartable();
+}
+
+void RunService::DispatchStartable() {
+    if (draining_) return;
+    for (const auto& queued : scheduler_.TakeStartable()) {
+        std::shared_ptr<ActiveRun> run;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = active_.find(queued.run_id);
+            if (it != active_.end()) run = it->second;
+        }
+        if (!run) {
+            scheduler_.Finished(queued);
+            continue;
+        }
+        run->started = true;
+        post_([this, run] { Execute(run); });
+    }
+}
+
+void RunService::Execute(std::shared_ptr<ActiveRun> run) {
+    run->start_time = core::MonoNow();
+    Sink sink(*this, *run);
+    auto fail = [&](const core::Error& e) {
+        FinishActive(run, e.code == ErrorCode::kCancelled ? "cancelled" : "failed", e, std::nullopt, {});
+    };
+    if (run->cancel_requested) return fail(MakeError(ErrorCode::kCancelled, "run cancelled"));
+    if (auto s = store_->UpdateRunStatus(run->run.id, "running", std::nullopt, core::NowMs(), std::nullopt); !s.ok()) {
+        return fail(s.error());
+    }
+    if (auto s = sink.Emit("run_started", "", json::object{{"status", "running"}, {"duration_ms", 0}}); !s.ok()) {
+        return fail(s.error());
+    }
+
+    agents::RunInput input;
+    input.run_id = run->run.id;
+    input.thread_id = run->run.thread_id;
+    input.user_id = run->run.user_id;
+    input.request = run->run.request;
+    input.dataset_id = run->dataset_id;
+    // Conversation context: every user message of the thread up to this run's own message.
+    std::optional<std::string> cursor;
+    bool reached_own = false;
+    do {
+        auto page = store_->ListMessages(run->run.user_id, run->run.thread_id, 200, cursor);
+        if (!page.ok()) return fail(page.error());
+        for (const auto& m : page->data) {
+            if (reached_own) break;
+            if (m.role == "user") input.thread_user_messages.push_back(m.content);
+            if (m.run_id == run->run.id) reached_own = true;
+            if (m.dataset_id && !input.dataset_id) input.dataset_id = m.dataset_id;
+        }
+        cursor = page->next_cursor;
+    } while (cursor && !reached_own);
+    if (input.thread_user_messages.empty()) input.thread_user_messages.push_back(input.request);
+
+    auto output = supervisor_.Execute(input, sink);
+    if (!output.ok()) return fail(output.error());
+    FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
+}
+
+void RunService::FinishActive(const std::shared_ptr<ActiveRun>& run, const std::string& status,
+                              const std::optional<core::Error>& error, const std::optional<std::string>& report,
+                              const json::object& result) {
+    Sink sink(*this, *run);
+    std::vector<storage::RunEvent> final_events;
+    std::string interrupted_agent;
+    {
+        std::lock_guard lock(run->mutex);
+        interrupted_agent = run->current_agent;
+    }
+    std::string code = error ? std::string(core::WsErrorCode(error->code)) : "";
+    if (!interrupted_agent.empty() && error) {
+        final_events.push_back(
+            sink.Next("agent_failed", interrupted_agent,
+                      json::object{{"agent", interrupted_agent},
+                                   {"error", json::object{{"code", code}, {"message", error->message}}},
+                                   {"recoverable", false}}));
+    }
+    double duration_ms = run->started ? core::ElapsedMs(run->start_time) : 0.0;
+    json::object payload{{"status", status}, {"duration_ms", duration_ms}};
+    if (error) payload["error"] = json::object{{"code", code}, {"message", error->message}};
+    if (!result.empty()) payload["result"] = result;
+    final_events.push_back(sink.Next("run_" + status, "", std::move(payload)));
+
+    std::optional<storage::Message> assistant;
+    if (report) {
+        storage::Message m;
+        m.id = core::NewId();
+        m.thread_id = run->run.thread_id;
+        m.user_id = run->run.user_id;
+        m.role = "assistant";
+        m.content = *report;
+        m.run_id = run->run.id;
+        m.created_at = core::NowMs();
+        assistant = std::move(m);
+    }
+    std::optional<std::string> error_text;
+    if (error) error_text = code + ": " + error->message;
+    auto stored = store_->FinishRun(run->run.id, status, error_text, core::NowMs(), assistant, final_events);
+    if (!stored.ok()) {
+        spdlog::error("run {}: could not store its end: {}", run->run.id, stored.error().message);
+    }
+    for (const auto& e : final_events) sink.Publish(e);
+    if (status == "completed")
+        ++completed_;
+    else if (status == "cancelled")
+        ++cancelled_;
+    else
+        ++failed_;
+    {
+        std::lock_guard lock(mutex_);
+        active_.erase(run->run.id);
+    }
+    if (run->started) scheduler_.Finished(run->AsQueued());
+    DispatchStartable();
+}
+
+core::Status RunService::FinishNotStarted(const storage::Run& run, const std::string& status,
+                                          const std::string& error) {
+    auto last = store_->LastEventSeq(run.id);
+    if (!last.ok()) return last.error();
+    storage::RunEvent event;
+    event.run_id = run.id;
+    event.seq = *last + 1;
+    event.type = "run_" + status;
+    json::object payload{{"status", status}, {"duration_ms", 0}};
+    if (!error.empty())
+        payload["error"] =
+            json::object{{"code", status == "cancelled" ? "CANCELLED" : "INTERRUPTED"}, {"message", error}};
+    event.payload = json::serialize(payload);
+    event.created_at = core::NowMs();
+    auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
+                               event.created_at, std::nullopt, {event});
+    if (!s.ok()) return s;
+    auto live = std::make_shared<LiveEvent>();
+    live->user_id = run.user_id;
+    live->run_id = run.id;
+    live->seq = event.seq;
+    live->type = event.type;
+    live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run.thread_id));
+    bus_.Publish(live);
+    return core::Ok();
+}
+
+core::Result<storage::Run> RunService::Cancel(const std::string& user_id, const std::string& run_id) {
+    std::shared_ptr<ActiveRun> active;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = active_.find(run_id);
+        if (it != active_.end() && it->second->run.user_id == user_id) active = it->second;
+    }
+    if (active) {
+        if (!active->started && scheduler_.RemoveQueued(run_id)) {
+            {
+                std::lock_guard lock(mutex_);
+                active_.erase(run_id);
+            }
+            if (auto s = FinishNotStarted(active->run, "cancelled", ""); !s.ok()) return s.error();
+            ++cancelled_;
+            storage::Run r = active->run;
+            r.status = "cancelled";
+            return r;
+        }
+        active->cancel_requested = true;
+        storage::Run r = active->run;
+        r.status = "cancelling";
+        return r;
+    }
+    auto stored = store_->GetRun(user_id, run_id);
+    if (!stored.ok()) return stored.error();
+    if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+    return **stored;
+}
+
+core::Result<std::vector<RunStatusInfo>> RunService::Status(const std::string& user_id,
+                                                            const std::optional<std::string>& run_id) {
+    std::vector<RunStatusInfo> out;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, run] : active_) {
+            if (run->run.user_id != user_id || (run_id && *run_id != id)) continue;
+            std::lock_guard run_lock(run->mutex);
+            out.push_back(RunStatusInfo{id, run->run.thread_id, run->started ? "running" : "queued", run->current_agent,
+                                        run->seq});
+        }
+    }
+    if (run_id && out.empty()) {
+        auto stored = store_->GetRun(user_id, *run_id);
+        if (!stored.ok()) return stored.error();
+        if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+        auto seq = store_->LastEventSeq(*run_id);
+        if (!seq.ok()) return seq.error();
+        out.push_back(RunStatusInfo{(*stored)->id, (*stored)->thread_id, (*stored)->status, "", *seq});
+    }
+    return out;
+}
+
+void RunService::CancelThreadRuns(const std::string& user_id, const std::string& thread_id) {
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, run] : active_) {
+            if (run->run.user_id == user_id && run->run.thread_id == thread_id) ids.push_back(id);
+        }
+    }
+    for (const auto& id : ids) (void)Cancel(user_id, id);
+}
+
+core::Status RunService::RecoverInterrupted() {
+    for (const char* status : {"running", "queued", "interrupted"}) {
+        auto runs = store_->ListRunsByStatus(status);
+        if (!runs.ok()) return runs.error();
+        for (const auto& run : *runs) {
+            // Marked interrupted first so a crash during recovery still leaves an honest state.
+            if (auto s = store_->UpdateRunStatus(run.id, "interrupted", std::string("server stopped during the run"),
+                                                 std::nullopt, std::nullopt);
+                !s.ok()) {
+                return s;
+            }
+            if (auto s = FinishNotStarted(run, "failed", "server stopped during the run; send the message again");
+                !s.ok()) {
+                return s;
+            }
+            spdlog::warn("run {} was interrupted by a previous stop and is now failed", run.id);
+        }
+    }
+    return core::Ok();
+}
+
+void RunService::Drain(std::chrono::milliseconds drain) {
+    draining_ = true;
+    auto deadline = std::chrono::steady_clock::now() + drain;
+    // Runs in flight finish on the worker pool; this waits on the shutdown thread, never an I/O thread.
+    while (scheduler_.RunningCount() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::vector<std::shared_ptr<ActiveRun>> rest;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, run] : active_) rest.push_back(run);
+    }
+    for (const auto& run : rest) {
+        run->cancel_requested = true;
+        (void)store_->UpdateRunStatus(run->run.id, "interrupted", std::string("server shut down"), std::nullopt,
+                                      std::nullopt);
+    }
+}
+
+}  // namespace netra::runs

@@ -1,0 +1,34 @@
+#pragma once
+// Thread rules: titles validated, everything scoped to the user, delete cancels the thread's runs first and
+// then removes its messages, runs and events. Synchronous; callers use the worker pool.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "runs/run_service.hpp"
+#include "storage/store.hpp"
+
+namespace netra::runs {
+
+class ThreadService {
+  public:
+    ThreadService(std::shared_ptr<storage::Store> store, RunService& runs) : store_(std::move(store)), runs_(runs) {}
+
+    core::Result<storage::Thread> Create(const std::string& user_id, const std::optional<std::string>& title);
+    core::Result<storage::Thread> Get(const std::string& user_id, const std::string& thread_id);
+    core::Result<storage::Page<storage::Thread>> List(const std::string& user_id, int limit,
+                                                      const std::optional<std::string>& cursor);
+    core::Result<storage::Thread> Rename(const std::string& user_id, const std::string& thread_id,
+                                         const std::string& title);
+    core::Status Delete(const std::string& user_id, const std::string& thread_id);
+    core::Result<storage::Page<storage::Message>> Messages(const std::string& user_id, const std::string& thread_id,
+                                                           int limit, const std::optional<std::string>& cursor);
+    core::Result<std::vector<storage::Run>> Runs(const std::string& user_id, const std::string& thread_id);
+
+  private:
+    std::shared_ptr<storage::Store> store_;
+    RunService& runs_;
+};
+
+}  // namespace netra::runs
