@@ -62,7 +62,8 @@ void ConnectAuthorized(StageContext& ctx) {
     WsConnectOptions opts;
     opts.bearer_token = user.access_token;
     WsConnectError err;
-    Expect(ws->Connect(ctx.server(), opts, &err), "authorized upgrade refused: " + err.message + " " + err.body);
+    const bool connected = ws->Connect(ctx.server(), opts, &err);
+    Expect(connected, "authorized upgrade refused: " + err.message + " " + err.body);
     auto m = ws->Receive(kFrameTimeout);
     Expect(m.has_value(), "no frame within 5 s of the upgrade");
     Expect(m->Type() == "connection_established", "first frame is not connection_established: " + m->text);

@@ -170,8 +170,26 @@ std::vector<std::string> SpawnedServer::Env() const { return {"NETRA_DATA_DIR=" 
 
 SpawnedServer::~SpawnedServer() { Stop(); }
 
+namespace {
+std::string DescribeStatus(int status) {
+    return WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
+                             : "killed by signal " + std::to_string(WTERMSIG(status));
+}
+}  // namespace
+
+std::string SpawnedServer::ExitDescription() {
+    if (pid_ > 0) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_description_ = DescribeStatus(status);
+            pid_ = -1;
+        }
+    }
+    return exit_description_;
+}
+
 std::string SpawnedServer::Stop(double grace_s) {
-    if (pid_ <= 0) return "not running";
+    if (pid_ <= 0) return exit_description_.empty() ? "not running" : "had already " + exit_description_;
     ::kill(pid_, SIGTERM);
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(grace_s * 1000));
@@ -180,8 +198,7 @@ std::string SpawnedServer::Stop(double grace_s) {
     for (;;) {
         pid_t r = ::waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
-            result = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
-                                       : "killed by signal " + std::to_string(WTERMSIG(status));
+            result = DescribeStatus(status);
             break;
         }
         if (std::chrono::steady_clock::now() > deadline) {

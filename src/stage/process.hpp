@@ -36,6 +36,9 @@ class SpawnedServer {
     double startup_ms() const { return startup_ms_; }
     std::vector<std::string> Env() const;  // env additions that point a `netra` command at this server's data
 
+    // "" while the process runs; otherwise how it ended ("killed by signal 11"). Reaps it.
+    std::string ExitDescription();
+
     // SIGTERM, wait up to `grace_s`, then SIGKILL. Returns the exit status description.
     std::string Stop(double grace_s = 30);
     std::string LogTail(std::size_t max_bytes = 2000) const;
@@ -45,6 +48,7 @@ class SpawnedServer {
     int pid_ = -1;
     std::string url_, data_dir_, binary_, log_path_;
     double startup_ms_ = 0;
+    std::string exit_description_;
 };
 
 }  // namespace netra::stage

@@ -83,6 +83,7 @@ int RunStage(const StageOptions& options_in) {
     }
 
     auto modules = AllModules();
+    std::string server_death;  // set once a spawned server has died: later tests fail with this reason
     for (const auto& mod : modules) {
         if (!options.modules.empty() &&
             std::find(options.modules.begin(), options.modules.end(), mod.number) == options.modules.end()) {
@@ -97,6 +98,10 @@ int RunStage(const StageOptions& options_in) {
                                           "", 0});
         }
         for (const auto& test : mod.tests) {
+            if (spawned && !server_death.empty()) {
+                mr.tests.push_back(TestResult{test.name, TestStatus::kFailed, server_death, "", 0});
+                continue;
+            }
             if (options.verbose) std::cout << "  running " << mod.name << "/" << test.name << "…" << std::flush;
             auto r = RunOne(ctx, test);
             if (options.verbose) {
@@ -105,6 +110,13 @@ int RunStage(const StageOptions& options_in) {
                           << (r.details.empty() ? "" : " [" + r.details + "]") << std::endl;
             }
             mr.tests.push_back(std::move(r));
+            if (spawned && server_death.empty()) {
+                std::string how = spawned->ExitDescription();
+                if (!how.empty()) {
+                    server_death = "the spawned server " + how + " during " + mod.name + "/" + test.name;
+                    std::cerr << server_death << "; last log lines:\n" << spawned->LogTail(1500) << "\n";
+                }
+            }
         }
         std::cout << RenderModuleTable(mr) << std::endl;
         report.modules.push_back(std::move(mr));
