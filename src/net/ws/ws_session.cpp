@@ -279,7 +279,8 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
     request.policy = frame.policy.value_or("enqueue");
     request.agent = frame.agent;
     auto runs = server_->runs;
-    auto result = co_await Offload(*server_->workers, [runs, request] { return runs->Submit(request); });
+    auto work = [runs, request] { return runs->Submit(request); };  // named: GCC 12 co_await temporaries
+    auto result = co_await Offload(*server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -302,7 +303,8 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
 asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
     auto runs = server_->runs;
     std::string user = claims_.user_id, run_id = *frame.run_id;
-    auto result = co_await Offload(*server_->workers, [runs, user, run_id] { return runs->Cancel(user, run_id); });
+    auto work = [runs, user, run_id] { return runs->Cancel(user, run_id); };
+    auto result = co_await Offload(*server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -325,7 +327,7 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
     auto store = server_->store;
     std::string user = claims_.user_id;
     std::int64_t after = frame.after_seq;
-    auto result = co_await Offload(*server_->workers, [store, user, run_id, after]() -> core::Result<Replay> {
+    auto work = [store, user, run_id, after]() -> core::Result<Replay> {
         auto run = store->GetRun(user, run_id);
         if (!run.ok()) return run.error();
         if (!*run) return core::MakeError(ErrorCode::kNotFound, "run not found");
@@ -335,7 +337,8 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
         auto events = store->ListEvents(run_id, filter);
         if (!events.ok()) return events.error();
         return Replay{**run, std::move(*events)};
-    });
+    };
+    auto result = co_await Offload(*server_->workers, std::move(work));
     // The map may have changed while the query ran: look the entry up again.
     auto& d = runs_[run_id];
     d.replaying = false;
@@ -368,7 +371,8 @@ asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
     auto runs = server_->runs;
     std::string user = claims_.user_id;
     auto run_id = frame.run_id;
-    auto result = co_await Offload(*server_->workers, [runs, user, run_id] { return runs->Status(user, run_id); });
+    auto work = [runs, user, run_id] { return runs->Status(user, run_id); };
+    auto result = co_await Offload(*server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -443,7 +447,8 @@ asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server,
     }
     auto auth = server->auth;
     std::string token = *creds.token;
-    auto claims = co_await Offload(*server->workers, [auth, token] { return auth->Authenticate(token); });
+    auto work = [auth, token] { return auth->Authenticate(token); };
+    auto claims = co_await Offload(*server->workers, std::move(work));
     if (!claims.ok()) {
         co_await Refuse(stream, req, core::MakeError(ErrorCode::kForbidden, "invalid token: " + claims.error().message),
                         *server);

@@ -37,7 +37,8 @@ template <class F>
 asio::awaitable<Response> WithBody(RequestContext& ctx, F fn) {
     auto body = JsonBody(ctx);
     if (!body.ok()) co_return ErrorResponse(ctx, body.error());
-    co_return co_await Offload(*ctx.server.workers, [&ctx, b = std::move(*body), fn]() { return fn(ctx, b); });
+    auto work = [&ctx, b = std::move(*body), fn]() { return fn(ctx, b); };  // named: see Authed
+    co_return co_await Offload(*ctx.server.workers, std::move(work));
 }
 
 Response PairOr(RequestContext& ctx, const core::Result<auth::TokenPair>& r, bhttp::status status) {
@@ -46,50 +47,55 @@ Response PairOr(RequestContext& ctx, const core::Result<auth::TokenPair>& r, bht
 }
 
 asio::awaitable<Response> Register(RequestContext& ctx) {
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"email", "password"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
         auto name = core::GetString(body, "name").value_or("");
         return PairOr(c, c.server.auth->Register((*fields)[0], (*fields)[1], name), bhttp::status::created);
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Login(RequestContext& ctx) {
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"email", "password"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
         return PairOr(c, c.server.auth->Login((*fields)[0], (*fields)[1], c.client_ip), bhttp::status::ok);
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Refresh(RequestContext& ctx) {
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"refresh_token"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
         return PairOr(c, c.server.auth->Refresh((*fields)[0]), bhttp::status::ok);
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Logout(RequestContext& ctx) {
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"refresh_token"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
         auto s = c.server.auth->Logout((*fields)[0]);
         if (!s.ok()) return ErrorResponse(c, s.error());
         return JsonResponse(c, bhttp::status::ok, json::object{{"status", "logged_out"}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Me(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto user = ctx.server.auth->Me(claims.user_id);
         if (!user.ok()) return ErrorResponse(ctx, user.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"user", UserJson(*user)}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Validate(RequestContext& ctx) {
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto token = core::GetString(body, "token");
         if (!token)
             return ErrorResponse(c, MakeError(ErrorCode::kValidationFailed, "field 'token' (string) is required"));
@@ -106,14 +112,15 @@ asio::awaitable<Response> Validate(RequestContext& ctx) {
                                          {"email", claims->email},
                                          {"permissions", std::move(perms)},
                                          {"expires_at", claims->expires_at}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> TestAuth(RequestContext& ctx) {
     if (ctx.server.settings->e2e_bypass_key.empty()) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "no route for " + ctx.path));
     }
-    co_return co_await WithBody(ctx, [](RequestContext& c, const json::object& body) {
+    auto handler = [](RequestContext& c, const json::object& body) {
         auto key = c.req["X-E2E-Bypass-Key"];
         auto email = core::GetString(body, "email");
         if (!email)
@@ -128,7 +135,8 @@ asio::awaitable<Response> TestAuth(RequestContext& ctx) {
             c,
             c.server.auth->TestAuth(std::string(key), *email, core::GetString(body, "name").value_or(""), permissions),
             bhttp::status::ok);
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await WithBody(ctx, std::move(handler));
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ int LimitParam(const RequestContext& ctx, int fallback = 50);
 // Unauthenticated requests answer 401 with WWW-Authenticate (§4).
 template <class F>
 boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
-    co_return co_await Offload(*ctx.server.workers, [&ctx, fn = std::move(fn)]() mutable -> Response {
+    // GCC 12 mishandles lambdas with captures that are temporaries inside co_await: name them first.
+    auto work = [&ctx, fn = std::move(fn)]() mutable -> Response {
         auto header = ctx.req[bhttp::field::authorization];
         auto token = BearerTokenOf(std::string_view(header.data(), header.size()));
         if (!token) {
@@ -27,7 +28,8 @@ boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
         if (!claims.ok())
             return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated, claims.error().message));
         return fn(*claims);
-    });
+    };
+    co_return co_await Offload(*ctx.server.workers, std::move(work));
 }
 
 boost::json::object UserJson(const storage::User& user);

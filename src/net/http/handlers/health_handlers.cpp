@@ -30,7 +30,7 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
     };
     DbCheck db;
     if (store) {
-        db = co_await Offload(*ctx.server.workers, [store] {
+        auto ping = [store] {
             DbCheck c;
             auto start = core::MonoNow();
             auto s = store->Ping();
@@ -38,7 +38,8 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
             c.up = s.ok();
             if (!s.ok()) c.error = s.error().message;
             return c;
-        });
+        };
+        db = co_await Offload(*ctx.server.workers, std::move(ping));
     }
     const auto& startup = *ctx.server.startup;
     bool healthy = db.up && startup.ready() && !ctx.server.shutting_down;

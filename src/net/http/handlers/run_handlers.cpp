@@ -28,7 +28,7 @@ asio::awaitable<Response> Execute(RequestContext& ctx) {
     request.content = *content;
     if (auto agent = core::GetString(*body, "agent")) request.agent = *agent;
     if (auto s = ReadSubmitOptions(*body, request); !s.ok()) co_return ErrorResponse(ctx, s.error());
-    co_return co_await Authed(ctx, [&ctx, request](const auth::AccessClaims& claims) mutable {
+    auto handler = [&ctx, request](const auth::AccessClaims& claims) mutable {
         request.user_id = claims.user_id;
         auto result = SubmitAndSchedule(ctx, request);
         if (!result.ok()) return ErrorResponse(ctx, result.error());
@@ -37,11 +37,12 @@ asio::awaitable<Response> Execute(RequestContext& ctx) {
                                          {"thread_id", result->run.thread_id},
                                          {"message_id", result->message.id},
                                          {"status", result->run.status}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> GetRun(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
         if (!run.ok()) return ErrorResponse(ctx, run.error());
         if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
@@ -49,7 +50,8 @@ asio::awaitable<Response> GetRun(RequestContext& ctx) {
         json::object o = RunJson(**run);
         o["last_seq"] = seq.ok() ? *seq : 0;
         return JsonResponse(ctx, bhttp::status::ok, o);
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> ListEvents(RequestContext& ctx) {
@@ -68,7 +70,7 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
     if (auto agent = ctx.Query("agent"); agent && !agent->empty()) filter.agent_name = *agent;
     filter.limit = LimitParam(ctx, 10000);
     if (auto l = ctx.Query("limit"); !l) filter.limit = 10000;
-    co_return co_await Authed(ctx, [&ctx, filter](const auth::AccessClaims& claims) {
+    auto handler = [&ctx, filter](const auth::AccessClaims& claims) {
         auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
         if (!run.ok()) return ErrorResponse(ctx, run.error());
         if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
@@ -79,15 +81,17 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
         return JsonResponse(
             ctx, bhttp::status::ok,
             json::object{{"data", std::move(data)}, {"next_cursor", nullptr}, {"status", (*run)->status}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Cancel(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto run = ctx.server.runs->Cancel(claims.user_id, ctx.Param("id"));
         if (!run.ok()) return ErrorResponse(ctx, run.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"run_id", run->id}, {"status", run->status}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 }  // namespace

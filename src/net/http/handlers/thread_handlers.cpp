@@ -19,11 +19,12 @@ core::Result<json::object> OptionalBody(RequestContext& ctx) {
 }
 
 asio::awaitable<Response> ListThreads(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto page = ctx.server.threads->List(claims.user_id, LimitParam(ctx), ctx.Query("cursor"));
         if (!page.ok()) return ErrorResponse(ctx, page.error());
         return JsonResponse(ctx, bhttp::status::ok, PageJson(*page, ThreadJson));
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> CreateThread(RequestContext& ctx) {
@@ -35,19 +36,21 @@ asio::awaitable<Response> CreateThread(RequestContext& ctx) {
             co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "title must be a string"));
         title = std::string(it->value().get_string());
     }
-    co_return co_await Authed(ctx, [&ctx, title](const auth::AccessClaims& claims) {
+    auto handler = [&ctx, title](const auth::AccessClaims& claims) {
         auto thread = ctx.server.threads->Create(claims.user_id, title);
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::created, ThreadJson(*thread));
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> GetThread(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto thread = ctx.server.threads->Get(claims.user_id, ctx.Param("id"));
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::ok, ThreadJson(*thread));
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> PatchThread(RequestContext& ctx) {
@@ -56,38 +59,42 @@ asio::awaitable<Response> PatchThread(RequestContext& ctx) {
     auto title = core::GetString(*body, "title");
     if (!title)
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "field 'title' (string) is required"));
-    co_return co_await Authed(ctx, [&ctx, t = *title](const auth::AccessClaims& claims) {
+    auto handler = [&ctx, t = *title](const auth::AccessClaims& claims) {
         auto thread = ctx.server.threads->Rename(claims.user_id, ctx.Param("id"), t);
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::ok, ThreadJson(*thread));
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> DeleteThread(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto s = ctx.server.threads->Delete(claims.user_id, ctx.Param("id"));
         if (!s.ok()) return ErrorResponse(ctx, s.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"id", ctx.Param("id")}, {"deleted", true}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> ListMessages(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto page =
             ctx.server.threads->Messages(claims.user_id, ctx.Param("id"), LimitParam(ctx, 100), ctx.Query("cursor"));
         if (!page.ok()) return ErrorResponse(ctx, page.error());
         return JsonResponse(ctx, bhttp::status::ok, PageJson(*page, MessageJson));
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> ListThreadRuns(RequestContext& ctx) {
-    co_return co_await Authed(ctx, [&ctx](const auth::AccessClaims& claims) {
+    auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto runs = ctx.server.threads->Runs(claims.user_id, ctx.Param("id"));
         if (!runs.ok()) return ErrorResponse(ctx, runs.error());
         json::array data;
         for (const auto& r : *runs) data.push_back(RunJson(r));
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"data", std::move(data)}, {"next_cursor", nullptr}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 }  // namespace
@@ -129,13 +136,14 @@ asio::awaitable<Response> PostMessage(RequestContext& ctx) {
     request.content = *content;
     if (auto s = ReadSubmitOptions(*body, request); !s.ok()) co_return ErrorResponse(ctx, s.error());
     request.thread_id = ctx.Param("id");
-    co_return co_await Authed(ctx, [&ctx, request](const auth::AccessClaims& claims) mutable {
+    auto handler = [&ctx, request](const auth::AccessClaims& claims) mutable {
         request.user_id = claims.user_id;
         auto result = SubmitAndSchedule(ctx, request);
         if (!result.ok()) return ErrorResponse(ctx, result.error());
         return JsonResponse(ctx, bhttp::status::accepted,
                             json::object{{"message", MessageJson(result->message)}, {"run", RunJson(result->run)}});
-    });
+    };  // named: GCC 12 mishandles capturing temporaries in co_await
+    co_return co_await Authed(ctx, std::move(handler));
 }
 
 }  // namespace
