@@ -119,7 +119,7 @@ std::string MdEscape(std::string s) {
 }
 
 std::string MetricVerdict(const MetricResult& m) {
-    if (!m.error.empty()) return "FAIL (not measured)";
+    if (!m.error.empty()) return "FAIL (sampling error)";
     if (m.summary.count == 0) return "FAIL (no samples)";
     if (!m.Passed()) return "FAIL (p99 > floor)";
     return m.MeetsTarget() ? "meets target" : "above target";

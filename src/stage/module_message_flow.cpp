@@ -287,12 +287,21 @@ void RapidMessagesInOrder(StageContext& ctx) {
         if (role == "assistant") reply_pos.push_back(i);
     }
     Expect(user_pos.size() == kMessages && reply_pos.size() == kMessages, "history layout " + layout);
+    std::string user_order;  // which sent message sits at each user position, e.g. "2,1,3,4,5"
+    for (auto pos : user_pos) {
+        std::string c = JStr(messages[pos], "content");
+        std::string which = "?";
+        for (std::size_t k = 0; k < contents.size(); ++k) {
+            if (contents[k] == c) which = std::to_string(k + 1);
+        }
+        user_order += (user_order.empty() ? "" : ",") + which;
+    }
     for (std::size_t i = 0; i < kMessages; ++i) {
         const auto& u = messages[user_pos[i]];
         const auto& a = messages[reply_pos[i]];
-        Expect(JStr(u, "content") == contents[i], "user message " + std::to_string(i + 1) +
-                                                      " in history is not the one sent " + std::to_string(i + 1) +
-                                                      "th: " + Quote(u, 200));
+        Expect(JStr(u, "content") == contents[i], "user messages in history are in the order " + user_order +
+                                                      " (sent 1.." + std::to_string(kMessages) + "; layout " + layout +
+                                                      "); first misplaced: " + Quote(u, 160));
         std::string reply_run = JStr(a, "run_id");
         Expect(reply_run.empty() || reply_run == expected_runs[i],
                "reply " + std::to_string(i + 1) + " belongs to run " + reply_run + ", expected " + expected_runs[i]);

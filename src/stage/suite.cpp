@@ -194,7 +194,9 @@ double PingPong(WsClient& ws, const std::string& id, std::chrono::milliseconds t
         timeout);
     if (!pong) {
         Fail("no pong with id " + id + " within " + std::to_string(timeout.count()) + " ms" +
-             (ws.IsOpen() ? "" : " (socket closed: " + ws.ReadError() + ")"));
+             (ws.IsOpen() ? ""
+                          : " (socket closed by the server with code " + std::to_string(ws.CloseCode().value_or(0)) +
+                                " '" + ws.CloseReason() + "': " + ws.ReadError() + ")"));
     }
     return std::chrono::duration<double, std::milli>(pong->received_at - sent).count();
 }
