@@ -20,7 +20,7 @@ struct Limits {
     std::size_t max_ws_frame_bytes = 1 << 20;       // larger frames close with 1009
     std::size_t ws_outbound_queue_messages = 4096;  // overflow closes with 1013
     int ws_connections_per_user = 32;
-    int ws_frames_per_second = 200;      // flood: error then close 1008
+    int ws_frames_per_second = 1000;     // flood: error then close 1008
     int messages_per_minute = 600;       // per user
     int runs_per_minute = 600;           // per user
     int login_attempts_per_minute = 30;  // per email and per IP

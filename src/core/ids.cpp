@@ -1,8 +1,12 @@
 #include "core/ids.hpp"
 
+#include "core/time.hpp"
+
 #include <sodium.h>
 
 #include <array>
+#include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 
@@ -29,9 +33,33 @@ std::string ToHex(const unsigned char* data, std::size_t len) {
 
 std::string NewId() {
     EnsureSodium();
+    // UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then a 12-bit counter that keeps ids created in the same
+    // millisecond in creation order (rows ordered by (created_at, id) then list in the order they were
+    // made), then 62 random bits so ids stay unguessable.
+    static std::mutex mutex;
+    static std::uint64_t last_ms = 0;
+    static std::uint16_t counter = 0;
+    std::uint64_t ms = static_cast<std::uint64_t>(NowMs());
+    std::uint16_t seq;
+    {
+        std::lock_guard lock(mutex);
+        if (ms <= last_ms) {
+            ms = last_ms;
+            if (++counter > 0x0fff) {  // counter exhausted: borrow the next millisecond
+                ++ms;
+                counter = 0;
+            }
+        } else {
+            counter = 0;
+        }
+        last_ms = ms;
+        seq = counter;
+    }
     std::array<unsigned char, 16> b{};
-    randombytes_buf(b.data(), b.size());
-    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+    randombytes_buf(b.data() + 8, 8);
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    b[6] = static_cast<unsigned char>(0x70 | ((seq >> 8) & 0x0f));  // version 7
+    b[7] = static_cast<unsigned char>(seq & 0xff);
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
     std::string hex = ToHex(b.data(), b.size());
     return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +

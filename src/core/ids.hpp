@@ -1,9 +1,11 @@
 #pragma once
 #include <string>
+#include <string_view>
 
 namespace netra::core {
 
-// Random UUIDv4 from libsodium's CSPRNG: ids are opaque and unguessable (they appear in URLs).
+// Time-ordered UUIDv7 with 62 random bits from libsodium's CSPRNG: opaque, unguessable, and in creation
+// order within this process (see ids.cpp).
 std::string NewId();
 // 32 random bytes as 64 lowercase hex characters (refresh tokens, secrets).
 std::string RandomHex(std::size_t bytes = 32);
