@@ -1,7 +1,5 @@
 #include "core/ids.hpp"
 
-#include "core/time.hpp"
-
 #include <sodium.h>
 
 #include <array>
@@ -9,6 +7,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+
+#include "core/time.hpp"
 
 namespace netra::core {
 namespace {

@@ -17,7 +17,7 @@ using core::Result;
 using core::Status;
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     virtual std::string BackendName() const = 0;  // "sqlite" | "postgresql"
