@@ -1,8 +1,10 @@
 # netra_module(NAME SOURCES ... DEPS ... TESTS ... [TEST_LABELS ...])
 # Every module is one static library `netra_<name>` plus, when it has tests, one GoogleTest executable
 # `netra_<name>_test` registered with CTest.
-# -Wno-restrict: GCC 12 reports false positives inside libstdc++ string code at -O2/-O3 (GCC bug 105651).
-set(NETRA_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wno-restrict)
+# -Wno-restrict: GCC 12 false positives inside libstdc++ string code at -O2/-O3 (GCC bug 105651).
+# -Wno-mismatched-new-delete: GCC 12 false positive on Asio coroutine frames (operator new/delete are paired
+# by Asio's recycling allocator; GCC sees only the inlined free).
+set(NETRA_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wno-restrict -Wno-mismatched-new-delete)
 
 function(netra_apply_flags target)
   target_compile_options(${target} PRIVATE ${NETRA_WARNINGS})

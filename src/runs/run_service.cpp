@@ -96,7 +96,8 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       store_(std::move(store)),
       bus_(bus),
       post_(std::move(post)),
-      scheduler_(settings.limits.max_concurrent_runs_per_user) {}
+      scheduler_(settings.limits.max_concurrent_runs_per_user),
+      message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)) {}
 
 RunService::~RunService() = default;
 
@@ -135,6 +136,10 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     }
     if (!agents::IsKnownAgent(request.agent)) {
         return MakeError(ErrorCode::kInvalidRequest, "unknown agent '" + request.agent + "'");
+    }
+    if (!message_limiter_.Allow(request.user_id)) {
+        return MakeError(ErrorCode::kRateLimited, "too many messages; slow down and retry in " +
+                                                      std::to_string(message_limiter_.RetryAfterSeconds()) + " s");
     }
     const core::Millis now = core::NowMs();
     std::string thread_id;

@@ -14,6 +14,7 @@
 #include "agents/supervisor.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "core/rate_limiter.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/scheduler.hpp"
 #include "storage/store.hpp"
@@ -90,6 +91,7 @@ class RunService {
     EventBus& bus_;
     std::function<void(std::function<void()>)> post_;
     Scheduler scheduler_;
+    core::RateLimiter message_limiter_;  // per user: messages and runs submitted per minute
     agents::Supervisor supervisor_;
 
     mutable std::mutex mutex_;
