@@ -74,6 +74,37 @@ struct RunEvent {
     Millis created_at = 0;
 };
 
+// A usage dataset's metadata (§9). `columns` are the canonical column names found in the file.
+struct Dataset {
+    std::string id;
+    std::string user_id;
+    std::optional<std::string> thread_id;
+    std::string name;
+    std::string format;  // csv | jsonl
+    std::int64_t rows = 0;           // valid rows stored
+    std::int64_t rejected_rows = 0;  // bad rows counted (never stored)
+    std::vector<std::string> columns;
+    std::string profile;  // serialized JSON object (the data profile), "{}" until computed
+    Millis created_at = 0;
+};
+
+// One LLM call of a usage log (§9), already validated and normalised by the ingest.
+struct UsageRecord {
+    Millis ts = 0;
+    std::string model;     // canonical catalog name when the model is known, else as written
+    std::string provider;  // empty when unknown
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t cached_tokens = 0;
+    std::optional<double> latency_ms;
+    std::optional<double> cost_usd;  // as given, or computed from the catalog when absent
+    std::string prompt_hash;
+    std::string prefix_hash;
+    std::string feature;
+    bool batchable = false;
+    bool success = true;  // status ok/success/2xx
+};
+
 template <class T>
 struct Page {
     std::vector<T> data;
