@@ -16,6 +16,12 @@ namespace netra::storage {
 using core::Result;
 using core::Status;
 
+// The answer of a backend that lacks an optional capability.
+inline core::Error Unsupported(const char* what) {
+    return core::MakeError(core::ErrorCode::kServiceUnavailable,
+                           std::string(what) + " are not supported by this store");
+}
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -84,20 +90,38 @@ class Store {
                              const std::optional<Message>& assistant_message,
                              const std::vector<RunEvent>& final_events) = 0;
 
-    // Usage datasets (§9). A dataset is created, its records inserted in bulk (COPY on PostgreSQL, batched
-    // prepared inserts in one transaction on SQLite), then finalised with its counts and profile.
-    virtual Status CreateDataset(const Dataset& dataset) = 0;
-    virtual Status InsertUsageRecords(const std::string& dataset_id, const std::vector<UsageRecord>& records) = 0;
-    virtual Status FinalizeDataset(const std::string& dataset_id, std::int64_t rows, std::int64_t rejected_rows,
-                                   const std::vector<std::string>& columns, const std::string& profile_json) = 0;
-    virtual Result<std::optional<Dataset>> GetDataset(const std::string& user_id, const std::string& dataset_id) = 0;
-    virtual Result<Page<Dataset>> ListDatasets(const std::string& user_id, int limit,
-                                               const std::optional<std::string>& cursor) = 0;
-    virtual Result<std::vector<Dataset>> ListThreadDatasets(const std::string& user_id, const std::string& thread_id) = 0;
+    // Usage datasets (§9). Defaults answer kServiceUnavailable so a backend without dataset support says so. A dataset
+    // is created, its records inserted in bulk (COPY on PostgreSQL, batched prepared inserts in one transaction on
+    // SQLite), then finalised with its counts and profile.
+    virtual Status CreateDataset(const Dataset& /*dataset*/) { return Unsupported("datasets"); }
+    virtual Status InsertUsageRecords(const std::string& /*dataset_id*/, const std::vector<UsageRecord>& /*records*/) {
+        return Unsupported("datasets");
+    }
+    virtual Status FinalizeDataset(const std::string& /*dataset_id*/, std::int64_t /*rows*/,
+                                   std::int64_t /*rejected_rows*/, const std::vector<std::string>& /*columns*/,
+                                   const std::string& /*profile_json*/) {
+        return Unsupported("datasets");
+    }
+    virtual Result<std::optional<Dataset>> GetDataset(const std::string& /*user_id*/,
+                                                      const std::string& /*dataset_id*/) {
+        return Unsupported("datasets");
+    }
+    virtual Result<Page<Dataset>> ListDatasets(const std::string& /*user_id*/, int /*limit*/,
+                                               const std::optional<std::string>& /*cursor*/) {
+        return Unsupported("datasets");
+    }
+    virtual Result<std::vector<Dataset>> ListThreadDatasets(const std::string& /*user_id*/,
+                                                            const std::string& /*thread_id*/) {
+        return Unsupported("datasets");
+    }
     // Deletes the dataset and its usage records. False when not the user's (or missing).
-    virtual Result<bool> DeleteDataset(const std::string& user_id, const std::string& dataset_id) = 0;
+    virtual Result<bool> DeleteDataset(const std::string& /*user_id*/, const std::string& /*dataset_id*/) {
+        return Unsupported("datasets");
+    }
     // Every record of the dataset in timestamp order (the caller checked ownership with GetDataset).
-    virtual Result<std::vector<UsageRecord>> LoadUsageRecords(const std::string& dataset_id) = 0;
+    virtual Result<std::vector<UsageRecord>> LoadUsageRecords(const std::string& /*dataset_id*/) {
+        return Unsupported("datasets");
+    }
 };
 
 }  // namespace netra::storage
