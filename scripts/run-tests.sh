@@ -29,7 +29,9 @@ tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage
 
 echo "== formatting"
 if command -v clang-format >/dev/null; then
-    if find src apps tests -name '*.cpp' -o -name '*.hpp' 2>/dev/null | xargs clang-format --dry-run --Werror 2>"$reports/format.log"; then
+    dirs=()
+    for d in src apps tests bench; do [[ -d $d ]] && dirs+=("$d"); done
+    if find "${dirs[@]}" -name '*.cpp' -o -name '*.hpp' | xargs clang-format --dry-run --Werror 2>"$reports/format.log"; then
         passed=$((passed + 1))
         echo "formatting: ok"
     else
