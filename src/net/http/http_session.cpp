@@ -62,10 +62,19 @@ std::string RequestIdFor(const Request& req) {
     return core::NewId();
 }
 
+bool AvailableBeforeReady(const std::string& path) {
+    return path == "/health" || path.rfind("/health/", 0) == 0 || path == "/api/health" || path == "/metrics";
+}
+
 asio::awaitable<Response> Dispatch(ServerContext& server, const Router& router, const Request& req,
-                                   const std::string& request_id, const std::string& client_ip) {
-    RequestContext ctx{req, server, request_id, {}, {}, {}, client_ip};
+                                   const std::string& request_id, const std::string& client_ip, Takeover& takeover) {
+    RequestContext ctx{req, server, request_id, {}, {}, {}, client_ip, {}};
     ParseTarget(std::string_view(req.target().data(), req.target().size()), ctx.path, ctx.query);
+    if ((!server.startup->ready() || server.shutting_down) && !AvailableBeforeReady(ctx.path)) {
+        co_return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kServiceUnavailable,
+                                                     server.shutting_down ? "server is shutting down"
+                                                                          : "server is starting; retry shortly"));
+    }
     auto match = router.Find(req.method(), ctx.path);
     if (!match.handler) {
         if (!match.allow.empty()) {
@@ -78,7 +87,9 @@ asio::awaitable<Response> Dispatch(ServerContext& server, const Router& router, 
     }
     ctx.params = std::move(match.params);
     try {
-        co_return co_await (*match.handler)(ctx);
+        Response res = co_await (*match.handler)(ctx);
+        takeover = std::move(ctx.takeover);
+        co_return res;
     } catch (const std::exception& e) {
         spdlog::error("request {} {} failed: {}", request_id, ctx.path, e.what());
     }
@@ -134,7 +145,14 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
         }
         auto start = std::chrono::steady_clock::now();
         std::string request_id = RequestIdFor(req);
-        Response res = co_await Dispatch(*server, *router, req, request_id, client_ip);
+        Takeover takeover;
+        Response res = co_await Dispatch(*server, *router, req, request_id, client_ip, takeover);
+        if (takeover) {
+            server->metrics->ObserveRequest(200, 0);
+            stream.expires_never();
+            co_await takeover(stream);
+            break;
+        }
         server->metrics->ObserveRequest(
             res.result_int(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         bool keep_alive = res.keep_alive() && !server->shutting_down;

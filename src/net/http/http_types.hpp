@@ -1,6 +1,7 @@
 #pragma once
 // Beast request/response types and the per-request context handlers receive.
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/object.hpp>
 #include <functional>
@@ -17,6 +18,10 @@ namespace bhttp = boost::beast::http;
 using Request = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
 
+// A handler that needs the raw connection (Server-Sent Events) sets RequestContext::takeover; the session then
+// hands the stream over instead of writing the handler's response, and closes the connection afterwards.
+using Takeover = std::function<boost::asio::awaitable<void>(boost::beast::tcp_stream&)>;
+
 struct RequestContext {
     const Request& req;
     ServerContext& server;
@@ -25,6 +30,7 @@ struct RequestContext {
     std::unordered_map<std::string, std::string> query;
     std::unordered_map<std::string, std::string> params;  // path parameters such as {id}
     std::string client_ip;
+    Takeover takeover;
 
     std::optional<std::string> Query(const std::string& key) const {
         auto it = query.find(key);

@@ -10,6 +10,7 @@ void AddDiscoveryRoutes(Router& router);
 void AddAuthRoutes(Router& router);
 void AddThreadRoutes(Router& router);
 void AddRunRoutes(Router& router);
+void AddStreamRoutes(Router& router);
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();

@@ -110,6 +110,7 @@ std::shared_ptr<const Router> BuildRouter() {
     AddAuthRoutes(*router);
     AddThreadRoutes(*router);
     AddRunRoutes(*router);
+    AddStreamRoutes(*router);
     return router;
 }
 

@@ -1,0 +1,175 @@
+// GET /api/runs/{id}/stream: the run's events as Server-Sent Events (§4, §6). `id:` is the event seq, so a
+// browser's EventSource resumes with Last-Event-ID; the stream replays stored events after that seq, then
+// follows live ones, and ends after the run's terminal event.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <deque>
+
+#include "auth/credentials.hpp"
+#include "net/http/handlers/handler_util.hpp"
+#include "net/http/handlers/handlers.hpp"
+#include "runs/event_envelope.hpp"
+
+namespace netra::net::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using core::ErrorCode;
+using core::MakeError;
+
+namespace {
+
+bool IsTerminal(const std::string& type) {
+    return type == "run_completed" || type == "run_failed" || type == "run_cancelled";
+}
+
+// Receives the user's live events on the bus and wakes the stream's coroutine on its strand.
+class SseFollower : public runs::EventListener, public std::enable_shared_from_this<SseFollower> {
+  public:
+    SseFollower(asio::any_io_executor executor, std::string run_id)
+        : executor_(std::move(executor)), run_id_(std::move(run_id)), wake_(executor_) {}
+
+    void OnEvent(const std::shared_ptr<const runs::LiveEvent>& event) override {
+        if (event->run_id != run_id_) return;
+        asio::post(executor_, [self = shared_from_this(), event] {
+            self->pending_.push_back(event);
+            self->wake_.cancel();
+        });
+    }
+
+    std::deque<std::shared_ptr<const runs::LiveEvent>>& pending() { return pending_; }
+    asio::steady_timer& wake() { return wake_; }
+
+  private:
+    asio::any_io_executor executor_;
+    std::string run_id_;
+    asio::steady_timer wake_;
+    std::deque<std::shared_ptr<const runs::LiveEvent>> pending_;
+};
+
+std::string SseFrame(std::int64_t seq, const std::string& type, const std::string& data) {
+    std::string out;
+    out.reserve(data.size() + type.size() + 32);
+    out += "id: ";
+    out += std::to_string(seq);
+    out += "\nevent: ";
+    out += type;
+    out += "\ndata: ";
+    out += data;  // serialized JSON has no newlines
+    out += "\n\n";
+    return out;
+}
+
+asio::awaitable<void> StreamRun(ServerContext& server, beast::tcp_stream& stream, storage::Run run,
+                                std::string request_id, std::int64_t after) {
+    auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
+    auto subscription = server.bus->Subscribe(run.user_id, follower);
+    // Subscribed first, then the stored events are read: an event lands in one or both (deduplicated by seq),
+    // never in neither.
+    auto store = server.store;
+    auto read = [store, run_id = run.id, after]() {
+        storage::EventFilter filter;
+        filter.after_seq = after;
+        filter.limit = 1'000'000;
+        return store->ListEvents(run_id, filter);
+    };
+    auto read_result = co_await Offload(*server.workers, std::move(read));
+    std::vector<storage::RunEvent> stored =
+        read_result.ok() ? std::move(*read_result) : std::vector<storage::RunEvent>{};
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: netra\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: " +
+        request_id + "\r\n\r\n";
+    bool ok = true;
+    bool done = false;
+    std::int64_t last = after;
+    auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
+        auto [ec, n] =
+            co_await asio::async_write(stream.socket(), asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec) ok = false;
+    };
+    co_await write(head + "retry: 1000\n\n");
+    for (const auto& e : stored) {
+        if (!ok || e.seq <= last) continue;
+        co_await write(SseFrame(e.seq, e.type, runs::SerializeEnvelope(e, run.thread_id)));
+        last = e.seq;
+        done = done || IsTerminal(e.type);
+    }
+    const auto keepalive = std::chrono::seconds(15);
+    const std::size_t max_pending = server.settings->limits.ws_outbound_queue_messages;
+    while (ok && !done && !server.shutting_down) {
+        auto& pending = follower->pending();
+        if (pending.size() > max_pending) break;  // a consumer this far behind reconnects with Last-Event-ID
+        if (!pending.empty()) {
+            auto event = pending.front();
+            pending.pop_front();
+            if (event->seq <= last) continue;
+            co_await write(SseFrame(event->seq, event->type, *event->frame));
+            last = event->seq;
+            done = IsTerminal(event->type);
+            continue;
+        }
+        follower->wake().expires_after(keepalive);
+        auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
+        if (!ec) co_await write(": keep-alive\n\n");  // timer expired: nothing happened for a while
+    }
+    server.bus->Unsubscribe(run.user_id, subscription);
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+// The token from the Authorization header or, for EventSource (which cannot set headers), ?token=.
+std::optional<std::string> StreamToken(const RequestContext& ctx) {
+    auto header = ctx.req[bhttp::field::authorization];
+    if (auto t = auth::BearerToken(std::string_view(header.data(), header.size()))) return t;
+    return ctx.Query("token");
+}
+
+asio::awaitable<Response> Stream(RequestContext& ctx) {
+    std::int64_t after = 0;
+    auto last_event_id = ctx.req["Last-Event-ID"];
+    std::string after_text = !last_event_id.empty() ? std::string(last_event_id) : ctx.Query("after_seq").value_or("0");
+    try {
+        std::size_t used = 0;
+        after = std::stoll(after_text, &used);
+        if (used != after_text.size() || after < 0) throw std::invalid_argument("after");
+    } catch (...) {
+        co_return ErrorResponse(
+            ctx, MakeError(ErrorCode::kInvalidRequest, "Last-Event-ID / after_seq must be a non-negative integer"));
+    }
+    auto token = StreamToken(ctx);
+    if (!token) {
+        co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnauthenticated, "missing bearer token"));
+    }
+    struct Loaded {
+        storage::Run run;
+        std::vector<storage::RunEvent> events;
+    };
+    auto* server = &ctx.server;
+    std::string run_id = ctx.Param("id");
+    std::string bearer = *token;
+    auto load = [server, run_id, bearer, after]() -> core::Result<Loaded> {
+        auto claims = server->auth->Authenticate(bearer);
+        if (!claims.ok()) return MakeError(ErrorCode::kUnauthenticated, claims.error().message);
+        auto run = server->store->GetRun(claims->user_id, run_id);
+        if (!run.ok()) return run.error();
+        if (!*run) return MakeError(ErrorCode::kNotFound, "run not found");
+        return Loaded{**run, {}};
+    };
+    auto loaded = co_await Offload(*ctx.server.workers, std::move(load));
+    if (!loaded.ok()) co_return ErrorResponse(ctx, loaded.error());
+    storage::Run run = loaded->run;
+    std::string request_id = ctx.request_id;
+    ctx.takeover = [server, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
+        co_await StreamRun(*server, stream, run, request_id, after);
+    };
+    co_return Response{};
+}
+
+}  // namespace
+
+void AddStreamRoutes(Router& router) { router.Add(bhttp::verb::get, "/api/runs/{id}/stream", Stream); }
+
+}  // namespace netra::net::http
