@@ -62,6 +62,10 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     ctx->metrics = std::make_shared<net::Metrics>();
     ctx->startup = std::make_shared<net::StartupState>();
     ctx->sessions = std::make_shared<net::ws::WsSessionRegistry>();
+    if (settings.fault_injection) {
+        ctx->faults = std::make_shared<core::FaultRegistry>();
+        spdlog::warn("fault injection is ENABLED (/api/admin/faults): never do this in production");
+    }
     ctx->version = kVersion;
     ctx->instance_id = core::NewId();
     ctx->started_at = std::chrono::steady_clock::now();
@@ -118,6 +122,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   ctx->runs = std::make_shared<runs::RunService>(
                       settings, ctx->store, bus,
                       [&workers](std::function<void()> task) { asio::post(workers, std::move(task)); });
+                  ctx->runs->SetFaults(ctx->faults.get());
                   ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
                   if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {
                       spdlog::critical("recovering interrupted runs: {}", s.error().message);

@@ -8,6 +8,7 @@
 
 #include "auth/auth_service.hpp"
 #include "config/settings.hpp"
+#include "core/faults.hpp"
 #include "net/metrics.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/run_service.hpp"
@@ -52,6 +53,7 @@ struct ServerContext {
     runs::EventBus* bus = nullptr;
     boost::asio::thread_pool* workers = nullptr;
     std::shared_ptr<Metrics> metrics;
+    std::shared_ptr<core::FaultRegistry> faults;  // set only when fault injection is enabled
     std::shared_ptr<StartupState> startup;
     std::shared_ptr<ws::WsSessionRegistry> sessions;
     std::string version;

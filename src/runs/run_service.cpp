@@ -37,10 +37,36 @@ class RunService::Sink : public agents::EventSink {
 
     core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
         if (auto s = CheckContinue(); !s.ok()) return s;
+        std::string tool;
+        if (type == "tool_executing") {
+            if (auto it = payload.find("tool"); it != payload.end() && it->value().is_string()) {
+                tool = std::string(it->value().get_string());
+            }
+        }
+        if (auto s = InjectedFault("database"); !s.ok()) return s;
         storage::RunEvent event = Next(type, agent_name, std::move(payload));
         if (auto s = service_.store_->AppendEvents({event}); !s.ok()) return s;
         Publish(event);
+        if (!tool.empty()) return InjectedFault("tool:" + tool);
         return core::Ok();
+    }
+
+    // Applies a registered fault for `target`: latency sleeps cooperatively (cancellation and timeouts still
+    // end the run promptly), timeout sleeps until the step or run deadline ends it, error fails the call.
+    core::Status InjectedFault(const std::string& target) {
+        if (!service_.faults_) return core::Ok();
+        auto fault = service_.faults_->Check(target);
+        if (!fault) return core::Ok();
+        if (fault->mode == "error") {
+            return MakeError(target == "database" ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
+                             "injected fault: " + target);
+        }
+        auto until = core::MonoNow() + std::chrono::milliseconds(fault->latency_ms);
+        for (;;) {
+            if (auto s = CheckContinue(); !s.ok()) return s;
+            if (fault->mode != "timeout" && core::MonoNow() >= until) return core::Ok();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a worker thread, never an I/O thread
+        }
     }
 
     core::Status CheckContinue() override {

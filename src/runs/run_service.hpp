@@ -14,6 +14,7 @@
 #include "agents/supervisor.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "core/faults.hpp"
 #include "core/rate_limiter.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/scheduler.hpp"
@@ -69,6 +70,9 @@ class RunService {
     // Shutdown: stop starting runs, wait up to `drain` for running ones, mark the rest interrupted.
     void Drain(std::chrono::milliseconds drain);
 
+    // Test deployments only: faults consulted at tool calls and event writes (§11). Null = none.
+    void SetFaults(core::FaultRegistry* faults) { faults_ = faults; }
+
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }
     std::uint64_t CompletedCount() const { return completed_; }
@@ -97,6 +101,7 @@ class RunService {
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
     std::atomic<bool> draining_{false};
+    core::FaultRegistry* faults_ = nullptr;
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 

@@ -11,6 +11,7 @@ void AddAuthRoutes(Router& router);
 void AddThreadRoutes(Router& router);
 void AddRunRoutes(Router& router);
 void AddStreamRoutes(Router& router);
+void AddAdminRoutes(Router& router);
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();

@@ -111,6 +111,7 @@ std::shared_ptr<const Router> BuildRouter() {
     AddThreadRoutes(*router);
     AddRunRoutes(*router);
     AddStreamRoutes(*router);
+    AddAdminRoutes(*router);
     return router;
 }
 
