@@ -146,6 +146,15 @@ constexpr std::string_view kV1[] = {
     "CREATE UNIQUE INDEX IF NOT EXISTS catalog_models_provider_model ON catalog_models (provider, model)",
 };
 
+// Version 2: indexes shaped for the dataset queries. Usage records are read in (ts, id) order page by page
+// (keyset pagination), and datasets are listed newest first with an id tie-break like threads.
+constexpr std::string_view kV2[] = {
+    "DROP INDEX IF EXISTS usage_records_dataset_ts",
+    "CREATE INDEX IF NOT EXISTS usage_records_dataset_ts_id ON usage_records (dataset_id, ts, id)",
+    "DROP INDEX IF EXISTS datasets_user_created",
+    "CREATE INDEX IF NOT EXISTS datasets_user_created_id ON datasets (user_id, created_at DESC, id DESC)",
+};
+
 struct MigrationSource {
     int version;
     std::string_view name;
@@ -155,6 +164,7 @@ struct MigrationSource {
 
 constexpr MigrationSource kMigrations[] = {
     {1, "initial schema", std::begin(kV1), std::end(kV1)},
+    {2, "dataset indexes", std::begin(kV2), std::end(kV2)},
 };
 
 }  // namespace

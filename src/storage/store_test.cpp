@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -661,6 +662,267 @@ TEST_P(StoreTest, DeleteThreadCascades) {
     EXPECT_TRUE(store_->GetRunById(kept_run.id)->has_value());
     EXPECT_EQ(*store_->LastEventSeq(kept_run.id), 1);
     EXPECT_EQ(store_->ListMessages(alice.id, kept.id, 50, std::nullopt)->data.size(), 1u);
+}
+
+// --- datasets -----------------------------------------------------------------------------------------------
+
+// Deterministic, awkward usage records: every COPY escape (tab, newline, CR, backslash, a literal "\N"),
+// non-ASCII text, absent and present optional numbers, doubles that 15 digits would not round-trip, and
+// repeated timestamps (ties must come back in insertion order).
+std::vector<UsageRecord> MakeUsageRecords(std::size_t n, std::uint64_t seed) {
+    static const char* kModels[] = {"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", "gemini-1.5-pro", "mistral\tlarge"};
+    static const char* kFeatures[] = {
+        "", "chat", "search\nsummary", "back\\slash", "\\N", "caf\xc3\xa9 \xe2\x82\xac", "quote'\"", "cr\rlf"};
+    std::uint64_t x = seed;
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    std::vector<UsageRecord> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        UsageRecord r;
+        r.ts = 1'700'000'000'000 + static_cast<Millis>(next() % (n / 2 + 1)) * 7;  // ~2 records per timestamp
+        r.model = kModels[next() % 5];
+        r.provider = (next() % 4 == 0) ? "" : "openai";
+        r.input_tokens = static_cast<std::int64_t>(next() % 200'000);
+        r.output_tokens = static_cast<std::int64_t>(next() % 8'000);
+        r.cached_tokens = static_cast<std::int64_t>(next() % 3) == 0 ? r.input_tokens / 2 : 0;
+        if (next() % 5 != 0) r.latency_ms = static_cast<double>(next() % 100'000) / 7.0;
+        if (next() % 6 != 0) r.cost_usd = static_cast<double>(next() % 1'000'000) * 1e-9 / 3.0;
+        if (next() % 3 != 0) r.prompt_hash = "p" + std::to_string(next() % 1000);
+        if (next() % 2 != 0) r.prefix_hash = "x" + std::to_string(next() % 50);
+        r.feature = kFeatures[next() % 8];
+        r.batchable = next() % 2 == 0;
+        r.success = next() % 10 != 0;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+bool SameRecord(const UsageRecord& a, const UsageRecord& b) {
+    return a.ts == b.ts && a.model == b.model && a.provider == b.provider && a.input_tokens == b.input_tokens &&
+           a.output_tokens == b.output_tokens && a.cached_tokens == b.cached_tokens && a.latency_ms == b.latency_ms &&
+           a.cost_usd == b.cost_usd && a.prompt_hash == b.prompt_hash && a.prefix_hash == b.prefix_hash &&
+           a.feature == b.feature && a.batchable == b.batchable && a.success == b.success;
+}
+
+Dataset MakeDatasetRecord(const User& user, std::optional<std::string> thread_id, Millis created_at) {
+    Dataset d;
+    d.id = core::NewId();
+    d.user_id = user.id;
+    d.thread_id = std::move(thread_id);
+    d.name = "usage.csv";
+    d.format = "csv";
+    d.created_at = created_at;
+    return d;
+}
+
+TEST_P(StoreTest, DatasetCreateFinalizeGetAreScopedByUser) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice);
+    Dataset d = MakeDatasetRecord(alice, th.id, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+
+    auto got = store_->GetDataset(alice.id, d.id);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ((*got)->thread_id, th.id);
+    EXPECT_EQ((*got)->name, "usage.csv");
+    EXPECT_EQ((*got)->format, "csv");
+    EXPECT_EQ((*got)->rows, 0);
+    EXPECT_EQ((*got)->profile, "{}");
+    EXPECT_EQ((*got)->created_at, d.created_at);
+    EXPECT_FALSE(store_->GetDataset(bob.id, d.id)->has_value());
+
+    const std::string profile = R"({"rows":3,"models":{"gpt-4o":2}})";
+    ASSERT_TRUE(store_->FinalizeDataset(d.id, 3, 2, {"timestamp", "model", "input_tokens"}, profile).ok());
+    got = store_->GetDataset(alice.id, d.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->rows, 3);
+    EXPECT_EQ((*got)->rejected_rows, 2);
+    EXPECT_EQ((*got)->columns, (std::vector<std::string>{"timestamp", "model", "input_tokens"}));
+    EXPECT_EQ((*got)->profile, profile);
+
+    auto missing = store_->FinalizeDataset("no-such-dataset", 1, 0, {}, "{}");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+    auto dup = store_->CreateDataset(d);
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+
+    // Another user's thread is "not found", exactly like a missing one.
+    auto foreign = store_->CreateDataset(MakeDatasetRecord(bob, th.id, ++now_));
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+
+    Dataset bad_format = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    bad_format.format = "xlsx";
+    auto rejected = store_->CreateDataset(bad_format);
+    ASSERT_FALSE(rejected.ok());
+    EXPECT_EQ(rejected.error().code, ErrorCode::kInvalidRequest);
+
+    User ghost{core::NewId(), "ghost@example.com", "", "", {}, 0};
+    auto orphan = store_->CreateDataset(MakeDatasetRecord(ghost, std::nullopt, ++now_));
+    ASSERT_FALSE(orphan.ok());
+    EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, BulkInsertOf100kRecordsRoundTripsExactly) {
+    User alice = MakeUser("alice@example.com");
+    Dataset d = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+    // Two calls (a dataset is usually stored in chunks), neither a multiple of any batch size.
+    const auto records = MakeUsageRecords(100'000, 42);
+    const std::vector<UsageRecord> head(records.begin(), records.begin() + 61'237);
+    const std::vector<UsageRecord> tail(records.begin() + 61'237, records.end());
+    auto s1 = store_->InsertUsageRecords(d.id, head);
+    ASSERT_TRUE(s1.ok()) << s1.error().message;
+    auto s2 = store_->InsertUsageRecords(d.id, tail);
+    ASSERT_TRUE(s2.ok()) << s2.error().message;
+
+    auto expected = records;
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const UsageRecord& a, const UsageRecord& b) { return a.ts < b.ts; });
+    auto loaded = store_->LoadUsageRecords(d.id);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    ASSERT_EQ(loaded->size(), expected.size());
+    std::size_t mismatches = 0;
+    std::size_t first_mismatch = expected.size();
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        if (!SameRecord((*loaded)[i], expected[i])) {
+            if (mismatches++ == 0) first_mismatch = i;
+        }
+    }
+    EXPECT_EQ(mismatches, 0u) << "first mismatch at index " << first_mismatch;
+}
+
+TEST_P(StoreTest, UsageRecordsNeedAnExistingDatasetAndFiniteNumbers) {
+    User alice = MakeUser("alice@example.com");
+    auto records = MakeUsageRecords(10, 7);
+    auto orphan = store_->InsertUsageRecords("no-such-dataset", records);
+    ASSERT_FALSE(orphan.ok());
+    EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+
+    Dataset d = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+    EXPECT_TRUE(store_->InsertUsageRecords(d.id, {}).ok());
+    records[7].cost_usd = std::numeric_limits<double>::quiet_NaN();
+    auto nan = store_->InsertUsageRecords(d.id, records);
+    ASSERT_FALSE(nan.ok());
+    EXPECT_EQ(nan.error().code, ErrorCode::kInvalidRequest);
+    EXPECT_TRUE(store_->LoadUsageRecords(d.id)->empty());  // all or nothing
+    EXPECT_TRUE(store_->LoadUsageRecords("no-such-dataset")->empty());
+}
+
+TEST_P(StoreTest, ListDatasetsPagesNewestFirstWithoutGapsOrDuplicates) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 7; ++i) {
+        Dataset d = MakeDatasetRecord(alice, std::nullopt, 5000 + i / 2);  // pairs share created_at
+        ASSERT_TRUE(store_->CreateDataset(d).ok());
+        ids.push_back(d.id);
+    }
+    ASSERT_TRUE(store_->CreateDataset(MakeDatasetRecord(bob, std::nullopt, 9999)).ok());
+
+    std::vector<Dataset> seen;
+    std::optional<std::string> cursor;
+    int pages = 0;
+    do {
+        auto page = store_->ListDatasets(alice.id, 3, cursor);
+        ASSERT_TRUE(page.ok()) << page.error().message;
+        for (auto& d : page->data) seen.push_back(d);
+        cursor = page->next_cursor;
+        ASSERT_LT(++pages, 10);
+    } while (cursor);
+    ASSERT_EQ(seen.size(), 7u);
+    EXPECT_EQ(pages, 3);
+    std::set<std::string> unique;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i].user_id, alice.id);
+        unique.insert(seen[i].id);
+        if (i > 0) {
+            const bool ordered = seen[i - 1].created_at > seen[i].created_at ||
+                                 (seen[i - 1].created_at == seen[i].created_at && seen[i - 1].id > seen[i].id);
+            EXPECT_TRUE(ordered) << "position " << i;
+        }
+    }
+    EXPECT_EQ(unique, std::set<std::string>(ids.begin(), ids.end()));
+
+    auto bad = store_->ListDatasets(alice.id, 3, std::string("zz"));
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, ErrorCode::kInvalidRequest);
+}
+
+TEST_P(StoreTest, ListThreadDatasetsIsScoped) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Thread th = MakeThread(alice);
+    Thread other = MakeThread(alice);
+    Dataset first = MakeDatasetRecord(alice, th.id, 100);
+    Dataset second = MakeDatasetRecord(alice, th.id, 200);
+    ASSERT_TRUE(store_->CreateDataset(second).ok());
+    ASSERT_TRUE(store_->CreateDataset(first).ok());
+    ASSERT_TRUE(store_->CreateDataset(MakeDatasetRecord(alice, other.id, 150)).ok());
+    ASSERT_TRUE(store_->CreateDataset(MakeDatasetRecord(alice, std::nullopt, 150)).ok());
+
+    auto listed = store_->ListThreadDatasets(alice.id, th.id);
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    ASSERT_EQ(listed->size(), 2u);
+    EXPECT_EQ((*listed)[0].id, first.id);  // oldest first
+    EXPECT_EQ((*listed)[1].id, second.id);
+
+    auto foreign = store_->ListThreadDatasets(bob.id, th.id);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreTest, DeleteDatasetCascadesAndIsScoped) {
+    User alice = MakeUser("alice@example.com");
+    User bob = MakeUser("bob@example.com");
+    Dataset doomed = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    Dataset kept = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(doomed).ok());
+    ASSERT_TRUE(store_->CreateDataset(kept).ok());
+    ASSERT_TRUE(store_->InsertUsageRecords(doomed.id, MakeUsageRecords(1000, 1)).ok());
+    ASSERT_TRUE(store_->InsertUsageRecords(kept.id, MakeUsageRecords(300, 2)).ok());
+
+    auto by_bob = store_->DeleteDataset(bob.id, doomed.id);
+    ASSERT_TRUE(by_bob.ok());
+    EXPECT_FALSE(*by_bob);
+    EXPECT_EQ(store_->LoadUsageRecords(doomed.id)->size(), 1000u);
+
+    auto deleted = store_->DeleteDataset(alice.id, doomed.id);
+    ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+    EXPECT_TRUE(*deleted);
+    EXPECT_FALSE(store_->GetDataset(alice.id, doomed.id)->has_value());
+    EXPECT_TRUE(store_->LoadUsageRecords(doomed.id)->empty());
+    EXPECT_FALSE(*store_->DeleteDataset(alice.id, doomed.id));
+
+    EXPECT_TRUE(store_->GetDataset(alice.id, kept.id)->has_value());
+    EXPECT_EQ(store_->LoadUsageRecords(kept.id)->size(), 300u);
+}
+
+TEST_P(StoreTest, DeleteThreadKeepsItsDatasetsUnlinked) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    StartRun(th);
+    Dataset d = MakeDatasetRecord(alice, th.id, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+    ASSERT_TRUE(store_->InsertUsageRecords(d.id, MakeUsageRecords(50, 3)).ok());
+
+    auto deleted = store_->DeleteThread(alice.id, th.id);
+    ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+    EXPECT_TRUE(*deleted);
+    auto got = store_->GetDataset(alice.id, d.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_FALSE((*got)->thread_id.has_value());
+    EXPECT_EQ(store_->LoadUsageRecords(d.id)->size(), 50u);
 }
 
 // --- concurrency --------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ class PgConnection final : public sql::SqlConnection {
     core::Result<SqlResult> Exec(std::string_view sql, const SqlParams& params, bool cache) override {
         if (conn_ == nullptr || broken_) return MakeError(ErrorCode::kServiceUnavailable, "database connection lost");
         std::vector<const char*> values;
-        std::vector<std::string> ints;  // storage for integers rendered as text
+        std::vector<std::string> ints;  // storage for numbers rendered as text
         ints.reserve(params.size());
         values.reserve(params.size());
         for (const SqlParam& p : params) {
@@ -113,6 +113,10 @@ class PgConnection final : public sql::SqlConnection {
                     break;
                 case SqlParam::Kind::kInt:
                     ints.push_back(std::to_string(p.i));
+                    values.push_back(ints.back().c_str());
+                    break;
+                case SqlParam::Kind::kReal:
+                    ints.push_back(sql::RealToText(p.d));
                     values.push_back(ints.back().c_str());
                     break;
                 case SqlParam::Kind::kText:
@@ -155,6 +159,32 @@ class PgConnection final : public sql::SqlConnection {
         const char* affected = PQcmdTuples(res.get());
         out.affected = (affected != nullptr && *affected != '\0') ? std::strtoll(affected, nullptr, 10) : 0;
         return out;
+    }
+
+    core::Status CopyIn(std::string_view copy_sql, const std::function<bool(std::string&)>& next) override {
+        if (conn_ == nullptr || broken_) return MakeError(ErrorCode::kServiceUnavailable, "database connection lost");
+        {
+            ResultPtr start(PQexec(conn_, std::string(copy_sql).c_str()));
+            if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) return Fail(start.get());
+        }
+        std::string chunk;
+        bool more = true;
+        while (more) {
+            chunk.clear();
+            more = next(chunk);
+            if (!chunk.empty() && PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) != 1) break;
+        }
+        // A server-side failure (bad value, missing dataset) surfaces only here, after the end of the data: the
+        // server discards the rest of the stream once it has failed, so the loop above cannot detect it early.
+        if (PQputCopyEnd(conn_, more ? "client aborted the copy" : nullptr) != 1) return Fail(nullptr);
+        core::Status status = core::Ok();
+        bool first = true;
+        while (PGresult* raw = PQgetResult(conn_)) {
+            ResultPtr res(raw);
+            if (first && PQresultStatus(res.get()) != PGRES_COMMAND_OK) status = Fail(res.get());
+            first = false;
+        }
+        return status;
     }
 
   private:

@@ -20,16 +20,18 @@ namespace netra::storage::sql {
 
 enum class Dialect { kSqlite, kPostgres };
 
-// One bound parameter: NULL, a 64-bit integer or text.
+// One bound parameter: NULL, a 64-bit integer, a double or text.
 struct SqlParam {
-    enum class Kind { kNull, kInt, kText };
+    enum class Kind { kNull, kInt, kReal, kText };
     Kind kind = Kind::kNull;
     std::int64_t i = 0;
+    double d = 0;
     std::string s;
 
     SqlParam(std::nullptr_t) {}                                      // NOLINT
     SqlParam(std::int64_t v) : kind(Kind::kInt), i(v) {}             // NOLINT
     SqlParam(int v) : kind(Kind::kInt), i(v) {}                      // NOLINT
+    SqlParam(double v) : kind(Kind::kReal), d(v) {}                  // NOLINT
     SqlParam(std::string v) : kind(Kind::kText), s(std::move(v)) {}  // NOLINT
     SqlParam(std::string_view v) : kind(Kind::kText), s(v) {}        // NOLINT
     SqlParam(const char* v) : kind(Kind::kText), s(v) {}             // NOLINT
@@ -39,7 +41,14 @@ struct SqlParam {
     SqlParam(const std::optional<std::int64_t>& v) {  // NOLINT
         if (v) kind = Kind::kInt, i = *v;
     }
+    SqlParam(const std::optional<double>& v) {  // NOLINT
+        if (v) kind = Kind::kReal, d = *v;
+    }
 };
+
+// Renders a double as the shortest text that parses back to exactly the same value (both drivers use it, so
+// REAL columns round-trip bit-exactly through the text-only SqlRow).
+std::string RealToText(double v);
 
 using SqlParams = std::vector<SqlParam>;
 
@@ -59,6 +68,11 @@ class SqlConnection {
     // store issues repeatedly); migrations' DDL runs uncached. Errors are already mapped to ErrorCodes and
     // their messages never contain SQL or parameter values.
     virtual core::Result<SqlResult> Exec(std::string_view sql, const SqlParams& params = {}, bool cache = true) = 0;
+
+    // Bulk load through PostgreSQL's `COPY … FROM STDIN` (text format). `next` appends the next chunk of
+    // encoded rows to its (cleared) argument and returns false once it has appended the last one. A driver
+    // without COPY answers kServiceUnavailable; SqlStore only calls it on the PostgreSQL dialect.
+    virtual core::Status CopyIn(std::string_view copy_sql, const std::function<bool(std::string& chunk)>& next);
 };
 
 class SqlBackend;
@@ -100,6 +114,10 @@ class SqlBackend {
     // Takes a connection back; a driver rolls back a transaction left open by an early error return.
     virtual void Release(SqlConnection* conn, bool write) = 0;
 };
+
+inline core::Status SqlConnection::CopyIn(std::string_view, const std::function<bool(std::string&)>&) {
+    return core::MakeError(core::ErrorCode::kServiceUnavailable, "COPY is not supported by this database driver");
+}
 
 inline ConnLease::~ConnLease() {
     if (conn_ != nullptr) backend_->Release(conn_, write_);

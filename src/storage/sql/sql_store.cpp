@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 #include <utility>
 
 #include "storage/migrations.hpp"
@@ -34,17 +35,17 @@ std::string LowerAscii(std::string s) {
     return s;
 }
 
-std::string PermissionsToJson(const std::vector<std::string>& permissions) {
+std::string StringsToJson(const std::vector<std::string>& permissions) {
     boost::json::array arr;
     for (const auto& p : permissions) arr.emplace_back(p);
     return boost::json::serialize(arr);
 }
 
-std::vector<std::string> PermissionsFromJson(const std::string& text) {
+std::vector<std::string> StringsFromJson(const std::string& text) {
     std::vector<std::string> out;
     boost::system::error_code ec;
     auto value = boost::json::parse(text, ec);
-    if (ec || !value.is_array()) return out;  // a damaged column degrades to "no permissions", never a crash
+    if (ec || !value.is_array()) return out;  // a damaged column degrades to an empty list, never a crash
     for (const auto& v : value.as_array()) {
         if (v.is_string()) out.emplace_back(v.as_string());
     }
@@ -63,7 +64,7 @@ core::Error Rename(core::Error err, ErrorCode code, std::string message) {
 
 constexpr std::string_view kUserCols = "id, email, name, password_hash, permissions, created_at";
 User UserFromRow(const SqlRow& r) {
-    return User{ToStr(r[0]), ToStr(r[1]), ToStr(r[2]), ToStr(r[3]), PermissionsFromJson(ToStr(r[4])), ToInt(r[5])};
+    return User{ToStr(r[0]), ToStr(r[1]), ToStr(r[2]), ToStr(r[3]), StringsFromJson(ToStr(r[4])), ToInt(r[5])};
 }
 
 constexpr std::string_view kTokenCols = "id, user_id, family_id, token_hash, expires_at, revoked_at, replaced_by";
@@ -105,6 +106,160 @@ Run RunFromRow(const SqlRow& r) {
 constexpr std::string_view kEventCols = "run_id, seq, type, agent_name, payload, created_at";
 RunEvent EventFromRow(const SqlRow& r) {
     return RunEvent{ToStr(r[0]), ToInt(r[1]), ToStr(r[2]), ToStr(r[3]), ToStr(r[4]), ToInt(r[5])};
+}
+
+constexpr std::string_view kDatasetCols =
+    "id, user_id, thread_id, name, format, \"rows\", rejected_rows, \"columns\", profile, created_at";
+Dataset DatasetFromRow(const SqlRow& r) {
+    Dataset d;
+    d.id = ToStr(r[0]);
+    d.user_id = ToStr(r[1]);
+    d.thread_id = r[2];
+    d.name = ToStr(r[3]);
+    d.format = ToStr(r[4]);
+    d.rows = ToInt(r[5]);
+    d.rejected_rows = ToInt(r[6]);
+    d.columns = StringsFromJson(ToStr(r[7]));
+    d.profile = r[8] ? *r[8] : std::string("{}");
+    d.created_at = ToInt(r[9]);
+    return d;
+}
+
+// The usage_records columns written by the bulk paths, in this order (the surrogate id is generated).
+constexpr std::string_view kUsageInsertCols =
+    "dataset_id, ts, model, provider, input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, "
+    "prompt_hash, prefix_hash, feature, batchable, status";
+constexpr std::size_t kUsageInsertColCount = 14;
+// Read back with the id first: it breaks ties between equal timestamps (insertion order) and is the keyset.
+constexpr std::string_view kUsageReadCols =
+    "id, ts, model, provider, input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, prompt_hash, "
+    "prefix_hash, feature, batchable, status";
+
+std::optional<double> ToOptReal(const std::optional<std::string>& v) {
+    if (!v) return std::nullopt;
+    double out = 0;
+    std::from_chars(v->data(), v->data() + v->size(), out);
+    return out;
+}
+
+UsageRecord UsageFromRow(const SqlRow& r) {
+    UsageRecord u;
+    u.ts = ToInt(r[1]);
+    u.model = ToStr(r[2]);
+    u.provider = ToStr(r[3]);
+    u.input_tokens = ToInt(r[4]);
+    u.output_tokens = ToInt(r[5]);
+    u.cached_tokens = ToInt(r[6]);
+    u.latency_ms = ToOptReal(r[7]);
+    u.cost_usd = ToOptReal(r[8]);
+    u.prompt_hash = ToStr(r[9]);
+    u.prefix_hash = ToStr(r[10]);
+    u.feature = ToStr(r[11]);
+    u.batchable = ToInt(r[12]) != 0;
+    u.success = ToStr(r[13]) == "ok";
+    return u;
+}
+
+// Optional text columns hold NULL rather than '' so that analysis queries (COUNT(DISTINCT …)) see "absent".
+SqlParam TextOrNull(const std::string& s) { return s.empty() ? SqlParam(nullptr) : SqlParam(s); }
+
+const char* StatusText(const UsageRecord& r) { return r.success ? "ok" : "error"; }
+
+// SQLite binds NaN as NULL and PostgreSQL would store it: refuse non-finite numbers so both backends hold the
+// same values (the ingest never produces them; this guards other callers).
+core::Status CheckFinite(const std::vector<UsageRecord>& records) {
+    for (const auto& r : records) {
+        if ((r.latency_ms && !std::isfinite(*r.latency_ms)) || (r.cost_usd && !std::isfinite(*r.cost_usd))) {
+            return MakeError(ErrorCode::kInvalidRequest, "usage record with a non-finite latency or cost");
+        }
+    }
+    return core::Ok();
+}
+
+// --- PostgreSQL COPY text format ----------------------------------------------------------------------------
+
+void AppendCopyText(std::string& out, std::string_view s) {
+    // Backslash starts an escape and tab/newline/CR delimit fields and rows: those four must be escaped.
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const char* esc = nullptr;
+        switch (c) {
+            case '\\':
+                esc = "\\\\";
+                break;
+            case '\t':
+                esc = "\\t";
+                break;
+            case '\n':
+                esc = "\\n";
+                break;
+            case '\r':
+                esc = "\\r";
+                break;
+            default:
+                continue;
+        }
+        out.append(s.data() + start, i - start);
+        out.append(esc);
+        start = i + 1;
+    }
+    out.append(s.data() + start, s.size() - start);
+}
+
+void AppendCopyTextOrNull(std::string& out, const std::string& s) {
+    if (s.empty()) {
+        out.append("\\N");
+    } else {
+        AppendCopyText(out, s);
+    }
+}
+
+void AppendCopyInt(std::string& out, std::int64_t v) {
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    out.append(buf, res.ptr);
+}
+
+void AppendCopyReal(std::string& out, const std::optional<double>& v) {
+    if (!v) {
+        out.append("\\N");
+        return;
+    }
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), *v);  // shortest exact representation
+    out.append(buf, res.ptr);
+}
+
+void AppendCopyRow(std::string& out, std::string_view dataset_id_escaped, const UsageRecord& r) {
+    out.append(dataset_id_escaped);
+    out.push_back('\t');
+    AppendCopyInt(out, r.ts);
+    out.push_back('\t');
+    AppendCopyText(out, r.model);
+    out.push_back('\t');
+    AppendCopyText(out, r.provider);
+    out.push_back('\t');
+    AppendCopyInt(out, r.input_tokens);
+    out.push_back('\t');
+    AppendCopyInt(out, r.output_tokens);
+    out.push_back('\t');
+    AppendCopyInt(out, r.cached_tokens);
+    out.push_back('\t');
+    AppendCopyReal(out, r.latency_ms);
+    out.push_back('\t');
+    AppendCopyReal(out, r.cost_usd);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.prompt_hash);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.prefix_hash);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.feature);
+    out.push_back('\t');
+    out.push_back(r.batchable ? '1' : '0');
+    out.push_back('\t');
+    out.append(StatusText(r));
+    out.push_back('\n');
 }
 
 std::string Sql(std::initializer_list<std::string_view> parts) {
@@ -167,6 +322,12 @@ Result<bool> ThreadVisible(SqlConnection& c, const std::string& user_id, const s
 }
 
 }  // namespace
+
+std::string RealToText(double v) {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof(buf), v);  // shortest text that parses back to the same double
+    return std::string(buf, res.ptr);
+}
 
 // --- cursor -----------------------------------------------------------------------------------------------
 
@@ -263,7 +424,7 @@ Status SqlStore::Ping() {
 Status SqlStore::CreateUser(const User& user) {
     static const std::string sql = Sql({"INSERT INTO users (", kUserCols, ") VALUES (?, ?, ?, ?, ?, ?)"});
     auto r = Write(*backend_, sql,
-                   {user.id, LowerAscii(user.email), user.name, user.password_hash, PermissionsToJson(user.permissions),
+                   {user.id, LowerAscii(user.email), user.name, user.password_hash, StringsToJson(user.permissions),
                     user.created_at});
     if (!r) return Rename(r.error(), ErrorCode::kConflict, "a user with this email already exists");
     return core::Ok();
@@ -293,7 +454,7 @@ Result<User> SqlStore::EnsureUser(const User& user) {
     auto lease = backend_->Acquire(true);
     if (!lease) return lease.error();
     auto ins = (*lease)->Exec(insert, {user.id, LowerAscii(user.email), user.name, user.password_hash,
-                                       PermissionsToJson(user.permissions), user.created_at});
+                                       StringsToJson(user.permissions), user.created_at});
     if (!ins) return Rename(ins.error(), ErrorCode::kConflict, "the email belongs to another user");
     auto r = (*lease)->Exec(select, {user.id});
     if (!r) return r.error();
@@ -582,6 +743,226 @@ Status SqlStore::FinishRun(const std::string& run_id, const std::string& status,
         }
         return InsertEventRows(c, final_events);
     });
+}
+
+// --- datasets ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Rows per multi-row INSERT on SQLite: 14 parameters each stays far below SQLite's 32766-variable limit, and
+// larger batches gain nothing measurable (the per-statement overhead is already amortised).
+constexpr std::size_t kInsertBatchRows = 256;
+// Bytes of COPY text handed to libpq per call.
+constexpr std::size_t kCopyChunkBytes = 1 << 20;
+// Usage records fetched per round trip by LoadUsageRecords.
+constexpr int kLoadPageRows = 8192;
+
+std::string UsageInsertSql(std::size_t rows) {
+    std::string sql = Sql({"INSERT INTO usage_records (", kUsageInsertCols, ") VALUES "});
+    sql.reserve(sql.size() + rows * (kUsageInsertColCount * 3 + 3));
+    for (std::size_t i = 0; i < rows; ++i) {
+        sql += i == 0 ? "(" : ",(";
+        for (std::size_t c = 0; c < kUsageInsertColCount; ++c) sql += c == 0 ? "?" : ", ?";
+        sql += ")";
+    }
+    return sql;
+}
+
+void AppendUsageParams(SqlParams& params, const std::string& dataset_id, const UsageRecord& r) {
+    params.emplace_back(dataset_id);
+    params.emplace_back(r.ts);
+    params.emplace_back(r.model);
+    params.emplace_back(r.provider);
+    params.emplace_back(r.input_tokens);
+    params.emplace_back(r.output_tokens);
+    params.emplace_back(r.cached_tokens);
+    params.emplace_back(r.latency_ms);
+    params.emplace_back(r.cost_usd);
+    params.push_back(TextOrNull(r.prompt_hash));
+    params.push_back(TextOrNull(r.prefix_hash));
+    params.push_back(TextOrNull(r.feature));
+    params.emplace_back(r.batchable ? 1 : 0);
+    params.emplace_back(StatusText(r));
+}
+
+}  // namespace
+
+Status SqlStore::CreateDataset(const Dataset& dataset) {
+    static const std::string sql =
+        Sql({"INSERT INTO datasets (", kDatasetCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
+    if (dataset.format != "csv" && dataset.format != "jsonl") {
+        return MakeError(ErrorCode::kInvalidRequest, "dataset format must be csv or jsonl");
+    }
+    return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        // A dataset may only be attached to one of its owner's live threads.
+        if (dataset.thread_id) {
+            auto visible = ThreadVisible(c, dataset.user_id, *dataset.thread_id);
+            if (!visible) return visible.error();
+            if (!*visible) return MakeError(ErrorCode::kNotFound, "thread not found");
+        }
+        auto r = c.Exec(sql, {dataset.id, dataset.user_id, dataset.thread_id, dataset.name, dataset.format,
+                              dataset.rows, dataset.rejected_rows, StringsToJson(dataset.columns),
+                              dataset.profile.empty() ? std::string("{}") : dataset.profile, dataset.created_at});
+        if (!r) {
+            return Rename(Rename(r.error(), ErrorCode::kNotFound, "user not found"), ErrorCode::kConflict,
+                          "dataset id already exists");
+        }
+        return core::Ok();
+    });
+}
+
+Status SqlStore::InsertUsageRecordsBatched(SqlConnection& c, const std::string& dataset_id,
+                                           const std::vector<UsageRecord>& records) {
+    static const std::string full_batch = UsageInsertSql(kInsertBatchRows);
+    SqlParams params;
+    params.reserve(kInsertBatchRows * kUsageInsertColCount);
+    for (std::size_t begin = 0; begin < records.size(); begin += kInsertBatchRows) {
+        const std::size_t end = std::min(records.size(), begin + kInsertBatchRows);
+        params.clear();
+        for (std::size_t i = begin; i < end; ++i) AppendUsageParams(params, dataset_id, records[i]);
+        const bool full = end - begin == kInsertBatchRows;
+        // Full batches reuse one cached prepared statement; the single short tail is prepared once, uncached,
+        // so the statement cache does not grow with every distinct tail length.
+        auto r = full ? c.Exec(full_batch, params) : c.Exec(UsageInsertSql(end - begin), params, false);
+        if (!r) return Rename(r.error(), ErrorCode::kNotFound, "dataset not found");
+    }
+    return core::Ok();
+}
+
+Status SqlStore::CopyUsageRecords(SqlConnection& c, const std::string& dataset_id,
+                                  const std::vector<UsageRecord>& records) {
+    static const std::string copy = Sql({"COPY usage_records (", kUsageInsertCols, ") FROM STDIN"});
+    std::string id_escaped;
+    AppendCopyText(id_escaped, dataset_id);
+    std::size_t next = 0;
+    auto produce = [&](std::string& chunk) {
+        while (next < records.size() && chunk.size() < kCopyChunkBytes)
+            AppendCopyRow(chunk, id_escaped, records[next++]);
+        return next < records.size();
+    };
+    auto status = c.CopyIn(copy, produce);
+    if (!status) return Rename(status.error(), ErrorCode::kNotFound, "dataset not found");
+    return core::Ok();
+}
+
+Status SqlStore::InsertUsageRecords(const std::string& dataset_id, const std::vector<UsageRecord>& records) {
+    if (records.empty()) return core::Ok();
+    if (auto s = CheckFinite(records); !s) return s;
+    const bool copy = backend_->dialect() == Dialect::kPostgres;
+    return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        return copy ? CopyUsageRecords(c, dataset_id, records) : InsertUsageRecordsBatched(c, dataset_id, records);
+    });
+}
+
+Status SqlStore::FinalizeDataset(const std::string& dataset_id, std::int64_t rows, std::int64_t rejected_rows,
+                                 const std::vector<std::string>& columns, const std::string& profile_json) {
+    auto r = Write(*backend_,
+                   "UPDATE datasets SET \"rows\" = ?, rejected_rows = ?, \"columns\" = ?, profile = ? WHERE id = ?",
+                   {rows, rejected_rows, StringsToJson(columns),
+                    profile_json.empty() ? std::string("{}") : profile_json, dataset_id});
+    if (!r) return r.error();
+    if (r->affected == 0) return MakeError(ErrorCode::kNotFound, "dataset not found");
+    return core::Ok();
+}
+
+Result<std::optional<Dataset>> SqlStore::GetDataset(const std::string& user_id, const std::string& dataset_id) {
+    static const std::string sql = Sql({"SELECT ", kDatasetCols, " FROM datasets WHERE id = ? AND user_id = ?"});
+    auto r = Read(*backend_, sql, {dataset_id, user_id});
+    if (!r) return r.error();
+    if (r->rows.empty()) return std::optional<Dataset>();
+    return std::optional<Dataset>(DatasetFromRow(r->rows[0]));
+}
+
+Result<Page<Dataset>> SqlStore::ListDatasets(const std::string& user_id, int limit,
+                                             const std::optional<std::string>& cursor) {
+    static const std::string first =
+        Sql({"SELECT ", kDatasetCols, " FROM datasets WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"});
+    static const std::string next = Sql({"SELECT ", kDatasetCols,
+                                         " FROM datasets WHERE user_id = ?"
+                                         " AND (created_at < CAST(? AS BIGINT)"
+                                         " OR (created_at = CAST(? AS BIGINT) AND id < ?))"
+                                         " ORDER BY created_at DESC, id DESC LIMIT ?"});
+    const int page = ClampPageSize(limit);
+    Result<SqlResult> r = MakeError(ErrorCode::kInternal, "unreachable");
+    if (cursor) {
+        auto pos = DecodeCursor(*cursor);
+        if (!pos) return MakeError(ErrorCode::kInvalidRequest, "invalid cursor");
+        r = Read(*backend_, next, {user_id, pos->first, pos->first, pos->second, page + 1});
+    } else {
+        r = Read(*backend_, first, {user_id, page + 1});
+    }
+    if (!r) return r.error();
+    Page<Dataset> out;
+    for (const auto& row : r->rows) out.data.push_back(DatasetFromRow(row));
+    if (out.data.size() > static_cast<std::size_t>(page)) {
+        out.data.pop_back();
+        out.next_cursor = EncodeCursor(out.data.back().created_at, out.data.back().id);
+    }
+    return out;
+}
+
+Result<std::vector<Dataset>> SqlStore::ListThreadDatasets(const std::string& user_id, const std::string& thread_id) {
+    static const std::string sql = Sql({"SELECT ", kDatasetCols,
+                                        " FROM datasets WHERE thread_id = ? AND user_id = ?"
+                                        " ORDER BY created_at ASC, id ASC"});
+    auto lease = backend_->Acquire(false);
+    if (!lease) return lease.error();
+    auto visible = ThreadVisible(**lease, user_id, thread_id);
+    if (!visible) return visible.error();
+    if (!*visible) return MakeError(ErrorCode::kNotFound, "thread not found");
+    auto r = (*lease)->Exec(sql, {thread_id, user_id});
+    if (!r) return r.error();
+    std::vector<Dataset> out;
+    for (const auto& row : r->rows) out.push_back(DatasetFromRow(row));
+    return out;
+}
+
+Result<bool> SqlStore::DeleteDataset(const std::string& user_id, const std::string& dataset_id) {
+    bool found = false;
+    // Explicit child delete, as for threads: independent of the foreign_keys setting, all or nothing.
+    auto status = InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        auto owned = c.Exec("SELECT 1 FROM datasets WHERE id = ? AND user_id = ?", {dataset_id, user_id});
+        if (!owned) return owned.error();
+        if (owned->rows.empty()) return core::Ok();
+        found = true;
+        if (auto r = c.Exec("DELETE FROM usage_records WHERE dataset_id = ?", {dataset_id}); !r) return r.error();
+        if (auto r = c.Exec("DELETE FROM datasets WHERE id = ?", {dataset_id}); !r) return r.error();
+        return core::Ok();
+    });
+    if (!status) return status.error();
+    return found;
+}
+
+Result<std::vector<UsageRecord>> SqlStore::LoadUsageRecords(const std::string& dataset_id) {
+    static const std::string first =
+        Sql({"SELECT ", kUsageReadCols, " FROM usage_records WHERE dataset_id = ? ORDER BY ts ASC, id ASC LIMIT ?"});
+    static const std::string next = Sql({"SELECT ", kUsageReadCols,
+                                         " FROM usage_records WHERE dataset_id = ?"
+                                         " AND (ts > CAST(? AS BIGINT) OR (ts = CAST(? AS BIGINT) AND id > ?))"
+                                         " ORDER BY ts ASC, id ASC LIMIT ?"});
+    auto lease = backend_->Acquire(false);
+    if (!lease) return lease.error();
+    SqlConnection& c = **lease;
+    // Pages (keyset on (ts, id)) bound the memory of one result; one read transaction gives them one snapshot.
+    const std::string_view begin =
+        backend_->dialect() == Dialect::kPostgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN";
+    if (auto b = c.Exec(begin); !b) return b.error();
+    std::vector<UsageRecord> out;
+    std::int64_t last_ts = 0;
+    std::int64_t last_id = 0;
+    for (bool more = true; more;) {
+        auto r = out.empty() ? c.Exec(first, {dataset_id, kLoadPageRows})
+                             : c.Exec(next, {dataset_id, last_ts, last_ts, last_id, kLoadPageRows});
+        if (!r) return r.error();  // the lease's release rolls the read transaction back
+        more = r->rows.size() == static_cast<std::size_t>(kLoadPageRows);
+        for (const auto& row : r->rows) out.push_back(UsageFromRow(row));
+        if (!r->rows.empty()) {
+            last_ts = out.back().ts;
+            last_id = ToInt(r->rows.back()[0]);
+        }
+    }
+    if (auto e = c.Exec("COMMIT"); !e) return e.error();
+    return out;
 }
 
 }  // namespace netra::storage::sql

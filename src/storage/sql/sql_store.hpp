@@ -62,7 +62,22 @@ class SqlStore final : public Store {
                      Millis finished_at, const std::optional<Message>& assistant_message,
                      const std::vector<RunEvent>& final_events) override;
 
+    Status CreateDataset(const Dataset& dataset) override;
+    Status InsertUsageRecords(const std::string& dataset_id, const std::vector<UsageRecord>& records) override;
+    Status FinalizeDataset(const std::string& dataset_id, std::int64_t rows, std::int64_t rejected_rows,
+                           const std::vector<std::string>& columns, const std::string& profile_json) override;
+    Result<std::optional<Dataset>> GetDataset(const std::string& user_id, const std::string& dataset_id) override;
+    Result<Page<Dataset>> ListDatasets(const std::string& user_id, int limit,
+                                       const std::optional<std::string>& cursor) override;
+    Result<std::vector<Dataset>> ListThreadDatasets(const std::string& user_id, const std::string& thread_id) override;
+    Result<bool> DeleteDataset(const std::string& user_id, const std::string& dataset_id) override;
+    Result<std::vector<UsageRecord>> LoadUsageRecords(const std::string& dataset_id) override;
+
   private:
+    Status InsertUsageRecordsBatched(SqlConnection& c, const std::string& dataset_id,
+                                     const std::vector<UsageRecord>& records);
+    Status CopyUsageRecords(SqlConnection& c, const std::string& dataset_id, const std::vector<UsageRecord>& records);
+
     std::unique_ptr<SqlBackend> backend_;
 };
 

@@ -98,6 +98,9 @@ class SqliteConnection final : public sql::SqlConnection {
                 case SqlParam::Kind::kInt:
                     rc = sqlite3_bind_int64(stmt, idx, p.i);
                     break;
+                case SqlParam::Kind::kReal:
+                    rc = sqlite3_bind_double(stmt, idx, p.d);
+                    break;
                 case SqlParam::Kind::kText:
                     rc = sqlite3_bind_text64(stmt, idx, p.s.data(), p.s.size(), SQLITE_STATIC, SQLITE_UTF8);
                     break;
@@ -113,7 +116,13 @@ class SqliteConnection final : public sql::SqlConnection {
             if (rc != SQLITE_ROW) return MapError(sqlite3_extended_errcode(db_), "statement failed");
             sql::SqlRow row(static_cast<std::size_t>(ncols));
             for (int c = 0; c < ncols; ++c) {
-                if (sqlite3_column_type(stmt, c) == SQLITE_NULL) continue;
+                const int type = sqlite3_column_type(stmt, c);
+                if (type == SQLITE_NULL) continue;
+                if (type == SQLITE_FLOAT) {
+                    // sqlite3_column_text renders 15 significant digits, which does not round-trip a double.
+                    row[static_cast<std::size_t>(c)] = sql::RealToText(sqlite3_column_double(stmt, c));
+                    continue;
+                }
                 const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
                 row[static_cast<std::size_t>(c)] =
                     std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c)));
