@@ -1,0 +1,132 @@
+#pragma once
+// Usage log ingest (§9): a push parser for CSV (header row) and JSONL. Bytes arrive in chunks of any size
+// (a line may straddle chunks); rows become storage::UsageRecord with canonical model names and a cost
+// computed from the catalog when the file has none. Bad rows are counted with their 1-based file line
+// (a CSV header is line 1) and never stored; the first 20 are kept with a message.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "analysis/catalog.hpp"
+#include "core/error.hpp"
+#include "storage/records.hpp"
+
+namespace netra::analysis {
+
+enum class Format { kCsv, kJsonl };
+
+// "csv" | "jsonl" (also "ndjson", "json", and the media types text/csv, application/x-ndjson,
+// application/jsonl); nullopt otherwise.
+std::optional<Format> FormatFromString(std::string_view text);
+std::string_view FormatName(Format format);
+
+struct RowError {
+    std::int64_t line = 0;
+    std::string message;
+};
+
+struct IngestSummary {
+    std::int64_t rows = 0;              // valid rows produced
+    std::int64_t rejected_rows = 0;     // bad rows (never produced)
+    std::vector<std::string> columns;   // canonical column names found (CSV: header; JSONL: union of keys)
+    std::vector<RowError> errors;       // the first kMaxErrors bad rows
+    std::vector<std::string> warnings;  // unknown models, ignored columns, …
+};
+
+class UsageIngest {
+  public:
+    static constexpr std::size_t kMaxErrors = 20;
+
+    UsageIngest(Format format, const Catalog& catalog);
+
+    // Consumes the next bytes. Fails only with a fatal error (no recognizable header); once failed, later
+    // calls return the same error.
+    core::Status Feed(std::string_view chunk);
+    // Ends the input: processes a last line without a newline, then fails for an empty file, a missing header
+    // or a file without a single recognizable column.
+    core::Status Finish();
+
+    // Moves out the records produced so far (callers may drain it while streaming to bound memory).
+    std::vector<storage::UsageRecord> TakeRecords();
+    // Valid after Finish (rows/errors are live while feeding).
+    const IngestSummary& Summary() const { return summary_; }
+
+    enum Column : int {
+        kTimestamp,
+        kModel,
+        kInputTokens,
+        kOutputTokens,
+        kProvider,
+        kCachedTokens,
+        kLatencyMs,
+        kCostUsd,
+        kPromptHash,
+        kPrefixHash,
+        kFeature,
+        kBatchable,
+        kStatus,
+        kColumnCount,
+        kIgnored = -1,
+    };
+    // Canonical column for a header name or JSON key (aliases, case, spaces and dashes tolerated).
+    static Column ColumnFor(std::string_view name);
+    static std::string_view ColumnName(Column column);
+
+  private:
+    using Fields = std::array<std::string_view, kColumnCount>;
+    struct ModelStats {
+        const CatalogModel* model = nullptr;
+        std::int64_t rows = 0;
+        std::int64_t unpriced = 0;
+    };
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+
+    core::Status ProcessLine(std::string_view line, std::int64_t line_number, std::int64_t physical_lines);
+    core::Status ProcessHeader(std::string_view line);
+    void ProcessCsvRow(std::string_view line, std::int64_t line_number);
+    void ProcessJsonRow(std::string_view line, std::int64_t line_number);
+    // Validates and converts one row's fields; records an error and returns false for a bad row.
+    bool BuildRecord(const Fields& fields, const std::array<bool, kColumnCount>& present, std::int64_t line_number);
+    void RowFailed(std::int64_t line_number, std::string message);
+    bool SplitCsv(std::string_view line, std::vector<std::string_view>& out);
+    ModelStats& LookupModel(std::string_view raw);
+    std::size_t FindRecordEnd(std::string_view data, std::size_t from);
+
+    Format format_;
+    const Catalog& catalog_;
+    IngestSummary summary_;
+    std::vector<storage::UsageRecord> records_;
+    core::Status fatal_;
+    bool header_done_ = false;
+    bool in_quotes_ = false;            // CSV: the pending record ends inside a quoted field
+    std::int64_t record_newlines_ = 0;  // CSV: newlines inside the pending record's quoted fields
+    bool saw_content_ = false;
+    std::int64_t line_no_ = 0;  // physical lines consumed so far
+    std::string pending_;       // an incomplete line carried between chunks
+    std::vector<Column> header_;
+    std::array<bool, kColumnCount> header_has_{};
+    std::array<bool, kColumnCount> seen_columns_{};
+    std::vector<std::string_view> fields_;
+    std::string unquote_buf_;  // storage for CSV fields with escaped quotes ("a ""b""")
+    std::vector<std::string> unquoted_;
+    struct JsonState;  // simdjson's parser and a key-order cache, kept out of this header
+    std::unique_ptr<JsonState> json_;
+    std::unordered_map<std::string, ModelStats, StringHash, std::equal_to<>> models_seen_;
+    std::string last_model_raw_;
+    ModelStats* last_model_ = nullptr;  // logs repeat a few models: skip hashing when the name repeats
+
+  public:
+    ~UsageIngest();
+    UsageIngest(const UsageIngest&) = delete;
+    UsageIngest& operator=(const UsageIngest&) = delete;
+};
+
+}  // namespace netra::analysis

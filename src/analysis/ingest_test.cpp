@@ -1,0 +1,194 @@
+#include "analysis/ingest.hpp"
+
+#include <gtest/gtest.h>
+
+namespace netra::analysis {
+namespace {
+
+struct Ingested {
+    core::Status status;
+    std::vector<storage::UsageRecord> records;
+    IngestSummary summary;
+};
+
+// Feeds `text` in chunks of `chunk` bytes (0 = all at once).
+Ingested IngestText(Format format, std::string_view text, std::size_t chunk = 0) {
+    UsageIngest ingest(format, BundledCatalog());
+    Ingested out;
+    if (chunk == 0) chunk = text.size() + 1;
+    for (std::size_t pos = 0; pos < text.size(); pos += chunk) {
+        out.status = ingest.Feed(text.substr(pos, chunk));
+        if (!out.status.ok()) break;
+    }
+    if (out.status.ok()) out.status = ingest.Finish();
+    out.records = ingest.TakeRecords();
+    out.summary = ingest.Summary();
+    return out;
+}
+
+const char kCsv[] =
+    "Timestamp,Model,prompt_tokens,completion_tokens,cached_tokens,latency_ms,endpoint,status,batchable,"
+    "prompt_hash\r\n"
+    "2025-03-01T10:00:00Z,gpt-4o,1000,200,0,850,support,200,false,h1\r\n"
+    "1740823200,GPT-4o-mini,\"2,000\",100,0,300,\"summarize, long\",ok,true,h2\r\n"
+    "\r\n"
+    "2025-03-01T12:00:00Z,claude-3-5-sonnet-20241022,500,50,100,1200,\"say \"\"hi\"\"\",error,no,h1\r\n"
+    "1740826800000,my-finetune,10,10,0,,support,success,,\r\n";
+
+}  // namespace
+
+TEST(Ingest, CsvWithAliasesQuotesCrlfAndComputedCost) {
+    auto r = IngestText(Format::kCsv, kCsv);
+    ASSERT_TRUE(r.status.ok()) << r.status.error().message;
+    // The second row has "2,000" (a quoted thousands separator): not an integer → rejected with its line (3).
+    ASSERT_EQ(r.summary.rows, 3);
+    EXPECT_EQ(r.summary.rejected_rows, 1);
+    ASSERT_EQ(r.summary.errors.size(), 1u);
+    EXPECT_EQ(r.summary.errors[0].line, 3);
+    EXPECT_NE(r.summary.errors[0].message.find("input_tokens"), std::string::npos);
+    ASSERT_EQ(r.records.size(), 3u);
+
+    const auto& a = r.records[0];
+    EXPECT_EQ(a.ts, 1740823200000);
+    EXPECT_EQ(a.model, "gpt-4o");
+    EXPECT_EQ(a.provider, "openai");
+    EXPECT_EQ(a.feature, "support");
+    EXPECT_TRUE(a.success);
+    ASSERT_TRUE(a.cost_usd);
+    EXPECT_DOUBLE_EQ(*a.cost_usd, (1000 * 2.5 + 200 * 10.0) / 1e6);
+    EXPECT_DOUBLE_EQ(*a.latency_ms, 850);
+
+    const auto& b = r.records[1];
+    EXPECT_EQ(b.model, "claude-3-5-sonnet");
+    EXPECT_EQ(b.provider, "anthropic");
+    EXPECT_EQ(b.feature, "say \"hi\"");
+    EXPECT_FALSE(b.success);
+    EXPECT_EQ(b.cached_tokens, 100);
+    EXPECT_DOUBLE_EQ(*b.cost_usd, (400 * 3.0 + 100 * 0.3 + 50 * 15.0) / 1e6);
+
+    const auto& c = r.records[2];
+    EXPECT_EQ(c.ts, 1740826800000);
+    EXPECT_EQ(c.model, "my-finetune");
+    EXPECT_FALSE(c.cost_usd.has_value());
+    EXPECT_FALSE(c.latency_ms.has_value());
+    ASSERT_EQ(r.summary.warnings.size(), 1u);
+    EXPECT_NE(r.summary.warnings[0].find("unknown model 'my-finetune'"), std::string::npos);
+
+    EXPECT_EQ(r.summary.columns,
+              (std::vector<std::string>{"timestamp", "model", "input_tokens", "output_tokens", "cached_tokens",
+                                        "latency_ms", "prompt_hash", "feature", "batchable", "status"}));
+}
+
+TEST(Ingest, ChunkBoundariesDoNotChangeTheResult) {
+    auto whole = IngestText(Format::kCsv, kCsv);
+    for (std::size_t chunk : {1u, 2u, 3u, 7u, 64u}) {
+        auto split = IngestText(Format::kCsv, kCsv, chunk);
+        ASSERT_TRUE(split.status.ok()) << chunk;
+        EXPECT_EQ(split.summary.rows, whole.summary.rows) << chunk;
+        EXPECT_EQ(split.summary.rejected_rows, whole.summary.rejected_rows) << chunk;
+        ASSERT_EQ(split.records.size(), whole.records.size());
+        for (std::size_t i = 0; i < split.records.size(); ++i) {
+            EXPECT_EQ(split.records[i].feature, whole.records[i].feature) << chunk;
+            EXPECT_EQ(split.records[i].ts, whole.records[i].ts) << chunk;
+        }
+        EXPECT_EQ(split.summary.errors[0].line, 3) << chunk;
+    }
+}
+
+TEST(Ingest, QuotedNewlineKeepsFileLineNumbers) {
+    std::string csv =
+        "timestamp,model,input_tokens,output_tokens,feature\n"
+        "2025-03-01T10:00:00Z,gpt-4o,1,1,\"two\nlines\"\n"
+        "bad,gpt-4o,1,1,x\n"
+        "2025-03-01T10:00:00Z,gpt-4o,-5,1,x\n"
+        "2025-03-01T10:00:00Z,gpt-4o,1\n"
+        "2025-03-01T10:00:00Z,gpt-4o,1,1,x";  // no final newline
+    for (std::size_t chunk : {0u, 1u, 5u}) {
+        auto r = IngestText(Format::kCsv, csv, chunk);
+        ASSERT_TRUE(r.status.ok());
+        EXPECT_EQ(r.summary.rows, 2);
+        EXPECT_EQ(r.records[0].feature, "two\nlines");
+        ASSERT_EQ(r.summary.errors.size(), 3u);
+        EXPECT_EQ(r.summary.errors[0].line, 4);  // the quoted newline made the second record two lines long
+        EXPECT_NE(r.summary.errors[0].message.find("timestamp"), std::string::npos);
+        EXPECT_EQ(r.summary.errors[1].line, 5);
+        EXPECT_EQ(r.summary.errors[2].line, 6);
+        EXPECT_NE(r.summary.errors[2].message.find("expected 5 fields, found 3"), std::string::npos);
+    }
+}
+
+TEST(Ingest, FatalErrorsForEmptyFileAndMissingColumns) {
+    auto empty = IngestText(Format::kCsv, "");
+    ASSERT_FALSE(empty.status.ok());
+    EXPECT_NE(empty.status.error().message.find("empty"), std::string::npos);
+    EXPECT_FALSE(IngestText(Format::kCsv, "\n\n").status.ok());
+    EXPECT_FALSE(IngestText(Format::kJsonl, "").status.ok());
+
+    auto missing = IngestText(Format::kCsv, "time,model,tokens\n2025-01-01,gpt-4o,5\n");
+    ASSERT_FALSE(missing.status.ok());
+    EXPECT_NE(missing.status.error().message.find("input_tokens, output_tokens"), std::string::npos);
+    EXPECT_NE(missing.status.error().message.find("found: time, model, tokens"), std::string::npos);
+
+    auto nothing = IngestText(Format::kJsonl, "{\"a\":1}\n{\"b\":2}\n");
+    EXPECT_FALSE(nothing.status.ok());
+}
+
+TEST(Ingest, ManyBadRowsKeepTwentyErrors) {
+    std::string csv = "timestamp,model,input_tokens,output_tokens\n";
+    for (int i = 0; i < 50; ++i) csv += "2025-01-01T00:00:00Z,gpt-4o,x,1\n";
+    csv += "2025-01-01T00:00:00Z,gpt-4o,1,1\n";
+    auto r = IngestText(Format::kCsv, csv);
+    ASSERT_TRUE(r.status.ok());
+    EXPECT_EQ(r.summary.rows, 1);
+    EXPECT_EQ(r.summary.rejected_rows, 50);
+    ASSERT_EQ(r.summary.errors.size(), UsageIngest::kMaxErrors);
+    EXPECT_EQ(r.summary.errors.front().line, 2);
+    EXPECT_EQ(r.summary.errors.back().line, 21);
+}
+
+TEST(Ingest, JsonlTypesAliasesAndBadLines) {
+    std::string jsonl =
+        R"({"timestamp":"2025-03-01T10:00:00.5Z","model":"gpt-4o-mini","prompt_tokens":1000,"completion_tokens":100,)"
+        R"("status":200,"batchable":true,"cost_usd":0.5,"use_case":"rag","extra":{"x":[1,2]}})"
+        "\n"
+        R"({"ts":1740823200,"model":"claude-3-haiku","input_tokens":"10","output_tokens":5,"status":"rate_limited"})"
+        "\n"
+        "not json\n"
+        "[1,2]\n"
+        R"({"model":"gpt-4o","input_tokens":1,"output_tokens":1})"
+        "\n\n"
+        R"({"timestamp":"2025-03-01T10:00:00Z","model":"gpt-4o","input_tokens":1.5,"output_tokens":1})";
+    for (std::size_t chunk : {0u, 1u, 9u}) {
+        auto r = IngestText(Format::kJsonl, jsonl, chunk);
+        ASSERT_TRUE(r.status.ok()) << r.status.error().message;
+        ASSERT_EQ(r.summary.rows, 2);
+        EXPECT_EQ(r.summary.rejected_rows, 4);
+        ASSERT_EQ(r.summary.errors.size(), 4u);
+        EXPECT_EQ(r.summary.errors[0].line, 3);
+        EXPECT_EQ(r.summary.errors[1].line, 4);
+        EXPECT_EQ(r.summary.errors[2].line, 5);
+        EXPECT_NE(r.summary.errors[2].message.find("timestamp"), std::string::npos);
+        EXPECT_EQ(r.summary.errors[3].line, 7);
+        const auto& a = r.records[0];
+        EXPECT_EQ(a.ts, 1740823200500);
+        EXPECT_TRUE(a.batchable);
+        EXPECT_TRUE(a.success);
+        EXPECT_DOUBLE_EQ(*a.cost_usd, 0.5);  // given cost wins over the catalog
+        EXPECT_EQ(a.feature, "rag");
+        const auto& b = r.records[1];
+        EXPECT_EQ(b.input_tokens, 10);
+        EXPECT_FALSE(b.success);
+        EXPECT_DOUBLE_EQ(*b.cost_usd, (10 * 0.25 + 5 * 1.25) / 1e6);
+        EXPECT_EQ(r.summary.columns, (std::vector<std::string>{"timestamp", "model", "input_tokens", "output_tokens",
+                                                               "cost_usd", "feature", "batchable", "status"}));
+    }
+}
+
+TEST(Ingest, FormatNames) {
+    EXPECT_EQ(FormatFromString("text/csv; charset=utf-8"), Format::kCsv);
+    EXPECT_EQ(FormatFromString("application/x-ndjson"), Format::kJsonl);
+    EXPECT_EQ(FormatFromString("JSONL"), Format::kJsonl);
+    EXPECT_FALSE(FormatFromString("xml").has_value());
+}
+
+}  // namespace netra::analysis
