@@ -46,12 +46,13 @@ struct ProviderHealth {
 };
 
 class Provider {
-public:
+  public:
     virtual ~Provider() = default;
     virtual std::string Name() const = 0;
     // Blocking (runs on the worker pool). Streams chunks through `on_chunk` when given. kCancelled when the
     // callback returned false.
-    virtual core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) = 0;
+    virtual core::Result<CompletionResult> Complete(const CompletionRequest& request,
+                                                    const ChunkCallback& on_chunk) = 0;
     virtual ProviderHealth Health() const = 0;
 };
 

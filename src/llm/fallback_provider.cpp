@@ -1,0 +1,80 @@
+#include "llm/fallback_provider.hpp"
+
+#include <utility>
+
+namespace netra::llm {
+
+namespace {
+constexpr std::string_view kSeparator = "\n\n";  // between a cut-off primary answer and the fallback's
+}  // namespace
+
+FallbackProvider::FallbackProvider(std::shared_ptr<Provider> primary, std::shared_ptr<Provider> fallback,
+                                   CircuitBreaker::Options breaker_options, CircuitBreaker::Clock clock,
+                                   FaultHook fault_hook)
+    : primary_(std::move(primary)),
+      fallback_(std::move(fallback)),
+      breaker_(breaker_options, std::move(clock)),
+      fault_hook_(std::move(fault_hook)) {}
+
+core::Result<CompletionResult> FallbackProvider::FallBack(const CompletionRequest& request,
+                                                          const ChunkCallback& on_chunk, std::string reason,
+                                                          bool separate) {
+    std::string prefix;
+    if (separate) {
+        prefix = std::string(kSeparator);
+        if (on_chunk && !on_chunk(prefix)) return core::MakeError(core::ErrorCode::kCancelled, "llm call cancelled");
+    }
+    auto result = fallback_->Complete(request, on_chunk);
+    if (!result.ok()) return result;
+    result->text = prefix + result->text;
+    result->fell_back = true;
+    result->fallback_reason = std::move(reason);
+    return result;
+}
+
+core::Result<CompletionResult> FallbackProvider::Complete(const CompletionRequest& request,
+                                                          const ChunkCallback& on_chunk) {
+    const std::string primary_name = primary_->Name();
+    if (!breaker_.Allow()) {
+        return FallBack(request, on_chunk, primary_name + " circuit breaker is open after repeated failures", false);
+    }
+    if (fault_hook_) {
+        if (auto injected = fault_hook_(); !injected.ok()) {
+            breaker_.RecordFailure();
+            return FallBack(request, on_chunk, primary_name + " failed: " + injected.error().message, false);
+        }
+    }
+    std::string streamed;  // what the caller has already seen of the primary's answer
+    ChunkCallback tracking;
+    if (on_chunk) {
+        tracking = [&](std::string_view chunk) {
+            streamed.append(chunk);
+            return on_chunk(chunk);
+        };
+    }
+    auto result = primary_->Complete(request, tracking);
+    if (result.ok()) {
+        breaker_.RecordSuccess();
+        return result;
+    }
+    if (result.error().code == core::ErrorCode::kCancelled) {
+        breaker_.RecordAbandoned();
+        return result.error();
+    }
+    breaker_.RecordFailure();
+    auto answer = FallBack(request, on_chunk, primary_name + " failed: " + result.error().message, !streamed.empty());
+    if (answer.ok() && !streamed.empty()) answer->text = streamed + answer->text;
+    return answer;
+}
+
+ProviderHealth FallbackProvider::Health() const {
+    ProviderHealth health;
+    health.provider = primary_->Name();
+    auto state = breaker_.State();
+    health.breaker_state = std::string(BreakerStateName(state));
+    health.consecutive_failures = breaker_.ConsecutiveFailures();
+    health.status = state == BreakerState::kClosed && health.consecutive_failures == 0 ? "up" : "degraded";
+    return health;
+}
+
+}  // namespace netra::llm

@@ -1,0 +1,22 @@
+#pragma once
+// The seam for §11 fault injection (target `llm`). The server sets a hook on the provider it builds; the
+// FallbackProvider calls it on the worker thread before each call of the configured (primary) provider.
+//  - returns Ok: the call proceeds (the hook may have slept first: that is how `latency` is injected);
+//  - returns an error: that call counts as a failure of the primary (the circuit breaker sees it) and builtin
+//    answers with fell_back=true and the error's message as fallback_reason.
+// No hook (an empty std::function) = no faults. The hook must be thread-safe: calls run concurrently.
+#include <functional>
+
+#include "core/error.hpp"
+#include "core/faults.hpp"
+
+namespace netra::llm {
+
+using FaultHook = std::function<core::Status()>;
+
+// The hook the server wants: consults `registry` for target "llm" per call. error → kServiceUnavailable
+// "injected fault: llm error"; timeout → sleeps latency_ms (when > 0) then kTimeout "injected fault: llm
+// timeout"; latency → sleeps latency_ms then Ok. `registry` must outlive the hook.
+FaultHook FaultHookFromRegistry(core::FaultRegistry& registry);
+
+}  // namespace netra::llm
