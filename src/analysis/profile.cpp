@@ -1,0 +1,337 @@
+#include "analysis/profile.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <deque>
+#include <string_view>
+#include <unordered_map>
+
+namespace netra::analysis {
+namespace json = boost::json;
+
+namespace {
+
+struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Accumulates GroupStats keyed by a name, remembering the last key to skip hashing on runs of one key.
+class Grouper {
+  public:
+    GroupStats& At(const std::string& key) {
+        if (last_ != nullptr && last_->name == key) return *last_;
+        auto it = index_.find(std::string_view(key));
+        if (it == index_.end()) {
+            groups_.push_back(GroupStats{});
+            groups_.back().name = key;
+            it = index_.emplace(std::string_view(groups_.back().name), groups_.size() - 1).first;
+        }
+        last_ = &groups_[it->second];
+        return *last_;
+    }
+    std::vector<GroupStats> Finish(double total_cost, double monthly_factor) {
+        for (auto& g : groups_) {
+            g.monthly_cost_usd = g.cost_usd * monthly_factor;
+            g.share = total_cost > 0 ? g.cost_usd / total_cost : 0;
+        }
+        std::sort(groups_.begin(), groups_.end(), [](const GroupStats& a, const GroupStats& b) {
+            if (a.cost_usd != b.cost_usd) return a.cost_usd > b.cost_usd;
+            return a.name < b.name;
+        });
+        return std::vector<GroupStats>(std::make_move_iterator(groups_.begin()),
+                                       std::make_move_iterator(groups_.end()));
+    }
+
+  private:
+    std::deque<GroupStats> groups_;  // a deque keeps the string_view keys valid as groups are added
+    std::unordered_map<std::string_view, std::size_t, ViewHash, std::equal_to<>> index_;
+    GroupStats* last_ = nullptr;
+};
+
+void Add(GroupStats& g, const storage::UsageRecord& r, double cost) {
+    ++g.requests;
+    g.input_tokens += r.input_tokens;
+    g.output_tokens += r.output_tokens;
+    g.cached_tokens += r.cached_tokens;
+    g.cost_usd += cost;
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+std::string DateOf(std::int64_t day) {
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    day += 719468;
+    const std::int64_t era = (day >= 0 ? day : day - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(day - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y + (m <= 2)), m, d);
+    return buf;
+}
+
+std::int64_t DayIndex(core::Millis ts) { return ts >= 0 ? ts / 86'400'000 : (ts - 86'399'999) / 86'400'000; }
+
+json::array GroupsToJson(const std::vector<GroupStats>& groups, bool with_provider) {
+    json::array out;
+    for (const auto& g : groups) {
+        json::object o{{"name", g.name},
+                       {"requests", g.requests},
+                       {"input_tokens", g.input_tokens},
+                       {"output_tokens", g.output_tokens},
+                       {"cached_tokens", g.cached_tokens},
+                       {"cost_usd", g.cost_usd},
+                       {"monthly_cost_usd", g.monthly_cost_usd},
+                       {"share", g.share}};
+        if (with_provider) o["provider"] = g.provider;
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+}  // namespace
+
+double BlendedPricePerToken(const CatalogModel& m) {
+    return (kAssumedInputShare * m.input_per_mtok + (1 - kAssumedInputShare) * m.output_per_mtok) / 1e6;
+}
+
+Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Catalog& /*catalog*/) {
+    Profile p;
+    p.rows = static_cast<std::int64_t>(records.size());
+    if (records.empty()) return p;
+    Grouper models, providers, features;
+    std::unordered_map<std::string, std::vector<double>> latencies;
+    std::unordered_map<std::string_view, std::int64_t, ViewHash, std::equal_to<>> prompts, prefixes;
+    std::unordered_map<std::int64_t, double> daily;
+    p.start_ts = records.front().ts;
+    p.end_ts = records.front().ts;
+    for (const auto& r : records) {
+        double cost = r.cost_usd.value_or(0);
+        if (!r.cost_usd) ++p.unpriced_rows;
+        p.total_cost_usd += cost;
+        p.start_ts = std::min(p.start_ts, r.ts);
+        p.end_ts = std::max(p.end_ts, r.ts);
+        if (!r.success) ++p.errors;
+        p.input_tokens += r.input_tokens;
+        p.output_tokens += r.output_tokens;
+        p.cached_tokens += r.cached_tokens;
+        GroupStats& m = models.At(r.model);
+        if (m.provider.empty()) m.provider = r.provider;
+        Add(m, r, cost);
+        Add(providers.At(r.provider.empty() ? std::string("unknown") : r.provider), r, cost);
+        Add(features.At(r.feature.empty() ? std::string("unspecified") : r.feature), r, cost);
+        if (r.latency_ms) latencies[r.model].push_back(*r.latency_ms);
+        auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
+        ++p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)];
+        if (!r.prompt_hash.empty()) {
+            ++p.hashed_rows;
+            ++prompts[std::string_view(r.prompt_hash)];
+        }
+        if (!r.prefix_hash.empty()) {
+            ++p.prefix_rows;
+            ++prefixes[std::string_view(r.prefix_hash)];
+        }
+        if (r.batchable) ++p.batchable_requests;
+        daily[DayIndex(r.ts)] += cost;
+    }
+    p.error_rate = static_cast<double>(p.errors) / static_cast<double>(p.rows);
+    p.days_covered = std::max(1.0, static_cast<double>(p.end_ts - p.start_ts) / kDayMs);
+    p.monthly_factor = kDaysPerMonth / p.days_covered;
+    p.cost_per_day_usd = p.total_cost_usd / p.days_covered;
+    p.monthly_cost_usd = p.total_cost_usd * p.monthly_factor;
+    p.monthly_requests = static_cast<double>(p.rows) * p.monthly_factor;
+    p.avg_input_tokens = static_cast<double>(p.input_tokens) / static_cast<double>(p.rows);
+    p.avg_output_tokens = static_cast<double>(p.output_tokens) / static_cast<double>(p.rows);
+    p.by_model = models.Finish(p.total_cost_usd, p.monthly_factor);
+    p.by_provider = providers.Finish(p.total_cost_usd, p.monthly_factor);
+    p.by_feature = features.Finish(p.total_cost_usd, p.monthly_factor);
+
+    for (auto& [model, values] : latencies) {
+        std::sort(values.begin(), values.end());
+        p.latency.push_back(LatencyStats{model, static_cast<std::int64_t>(values.size()), Percentile(values, 50),
+                                         Percentile(values, 95), Percentile(values, 99)});
+    }
+    std::sort(p.latency.begin(), p.latency.end(),
+              [](const LatencyStats& a, const LatencyStats& b) { return a.model < b.model; });
+
+    std::vector<int> hours(24);
+    for (int h = 0; h < 24; ++h) hours[static_cast<std::size_t>(h)] = h;
+    std::stable_sort(hours.begin(), hours.end(), [&](int a, int b) {
+        return p.hourly[static_cast<std::size_t>(a)] > p.hourly[static_cast<std::size_t>(b)];
+    });
+    for (int i = 0; i < 3 && p.hourly[static_cast<std::size_t>(hours[static_cast<std::size_t>(i)])] > 0; ++i) {
+        p.peak_hours.push_back(hours[static_cast<std::size_t>(i)]);
+    }
+    p.peak_to_average =
+        static_cast<double>(p.hourly[static_cast<std::size_t>(hours[0])]) / (static_cast<double>(p.rows) / 24.0);
+
+    for (const auto& [hash, n] : prompts) p.duplicate_requests += n - 1;
+    if (p.hashed_rows > 0) {
+        p.duplicate_rate = static_cast<double>(p.duplicate_requests) / static_cast<double>(p.hashed_rows);
+    }
+    for (const auto& [hash, n] : prefixes) {
+        if (n >= 2) p.shared_prefix_requests += n;
+    }
+    if (p.prefix_rows > 0) {
+        p.shared_prefix_rate = static_cast<double>(p.shared_prefix_requests) / static_cast<double>(p.prefix_rows);
+    }
+
+    // Daily cost over every calendar day of the span (quiet days count as $0), capped to ten years of days.
+    std::int64_t first_day = DayIndex(p.start_ts), last_day = DayIndex(p.end_ts);
+    bool dense = last_day - first_day < 3660;
+    std::vector<std::int64_t> days;
+    if (dense) {
+        for (std::int64_t d = first_day; d <= last_day; ++d) days.push_back(d);
+    } else {
+        for (const auto& [d, cost] : daily) days.push_back(d);
+        std::sort(days.begin(), days.end());
+    }
+    double sum = 0, sum_sq = 0;
+    for (std::int64_t d : days) {
+        auto it = daily.find(d);
+        double c = it == daily.end() ? 0 : it->second;
+        p.daily.push_back(DailyCost{DateOf(d), c, 0});
+        sum += c;
+    }
+    double mean = sum / static_cast<double>(days.size());
+    for (const auto& d : p.daily) sum_sq += (d.cost_usd - mean) * (d.cost_usd - mean);
+    double stddev = std::sqrt(sum_sq / static_cast<double>(days.size()));
+    for (auto& d : p.daily) {
+        d.z = stddev > 0 ? (d.cost_usd - mean) / stddev : 0;
+        if (p.daily.size() >= 3 && std::abs(d.z) >= kAnomalyZ) p.anomalies.push_back(d);
+    }
+    return p;
+}
+
+Profile EstimateProfile(const StatedFacts& f, const Catalog& catalog) {
+    Profile p;
+    p.estimated = true;
+    p.days_covered = kDaysPerMonth;
+    p.monthly_factor = 1;
+    const CatalogModel* model = nullptr;
+    for (const auto& name : f.models) {
+        if ((model = catalog.Find(name)) != nullptr) break;
+    }
+    if (model != nullptr) p.primary_model = model->model;
+    std::optional<double> requests = f.monthly_requests;
+    std::optional<double> tokens = f.tokens_per_request;
+    std::optional<double> spend = f.monthly_spend_usd;
+    if (!tokens && f.monthly_tokens && requests && *requests > 0) {
+        tokens = *f.monthly_tokens / *requests;
+        p.assumptions.push_back("tokens per request = stated monthly tokens / stated monthly requests");
+    }
+    if (model != nullptr) {
+        double per_token = BlendedPricePerToken(*model);
+        if (!tokens && spend && requests && *requests > 0 && per_token > 0) {
+            tokens = *spend / *requests / per_token;
+            p.assumptions.push_back("tokens per request derived from stated spend and requests at " + model->model +
+                                    " list prices, assuming 3 input tokens per output token");
+        }
+        if (!spend && requests && tokens) {
+            spend = *requests * *tokens * per_token;
+            p.assumptions.push_back("monthly spend = requests x tokens per request at " + model->model +
+                                    " list prices (3 input tokens per output token)");
+        }
+        if (!requests && spend && tokens && *tokens > 0 && per_token > 0) {
+            requests = *spend / (*tokens * per_token);
+            p.assumptions.push_back("monthly requests derived from stated spend and tokens per request at " +
+                                    model->model + " list prices");
+        }
+    }
+    p.assumptions.push_back("a 30-day month; figures are estimates from what was stated, not measured");
+    p.monthly_cost_usd = spend.value_or(0);
+    p.total_cost_usd = p.monthly_cost_usd;
+    p.cost_per_day_usd = p.monthly_cost_usd / kDaysPerMonth;
+    p.monthly_requests = requests.value_or(0);
+    p.tokens_per_request = tokens.value_or(0);
+    p.avg_input_tokens = p.tokens_per_request * kAssumedInputShare;
+    p.avg_output_tokens = p.tokens_per_request * (1 - kAssumedInputShare);
+    if (model != nullptr) {
+        GroupStats g;
+        g.name = model->model;
+        g.provider = model->provider;
+        g.requests = static_cast<std::int64_t>(std::llround(p.monthly_requests));
+        g.input_tokens = static_cast<std::int64_t>(std::llround(p.monthly_requests * p.avg_input_tokens));
+        g.output_tokens = static_cast<std::int64_t>(std::llround(p.monthly_requests * p.avg_output_tokens));
+        g.cost_usd = g.monthly_cost_usd = p.monthly_cost_usd;
+        g.share = 1;
+        p.by_model.push_back(g);
+        GroupStats prov = g;
+        prov.name = model->provider;
+        prov.provider.clear();
+        p.by_provider.push_back(prov);
+    }
+    return p;
+}
+
+json::object ProfileToJson(const Profile& p) {
+    json::object o;
+    o["estimated"] = p.estimated;
+    o["rows"] = p.rows;
+    o["monthly_cost_usd"] = p.monthly_cost_usd;
+    o["monthly_requests"] = p.monthly_requests;
+    o["avg_input_tokens"] = p.avg_input_tokens;
+    o["avg_output_tokens"] = p.avg_output_tokens;
+    o["by_model"] = GroupsToJson(p.by_model, true);
+    o["by_provider"] = GroupsToJson(p.by_provider, false);
+    if (p.estimated) {
+        o["primary_model"] = p.primary_model;
+        o["tokens_per_request"] = p.tokens_per_request;
+        json::array assumptions;
+        for (const auto& a : p.assumptions) assumptions.emplace_back(a);
+        o["assumptions"] = std::move(assumptions);
+        return o;
+    }
+    o["start"] = core::FormatRfc3339Ms(p.start_ts);
+    o["end"] = core::FormatRfc3339Ms(p.end_ts);
+    o["days_covered"] = p.days_covered;
+    o["monthly_factor"] = p.monthly_factor;
+    o["total_cost_usd"] = p.total_cost_usd;
+    o["cost_per_day_usd"] = p.cost_per_day_usd;
+    o["unpriced_rows"] = p.unpriced_rows;
+    o["errors"] = p.errors;
+    o["error_rate"] = p.error_rate;
+    o["input_tokens"] = p.input_tokens;
+    o["output_tokens"] = p.output_tokens;
+    o["cached_tokens"] = p.cached_tokens;
+    o["by_feature"] = GroupsToJson(p.by_feature, false);
+    json::array latency;
+    for (const auto& l : p.latency) {
+        latency.push_back(
+            json::object{{"model", l.model}, {"samples", l.samples}, {"p50", l.p50}, {"p95", l.p95}, {"p99", l.p99}});
+    }
+    o["latency"] = std::move(latency);
+    json::array hourly, peaks;
+    for (auto h : p.hourly) hourly.emplace_back(h);
+    for (int h : p.peak_hours) peaks.emplace_back(h);
+    o["hourly"] = std::move(hourly);
+    o["peak_hours"] = std::move(peaks);
+    o["peak_to_average"] = p.peak_to_average;
+    o["hashed_rows"] = p.hashed_rows;
+    o["duplicate_requests"] = p.duplicate_requests;
+    o["duplicate_rate"] = p.duplicate_rate ? json::value(*p.duplicate_rate) : json::value(nullptr);
+    o["prefix_rows"] = p.prefix_rows;
+    o["shared_prefix_requests"] = p.shared_prefix_requests;
+    o["shared_prefix_rate"] = p.shared_prefix_rate ? json::value(*p.shared_prefix_rate) : json::value(nullptr);
+    o["batchable_requests"] = p.batchable_requests;
+    json::array daily, anomalies;
+    for (const auto& d : p.daily) daily.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"z", d.z}});
+    for (const auto& d : p.anomalies) {
+        anomalies.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"z", d.z}});
+    }
+    o["daily"] = std::move(daily);
+    o["anomalies"] = std::move(anomalies);
+    return o;
+}
+
+}  // namespace netra::analysis
