@@ -8,16 +8,47 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
+
+#if NETRA_LLM_TLS
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
 
 namespace netra::llm::testing {
 namespace {
 
 namespace json = boost::json;
 
-bool SendAll(int fd, std::string_view data) {
+// One accepted connection: plain, or TLS on top of the descriptor.
+struct Conn {
+    int fd = -1;
+    ssl_st* ssl = nullptr;  // SSL, forward-declared so a build without OpenSSL compiles
+};
+
+long Recv(Conn& conn, char* buffer, std::size_t size) {
+#if NETRA_LLM_TLS
+    if (conn.ssl) return SSL_read(conn.ssl, buffer, static_cast<int>(size));
+#endif
+    return ::recv(conn.fd, buffer, size, 0);
+}
+
+bool SendAll(Conn& conn, std::string_view data) {
     while (!data.empty()) {
-        auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        long n = 0;
+#if NETRA_LLM_TLS
+        if (conn.ssl) {
+            n = SSL_write(conn.ssl, data.data(), static_cast<int>(data.size()));
+        } else
+#endif
+        {
+            n = ::send(conn.fd, data.data(), data.size(), MSG_NOSIGNAL);
+        }
         if (n <= 0) return false;
         data.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -30,12 +61,12 @@ std::string Lower(std::string text) {
 }
 
 // Reads one request (headers and a Content-Length body). False when the peer closed or sent garbage.
-bool ReadRequest(int fd, RecordedRequest& request) {
+bool ReadRequest(Conn& conn, RecordedRequest& request) {
     std::string data;
     char buffer[4096];
     std::size_t header_end = std::string::npos;
     while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
-        auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        auto n = Recv(conn, buffer, sizeof buffer);
         if (n <= 0) return false;
         data.append(buffer, static_cast<std::size_t>(n));
     }
@@ -62,7 +93,7 @@ bool ReadRequest(int fd, RecordedRequest& request) {
     }
     request.body = data.substr(header_end + 4);
     while (request.body.size() < content_length) {
-        auto n = ::recv(fd, buffer, sizeof buffer, 0);
+        auto n = Recv(conn, buffer, sizeof buffer);
         if (n <= 0) return false;
         request.body.append(buffer, static_cast<std::size_t>(n));
     }
@@ -127,7 +158,59 @@ FakeReply FakeReply::Raw(std::string sse_body) {
     return reply;
 }
 
-FakeOpenAiServer::FakeOpenAiServer() : default_reply_(FakeReply::Stream({"ok"})) {
+#if NETRA_LLM_TLS
+namespace {
+
+// A fresh self-signed P-256 certificate for 127.0.0.1 / localhost, valid for a day.
+std::pair<EVP_PKEY*, X509*> MakeSelfSignedCertificate() {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    if (!key || !cert) throw std::runtime_error("fake server: cannot create a key");
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                               0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"},
+                              std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+        X509_add_ext(cert, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("fake server: cannot sign");
+    return {key, cert};
+}
+
+}  // namespace
+#endif
+
+FakeOpenAiServer::FakeOpenAiServer(bool tls) : default_reply_(FakeReply::Stream({"ok"})) {
+    if (tls) {
+#if NETRA_LLM_TLS
+        auto [key, cert] = MakeSelfSignedCertificate();
+        tls_context_ = SSL_CTX_new(TLS_server_method());
+        SSL_CTX_use_certificate(tls_context_, cert);
+        SSL_CTX_use_PrivateKey(tls_context_, key);
+        char path[] = "/tmp/netra-fake-ca-XXXXXX";
+        int file = ::mkstemp(path);
+        if (file < 0) throw std::runtime_error("fake server: cannot write the CA file");
+        FILE* out = ::fdopen(file, "w");
+        PEM_write_X509(out, cert);
+        std::fclose(out);
+        ca_file_ = path;
+        X509_free(cert);
+        EVP_PKEY_free(key);
+#else
+        throw std::runtime_error("fake server: TLS requested in a build without OpenSSL");
+#endif
+    }
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (listen_fd_ < 0) throw std::runtime_error("fake server: socket failed");
     sockaddr_in address{};
@@ -147,7 +230,9 @@ FakeOpenAiServer::FakeOpenAiServer() : default_reply_(FakeReply::Stream({"ok"}))
 
 FakeOpenAiServer::~FakeOpenAiServer() { Stop(); }
 
-std::string FakeOpenAiServer::BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeOpenAiServer::BaseUrl() const {
+    return std::string(ca_file_.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(port_);
+}
 
 void FakeOpenAiServer::Enqueue(FakeReply reply) {
     std::lock_guard lock(mutex_);
@@ -200,6 +285,11 @@ void FakeOpenAiServer::Stop() {
     }
     for (auto& thread : threads) thread.join();
     ::close(listen_fd_);
+#if NETRA_LLM_TLS
+    if (tls_context_) SSL_CTX_free(tls_context_);
+    tls_context_ = nullptr;
+#endif
+    if (!ca_file_.empty()) std::remove(ca_file_.c_str());
 }
 
 void FakeOpenAiServer::AcceptLoop() {
@@ -217,8 +307,17 @@ void FakeOpenAiServer::AcceptLoop() {
 }
 
 void FakeOpenAiServer::Serve(int fd) {
+    Conn conn{fd, nullptr};
+    bool ready = true;
+#if NETRA_LLM_TLS
+    if (tls_context_) {
+        conn.ssl = SSL_new(tls_context_);
+        SSL_set_fd(conn.ssl, fd);
+        ready = SSL_accept(conn.ssl) == 1;
+    }
+#endif
     RecordedRequest request;
-    if (ReadRequest(fd, request)) {
+    if (ready && ReadRequest(conn, request)) {
         {
             std::lock_guard lock(mutex_);
             requests_.push_back(request);
@@ -226,16 +325,16 @@ void FakeOpenAiServer::Serve(int fd) {
         FakeReply reply = NextReply();
         const bool chunked = reply.chunked && reply.kind != FakeReply::Kind::kStatus;
         auto write_body = [&](std::string_view piece) {
-            if (!chunked) return SendAll(fd, piece);
+            if (!chunked) return SendAll(conn, piece);
             char size[32];
             std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-            return SendAll(fd, size) && SendAll(fd, piece) && SendAll(fd, "\r\n");
+            return SendAll(conn, size) && SendAll(conn, piece) && SendAll(conn, "\r\n");
         };
         auto head = [&](int status, std::string extra) {
             std::string text = "HTTP/1.1 " + std::to_string(status) + " " + StatusText(status) +
                                "\r\nContent-Type: " + reply.content_type + "\r\nConnection: close\r\n" + extra;
             text += chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "\r\n";
-            return SendAll(fd, text);
+            return SendAll(conn, text);
         };
         switch (reply.kind) {
             case FakeReply::Kind::kHang:
@@ -244,11 +343,11 @@ void FakeOpenAiServer::Serve(int fd) {
             case FakeReply::Kind::kStatus: {
                 std::string extra = "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
                 if (!reply.retry_after.empty()) extra += "Retry-After: " + reply.retry_after + "\r\n";
-                if (head(reply.status, extra)) SendAll(fd, reply.body);
+                if (head(reply.status, extra)) SendAll(conn, reply.body);
                 break;
             }
             case FakeReply::Kind::kRaw:
-                if (head(200, {}) && write_body(reply.body) && chunked) SendAll(fd, "0\r\n\r\n");
+                if (head(200, {}) && write_body(reply.body) && chunked) SendAll(conn, "0\r\n\r\n");
                 break;
             case FakeReply::Kind::kStream: {
                 bool ok = head(200, {}) && write_body(Event(ChunkEvent({{"role", "assistant"}}, nullptr)));
@@ -266,7 +365,7 @@ void FakeOpenAiServer::Serve(int fd) {
                         ok = write_body(Event(json::object{{"choices", json::array{}}, {"usage", usage}}));
                     }
                     if (ok) ok = write_body("data: [DONE]\n\n");
-                    if (ok && chunked && !reply.hang_after) SendAll(fd, "0\r\n\r\n");
+                    if (ok && chunked && !reply.hang_after) SendAll(conn, "0\r\n\r\n");
                 }
                 if (ok && reply.hang_after) SleepUnlessStopped(std::chrono::hours(1));
                 break;
@@ -275,6 +374,9 @@ void FakeOpenAiServer::Serve(int fd) {
     }
     std::lock_guard lock(mutex_);
     open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+#if NETRA_LLM_TLS
+    if (conn.ssl) SSL_free(conn.ssl);
+#endif
     ::close(fd);
 }
 

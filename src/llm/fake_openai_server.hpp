@@ -12,6 +12,10 @@
 #include <thread>
 #include <vector>
 
+// OpenSSL's types, so this header needs no OpenSSL include.
+struct ssl_ctx_st;
+struct ssl_st;
+
 namespace netra::llm::testing {
 
 struct FakeReply {
@@ -46,12 +50,15 @@ struct RecordedRequest {
 
 class FakeOpenAiServer {
   public:
-    FakeOpenAiServer();  // listening on 127.0.0.1 at a port the kernel picked
+    // Listening on 127.0.0.1 at a port the kernel picked. tls: https with a fresh self-signed certificate for
+    // 127.0.0.1 (its PEM in CaFile()); throws when the build has no OpenSSL.
+    explicit FakeOpenAiServer(bool tls = false);
     ~FakeOpenAiServer();
     FakeOpenAiServer(const FakeOpenAiServer&) = delete;
     FakeOpenAiServer& operator=(const FakeOpenAiServer&) = delete;
 
-    std::string BaseUrl() const;  // http://127.0.0.1:PORT
+    std::string BaseUrl() const;                            // http[s]://127.0.0.1:PORT
+    const std::string& CaFile() const { return ca_file_; }  // tls: the certificate to trust
     std::uint16_t port() const { return port_; }
 
     void Enqueue(FakeReply reply);
@@ -69,6 +76,8 @@ class FakeOpenAiServer {
 
     std::uint16_t port_ = 0;
     int listen_fd_ = -1;
+    ssl_ctx_st* tls_context_ = nullptr;
+    std::string ca_file_;
     std::mutex mutex_;
     std::condition_variable stop_cv_;
     bool stopping_ = false;

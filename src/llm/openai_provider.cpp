@@ -11,6 +11,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#if NETRA_LLM_TLS
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#endif
 #include <charconv>
 #include <optional>
 #include <thread>
@@ -325,12 +331,44 @@ std::optional<AttemptFailure> Connect(asio::io_context& ioc, beast::tcp_stream& 
     return std::nullopt;
 }
 
-std::optional<AttemptFailure> Attempt(const AttemptContext& ctx, AttemptState& state) {
+#if NETRA_LLM_TLS
+// TLS handshake with SNI and host name verification, within the connect timeout.
+std::optional<AttemptFailure> Handshake(asio::io_context& ioc, beast::ssl_stream<beast::tcp_stream>& stream,
+                                        const AttemptContext& ctx) {
+    if (!SSL_set_tlsext_host_name(stream.native_handle(), ctx.endpoint.host.c_str())) {
+        return Failure(ErrorCode::kServiceUnavailable, "cannot set TLS server name", false);
+    }
+    stream.set_verify_callback(asio::ssl::host_name_verification(ctx.endpoint.host));
+    auto budget = BudgetFor(ctx.options.connect_timeout, ctx.deadline);
+    beast::get_lowest_layer(stream).expires_after(budget.duration);
+    auto ec =
+        RunOne(ioc, [&](auto handler) { stream.async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+    if (ec == beast::error::timeout) return TimeoutFailure(budget, "TLS handshake", ctx.options.connect_timeout);
+    // A certificate or protocol mismatch will not fix itself on the next attempt.
+    if (ec) return Failure(ErrorCode::kServiceUnavailable, "TLS handshake failed: " + ec.message(), false);
+    return std::nullopt;
+}
+#endif
+
+std::optional<AttemptFailure> Attempt(const AttemptContext& ctx, AttemptState& state,
+                                      [[maybe_unused]] asio::ssl::context* tls_context) {
     asio::io_context ioc;
+    beast::error_code ignored;
+#if NETRA_LLM_TLS
+    if (ctx.endpoint.tls) {
+        beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls_context);
+        auto failure = Connect(ioc, beast::get_lowest_layer(stream), ctx);
+        if (!failure) failure = Handshake(ioc, stream, ctx);
+        if (!failure) failure = Exchange(ioc, stream, ctx, state);
+        // No TLS close_notify exchange: the answer is complete (or abandoned) and the socket is not reused.
+        beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(stream).socket().close(ignored);
+        return failure;
+    }
+#endif
     beast::tcp_stream stream(ioc);
     auto failure = Connect(ioc, stream, ctx);
     if (!failure) failure = Exchange(ioc, stream, ctx, state);
-    beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream.socket().close(ignored);
     return failure;
@@ -353,7 +391,7 @@ std::string BuildBody(const OpenAiOptions& options, const CompletionRequest& req
 
 }  // namespace
 
-bool OpenAiTlsSupported() { return false; }
+bool OpenAiTlsSupported() { return NETRA_LLM_TLS != 0; }
 
 core::Result<OpenAiEndpoint> ParseOpenAiEndpoint(std::string_view base_url) {
     auto invalid = [&](std::string why) {
@@ -387,7 +425,19 @@ core::Result<OpenAiEndpoint> ParseOpenAiEndpoint(std::string_view base_url) {
 OpenAiProvider::OpenAiProvider(OpenAiOptions options)
     : options_(std::move(options)),
       endpoint_(ParseOpenAiEndpoint(options_.base_url)),
-      random_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {}
+      random_(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()) {
+#if NETRA_LLM_TLS
+    if (endpoint_.ok() && endpoint_->tls) {
+        tls_context_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        tls_context_->set_verify_mode(asio::ssl::verify_peer);
+        beast::error_code ec;
+        tls_context_->set_default_verify_paths(ec);
+        if (!ec && !options_.ca_file.empty()) tls_context_->load_verify_file(options_.ca_file, ec);
+        // Unusable trust settings make every call fail the same way: report them as a configuration error.
+        if (ec) endpoint_ = core::MakeError(ErrorCode::kInvalidRequest, "openai TLS trust store: " + ec.message());
+    }
+#endif
+}
 
 std::chrono::milliseconds OpenAiProvider::Backoff(int attempt) {
     // Full jitter: spreads clients that failed together so they do not retry together.
@@ -410,7 +460,7 @@ core::Result<CompletionResult> OpenAiProvider::Complete(const CompletionRequest&
     const int attempts = 1 + std::max(options_.max_retries, 0);
     for (int attempt = 1;; ++attempt) {
         AttemptState state;
-        auto failure = Attempt(ctx, state);
+        auto failure = Attempt(ctx, state, tls_context_.get());
         if (!failure) {
             consecutive_failures_.store(0);
             CompletionResult result;

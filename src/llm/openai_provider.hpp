@@ -10,12 +10,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
 
 #include "llm/provider.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace netra::llm {
 
@@ -34,6 +39,8 @@ struct OpenAiOptions {
     std::size_t max_response_bytes = 8u << 20;          // body limit (error bodies keep only their first 4 KiB)
     bool include_usage = true;                          // ask for usage (stream_options.include_usage)
     std::uint64_t jitter_seed = 0;                      // 0 = random; fixed in tests for reproducible waits
+    // https only: a PEM file of extra trusted CAs (private gateways); the system store is always trusted.
+    std::string ca_file;
 };
 
 // Where the provider sends its request, parsed from OpenAiOptions::base_url.
@@ -70,6 +77,7 @@ class OpenAiProvider final : public Provider {
 
     OpenAiOptions options_;
     core::Result<OpenAiEndpoint> endpoint_;
+    std::shared_ptr<boost::asio::ssl::context> tls_context_;  // https endpoints: built once, shared by calls
     std::atomic<int> consecutive_failures_{0};
     std::mutex random_mutex_;
     std::mt19937_64 random_;

@@ -354,5 +354,28 @@ TEST(OpenAiProvider, InvalidBaseUrlFailsWithoutNetwork) {
     EXPECT_EQ(provider.Health().status, "down");
 }
 
+TEST(OpenAiProvider, StreamsOverHttpsWithAVerifiedCertificate) {
+    if (!OpenAiTlsSupported()) GTEST_SKIP() << "this build has no OpenSSL";
+    FakeOpenAiServer server(/*tls=*/true);
+    server.Enqueue(FakeReply::Stream({"secure", " hello"}));
+    auto options = FastOptions(server);
+    options.ca_file = server.CaFile();
+    OpenAiProvider provider(options);
+    auto result = provider.Complete(Request(), nullptr);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->text, "secure hello");
+    EXPECT_EQ(server.Requests().at(0).authorization, "Bearer sk-test");
+}
+
+TEST(OpenAiProvider, HttpsRefusesAnUntrustedCertificate) {
+    if (!OpenAiTlsSupported()) GTEST_SKIP() << "this build has no OpenSSL";
+    FakeOpenAiServer server(/*tls=*/true);
+    OpenAiProvider provider(FastOptions(server));  // the self-signed certificate is not trusted
+    auto result = provider.Complete(Request(), nullptr);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message.find("TLS handshake failed"), std::string::npos) << result.error().message;
+    EXPECT_EQ(server.RequestCount(), 0);
+}
+
 }  // namespace
 }  // namespace netra::llm
