@@ -4,6 +4,8 @@
 //   parse            UsageIngest Feed (1 MiB chunks) + Finish + TakeRecords: validated storage::UsageRecord rows
 //   parse+aggregate  parse, draining the records as they come into the aggregates the DuckDB script computes
 //                    (rows, tokens and cost in total and by model) — the like-for-like comparison
+//   parse+profile    parse, then analysis::ProfileUsage over all records, serialised as the API returns it
+//   parse+profile+strategies   … and analysis::PriceStrategies (the full analysis a run performs)
 //   parse+store      parse, storing every 64 Ki records through Store::InsertUsageRecords (SQLite file; and
 //                    PostgreSQL when --pg or NETRA_TEST_PG_URL names a server), then FinalizeDataset
 //
@@ -12,6 +14,7 @@
 //
 //   netra_bench_ingest --file /tmp/usage.csv --format csv [--repeat 5] [--sqlite /tmp/bench.db] [--pg URL]
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +29,8 @@
 
 #include "analysis/catalog.hpp"
 #include "analysis/ingest.hpp"
+#include "analysis/profile.hpp"
+#include "analysis/strategies.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "storage/open_store.hpp"
@@ -214,6 +219,29 @@ int main(int argc, char** argv) {
     agg.rows = agg.total.rows;
     agg.rejected = aggregate.input_rows - agg.rows;
     stages.push_back(aggregate);
+
+    // parse + profile, and parse + profile + priced strategies (the analysis a run performs on the dataset)
+    auto analysis_stage = [&](const std::string& name, bool strategies) {
+        StageResult result{name, {}, 0, 0};
+        for (int i = 0; i < repeat; ++i) {
+            std::vector<UsageRecord> records;
+            const auto t0 = Clock::now();
+            result.input_rows = RunIngest(
+                data, *format, [&](std::vector<UsageRecord>&& recs) { records = std::move(recs); }, false);
+            const auto& catalog = netra::analysis::BundledCatalog();
+            auto profile = netra::analysis::ProfileUsage(records, catalog);
+            std::size_t sink = boost::json::serialize(netra::analysis::ProfileToJson(profile)).size();
+            if (strategies) {
+                auto priced = netra::analysis::PriceStrategies(records, profile, catalog, {});
+                sink += boost::json::serialize(netra::analysis::OptimizationToJson(priced)).size();
+            }
+            result.seconds.push_back(Seconds(t0, Clock::now()));
+            if (profile.rows != valid_rows || sink == 0) Die(name + ": the profile does not cover the parsed rows");
+        }
+        stages.push_back(result);
+    };
+    analysis_stage("parse+profile", false);
+    analysis_stage("parse+profile+strategies", true);
 
     // parse + store
     auto store_stage = [&](const std::string& label, const std::string& url) {

@@ -908,6 +908,36 @@ TEST_P(StoreTest, DeleteDatasetCascadesAndIsScoped) {
     EXPECT_EQ(store_->LoadUsageRecords(kept.id)->size(), 300u);
 }
 
+TEST_P(StoreTest, DeleteDatasetDuringConcurrentInsertsLeavesNoOrphans) {
+    User alice = MakeUser("alice@example.com");
+    Dataset d = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+    const auto batch = MakeUsageRecords(500, 9);
+    std::atomic<int> inserted{0};
+    std::atomic<int> unexpected{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 3; ++w) {
+        writers.emplace_back([&] {
+            // Insert until the dataset is gone; every failure must be exactly "not found".
+            for (;;) {
+                auto s = store_->InsertUsageRecords(d.id, batch);
+                if (!s.ok()) {
+                    if (s.error().code != ErrorCode::kNotFound) ++unexpected;
+                    return;
+                }
+                ++inserted;
+            }
+        });
+    }
+    while (inserted.load() < 6) std::this_thread::yield();
+    auto deleted = store_->DeleteDataset(alice.id, d.id);
+    for (auto& t : writers) t.join();
+    ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+    EXPECT_TRUE(*deleted);
+    EXPECT_EQ(unexpected.load(), 0);
+    EXPECT_TRUE(store_->LoadUsageRecords(d.id)->empty()) << "records outlived their dataset";
+}
+
 TEST_P(StoreTest, DeleteThreadKeepsItsDatasetsUnlinked) {
     User alice = MakeUser("alice@example.com");
     Thread th = MakeThread(alice);

@@ -848,9 +848,15 @@ Status SqlStore::CopyUsageRecords(SqlConnection& c, const std::string& dataset_i
 Status SqlStore::InsertUsageRecords(const std::string& dataset_id, const std::vector<UsageRecord>& records) {
     if (records.empty()) return core::Ok();
     if (auto s = CheckFinite(records); !s) return s;
-    const bool copy = backend_->dialect() == Dialect::kPostgres;
+    const bool postgres = backend_->dialect() == Dialect::kPostgres;
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
-        return copy ? CopyUsageRecords(c, dataset_id, records) : InsertUsageRecordsBatched(c, dataset_id, records);
+        if (!postgres) return InsertUsageRecordsBatched(c, dataset_id, records);  // the foreign key checks the id
+        // PostgreSQL has no foreign key here (migration 2): the dataset must exist, and the KEY SHARE lock keeps
+        // a concurrent DeleteDataset waiting until these records are committed (it then deletes them too).
+        auto exists = c.Exec("SELECT 1 FROM datasets WHERE id = ? FOR KEY SHARE", {dataset_id});
+        if (!exists) return exists.error();
+        if (exists->rows.empty()) return MakeError(ErrorCode::kNotFound, "dataset not found");
+        return CopyUsageRecords(c, dataset_id, records);
     });
 }
 
@@ -925,8 +931,10 @@ Result<bool> SqlStore::DeleteDataset(const std::string& user_id, const std::stri
         if (!owned) return owned.error();
         if (owned->rows.empty()) return core::Ok();
         found = true;
-        if (auto r = c.Exec("DELETE FROM usage_records WHERE dataset_id = ?", {dataset_id}); !r) return r.error();
+        // The dataset row first: on PostgreSQL this waits for any insert holding its KEY SHARE lock, so the
+        // records statement that follows (a fresh snapshot under READ COMMITTED) sees that insert's rows too.
         if (auto r = c.Exec("DELETE FROM datasets WHERE id = ?", {dataset_id}); !r) return r.error();
+        if (auto r = c.Exec("DELETE FROM usage_records WHERE dataset_id = ?", {dataset_id}); !r) return r.error();
         return core::Ok();
     });
     if (!status) return status.error();
