@@ -16,6 +16,10 @@ class EventSink {
     virtual core::Status Emit(std::string_view type, std::string_view agent_name, boost::json::object payload) = 0;
     // Cancellation and deadline check for long steps between events.
     virtual core::Status CheckContinue() = 0;
+    // Called after tool_executing, before the tool runs: the place for fault injection (§11, target
+    // "tool:<name>"). kCancelled/kTimeout end the run; any other error fails the tool (tool_completed with
+    // success:false), the agent ends with agent_failed and the pipeline degrades to a partial report.
+    virtual core::Status BeforeTool(std::string_view /*tool*/) { return core::Ok(); }
 };
 
 }  // namespace netra::agents

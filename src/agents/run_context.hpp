@@ -6,6 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "agents/data_access.hpp"
+#include "agents/triage.hpp"
+#include "analysis/profile.hpp"
+#include "analysis/strategies.hpp"
+
 namespace netra::agents {
 
 struct RunInput {
@@ -14,14 +19,22 @@ struct RunInput {
     std::string user_id;
     std::string request;                            // the message that started this run
     std::vector<std::string> thread_user_messages;  // every user message of the thread, oldest first
-    std::optional<std::string> dataset_id;
+    std::optional<std::string> dataset_id;          // the dataset attached to this message, if any (preferred)
+    std::vector<std::string> dataset_ids;           // every dataset attached to the thread, newest last
     std::string agent = "supervisor";
 };
 
 struct RunContext {
     RunInput input;
-    boost::json::object triage;  // triage result
-    boost::json::object report;  // reporting result
+    TriageResult triage;
+    bool triage_ok = false;
+    std::optional<DatasetView> dataset;  // the usable dataset triage selected
+    std::string dataset_problem;         // why attached datasets could not be used
+    std::optional<boost::json::object> data_request;
+    std::optional<analysis::Profile> profile;
+    std::optional<analysis::OptimizationResult> optimization;
+    std::optional<std::vector<analysis::ActionStep>> plan;
+    std::vector<std::string> gaps;  // agent failures in words, for the report
     std::string report_markdown;
 };
 

@@ -1,17 +1,29 @@
 #include "agents/supervisor.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 
+#include "agents/data_helper.hpp"
 #include "agents/reporting.hpp"
 #include "agents/triage.hpp"
 #include "core/time.hpp"
 
 namespace netra::agents {
 namespace json = boost::json;
+using core::ErrorCode;
 
 namespace {
 
-// Emits the agent_started … agent_completed frame around one agent and fills its metadata.
+bool IsFatal(const core::Error& e) { return e.code == ErrorCode::kCancelled || e.code == ErrorCode::kTimeout; }
+
+#define NETRA_TRY(expr)                                    \
+    do {                                                   \
+        if (auto _s = (expr); !_s.ok()) return _s.error(); \
+    } while (0)
+
+// Emits the agent_started … agent_completed|agent_failed frame around one agent, runs its tools with their
+// tool_executing/tool_completed pairs, and fills the completion metadata.
 class AgentScope {
   public:
     AgentScope(EventSink& sink, std::string name) : sink_(sink), name_(std::move(name)), start_(core::MonoNow()) {}
@@ -23,84 +35,516 @@ class AgentScope {
         return sink_.Emit("agent_thinking", name_,
                           json::object{{"thought", thought}, {"step", step}, {"progress", progress}});
     }
-    core::Status ToolStart(const std::string& tool, json::object parameters) {
+    // Runs one tool. Error: the run must end. false: the tool failed (tool_completed success:false was sent;
+    // `failure_` says why) and the agent should end with Fail().
+    template <class Fn>
+    core::Result<bool> Tool(const std::string& tool, json::object parameters, Fn&& fn) {
         ++tools_;
-        tool_start_ = core::MonoNow();
-        return sink_.Emit("tool_executing", name_, json::object{{"tool", tool}, {"parameters", std::move(parameters)}});
+        auto tool_start = core::MonoNow();
+        NETRA_TRY(
+            sink_.Emit("tool_executing", name_, json::object{{"tool", tool}, {"parameters", std::move(parameters)}}));
+        core::Result<json::object> result = [&]() -> core::Result<json::object> {
+            if (auto s = sink_.BeforeTool(tool); !s.ok()) return s.error();
+            return fn();
+        }();
+        if (!result.ok() && IsFatal(result.error())) return result.error();
+        bool success = result.ok();
+        json::object summary = success ? std::move(result.value()) : json::object{{"error", result.error().message}};
+        NETRA_TRY(sink_.Emit("tool_completed", name_,
+                             json::object{{"tool", tool},
+                                          {"result", std::move(summary)},
+                                          {"duration_ms", core::ElapsedMs(tool_start)},
+                                          {"success", success}}));
+        if (!success) failure_ = result.error();
+        return success;
     }
-    core::Status ToolDone(const std::string& tool, json::object result, bool success = true) {
-        return sink_.Emit("tool_completed", name_,
-                          json::object{{"tool", tool},
-                                       {"result", std::move(result)},
-                                       {"duration_ms", core::ElapsedMs(tool_start_)},
-                                       {"success", success}});
-    }
-    core::Status Complete(json::object result) {
+    core::Status Complete(json::object result, bool success = true) {
         json::object metadata{{"duration_ms", core::ElapsedMs(start_)},
                               {"tools_invoked", tools_},
-                              {"tokens_used", 0},  // the builtin provider uses no LLM tokens
-                              {"success", true}};
+                              {"tokens_used", tokens_},
+                              {"success", success}};
         return sink_.Emit(
             "agent_completed", name_,
             json::object{{"agent", name_}, {"result", std::move(result)}, {"metadata", std::move(metadata)}});
     }
+    // Ends the agent after a tool failure; the pipeline carries on with what it has.
+    core::Status Fail() {
+        return sink_.Emit("agent_failed", name_,
+                          json::object{{"agent", name_},
+                                       {"error", json::object{{"code", core::WsErrorCode(failure_.code)},
+                                                              {"message", failure_.message}}},
+                                       {"recoverable", true}});
+    }
+    const core::Error& Failure() const { return failure_; }
+    void AddTokens(int tokens) { tokens_ += tokens; }
 
   private:
     EventSink& sink_;
     std::string name_;
     std::chrono::steady_clock::time_point start_;
-    std::chrono::steady_clock::time_point tool_start_;
     int tools_ = 0;
+    int tokens_ = 0;
+    core::Error failure_;
 };
 
-#define NETRA_TRY(expr)                                    \
-    do {                                                   \
-        if (auto _s = (expr); !_s.ok()) return _s.error(); \
+// Runs a tool; on failure ends the agent (agent_failed), records the gap and returns false from the agent.
+#define NETRA_TOOL(scope, ctx, tool, params, ...)                                                                    \
+    do {                                                                                                             \
+        auto _ok = (scope).Tool((tool), (params), __VA_ARGS__);                                                      \
+        if (!_ok.ok()) return _ok.error();                                                                           \
+        if (!*_ok) {                                                                                                 \
+            (ctx).gaps.push_back(                                                                                    \
+                fmt::format("The {} step failed ({}); this report is partial.", (tool), (scope).Failure().message)); \
+            NETRA_TRY((scope).Fail());                                                                               \
+            return false;                                                                                            \
+        }                                                                                                            \
     } while (0)
+
+json::array Strings(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+}
+
+bool LatencyGoal(const TriageResult& t) {
+    return t.category == "performance_optimization" || t.facts.latency_target_ms.has_value();
+}
+
+class Pipeline {
+  public:
+    Pipeline(const analysis::Catalog& catalog, EventSink& sink, DataAccess* data, llm::Provider* llm, RunContext& ctx)
+        : catalog_(catalog), sink_(sink), data_(data), llm_(llm), ctx_(ctx) {}
+
+    // Each agent: error = the run must end; false = the agent failed (already reported), true = done.
+    core::Result<bool> Triage() {
+        const RunInput& in = ctx_.input;
+        AgentScope scope(sink_, "triage");
+        NETRA_TRY(scope.Start(in.request.substr(0, 200)));
+        NETRA_TRY(scope.Think(fmt::format("Reading the {} user message(s) of this thread to extract spend, volume, "
+                                          "models and goals.",
+                                          in.thread_user_messages.size()),
+                              1, 10));
+        ExtractedFacts facts;
+        NETRA_TOOL(scope, ctx_, "extract_entities", (json::object{{"messages", in.thread_user_messages.size()}}),
+                   [&]() -> core::Result<json::object> {
+                       facts = ExtractFacts(in.thread_user_messages, &catalog_);
+                       return FactsToJson(facts);
+                   });
+        std::vector<std::string> candidates;
+        if (in.dataset_id) candidates.push_back(*in.dataset_id);
+        for (auto it = in.dataset_ids.rbegin(); it != in.dataset_ids.rend(); ++it) {
+            if (std::find(candidates.begin(), candidates.end(), *it) == candidates.end()) candidates.push_back(*it);
+        }
+        if (!candidates.empty()) {
+            NETRA_TRY(
+                scope.Think(fmt::format("Checking the {} dataset(s) attached to this thread for a usable usage log.",
+                                        candidates.size()),
+                            2, 30));
+            NETRA_TOOL(scope, ctx_, "check_datasets", (json::object{{"dataset_ids", Strings(candidates)}}),
+                       [&]() { return CheckDatasets(candidates); });
+        }
+        ctx_.triage = agents::Triage(in.thread_user_messages, ctx_.dataset.has_value(), &catalog_);
+        const TriageResult& t = ctx_.triage;
+        NETRA_TRY(scope.Think(fmt::format("Classified as {} (confidence {:.0f}%); scoring how complete the facts are.",
+                                          t.category, t.confidence * 100),
+                              3, 60));
+        NETRA_TOOL(scope, ctx_, "score_sufficiency",
+                   (json::object{{"category", t.category}, {"has_dataset", t.has_dataset}}),
+                   [&]() -> core::Result<json::object> {
+                       return json::object{{"completeness", t.completeness},
+                                           {"data_sufficiency", t.sufficiency},
+                                           {"facts_present", Strings(t.facts_present)},
+                                           {"facts_missing", Strings(t.facts_missing)}};
+                   });
+        json::object result = TriageToJson(t);
+        if (ctx_.dataset) {
+            result["dataset_id"] = ctx_.dataset->meta.id;
+            result["dataset_rows"] = ctx_.dataset->records.size();
+        }
+        if (!ctx_.dataset_problem.empty()) result["dataset_problem"] = ctx_.dataset_problem;
+        NETRA_TRY(scope.Complete(std::move(result)));
+        ctx_.triage_ok = true;
+        return true;
+    }
+
+    core::Result<bool> DataHelper() {
+        const TriageResult& t = ctx_.triage;
+        AgentScope scope(sink_, "data_helper");
+        std::string missing;
+        for (const auto& f : t.facts_missing) missing += (missing.empty() ? "" : ", ") + f;
+        NETRA_TRY(scope.Start("missing: " + (missing.empty() ? std::string("a usage log") : missing)));
+        NETRA_TRY(scope.Think(fmt::format("Working out exactly which data a {} request still needs and how to "
+                                          "export it.",
+                                          t.category),
+                              1, 20));
+        NETRA_TOOL(scope, ctx_, "build_data_request",
+                   (json::object{{"category", t.category}, {"missing_facts", Strings(t.facts_missing)}}),
+                   [&]() -> core::Result<json::object> {
+                       ctx_.data_request = BuildDataRequest(t, ctx_.dataset_problem);
+                       std::size_t items = 0;
+                       for (const auto& c : ctx_.data_request->at("categories").as_array()) {
+                           items += c.as_object().at("items").as_array().size();
+                       }
+                       return json::object{{"categories", ctx_.data_request->at("categories").as_array().size()},
+                                           {"items", items},
+                                           {"missing_facts", Strings(t.facts_missing)}};
+                   });
+        NETRA_TRY(scope.Complete(json::object{{"data_request", *ctx_.data_request}}));
+        return true;
+    }
+
+    core::Result<bool> Data() {
+        AgentScope scope(sink_, "data");
+        if (ctx_.dataset) {
+            const DatasetView& d = *ctx_.dataset;
+            NETRA_TRY(scope.Start(fmt::format("dataset {} ({} rows)", d.meta.id, d.records.size())));
+            NETRA_TRY(
+                scope.Think(fmt::format("Profiling {} usage records: spend, tokens, latency, repetition and anomalies.",
+                                        d.records.size()),
+                            1, 20));
+            NETRA_TOOL(scope, ctx_, "profile_dataset",
+                       (json::object{{"dataset_id", d.meta.id}, {"rows", d.records.size()}}),
+                       [&]() -> core::Result<json::object> {
+                           ctx_.profile = analysis::ProfileUsage(d.records, catalog_);
+                           const auto& p = *ctx_.profile;
+                           return json::object{{"rows", p.rows},
+                                               {"days_covered", p.days_covered},
+                                               {"total_cost_usd", p.total_cost_usd},
+                                               {"monthly_cost_usd", p.monthly_cost_usd},
+                                               {"models", p.by_model.size()},
+                                               {"error_rate", p.error_rate},
+                                               {"anomalies", p.anomalies.size()}};
+                       });
+        } else {
+            NETRA_TRY(scope.Start("stated facts (no usage log)"));
+            NETRA_TRY(scope.Think("No usage log attached: estimating a profile from the facts stated in this thread.",
+                                  1, 20));
+            const auto& f = ctx_.triage.facts;
+            NETRA_TOOL(scope, ctx_, "estimate_profile", (json::object{{"facts", FactsToJson(f)}}),
+                       [&]() -> core::Result<json::object> {
+                           analysis::StatedFacts stated;
+                           stated.monthly_spend_usd = f.monthly_spend_usd;
+                           stated.monthly_requests = f.monthly_requests;
+                           stated.tokens_per_request = f.tokens_per_request;
+                           stated.monthly_tokens = f.monthly_tokens;
+                           stated.models = f.models;
+                           ctx_.profile = analysis::EstimateProfile(stated, catalog_);
+                           const auto& p = *ctx_.profile;
+                           return json::object{{"estimated", true},
+                                               {"monthly_cost_usd", p.monthly_cost_usd},
+                                               {"monthly_requests", p.monthly_requests},
+                                               {"tokens_per_request", p.tokens_per_request},
+                                               {"primary_model", p.primary_model}};
+                       });
+        }
+        NETRA_TRY(scope.Complete(
+            json::object{{"profile", analysis::ProfileToJson(*ctx_.profile)}, {"estimated", ctx_.profile->estimated}}));
+        return true;
+    }
+
+    core::Result<bool> Optimization() {
+        AgentScope scope(sink_, "optimization");
+        const analysis::Profile& p = *ctx_.profile;
+        analysis::StrategyOptions options;
+        options.latency_goal = LatencyGoal(ctx_.triage);
+        options.latency_target_ms = ctx_.triage.facts.latency_target_ms;
+        NETRA_TRY(scope.Start(fmt::format("{} profile, {} per month", p.estimated ? "estimated" : "measured",
+                                          Money(p.monthly_cost_usd))));
+        NETRA_TRY(scope.Think(fmt::format("Pricing each strategy on {} with the supply catalog as of {}.",
+                                          p.estimated ? "the stated facts" : "your own traffic", catalog_.AsOf()),
+                              1, 10));
+        analysis::OptimizationResult result;
+        result.estimated = p.estimated;
+        if (p.estimated) {
+            NETRA_TOOL(scope, ctx_, "estimate_strategies", (json::object{{"monthly_cost_usd", p.monthly_cost_usd}}),
+                       [&]() -> core::Result<json::object> {
+                           result = analysis::EstimateStrategies(p, catalog_, options);
+                           json::array types;
+                           for (const auto& s : result.strategies) types.emplace_back(s.type);
+                           return json::object{{"strategies", std::move(types)}, {"estimated", true}};
+                       });
+        } else {
+            const auto& records = ctx_.dataset->records;
+            int step = 1;
+            for (const auto& strategy : analysis::DatasetStrategies()) {
+                if (std::string_view(strategy.type) == "latency_routing" && !options.latency_goal) continue;
+                NETRA_TOOL(scope, ctx_, "price_strategy", (json::object{{"strategy", strategy.type}}),
+                           [&]() -> core::Result<json::object> {
+                               auto priced = strategy.price(records, p, catalog_, options, result.not_assessed);
+                               if (!priced) {
+                                   return json::object{{"strategy", strategy.type},
+                                                       {"applicable", false},
+                                                       {"reason", result.not_assessed.back()}};
+                               }
+                               json::object summary{{"strategy", strategy.type},
+                                                    {"applicable", true},
+                                                    {"affected_share", priced->affected_share},
+                                                    {"savings_usd", priced->savings_usd},
+                                                    {"savings_pct", priced->savings_pct}};
+                               result.strategies.push_back(std::move(*priced));
+                               return summary;
+                           });
+                if (++step == 4) {
+                    NETRA_TRY(
+                        scope.Think("Caching and right-sizing priced; now batch, compression and latency.", 2, 50));
+                }
+            }
+        }
+        NETRA_TOOL(scope, ctx_, "combine_savings", (json::object{{"strategies", result.strategies.size()}}),
+                   [&]() -> core::Result<json::object> {
+                       result.combined = analysis::CombineSavings(result.strategies, p.monthly_cost_usd);
+                       return json::object{{"current_monthly_usd", result.combined.current_monthly_usd},
+                                           {"projected_monthly_usd", result.combined.projected_monthly_usd},
+                                           {"savings_usd", result.combined.savings_usd},
+                                           {"savings_pct", result.combined.savings_pct},
+                                           {"order", Strings(result.combined.order)}};
+                   });
+        ctx_.optimization = std::move(result);
+        NETRA_TRY(scope.Complete(analysis::OptimizationToJson(*ctx_.optimization)));
+        return true;
+    }
+
+    core::Result<bool> Actions() {
+        AgentScope scope(sink_, "actions");
+        const auto& o = *ctx_.optimization;
+        NETRA_TRY(scope.Start(fmt::format("{} priced strategies", o.strategies.size())));
+        NETRA_TRY(
+            scope.Think("Turning the strategies into a phased plan, quick wins first, each with an owner, a "
+                        "validation metric and a rollback.",
+                        1, 20));
+        NETRA_TOOL(scope, ctx_, "plan_actions", (json::object{{"strategies", o.strategies.size()}}),
+                   [&]() -> core::Result<json::object> {
+                       ctx_.plan = analysis::PlanActions(o);
+                       int phases = 0;
+                       for (const auto& s : *ctx_.plan) phases = std::max(phases, s.phase);
+                       return json::object{{"steps", ctx_.plan->size()}, {"phases", phases}};
+                   });
+        json::array steps;
+        for (const auto& s : *ctx_.plan) steps.push_back(analysis::ActionStepToJson(s));
+        NETRA_TRY(scope.Complete(json::object{{"plan", std::move(steps)}}));
+        return true;
+    }
+
+    // Never fails: a failing tool or LLM degrades the report, never the run.
+    core::Result<RunOutput> Reporting() {
+        AgentScope scope(sink_, "reporting");
+        ReportInputs inputs;
+        inputs.triage = &ctx_.triage;
+        inputs.profile = ctx_.profile ? &*ctx_.profile : nullptr;
+        inputs.optimization = ctx_.optimization ? &*ctx_.optimization : nullptr;
+        inputs.plan = ctx_.plan ? &*ctx_.plan : nullptr;
+        inputs.data_request = ctx_.data_request ? &*ctx_.data_request : nullptr;
+        inputs.catalog_as_of = catalog_.AsOf();
+        inputs.dataset_name = ctx_.dataset ? ctx_.dataset->meta.name : "";
+        inputs.gaps = ctx_.gaps;
+        if (!ctx_.dataset_problem.empty()) inputs.gaps.push_back("Attached dataset not used: " + ctx_.dataset_problem);
+        std::string type = ReportType(inputs);
+        NETRA_TRY(scope.Start(fmt::format("{} report ({}, {})", type, ctx_.triage.category, ctx_.triage.sufficiency)));
+        NETRA_TRY(
+            scope.Think(fmt::format("Writing the {} report from the results of the previous agents.", type), 1, 20));
+        bool degraded = false;
+        std::string builtin = BuiltinNarrative(inputs);
+        inputs.narrative = builtin;
+        json::object llm_info{{"provider", "builtin"}, {"fell_back", false}};
+        if (llm_ != nullptr) {
+            NETRA_TRY(scope.Think(fmt::format("Asking the {} provider for the summary prose; every number stays from "
+                                              "the tools.",
+                                              llm_->Name()),
+                                  2, 40));
+            auto ok =
+                scope.Tool("write_narrative", json::object{{"provider", llm_->Name()}},
+                           [&]() -> core::Result<json::object> { return WriteNarrative(inputs, builtin, scope); });
+            if (!ok.ok()) return ok.error();
+            if (!*ok) {
+                inputs.narrative = builtin;
+                inputs.llm_note = "The LLM provider failed (" + scope.Failure().message +
+                                  "); this summary was written by the built-in template.";
+            }
+            llm_info = json::object{{"provider", llm_provider_.empty() ? llm_->Name() : llm_provider_},
+                                    {"fell_back", !inputs.llm_note.empty()}};
+        }
+        std::string markdown;
+        auto rendered =
+            scope.Tool("render_report", json::object{{"report_type", type}}, [&]() -> core::Result<json::object> {
+                markdown = RenderReport(inputs);
+                return json::object{{"bytes", markdown.size()}, {"report_type", type}};
+            });
+        if (!rendered.ok()) return rendered.error();
+        if (!*rendered) {
+            // The renderer itself failed: a minimal report from the same numbers, never an empty answer.
+            degraded = true;
+            markdown = "# Netra optimization report\n\n## Executive summary\n\n" + builtin +
+                       "\n\n> The full report "
+                       "could not be rendered (" +
+                       scope.Failure().message + "); this is a partial report.\n";
+            type = "partial";
+        }
+        auto chunks = ChunkReport(markdown);
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+            NETRA_TRY(sink_.CheckContinue());
+            NETRA_TRY(sink_.Emit("stream_chunk", "reporting", json::object{{"text", chunks[i]}, {"index", i}}));
+        }
+        json::object summary = Summary(type);
+        summary["llm"] = llm_info;
+        json::object report_result = summary;
+        report_result["report_markdown"] = markdown;
+        report_result["triage"] = TriageToJson(ctx_.triage);
+        NETRA_TRY(scope.Complete(std::move(report_result), !degraded));
+        RunOutput out;
+        out.report_markdown = std::move(markdown);
+        out.result = std::move(summary);
+        return out;
+    }
+
+  private:
+    core::Result<json::object> CheckDatasets(const std::vector<std::string>& candidates) {
+        std::vector<std::string> problems;
+        for (const auto& id : candidates) {
+            if (data_ == nullptr) {
+                problems.push_back(id + ": dataset access is not available here");
+                continue;
+            }
+            auto loaded = data_->LoadDataset(ctx_.input.user_id, id);
+            if (!loaded.ok()) {
+                if (IsFatal(loaded.error())) return loaded.error();
+                problems.push_back(id + ": could not be read (" + loaded.error().message + ")");
+                continue;
+            }
+            if (!loaded->has_value()) {
+                problems.push_back(id + ": not found");
+                continue;
+            }
+            if ((*loaded)->records.empty()) {
+                problems.push_back(id + ": has no valid rows");
+                continue;
+            }
+            ctx_.dataset = std::move(**loaded);
+            break;
+        }
+        // A problem matters only when no attached dataset was usable.
+        if (!ctx_.dataset && !problems.empty()) {
+            for (const auto& p : problems) ctx_.dataset_problem += (ctx_.dataset_problem.empty() ? "" : "; ") + p;
+        }
+        json::object summary{{"checked", candidates.size()}, {"problems", Strings(problems)}};
+        if (ctx_.dataset) {
+            summary["dataset_id"] = ctx_.dataset->meta.id;
+            summary["name"] = ctx_.dataset->meta.name;
+            summary["rows"] = ctx_.dataset->records.size();
+            summary["columns"] = Strings(ctx_.dataset->meta.columns);
+        } else {
+            summary["dataset_id"] = nullptr;
+        }
+        return summary;
+    }
+
+    core::Result<json::object> WriteNarrative(ReportInputs& inputs, const std::string& builtin, AgentScope& scope) {
+        llm::CompletionRequest request;
+        request.purpose = "prose";
+        request.builtin_text = builtin;
+        request.max_tokens = 400;
+        request.messages = {
+            {"system",
+             "You write the executive summary of an LLM cost-optimization report in 2-4 sentences of plain prose. "
+             "Use only the figures given; do not invent numbers, models or strategies."},
+            {"user", "Write the executive summary for these results. Facts:\n" + builtin}};
+        auto on_chunk = [this](std::string_view) { return sink_.CheckContinue().ok(); };
+        auto result = llm_->Complete(request, on_chunk);
+        if (!result.ok()) {
+            // A cancelled stream is the run ending; anything else degrades to the builtin text.
+            if (result.error().code == ErrorCode::kCancelled) {
+                if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
+                return result.error();
+            }
+            return result.error();
+        }
+        scope.AddTokens(result->tokens_used);
+        llm_provider_ = result->provider;
+        inputs.narrative = result->text.empty() ? builtin : result->text;
+        if (result->fell_back) {
+            inputs.llm_note = "The configured LLM provider failed (" +
+                              (result->fallback_reason.empty() ? std::string("unavailable") : result->fallback_reason) +
+                              "); this summary was written by the built-in template.";
+        }
+        return json::object{{"provider", result->provider},
+                            {"fell_back", result->fell_back},
+                            {"tokens_used", result->tokens_used},
+                            {"chars", inputs.narrative.size()}};
+    }
+
+    json::object Summary(const std::string& type) const {
+        const TriageResult& t = ctx_.triage;
+        json::object o{{"category", t.category},
+                       {"data_sufficiency", t.sufficiency},
+                       {"report_type", type},
+                       {"catalog_as_of", catalog_.AsOf()}};
+        if (ctx_.profile) {
+            const auto& p = *ctx_.profile;
+            o["estimated"] = p.estimated;
+            o["monthly_cost_usd"] = p.monthly_cost_usd;
+            if (!p.estimated) {
+                o["dataset_id"] = ctx_.dataset->meta.id;
+                o["rows"] = p.rows;
+                o["total_cost_usd"] = p.total_cost_usd;
+                o["days_covered"] = p.days_covered;
+            }
+        }
+        if (ctx_.optimization) {
+            const auto& c = ctx_.optimization->combined;
+            o["current_monthly_usd"] = c.current_monthly_usd;
+            o["projected_monthly_usd"] = c.projected_monthly_usd;
+            o["savings_usd"] = c.savings_usd;
+            o["savings_pct"] = c.savings_pct;
+            json::array strategies;
+            for (const auto& s : ctx_.optimization->strategies) strategies.push_back(analysis::StrategyToJson(s));
+            o["strategies"] = std::move(strategies);
+        }
+        if (ctx_.data_request) o["data_request"] = *ctx_.data_request;
+        if (!ctx_.gaps.empty()) o["gaps"] = Strings(ctx_.gaps);
+        return o;
+    }
+
+    const analysis::Catalog& catalog_;
+    EventSink& sink_;
+    DataAccess* data_;
+    llm::Provider* llm_;
+    RunContext& ctx_;
+    std::string llm_provider_;
+};
 
 }  // namespace
 
-core::Result<RunOutput> Supervisor::Execute(const RunInput& input, EventSink& sink) const {
-    // Triage: entities over the whole thread, category, sufficiency.
-    AgentScope triage(sink, "triage");
-    NETRA_TRY(triage.Start(input.request.substr(0, 200)));
-    NETRA_TRY(triage.Think("Reading the " + std::to_string(input.thread_user_messages.size()) +
-                               " user message(s) of this thread to extract spend, volume, models and goals.",
-                           1, 10));
-    json::array messages;
-    for (const auto& m : input.thread_user_messages) messages.emplace_back(m);
-    NETRA_TRY(triage.ToolStart("extract_entities", json::object{{"messages", messages.size()}}));
-    TriageResult t = Triage(input.thread_user_messages, input.dataset_id.has_value());
-    NETRA_TRY(triage.ToolDone("extract_entities", FactsToJson(t.facts)));
-    NETRA_TRY(triage.Think("Classified as " + t.category + "; scoring how complete the facts are.", 2, 60));
-    NETRA_TRY(triage.ToolStart("score_sufficiency", json::object{{"category", t.category}}));
-    NETRA_TRY(triage.ToolDone("score_sufficiency",
-                              json::object{{"completeness", t.completeness}, {"data_sufficiency", t.sufficiency}}));
-    json::object triage_result = TriageToJson(t);
-    NETRA_TRY(triage.Complete(triage_result));
+Supervisor::Supervisor(const analysis::Catalog* catalog)
+    : catalog_(catalog != nullptr ? catalog : &analysis::BundledCatalog()) {}
 
-    // Reporting: never fails; streams the report as it is produced.
-    AgentScope reporting(sink, "reporting");
-    NETRA_TRY(reporting.Start("triage result: " + t.category + ", " + t.sufficiency));
-    NETRA_TRY(reporting.Think("Writing the report from the triage result.", 1, 20));
-    NETRA_TRY(reporting.ToolStart("render_report", json::object{{"sections", 5}}));
-    std::string markdown = RenderReport(t);
-    NETRA_TRY(reporting.ToolDone("render_report", json::object{{"bytes", markdown.size()}}));
-    auto chunks = ChunkReport(markdown);
-    for (std::size_t i = 0; i < chunks.size(); ++i) {
-        NETRA_TRY(sink.CheckContinue());
-        NETRA_TRY(sink.Emit("stream_chunk", "reporting", json::object{{"text", chunks[i]}, {"index", i}}));
+core::Result<RunOutput> Supervisor::Execute(const RunInput& input, EventSink& sink, DataAccess* data,
+                                            llm::Provider* llm) const {
+    RunContext ctx;
+    ctx.input = input;
+    Pipeline pipeline(*catalog_, sink, data, llm, ctx);
+
+    auto triaged = pipeline.Triage();
+    if (!triaged.ok()) return triaged.error();
+    const TriageResult& t = ctx.triage;
+    if (*triaged && !(t.category == "general" && !t.has_dataset)) {
+        bool run_helper = t.sufficiency != "sufficient";
+        bool run_data = t.sufficiency != "insufficient";
+        if (run_helper) {
+            if (auto r = pipeline.DataHelper(); !r.ok()) return r.error();
+        }
+        if (run_data) {
+            auto profiled = pipeline.Data();
+            if (!profiled.ok()) return profiled.error();
+            if (*profiled) {
+                auto optimized = pipeline.Optimization();
+                if (!optimized.ok()) return optimized.error();
+                // Actions follow only a sufficient picture (§8: the partial path goes straight to reporting).
+                if (*optimized && t.sufficiency == "sufficient") {
+                    if (auto r = pipeline.Actions(); !r.ok()) return r.error();
+                }
+            }
+        }
     }
-    json::object report_result{{"report_markdown", markdown},
-                               {"report_type", t.sufficiency == "sufficient" ? "full" : "guidance"},
-                               {"triage", triage_result}};
-    NETRA_TRY(reporting.Complete(report_result));
-
-    RunOutput out;
-    out.report_markdown = std::move(markdown);
-    out.result = json::object{
-        {"category", t.category}, {"data_sufficiency", t.sufficiency}, {"report_type", report_result["report_type"]}};
-    return out;
+    return pipeline.Reporting();
 }
 
 }  // namespace netra::agents

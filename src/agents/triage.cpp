@@ -99,7 +99,46 @@ bool ContainsAny(const std::string& text, std::initializer_list<const char*> wor
 
 }  // namespace
 
-ExtractedFacts ExtractFacts(const std::vector<std::string>& messages) {
+namespace {
+
+bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_'; }
+
+// Every catalog name and alias, longest first, so "gpt-4o-mini" is tried before "gpt-4o".
+std::vector<std::pair<std::string, const analysis::CatalogModel*>> CatalogNames(const analysis::Catalog& catalog) {
+    std::vector<std::pair<std::string, const analysis::CatalogModel*>> names;
+    for (const auto& m : catalog.Models()) {
+        names.emplace_back(Lower(m.model), &m);
+        for (const auto& a : m.aliases) names.emplace_back(Lower(a), &m);
+    }
+    std::stable_sort(names.begin(), names.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    return names;
+}
+
+// Finds catalog names as whole tokens in `text`, blanking each match so shorter names do not match inside it.
+void MatchCatalogModels(std::string& text, const analysis::Catalog& catalog, ExtractedFacts& f) {
+    for (const auto& [name, model] : CatalogNames(catalog)) {
+        std::size_t pos = 0;
+        while ((pos = text.find(name, pos)) != std::string::npos) {
+            std::size_t end = pos + name.size();
+            bool starts = pos == 0 || !IsNameChar(text[pos - 1]);
+            bool ends = end == text.size() ||
+                        (!IsNameChar(text[end]) && !(text[end] == '.' && end + 1 < text.size() &&
+                                                     std::isdigit(static_cast<unsigned char>(text[end + 1]))));
+            if (starts && ends) {
+                AddUnique(f.models, model->model);
+                AddUnique(f.providers, model->provider);
+                std::fill(text.begin() + static_cast<std::ptrdiff_t>(pos),
+                          text.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+            }
+            pos = end;
+        }
+    }
+}
+
+}  // namespace
+
+ExtractedFacts ExtractFacts(const std::vector<std::string>& messages, const analysis::Catalog* catalog) {
     static const std::regex kSpendRe(R"((\$|usd\s*)\s*)" + kNumber + R"(\s*(?:usd|dollars)?\s*)" + kPeriod,
                                      std::regex::icase);
     static const std::regex kSpendUsdRe(kNumber + R"(\s*(?:usd|dollars)\s*)" + kPeriod, std::regex::icase);
@@ -144,6 +183,9 @@ ExtractedFacts ExtractFacts(const std::vector<std::string>& messages) {
             f.quality_constraint = "stated";
         }
         if (std::regex_search(text, m, kTimeRangeRe)) f.time_range = m[0].str();
+        // Exact catalog names and aliases first ("gpt-4.1-nano" must not become "gpt-4.1"), then the common
+        // spellings the patterns below tolerate ("GPT 4o", "sonnet 3.5").
+        if (catalog != nullptr) MatchCatalogModels(text, *catalog, f);
         static const std::vector<std::regex> kModelRes = [] {
             std::vector<std::regex> res;
             for (const auto& model : kModels) res.emplace_back(model.pattern, std::regex::icase);
@@ -209,10 +251,10 @@ std::string Classify(const std::string& all, const ExtractedFacts& f, double& co
 
 }  // namespace
 
-TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset) {
+TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset, const analysis::Catalog* catalog) {
     TriageResult r;
     r.has_dataset = has_dataset;
-    r.facts = ExtractFacts(messages);
+    r.facts = ExtractFacts(messages, catalog);
     std::string all;
     for (const auto& m : messages) all += Lower(m) + "\n";
     r.category = Classify(all, r.facts, r.confidence);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/catalog.hpp"
+
 namespace netra::agents {
 
 struct ExtractedFacts {
@@ -34,8 +36,10 @@ struct TriageResult {
     bool has_dataset = false;
 };
 
-ExtractedFacts ExtractFacts(const std::vector<std::string>& messages);
-TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset);
+// With a catalog, model names and aliases it lists are recognised too (canonical catalog names).
+ExtractedFacts ExtractFacts(const std::vector<std::string>& messages, const analysis::Catalog* catalog = nullptr);
+TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset,
+                    const analysis::Catalog* catalog = nullptr);
 boost::json::object FactsToJson(const ExtractedFacts& facts);
 boost::json::object TriageToJson(const TriageResult& result);
 

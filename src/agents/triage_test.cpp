@@ -44,3 +44,14 @@ TEST(Triage, GeneralQuestion) {
 }
 
 }  // namespace netra::agents
+
+namespace netra::agents {
+
+TEST(Triage, CatalogNamesAndAliasesAreMatched) {
+    auto f = ExtractFacts({"We run gpt-4.1-nano, mistral-small-latest and claude-3-haiku-20240307; also GPT 4o."},
+                          &analysis::BundledCatalog());
+    EXPECT_EQ(f.models, (std::vector<std::string>{"claude-3-haiku", "mistral-small", "gpt-4.1-nano", "gpt-4o"}));
+    EXPECT_NE(std::find(f.providers.begin(), f.providers.end(), "mistral"), f.providers.end());
+}
+
+}  // namespace netra::agents

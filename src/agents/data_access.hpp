@@ -1,0 +1,26 @@
+#pragma once
+// How agents read a user's usage datasets without knowing about storage: the runs module implements it over
+// the Store (scoped by user), `netra analyze` over the file it just ingested.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "storage/records.hpp"
+
+namespace netra::agents {
+
+struct DatasetView {
+    storage::Dataset meta;
+    std::vector<storage::UsageRecord> records;  // in timestamp order (as storage returns them)
+};
+
+class DataAccess {
+  public:
+    virtual ~DataAccess() = default;
+    // nullopt when the dataset does not exist or belongs to another user.
+    virtual core::Result<std::optional<DatasetView>> LoadDataset(const std::string& user_id,
+                                                                 const std::string& dataset_id) = 0;
+};
+
+}  // namespace netra::agents

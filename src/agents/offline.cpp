@@ -1,0 +1,116 @@
+#include "agents/offline.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "agents/supervisor.hpp"
+
+namespace netra::agents {
+namespace json = boost::json;
+
+namespace {
+
+class RecordingSink : public EventSink {
+  public:
+    explicit RecordingSink(std::vector<RecordedEvent>& events) : events_(events) {}
+    core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
+        events_.push_back(RecordedEvent{std::string(type), std::string(agent_name), std::move(payload)});
+        return core::Ok();
+    }
+    core::Status CheckContinue() override { return core::Ok(); }
+
+  private:
+    std::vector<RecordedEvent>& events_;
+};
+
+// One in-memory dataset, handed over once (no copy of the records).
+class MemoryDataAccess : public DataAccess {
+  public:
+    explicit MemoryDataAccess(DatasetView view) : view_(std::move(view)) {}
+    core::Result<std::optional<DatasetView>> LoadDataset(const std::string& user_id,
+                                                         const std::string& dataset_id) override {
+        if (taken_ || user_id != view_.meta.user_id || dataset_id != view_.meta.id) {
+            return std::optional<DatasetView>{};
+        }
+        taken_ = true;
+        return std::optional<DatasetView>(std::move(view_));
+    }
+
+  private:
+    DatasetView view_;
+    bool taken_ = false;
+};
+
+}  // namespace
+
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
+                                              const analysis::Catalog& catalog, llm::Provider* llm,
+                                              const std::string& request) {
+    analysis::UsageIngest ingest(format, catalog);
+    std::vector<char> buffer(1 << 20);
+    while (usage) {
+        usage.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        auto n = static_cast<std::size_t>(usage.gcount());
+        if (n == 0) break;
+        if (auto s = ingest.Feed(std::string_view(buffer.data(), n)); !s.ok()) return s.error();
+    }
+    if (auto s = ingest.Finish(); !s.ok()) return s.error();
+
+    OfflineAnalysis out;
+    out.ingest = ingest.Summary();
+    DatasetView view;
+    view.meta.id = "offline";
+    view.meta.user_id = "offline";
+    view.meta.name = name;
+    view.meta.format = std::string(analysis::FormatName(format));
+    view.meta.rows = out.ingest.rows;
+    view.meta.rejected_rows = out.ingest.rejected_rows;
+    view.meta.columns = out.ingest.columns;
+    view.records = ingest.TakeRecords();
+    // Storage returns records by (timestamp, insertion order): sort the same way so sums match the server's.
+    std::stable_sort(view.records.begin(), view.records.end(),
+                     [](const storage::UsageRecord& a, const storage::UsageRecord& b) { return a.ts < b.ts; });
+    MemoryDataAccess data(std::move(view));
+
+    RunInput input;
+    input.run_id = "offline";
+    input.thread_id = "offline";
+    input.user_id = "offline";
+    input.request = request;
+    input.thread_user_messages = {request};
+    input.dataset_id = "offline";
+    input.dataset_ids = {"offline"};
+    RecordingSink sink(out.events);
+    Supervisor supervisor(&catalog);
+    auto result = supervisor.Execute(input, sink, &data, llm);
+    if (!result.ok()) return result.error();
+    out.output = std::move(result.value());
+    return out;
+}
+
+json::object OfflineToJson(const OfflineAnalysis& a) {
+    json::array errors, warnings, columns;
+    for (const auto& e : a.ingest.errors) errors.push_back(json::object{{"line", e.line}, {"message", e.message}});
+    for (const auto& w : a.ingest.warnings) warnings.emplace_back(w);
+    for (const auto& c : a.ingest.columns) columns.emplace_back(c);
+    json::object profile;
+    json::object plan;
+    for (const auto& e : a.events) {
+        if (e.type != "agent_completed") continue;
+        const auto& result = e.payload.at("result").as_object();
+        if (e.agent_name == "data" && result.contains("profile")) profile = result.at("profile").as_object();
+        if (e.agent_name == "actions" && result.contains("plan")) plan = json::object{{"plan", result.at("plan")}};
+    }
+    json::object out{{"ingest", json::object{{"rows", a.ingest.rows},
+                                             {"rejected_rows", a.ingest.rejected_rows},
+                                             {"columns", std::move(columns)},
+                                             {"errors", std::move(errors)},
+                                             {"warnings", std::move(warnings)}}},
+                     {"result", a.output.result},
+                     {"profile", std::move(profile)},
+                     {"report_markdown", a.output.report_markdown}};
+    if (!plan.empty()) out["plan"] = plan["plan"];
+    return out;
+}
+
+}  // namespace netra::agents

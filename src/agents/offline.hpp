@@ -1,0 +1,41 @@
+#pragma once
+// `netra analyze FILE`: the server's pipeline offline. The usage log is ingested with the same parser as an
+// upload, held in memory behind a DataAccess, and run through the same Supervisor, so the report and the
+// numbers equal what the server answers for that file (with the default request below).
+#include <boost/json/object.hpp>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "agents/run_context.hpp"
+#include "analysis/catalog.hpp"
+#include "analysis/ingest.hpp"
+#include "core/error.hpp"
+#include "llm/provider.hpp"
+
+namespace netra::agents {
+
+inline constexpr const char* kDefaultAnalyzeRequest =
+    "Analyze this usage log and recommend cost optimizations with projected savings.";
+
+struct RecordedEvent {
+    std::string type;
+    std::string agent_name;
+    boost::json::object payload;
+};
+
+struct OfflineAnalysis {
+    analysis::IngestSummary ingest;
+    RunOutput output;
+    std::vector<RecordedEvent> events;
+};
+
+// Reads `usage` to the end in chunks. Fails for a fatal ingest error (empty file, no recognizable header).
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
+                                              const analysis::Catalog& catalog, llm::Provider* llm = nullptr,
+                                              const std::string& request = kDefaultAnalyzeRequest);
+
+// The JSON document `netra analyze --json` prints: {ingest, result, report_markdown}.
+boost::json::object OfflineToJson(const OfflineAnalysis& analysis);
+
+}  // namespace netra::agents
