@@ -5,15 +5,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <thread>
 
+#include "analysis/catalog.hpp"
 #include "auth/auth_service.hpp"
 #include "config/database_url.hpp"
 #include "config/loader.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "llm/factory.hpp"
+#include "llm/fault_hook.hpp"
 #include "net/http/handlers/handlers.hpp"
 #include "net/http/listener.hpp"
 #include "net/ws/ws_session.hpp"
@@ -112,24 +116,41 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                       spdlog::warn("REDIS_URL is set but scale-out is not built yet; single instance");
                   return true;
               });
-    started = started && phase("services", [&] {
-                  try {
-                      ctx->auth = std::make_shared<auth::AuthService>(settings, ctx->store);
-                  } catch (const std::exception& e) {
-                      spdlog::critical("auth: {}", e.what());
-                      return false;
-                  }
-                  ctx->runs = std::make_shared<runs::RunService>(
-                      settings, ctx->store, bus,
-                      [&workers](std::function<void()> task) { asio::post(workers, std::move(task)); });
-                  ctx->runs->SetFaults(ctx->faults.get());
-                  ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
-                  if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {
-                      spdlog::critical("recovering interrupted runs: {}", s.error().message);
-                      return false;
-                  }
-                  return true;
-              });
+    started =
+        started && phase("services", [&] {
+            if (settings.catalog_path.empty()) {
+                ctx->catalog = std::shared_ptr<const analysis::Catalog>(&analysis::BundledCatalog(),
+                                                                        [](const analysis::Catalog*) {});
+            } else {
+                std::ifstream in(settings.catalog_path, std::ios::binary);
+                std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                auto catalog = in ? analysis::LoadCatalog(text)
+                                  : core::Result<analysis::Catalog>(core::MakeError(
+                                        core::ErrorCode::kInvalidRequest, "cannot read " + settings.catalog_path));
+                if (!catalog.ok()) {
+                    spdlog::critical("catalog {}: {}", settings.catalog_path, catalog.error().message);
+                    return false;
+                }
+                ctx->catalog = std::make_shared<const analysis::Catalog>(std::move(*catalog));
+            }
+            spdlog::info("supply catalog: {} models, as of {}", ctx->catalog->Models().size(), ctx->catalog->AsOf());
+            try {
+                ctx->auth = std::make_shared<auth::AuthService>(settings, ctx->store);
+            } catch (const std::exception& e) {
+                spdlog::critical("auth: {}", e.what());
+                return false;
+            }
+            ctx->runs = std::make_shared<runs::RunService>(
+                settings, ctx->store, bus,
+                [&workers](std::function<void()> task) { asio::post(workers, std::move(task)); });
+            ctx->runs->SetFaults(ctx->faults.get());
+            ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
+            if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {
+                spdlog::critical("recovering interrupted runs: {}", s.error().message);
+                return false;
+            }
+            return true;
+        });
     started = started && phase("listeners", [&] { return true; });
     if (!started) {
         stop_io();

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "analysis/catalog.hpp"
 #include "auth/auth_service.hpp"
 #include "config/settings.hpp"
 #include "core/faults.hpp"
+#include "llm/provider.hpp"
 #include "net/metrics.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/run_service.hpp"
@@ -52,6 +54,8 @@ struct ServerContext {
     std::shared_ptr<runs::ThreadService> threads;
     runs::EventBus* bus = nullptr;
     boost::asio::thread_pool* workers = nullptr;
+    std::shared_ptr<const analysis::Catalog> catalog;
+    std::shared_ptr<llm::Provider> llm;
     std::shared_ptr<Metrics> metrics;
     std::shared_ptr<core::FaultRegistry> faults;  // set only when fault injection is enabled
     std::shared_ptr<StartupState> startup;

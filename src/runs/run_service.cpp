@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <thread>
 
@@ -123,7 +124,8 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       bus_(bus),
       post_(std::move(post)),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
-      message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)) {}
+      message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)),
+      data_access_(store_) {}
 
 RunService::~RunService() = default;
 
@@ -266,7 +268,18 @@ void RunService::Execute(std::shared_ptr<ActiveRun> run) {
     input.user_id = run->run.user_id;
     input.request = run->run.request;
     input.dataset_id = run->dataset_id;
-    // Conversation context: every user message of the thread up to this run's own message.
+    // Conversation context (§7): every user message of the thread up to this run's own message, and every
+    // dataset attached to the thread or to one of those messages (oldest first, so the newest is last).
+    auto add_dataset = [&input](const std::string& id) {
+        if (std::find(input.dataset_ids.begin(), input.dataset_ids.end(), id) == input.dataset_ids.end()) {
+            input.dataset_ids.push_back(id);
+        }
+    };
+    auto attached = store_->ListThreadDatasets(run->run.user_id, run->run.thread_id);
+    if (!attached.ok()) return fail(attached.error());
+    std::sort(attached->begin(), attached->end(),
+              [](const storage::Dataset& a, const storage::Dataset& b) { return a.created_at < b.created_at; });
+    for (const auto& d : *attached) add_dataset(d.id);
     std::optional<std::string> cursor;
     bool reached_own = false;
     do {
@@ -275,14 +288,15 @@ void RunService::Execute(std::shared_ptr<ActiveRun> run) {
         for (const auto& m : page->data) {
             if (reached_own) break;
             if (m.role == "user") input.thread_user_messages.push_back(m.content);
+            if (m.role == "user" && m.dataset_id) add_dataset(*m.dataset_id);
             if (m.run_id == run->run.id) reached_own = true;
-            if (m.dataset_id && !input.dataset_id) input.dataset_id = m.dataset_id;
         }
         cursor = page->next_cursor;
     } while (cursor && !reached_own);
     if (input.thread_user_messages.empty()) input.thread_user_messages.push_back(input.request);
+    if (run->dataset_id) add_dataset(*run->dataset_id);  // the message's own dataset is the newest
 
-    auto output = supervisor_.Execute(input, sink);
+    auto output = supervisor_.Execute(input, sink, &data_access_, llm_.get());
     if (!output.ok()) return fail(output.error());
     FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
 }

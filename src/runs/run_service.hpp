@@ -16,8 +16,10 @@
 #include "core/error.hpp"
 #include "core/faults.hpp"
 #include "core/rate_limiter.hpp"
+#include "llm/provider.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/scheduler.hpp"
+#include "runs/store_data_access.hpp"
 #include "storage/store.hpp"
 
 namespace netra::runs {
@@ -72,6 +74,8 @@ class RunService {
 
     // Test deployments only: faults consulted at tool calls and event writes (§11). Null = none.
     void SetFaults(core::FaultRegistry* faults) { faults_ = faults; }
+    // The LLM provider agents use for prose (null = builtin text only). Set once at start-up.
+    void SetLlm(std::shared_ptr<llm::Provider> provider) { llm_ = std::move(provider); }
 
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }
@@ -102,6 +106,8 @@ class RunService {
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
     std::atomic<bool> draining_{false};
     core::FaultRegistry* faults_ = nullptr;
+    std::shared_ptr<llm::Provider> llm_;
+    StoreDataAccess data_access_;
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 

@@ -8,6 +8,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/ids.hpp"
+#include "net/http/handlers/dataset_upload.hpp"
 #include "net/ws/ws_session.hpp"
 
 namespace netra::net::http {
@@ -53,7 +54,7 @@ void ParseTarget(std::string_view target, std::string& path, std::unordered_map<
 namespace {
 
 // A client-supplied X-Request-Id is echoed only when it is short and printable (it ends up in logs).
-std::string RequestIdFor(const Request& req) {
+std::string RequestIdFor(const bhttp::request_header<>& req) {
     auto given = req["X-Request-Id"];
     if (!given.empty() && given.size() <= 128) {
         bool printable = std::all_of(given.begin(), given.end(), [](char c) { return c > 32 && c < 127; });
@@ -110,12 +111,37 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
     beast::flat_buffer buffer;
     const auto& limits = server->settings->limits;
     for (;;) {
-        bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(16 * 1024);
-        parser.body_limit(limits.max_body_bytes);
+        // The header first: uploads stream their body through their own parser (never buffered whole); every
+        // other request reads a small string body under the normal limit.
+        bhttp::request_parser<bhttp::empty_body> header_parser;
+        header_parser.header_limit(16 * 1024);
+        header_parser.body_limit(limits.max_upload_bytes);
         stream.expires_after(server->settings->timeouts.http_read);
-        auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, as_tuple(asio::use_awaitable));
-        (void)bytes;
+        auto [hec, hbytes] =
+            co_await bhttp::async_read_header(stream, buffer, header_parser, as_tuple(asio::use_awaitable));
+        (void)hbytes;
+        beast::error_code ec = hec;
+        std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+        if (!ec && IsUploadRequest(header_parser.get())) {
+            std::string request_id = RequestIdFor(header_parser.get());
+            auto start = std::chrono::steady_clock::now();
+            Response res = co_await HandleDatasetUpload(*server, stream, buffer, header_parser, request_id, client_ip);
+            server->metrics->ObserveRequest(
+                res.result_int(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            bool keep_alive = res.keep_alive() && !server->shutting_down;
+            res.keep_alive(keep_alive);
+            auto [uec, ubytes] = co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
+            (void)ubytes;
+            if (uec || !keep_alive) break;
+            continue;
+        }
+        if (!ec) {
+            parser.emplace(std::move(header_parser));
+            parser->body_limit(limits.max_body_bytes);
+            auto [bec, bbytes] = co_await bhttp::async_read(stream, buffer, *parser, as_tuple(asio::use_awaitable));
+            (void)bbytes;
+            ec = bec;
+        }
         if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
             ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
             break;
@@ -136,7 +162,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
             break;
         }
-        Request req = parser.release();
+        Request req = parser->release();
         if (beast::websocket::is_upgrade(req)) {
             stream.expires_never();
             server->metrics->ConnectionClosed(false);

@@ -25,18 +25,39 @@ namespace json = boost::json;
 using asio::as_tuple;
 using core::ErrorCode;
 
-void WsSessionRegistry::Add(std::uint64_t id, const std::weak_ptr<WsSession>& session) {
+bool WsSessionRegistry::Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<WsSession>& session,
+                            int limit) {
     std::lock_guard lock(mutex_);
+    int& count = per_user_[user_id];
+    if (count >= limit) return false;
+    ++count;
     sessions_[id] = session;
+    return true;
 }
-void WsSessionRegistry::Remove(std::uint64_t id) {
+void WsSessionRegistry::Remove(std::uint64_t id, const std::string& user_id) {
     std::lock_guard lock(mutex_);
-    sessions_.erase(id);
+    if (sessions_.erase(id) == 0) return;
+    auto it = per_user_.find(user_id);
+    if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
 }
 std::size_t WsSessionRegistry::size() const {
     std::lock_guard lock(mutex_);
     return sessions_.size();
 }
+
+namespace {
+
+asio::awaitable<void> Refuse(beast::tcp_stream& stream, const http::Request& req, const core::Error& error,
+                             ServerContext& server) {
+    auto res = http::ErrorResponse(req, core::NewId(), error);
+    res.keep_alive(false);
+    server.metrics->ObserveRequest(res.result_int(), 0);
+    co_await beast::http::async_write(stream, res, as_tuple(asio::use_awaitable));
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
 
 class WsSession : public runs::EventListener, public std::enable_shared_from_this<WsSession> {
   public:
@@ -192,12 +213,19 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
         res.set(beast::http::field::server, "netra");
         if (echo_subprotocol) res.set(beast::http::field::sec_websocket_protocol, *echo_subprotocol);
     }));
-    auto [aec] = co_await ws_.async_accept(req, as_tuple(asio::use_awaitable));
-    if (aec) co_return;
-
     static std::atomic<std::uint64_t> next_session{1};
     const std::uint64_t session_id = next_session++;
-    server_->sessions->Add(session_id, self);
+    if (!server_->sessions->Add(session_id, claims_.user_id, self, settings.limits.ws_connections_per_user)) {
+        co_await Refuse(ws_.next_layer(), req,
+                        core::MakeError(ErrorCode::kRateLimited, "too many WebSocket connections for this user"),
+                        *server_);
+        co_return;
+    }
+    auto [aec] = co_await ws_.async_accept(req, as_tuple(asio::use_awaitable));
+    if (aec) {
+        server_->sessions->Remove(session_id, claims_.user_id);
+        co_return;
+    }
     server_->metrics->ConnectionOpened(true);
     auto subscription = server_->bus->Subscribe(claims_.user_id, std::weak_ptr<runs::EventListener>(self));
 
@@ -233,7 +261,7 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
         }
     }
     server_->bus->Unsubscribe(claims_.user_id, subscription);
-    server_->sessions->Remove(session_id);
+    server_->sessions->Remove(session_id, claims_.user_id);
     server_->metrics->ConnectionClosed(true);
     close_guard_.cancel();
 }
@@ -400,20 +428,6 @@ void WsSessionRegistry::CloseAll() {
     for (auto& s : open) s->CloseGoingAway();
 }
 
-namespace {
-
-asio::awaitable<void> Refuse(beast::tcp_stream& stream, const http::Request& req, const core::Error& error,
-                             ServerContext& server) {
-    auto res = http::ErrorResponse(req, core::NewId(), error);
-    res.keep_alive(false);
-    server.metrics->ObserveRequest(res.result_int(), 0);
-    co_await beast::http::async_write(stream, res, as_tuple(asio::use_awaitable));
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-}
-
-}  // namespace
-
 asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server, beast::tcp_stream stream,
                                           http::Request req, std::string client_ip) {
     (void)client_ip;
@@ -451,13 +465,6 @@ asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server,
     auto claims = co_await Offload(*server->workers, std::move(work));
     if (!claims.ok()) {
         co_await Refuse(stream, req, core::MakeError(ErrorCode::kForbidden, "invalid token: " + claims.error().message),
-                        *server);
-        co_return;
-    }
-    if (static_cast<int>(server->bus->ListenerCount(claims->user_id)) >=
-        server->settings->limits.ws_connections_per_user) {
-        co_await Refuse(stream, req,
-                        core::MakeError(ErrorCode::kRateLimited, "too many WebSocket connections for this user"),
                         *server);
         co_return;
     }

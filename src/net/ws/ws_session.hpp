@@ -19,14 +19,16 @@ class WsSession;
 // Open sessions, so shutdown can close each with 1001.
 class WsSessionRegistry {
   public:
-    void Add(std::uint64_t id, const std::weak_ptr<WsSession>& session);
-    void Remove(std::uint64_t id);
+    // Registers a session unless its user already has `limit` open; false when over the limit.
+    bool Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<WsSession>& session, int limit);
+    void Remove(std::uint64_t id, const std::string& user_id);
     void CloseAll();
     std::size_t size() const;
 
   private:
     mutable std::mutex mutex_;
     std::unordered_map<std::uint64_t, std::weak_ptr<WsSession>> sessions_;
+    std::unordered_map<std::string, int> per_user_;
 };
 
 boost::asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server, boost::beast::tcp_stream stream,

@@ -36,6 +36,7 @@ boost::json::object UserJson(const storage::User& user);
 boost::json::object ThreadJson(const storage::Thread& thread);
 boost::json::object MessageJson(const storage::Message& message);
 boost::json::object RunJson(const storage::Run& run);
+boost::json::object DatasetJson(const storage::Dataset& dataset);
 
 template <class T, class F>
 boost::json::object PageJson(const storage::Page<T>& page, F render) {

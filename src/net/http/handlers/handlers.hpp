@@ -12,6 +12,8 @@ void AddThreadRoutes(Router& router);
 void AddRunRoutes(Router& router);
 void AddStreamRoutes(Router& router);
 void AddAdminRoutes(Router& router);
+void AddDatasetRoutes(Router& router);
+void AddCatalogRoutes(Router& router);
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();

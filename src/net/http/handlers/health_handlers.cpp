@@ -20,6 +20,17 @@ asio::awaitable<Response> Liveness(RequestContext& ctx) {
                                         {"uptime_s", uptime}});
 }
 
+// The LLM provider and its circuit breaker (§8): "down" while the breaker is open; runs still complete on the
+// builtin fallback, so this does not make readiness fail.
+json::object LlmCheck(const ServerContext& server) {
+    if (!server.llm) return json::object{{"status", "disabled"}};
+    auto h = server.llm->Health();
+    return json::object{{"status", h.status},
+                        {"provider", h.provider},
+                        {"breaker", h.breaker_state},
+                        {"consecutive_failures", h.consecutive_failures}};
+}
+
 // Readiness: the database answers and start-up has finished (§4, §10).
 asio::awaitable<Response> Readiness(RequestContext& ctx) {
     auto store = ctx.server.store;
@@ -49,17 +60,15 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
     json::array phases;
     for (const auto& [name, ms] : startup.completed())
         phases.push_back(json::object{{"phase", name}, {"duration_ms", ms}});
-    json::object body{
-        {"status", healthy ? "healthy" : "unhealthy"},
-        {"service", "netra-backend"},
-        {"version", ctx.server.version},
-        {"checks",
-         json::object{{"database", std::move(database)},
-                      {"redis", json::object{{"status", "disabled"}}},
-                      {"llm", json::object{{"status", "up"}, {"provider", ctx.server.settings->llm_provider}}}}},
-        {"startup", json::object{{"phase", startup.phase()},
-                                 {"completed_phases", std::move(phases)},
-                                 {"duration_ms", startup.total_ms()}}}};
+    json::object body{{"status", healthy ? "healthy" : "unhealthy"},
+                      {"service", "netra-backend"},
+                      {"version", ctx.server.version},
+                      {"checks", json::object{{"database", std::move(database)},
+                                              {"redis", json::object{{"status", "disabled"}}},
+                                              {"llm", LlmCheck(ctx.server)}}},
+                      {"startup", json::object{{"phase", startup.phase()},
+                                               {"completed_phases", std::move(phases)},
+                                               {"duration_ms", startup.total_ms()}}}};
     co_return JsonResponse(ctx, healthy ? bhttp::status::ok : bhttp::status::service_unavailable, body);
 }
 

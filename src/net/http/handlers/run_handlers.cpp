@@ -112,6 +112,8 @@ std::shared_ptr<const Router> BuildRouter() {
     AddRunRoutes(*router);
     AddStreamRoutes(*router);
     AddAdminRoutes(*router);
+    AddDatasetRoutes(*router);
+    AddCatalogRoutes(*router);
     return router;
 }
 
