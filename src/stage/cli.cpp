@@ -11,6 +11,7 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<StageOptions>();
     auto* cmd = app.add_subcommand("stage", "Run the staging validation suite against a live deployment");
     cmd->add_option("url", opts->url, "Server URL, e.g. http://127.0.0.1:8080 (not needed with --spawn)");
+    cmd->add_option("--url2", opts->url2, "A second instance of the same deployment (cross-instance tests)");
     cmd->add_flag("--spawn", opts->spawn, "Start a local `netra serve` on a free port with a temp data dir");
     cmd->add_option("--modules", opts->modules, "Modules to run, e.g. 1,2,10 (default: all)")->delimiter(',');
     cmd->add_option("--email", opts->email, "Log in as this existing user");

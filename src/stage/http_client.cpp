@@ -9,6 +9,11 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "core/json_util.hpp"
 
@@ -257,6 +262,232 @@ core::Result<HttpResponse> HttpClient::Get(std::string_view target, const Header
 core::Result<HttpResponse> HttpClient::PostJson(std::string_view target, const json::value& body,
                                                 const Headers& headers) {
     return Request("POST", target, headers, json::serialize(body));
+}
+
+}  // namespace netra::stage
+
+namespace netra::stage {
+
+struct SseStream::Impl {
+    asio::io_context ioc;
+    std::optional<beast::tcp_stream> stream;
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    char chunk[16384];
+    std::thread reader;
+    std::string pending;  // body bytes not yet forming a complete line
+    SseEvent current;     // the event being assembled
+    bool has_fields = false;
+    std::string raw_body;  // the body of a non-200 answer
+
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::deque<SseEvent> events;
+    bool ended = false;
+    std::string end_reason;
+
+    void Line(std::string_view line, std::chrono::steady_clock::time_point now) {
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) {  // blank line: dispatch (events without data are not dispatched, per the SSE rules)
+            if (has_fields && !current.data.empty()) {
+                if (current.data.back() == '\n') current.data.pop_back();
+                current.received_at = now;
+                std::lock_guard lock(mu);
+                events.push_back(std::move(current));
+                cv.notify_all();
+            }
+            current = SseEvent{};
+            has_fields = false;
+            return;
+        }
+        if (line.front() == ':') return;  // comment (keep-alive)
+        auto colon = line.find(':');
+        std::string_view field = line.substr(0, colon);
+        std::string_view value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
+        if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        if (field == "data") {
+            current.data.append(value);
+            current.data.push_back('\n');
+            has_fields = true;
+        } else if (field == "id") {
+            current.id = std::string(value);
+            has_fields = true;
+        } else if (field == "event") {
+            current.event = std::string(value);
+            has_fields = true;
+        }
+    }
+
+    void Feed(std::string_view bytes) {
+        const auto now = std::chrono::steady_clock::now();
+        pending.append(bytes);
+        std::size_t start = 0;
+        for (;;) {
+            auto nl = pending.find('\n', start);
+            if (nl == std::string::npos) break;
+            Line(std::string_view(pending).substr(start, nl - start), now);
+            start = nl + 1;
+        }
+        pending.erase(0, start);
+    }
+
+    void End(std::string reason) {
+        std::lock_guard lock(mu);
+        if (!ended) {
+            ended = true;
+            end_reason = std::move(reason);
+        }
+        cv.notify_all();
+    }
+
+    // One read of the body into `chunk`; `on_bytes` gets what arrived. Calls `done(ec)` when finished.
+    void ReadBody(std::function<void(std::string_view)> on_bytes, std::function<void(std::string)> done) {
+        parser.get().body().data = chunk;
+        parser.get().body().size = sizeof(chunk);
+        http::async_read_some(
+            *stream, buffer, parser, [this, on_bytes, done](const boost::system::error_code& ec, std::size_t) {
+                std::size_t got = sizeof(chunk) - parser.get().body().size;
+                if (got > 0) on_bytes(std::string_view(chunk, got));
+                if (ec && ec != http::error::need_buffer) {
+                    done(ec == asio::error::eof || ec == http::error::end_of_stream ? "server closed the connection"
+                                                                                    : ec.message());
+                    return;
+                }
+                if (parser.is_done()) {
+                    done("server ended the body");
+                    return;
+                }
+                ReadBody(on_bytes, done);
+            });
+    }
+};
+
+SseStream::SseStream() : impl_(std::make_unique<Impl>()) {}
+SseStream::~SseStream() { Close(); }
+
+core::Result<HttpResponse> SseStream::Open(const ServerUrl& server, std::string_view target, const Headers& headers,
+                                           std::chrono::milliseconds timeout) {
+    auto& d = *impl_;
+    if (d.stream) return MakeError(ErrorCode::kInvalidRequest, "stream already open");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto run_until = [&](const std::function<bool()>& done) {
+        d.ioc.restart();
+        while (!done()) {
+            auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= std::chrono::milliseconds(0)) return false;
+            if (d.ioc.run_one_for(left) == 0 && d.ioc.stopped()) {
+                d.ioc.restart();
+                if (!done() && d.ioc.poll() == 0) return done();
+            }
+        }
+        return true;
+    };
+    tcp::resolver resolver(d.ioc);
+    boost::system::error_code ec;
+    auto endpoints = resolver.resolve(server.host, server.port, ec);
+    if (ec) return MakeError(ErrorCode::kServiceUnavailable, "resolve " + server.host + ": " + ec.message());
+    d.stream.emplace(d.ioc);
+    bool done = false;
+    d.stream->expires_at(deadline);
+    d.stream->async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
+        ec = e;
+        done = true;
+    });
+    if (!run_until([&] { return done; }) || ec) {
+        d.stream.reset();
+        return MakeError(ErrorCode::kServiceUnavailable,
+                         "connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
+    }
+    d.stream->socket().set_option(tcp::no_delay(true), ec);
+
+    http::request<http::empty_body> req{http::verb::get, server.base_path + std::string(target), 11};
+    req.set(http::field::host, server.host + ":" + server.port);
+    req.set(http::field::user_agent, "netra-stage/1");
+    req.set(http::field::accept, "text/event-stream");
+    for (const auto& [k, v] : headers)
+        req.insert(beast::string_view(k.data(), k.size()), beast::string_view(v.data(), v.size()));
+    done = false;
+    http::async_write(*d.stream, req, [&](const boost::system::error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+    });
+    if (!run_until([&] { return done; }) || ec) {
+        Close();
+        return MakeError(ErrorCode::kServiceUnavailable, "GET " + std::string(target) + ": write failed");
+    }
+    d.parser.body_limit(boost::none);
+    done = false;
+    http::async_read_header(*d.stream, d.buffer, d.parser, [&](const boost::system::error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+    });
+    if (!run_until([&] { return done; }) || ec) {
+        Close();
+        return MakeError(ErrorCode::kTimeout, "GET " + std::string(target) + ": no response head within " +
+                                                  std::to_string(timeout.count()) + " ms" +
+                                                  (ec ? " (" + ec.message() + ")" : std::string()));
+    }
+    HttpResponse head;
+    head.status = static_cast<int>(d.parser.get().result_int());
+    for (const auto& field : d.parser.get()) {
+        head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (head.status != 200) {
+        std::string finished;
+        if (!d.parser.is_done()) {
+            d.ReadBody([&](std::string_view bytes) { d.raw_body.append(bytes); },
+                       [&](std::string reason) { finished = reason.empty() ? "done" : reason; });
+            run_until([&] { return !finished.empty(); });
+        }
+        head.body = d.raw_body;
+        boost::system::error_code jec;
+        json::value v = json::parse(head.body, jec);
+        if (!jec) head.json = std::move(v);
+        Close();
+        return head;
+    }
+    d.stream->expires_never();
+    d.ioc.restart();
+    d.ReadBody([&d](std::string_view bytes) { d.Feed(bytes); }, [&d](std::string reason) { d.End(reason); });
+    d.reader = std::thread([&d] { d.ioc.run(); });
+    return head;
+}
+
+std::optional<SseEvent> SseStream::Next(std::chrono::milliseconds timeout) {
+    auto& d = *impl_;
+    std::unique_lock lock(d.mu);
+    d.cv.wait_for(lock, timeout, [&] { return !d.events.empty() || d.ended; });
+    if (d.events.empty()) return std::nullopt;
+    SseEvent e = std::move(d.events.front());
+    d.events.pop_front();
+    return e;
+}
+
+bool SseStream::Ended() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->ended;
+}
+
+std::string SseStream::EndReason() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->end_reason;
+}
+
+void SseStream::Close() {
+    auto& d = *impl_;
+    if (d.reader.joinable()) {
+        asio::post(d.ioc, [&d] {
+            boost::system::error_code ignored;
+            if (d.stream) d.stream->socket().close(ignored);
+        });
+        d.reader.join();
+    }
+    if (d.stream) {
+        boost::system::error_code ignored;
+        d.stream->socket().close(ignored);
+        d.stream.reset();
+    }
+    d.End("closed by the client");
 }
 
 }  // namespace netra::stage

@@ -4,6 +4,7 @@
 // translation units compile quickly.
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,40 @@ class HttpClient {
     void Disconnect();
 
     const ServerUrl& server() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// One Server-Sent Event as received (`id:`, `event:`, `data:` lines; several data lines joined with '\n').
+struct SseEvent {
+    std::string id, event, data;
+    std::chrono::steady_clock::time_point received_at;
+};
+
+// A streaming GET (text/event-stream) on its own connection: a background thread reads the body as it
+// arrives and queues the parsed events, so a test can wait with timeouts and timestamp arrivals.
+class SseStream {
+  public:
+    SseStream();
+    ~SseStream();  // Close()
+    SseStream(const SseStream&) = delete;
+    SseStream& operator=(const SseStream&) = delete;
+
+    // Sends GET `target` (relative to the base path) and waits for the response head. A 200 answer starts
+    // the reader and returns an ok result holding the head (status, headers, empty body); any other status
+    // is read whole and returned as the response (the stream is then closed). Transport failures are errors.
+    core::Result<HttpResponse> Open(const ServerUrl& server, std::string_view target, const Headers& headers = {},
+                                    std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+    // Next event, waiting up to `timeout`; nullopt on timeout or once the stream ended and all were taken.
+    std::optional<SseEvent> Next(std::chrono::milliseconds timeout);
+    // True once the server ended the body (or the connection failed); `EndReason()` says how.
+    bool Ended() const;
+    std::string EndReason() const;
+    // Drops the connection (a client going away mid-stream); idempotent.
+    void Close();
 
   private:
     struct Impl;

@@ -105,20 +105,25 @@ core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv_in,
     return out;
 }
 
-core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::string& binary, double ready_timeout_s) {
+core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::string& binary, double ready_timeout_s,
+                                                                  std::vector<std::string> extra_env) {
     auto port = FreeLoopbackPort();
     if (!port.ok()) return port.error();
     char tmpl[] = "/tmp/netra-stage-XXXXXX";
     if (!::mkdtemp(tmpl)) return MakeError(ErrorCode::kInternal, std::string("mkdtemp: ") + std::strerror(errno));
 
     std::unique_ptr<SpawnedServer> s(new SpawnedServer());
-    s->binary_ = binary;
+    // Absolute: the child changes into the data dir before exec.
+    s->binary_ = std::filesystem::absolute(binary).string();
+    s->extra_env_ = std::move(extra_env);
     s->data_dir_ = tmpl;
     s->log_path_ = s->data_dir_ + "/server.log";
     s->url_ = "http://127.0.0.1:" + std::to_string(*port);
 
-    std::vector<std::string> argv = {binary, "serve", "--host", "127.0.0.1", "--port", std::to_string(*port)};
-    std::vector<std::string> env = BuildEnv(s->Env());
+    std::vector<std::string> argv = {s->binary_, "serve", "--host", "127.0.0.1", "--port", std::to_string(*port)};
+    std::vector<std::string> child_env = s->Env();
+    child_env.insert(child_env.end(), s->extra_env_.begin(), s->extra_env_.end());
+    std::vector<std::string> env = BuildEnv(child_env);
     auto cargv = CStrings(argv);
     auto cenv = CStrings(env);
     std::string data_dir = s->data_dir_;
@@ -169,6 +174,10 @@ core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::str
 std::vector<std::string> SpawnedServer::Env() const { return {"NETRA_DATA_DIR=" + data_dir_}; }
 
 SpawnedServer::~SpawnedServer() { Stop(); }
+
+void SpawnedServer::Terminate() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+}
 
 namespace {
 std::string DescribeStatus(int status) {

@@ -25,9 +25,11 @@ core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv, con
 
 class SpawnedServer {
   public:
-    // Starts `binary serve --host 127.0.0.1 --port P` with NETRA_DATA_DIR=<new temp dir> and waits up to
-    // `ready_timeout_s` for GET /health/ready to answer 200.
-    static core::Result<std::unique_ptr<SpawnedServer>> Start(const std::string& binary, double ready_timeout_s = 60);
+    // Starts `binary serve --host 127.0.0.1 --port P` with NETRA_DATA_DIR=<new temp dir> plus `extra_env`
+    // ("K=V", e.g. a short ping interval for one test) and waits up to `ready_timeout_s` for GET /health/ready
+    // to answer 200.
+    static core::Result<std::unique_ptr<SpawnedServer>> Start(const std::string& binary, double ready_timeout_s = 60,
+                                                              std::vector<std::string> extra_env = {});
     ~SpawnedServer();  // Stop()
 
     const std::string& url() const { return url_; }
@@ -41,12 +43,20 @@ class SpawnedServer {
 
     // SIGTERM, wait up to `grace_s`, then SIGKILL. Returns the exit status description.
     std::string Stop(double grace_s = 30);
+    // A caller's note kept with the server (the suite stores the bypass key it gave it).
+    void SetNote(std::string note) { note_ = std::move(note); }
+    const std::string& note() const { return note_; }
+
+    // Sends SIGTERM without waiting (a test then watches what clients see); Stop() reaps it later.
+    void Terminate();
     std::string LogTail(std::size_t max_bytes = 2000) const;
 
   private:
     SpawnedServer() = default;
     int pid_ = -1;
     std::string url_, data_dir_, binary_, log_path_;
+    std::vector<std::string> extra_env_;
+    std::string note_;
     double startup_ms_ = 0;
     std::string exit_description_;
 };

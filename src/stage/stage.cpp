@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/ids.hpp"
 #include "core/time.hpp"
 #include "stage/process.hpp"
 #include "stage/suite.hpp"
@@ -51,10 +52,14 @@ int RunStage(const StageOptions& options_in) {
 
     std::unique_ptr<SpawnedServer> spawned;
     std::string data_dir;
+    std::string admin_key;
     if (options.spawn) {
         std::string binary = options.netra_binary.empty() ? SelfExecutable() : options.netra_binary;
         std::cout << "Spawning " << binary << " serve on a free loopback port…" << std::endl;
-        auto s = SpawnedServer::Start(binary);
+        // Fault injection with a key of our own lets modules that need slow runs or failures (§11) use
+        // /api/admin/faults; the key is not used for sign-in (auth stays --register unless told otherwise).
+        admin_key = core::RandomHex(16);
+        auto s = SpawnedServer::Start(binary, 60, {"NETRA_FAULT_INJECTION=1", "NETRA_E2E_BYPASS_KEY=" + admin_key});
         if (!s.ok()) {
             std::cerr << "netra stage: could not start a local server: " << s.error().message << "\n";
             std::cout << "0 passed, 1 failed, 0 skipped" << std::endl;
@@ -75,6 +80,7 @@ int RunStage(const StageOptions& options_in) {
     report.spawned = options.spawn;
 
     StageContext ctx(options, *server, options.spawn, data_dir);
+    ctx.SetAdminKey(admin_key);
     {
         auto http = ctx.Http();
         auto h = http.Get("/health");

@@ -9,6 +9,7 @@ namespace netra::stage {
 
 struct StageOptions {
     std::string url;                   // "http://127.0.0.1:8080"; ignored with spawn (the spawned server's URL)
+    std::string url2;                  // a second instance of the same deployment (cross-instance delivery)
     std::vector<int> modules;          // empty = all
     bool spawn = false;                // start `netra serve` on a free loopback port with a temp data dir
     std::string email, password;       // log in as this user

@@ -1,7 +1,11 @@
 #include "stage/suite.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <map>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "core/ids.hpp"
 #include "stage/event_checks.hpp"
@@ -173,6 +177,231 @@ std::vector<MetricResult> StageContext::Metrics() const {
     return metrics_;
 }
 
+std::string StageContext::AdminKey() const {
+    std::lock_guard lock(mu_);
+    return !options_.bypass_key.empty() ? options_.bypass_key : admin_key_;
+}
+
+void StageContext::SetAdminKey(std::string key) {
+    std::lock_guard lock(mu_);
+    admin_key_ = std::move(key);
+}
+
+std::unique_ptr<SpawnedServer> StageContext::SpawnDedicated(std::vector<std::string> env, const std::string& why) {
+    if (!spawned_) Skip(why + ": needs process control (--spawn)");
+    std::string binary = options_.netra_binary.empty() ? SelfExecutable() : options_.netra_binary;
+    std::string key = core::RandomHex(16);
+    env.push_back("NETRA_FAULT_INJECTION=1");
+    env.push_back("NETRA_E2E_BYPASS_KEY=" + key);
+    auto s = SpawnedServer::Start(binary, 60, std::move(env));
+    if (!s.ok()) Fail("could not start a dedicated server: " + s.error().message);
+    (*s)->SetNote(key);
+    return std::move(s).value();
+}
+
+std::unique_ptr<StageContext> StageContext::ForServer(const SpawnedServer& server) const {
+    auto url = ParseServerUrl(server.url());
+    if (!url.ok()) Fail("dedicated server URL: " + url.error().message);
+    StageOptions o = options_;
+    o.url = server.url();
+    o.bypass_key.clear();
+    o.email.clear();
+    o.register_users = true;
+    auto c = std::make_unique<StageContext>(o, *url, true, server.data_dir());
+    c->SetAdminKey(server.note());
+    return c;
+}
+
+FaultGuard::FaultGuard(StageContext& ctx, const json::object& spec) : ctx_(ctx) {
+    std::string key = ctx.AdminKey();
+    if (key.empty()) {
+        Skip(
+            "needs fault injection (§11): give --bypass-key for a deployment running NETRA_FAULT_INJECTION=1, or "
+            "--spawn");
+    }
+    auto http = ctx.Http();
+    auto r = Must(http.PostJson("/api/admin/faults", spec, {{"X-E2E-Bypass-Key", key}}), "POST /api/admin/faults");
+    if (r.status == 404) Skip("the deployment has fault injection disabled (POST /api/admin/faults → 404)");
+    if (r.status != 200 && r.status != 201) Fail("POST /api/admin/faults " + Quote(spec) + ": " + r.Describe());
+}
+
+FaultGuard::~FaultGuard() {
+    auto http = ctx_.Http();
+    (void)http.Request("DELETE", "/api/admin/faults", {{"X-E2E-Bypass-Key", ctx_.AdminKey()}});
+}
+
+std::unique_ptr<FaultGuard> MaybeFault(StageContext& ctx, const json::object& spec) {
+    if (ctx.AdminKey().empty()) return nullptr;
+    try {
+        return std::make_unique<FaultGuard>(ctx, spec);
+    } catch (const TestSkipped&) {
+        return nullptr;
+    }
+}
+
+json::object SlowTriageFault(int latency_ms, int duration_s) {
+    return json::object{{"target", "tool:extract_entities"},
+                        {"mode", "latency"},
+                        {"latency_ms", latency_ms},
+                        {"duration_s", duration_s}};
+}
+
+json::object GetRun(HttpClient& http, const Credentials& user, const std::string& run_id) {
+    auto r = Must(http.Get("/api/runs/" + run_id, BearerAuth(user.access_token)), "GET /api/runs/" + run_id);
+    return ExpectJson(r, {200}, "GET /api/runs/" + run_id);
+}
+
+bool IsTerminalStatus(std::string_view status) {
+    return status == "completed" || status == "failed" || status == "cancelled";
+}
+
+json::object WaitRunTerminal(HttpClient& http, const Credentials& user, const std::string& run_id,
+                             std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto run = GetRun(http, user, run_id);
+        if (IsTerminalStatus(JStr(run, "status"))) return run;
+        if (std::chrono::steady_clock::now() > deadline) {
+            Fail("run " + run_id + " not terminal after " + std::to_string(timeout.count()) + " ms: " + Quote(run));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+std::vector<json::object> StoredEvents(HttpClient& http, const Credentials& user, const std::string& run_id,
+                                       const std::string& query) {
+    std::string target = "/api/runs/" + run_id + "/events" + (query.empty() ? "" : "?" + query);
+    auto r = Must(http.Get(target, BearerAuth(user.access_token)), "GET " + target);
+    const auto& o = ExpectJson(r, {200}, "GET " + target);
+    auto it = o.find("data");
+    if (it == o.end() || !it->value().is_array()) Fail("GET " + target + ": no data array: " + Quote(o));
+    std::vector<json::object> out;
+    for (const auto& v : it->value().get_array()) {
+        if (!v.is_object()) Fail("GET " + target + ": an element of data is not an object: " + Quote(v));
+        out.push_back(v.get_object());
+    }
+    return out;
+}
+
+long long Seq(const json::object& event) {
+    auto it = event.find("seq");
+    if (it == event.end() || !it->value().is_int64()) return -1;
+    return it->value().get_int64();
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+    return out;
+}
+
+std::string SeqRanges(std::vector<long long> seqs) {
+    std::sort(seqs.begin(), seqs.end());
+    std::string out;
+    for (std::size_t i = 0; i < seqs.size();) {
+        std::size_t j = i;
+        while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+        out += (out.empty() ? "" : ",") + std::to_string(seqs[i]) + (j > i ? "-" + std::to_string(seqs[j]) : "");
+        i = j + 1;
+    }
+    return out.empty() ? "none" : out;
+}
+
+void ExpectValidSequence(const RunTrace& t) {
+    Expect(!t.terminal.empty(), "run " + t.run_id + " did not finish within " +
+                                    std::to_string(kRunTimeout.count() / 1000) + " s; got " +
+                                    std::to_string(t.events.size()) + " events");
+    auto problems = ValidateRunSequence(t.events, t.run_id, t.thread_id);
+    if (!problems.empty()) Fail("run " + t.run_id + ": " + Join(problems, "; "));
+}
+
+// Sends a message and waits for its ack only; returns (run_id, thread_id).
+std::pair<std::string, std::string> SendAcked(WsClient& ws, json::object frame, std::vector<WsMessage>* before) {
+    std::string cmid = JStr(frame, "client_message_id");
+    Expect(ws.Send(frame), "send failed: " + ws.ReadError());
+    bool matched = false;
+    auto frames = ws.CollectUntil(
+        [&](const WsMessage& x) {
+            return x.Type() == "error" || (x.Type() == "ack" && JStr(Payload(x), "client_message_id") == cmid);
+        },
+        kFrameTimeout, &matched);
+    Expect(matched, "no ack within 5 s");
+    WsMessage m = std::move(frames.back());
+    frames.pop_back();
+    if (before) before->insert(before->end(), frames.begin(), frames.end());
+    Expect(m.Type() == "ack", "message answered with " + m.text);
+    return {JStr(Payload(m), "run_id"), JStr(Payload(m), "thread_id")};
+}
+
+std::vector<WsMessage> SendAllAndCollect(WsClient& ws, const std::vector<json::object>& frames,
+                                         std::vector<std::string>* run_ids) {
+    std::map<std::string, std::string> runs_by_cmid;
+    for (const auto& f : frames) {
+        runs_by_cmid[JStr(f, "client_message_id")] = "";
+        Expect(ws.Send(f), "send failed: " + ws.ReadError());
+    }
+    std::vector<WsMessage> out;
+    std::set<std::string> ended;
+    const auto deadline = std::chrono::steady_clock::now() + kRunTimeout;
+    for (;;) {
+        bool all = true;
+        for (const auto& [cmid, run] : runs_by_cmid) all &= !run.empty() && ended.count(run) > 0;
+        if (all) break;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        Expect(left.count() > 0, "not every message was acked and its run finished within the run timeout");
+        auto m = ws.Receive(left);
+        if (!m) continue;
+        if (m->Type() == "error") Fail("a message was answered with " + m->text);
+        const auto& p = Payload(*m);
+        if (m->Type() == "ack" && runs_by_cmid.count(JStr(p, "client_message_id"))) {
+            runs_by_cmid[JStr(p, "client_message_id")] = JStr(p, "run_id");
+        }
+        if (IsTerminalRunEvent(m->Type()) && m->Object()) ended.insert(JStr(*m->Object(), "run_id"));
+        out.push_back(std::move(*m));
+    }
+    if (run_ids) {
+        for (const auto& f : frames) run_ids->push_back(runs_by_cmid[JStr(f, "client_message_id")]);
+    }
+    return out;
+}
+
+// Collects frames until every run in `runs` has its terminal event; returns all frames (arrival order).
+std::vector<WsMessage> CollectRuns(WsClient& ws, std::set<std::string> runs, std::vector<WsMessage> already) {
+    std::vector<WsMessage> frames = std::move(already);
+    for (const auto& f : frames) {
+        if (IsTerminalRunEvent(f.Type()) && f.Object()) runs.erase(JStr(*f.Object(), "run_id"));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + kRunTimeout;
+    while (!runs.empty()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        Expect(left.count() > 0, "runs " + Join(std::vector<std::string>(runs.begin(), runs.end())) +
+                                     " did not finish within the run timeout");
+        auto m = ws.Receive(left);
+        if (!m) continue;
+        if (IsTerminalRunEvent(m->Type()) && m->Object()) runs.erase(JStr(*m->Object(), "run_id"));
+        frames.push_back(std::move(*m));
+    }
+    return frames;
+}
+
+std::vector<json::object> EventsOf(const std::vector<WsMessage>& frames, const std::string& run_id) {
+    std::vector<json::object> out;
+    for (const auto& f : frames) {
+        const auto* o = f.Object();
+        if (o && o->contains("seq") && JStr(*o, "run_id") == run_id) out.push_back(*o);
+    }
+    return out;
+}
+
+// Index of the first frame of `run_id` with `type` (-1 if none).
+long IndexOf(const std::vector<WsMessage>& frames, const std::string& run_id, const std::string& type) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const auto* o = frames[i].Object();
+        if (o && JStr(*o, "run_id") == run_id && frames[i].Type() == type) return static_cast<long>(i);
+    }
+    return -1;
+}
+
 json::object UserMessage(const std::string& content, const std::string& thread_id) {
     json::object f{{"type", "user_message"}, {"content", content}, {"client_message_id", core::NewId()}};
     if (!thread_id.empty()) f["thread_id"] = thread_id;
@@ -262,12 +491,12 @@ std::vector<ModuleDef> AllModules() {
         {1, "websocket_events", WebsocketEventsTests()},
         {2, "message_flow", MessageFlowTests()},
         {3, "agent_pipeline", {}},
-        {4, "agent_orchestration", {}},
-        {5, "response_streaming", {}},
+        {4, "agent_orchestration", AgentOrchestrationTests()},
+        {5, "response_streaming", ResponseStreamingTests()},
         {6, "failure_recovery", {}},
         {7, "startup_resilience", {}},
-        {8, "lifecycle_events", {}},
-        {9, "coordination", {}},
+        {8, "lifecycle_events", LifecycleEventsTests()},
+        {9, "coordination", CoordinationTests()},
         {10, "critical_path", CriticalPathTests()},
     };
 }

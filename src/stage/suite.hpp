@@ -8,12 +8,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "stage/http_client.hpp"
 #include "stage/metrics.hpp"
+#include "stage/process.hpp"
 #include "stage/stage.hpp"
 #include "stage/ws_client.hpp"
 
@@ -69,6 +71,17 @@ class StageContext {
     void AddMetric(MetricResult metric);
     std::vector<MetricResult> Metrics() const;
 
+    // Key for /api/admin/faults (§11): --bypass-key, or the one the suite gave the server it spawned.
+    std::string AdminKey() const;
+    void SetAdminKey(std::string key);
+
+    // A second, dedicated server for one test, started with `env` added (short ping interval, short step
+    // timeout, a server to shut down…). Throws TestSkipped with `why` when the suite does not control
+    // processes (no --spawn), TestFailure when it cannot start. The server gets fault injection and a bypass
+    // key of its own; ForServer() gives a context that talks to it.
+    std::unique_ptr<SpawnedServer> SpawnDedicated(std::vector<std::string> env, const std::string& why);
+    std::unique_ptr<StageContext> ForServer(const SpawnedServer& server) const;
+
   private:
     StageOptions options_;
     ServerUrl server_;
@@ -78,6 +91,7 @@ class StageContext {
     std::string notes_;
     mutable std::mutex mu_;
     std::vector<MetricResult> metrics_;
+    std::string admin_key_;
 };
 
 using TestFn = std::function<void(StageContext&)>;
@@ -94,6 +108,10 @@ struct ModuleDef {
 std::vector<TestCase> WebsocketEventsTests();
 std::vector<TestCase> MessageFlowTests();
 std::vector<TestCase> CriticalPathTests();
+std::vector<TestCase> AgentOrchestrationTests();
+std::vector<TestCase> ResponseStreamingTests();
+std::vector<TestCase> LifecycleEventsTests();
+std::vector<TestCase> CoordinationTests();
 std::vector<ModuleDef> AllModules();
 
 // ---- helpers shared by the modules ----
@@ -124,5 +142,57 @@ RunTrace SendAndFollowRun(WsClient& ws, boost::json::object frame, std::chrono::
 boost::json::object UserMessage(const std::string& content, const std::string& thread_id = {});
 // Waits for `pong` with this id after sending ping; returns round trip ms or fails.
 double PingPong(WsClient& ws, const std::string& id, std::chrono::milliseconds timeout = kFrameTimeout);
+
+// Fault injection (§11) for the duration of one test: POST /api/admin/faults with `spec` on construction,
+// DELETE /api/admin/faults on destruction. Throws TestSkipped when there is no admin key or the deployment
+// has fault injection disabled (404), TestFailure when the server refuses the fault.
+class FaultGuard {
+  public:
+    FaultGuard(StageContext& ctx, const boost::json::object& spec);
+    ~FaultGuard();
+    FaultGuard(const FaultGuard&) = delete;
+    FaultGuard& operator=(const FaultGuard&) = delete;
+
+  private:
+    StageContext& ctx_;
+};
+// The fault when the deployment allows fault injection, nullptr otherwise (the test then runs without it).
+std::unique_ptr<FaultGuard> MaybeFault(StageContext& ctx, const boost::json::object& spec);
+// Slows every call of a tool of triage (extract_entities) so that runs stay `running` for ~`latency_ms`:
+// the tests of queueing, double-texting and cancellation need runs that are observably in flight.
+boost::json::object SlowTriageFault(int latency_ms, int duration_s = 120);
+
+// GET /api/runs/{id} as the user (fails unless 200 JSON).
+boost::json::object GetRun(HttpClient& http, const Credentials& user, const std::string& run_id);
+// Polls GET /api/runs/{id} until its status is terminal (completed, failed, cancelled); fails on timeout.
+boost::json::object WaitRunTerminal(HttpClient& http, const Credentials& user, const std::string& run_id,
+                                    std::chrono::milliseconds timeout = kRunTimeout);
+bool IsTerminalStatus(std::string_view status);
+// GET /api/runs/{id}/events[?query] → its data array (fails unless 200 JSON with data).
+std::vector<boost::json::object> StoredEvents(HttpClient& http, const Credentials& user, const std::string& run_id,
+                                              const std::string& query = "");
+// seq of an event envelope (-1 when missing).
+long long Seq(const boost::json::object& event);
+// "a, b, c"
+std::string Join(const std::vector<std::string>& parts, const std::string& sep = ", ");
+// Describes the seqs of events: "1-12" or "1-4,6,8-9".
+std::string SeqRanges(std::vector<long long> seqs);
+// Sends a message-like frame and waits for its ack only (fails on an error answer); returns (run_id, thread_id).
+// Frames that arrived before the ack are appended to `before` when given (otherwise dropped).
+std::pair<std::string, std::string> SendAcked(WsClient& ws, boost::json::object frame,
+                                              std::vector<WsMessage>* before = nullptr);
+// Sends every frame at once, then reads until each was acked and its run ended; every frame read, in arrival
+// order. `run_ids` gets the runs in the order of `frames`.
+std::vector<WsMessage> SendAllAndCollect(WsClient& ws, const std::vector<boost::json::object>& frames,
+                                         std::vector<std::string>* run_ids);
+// Collects frames (after `already`) until every run in `runs` has had its terminal event; all frames, in
+// arrival order. Fails on timeout.
+std::vector<WsMessage> CollectRuns(WsClient& ws, std::set<std::string> runs, std::vector<WsMessage> already = {});
+// The run events of `run_id` among `frames` (arrival order).
+std::vector<boost::json::object> EventsOf(const std::vector<WsMessage>& frames, const std::string& run_id);
+// Index of the first frame of `run_id` with `type` (-1 if none).
+long IndexOf(const std::vector<WsMessage>& frames, const std::string& run_id, const std::string& type);
+// Fails with every problem ValidateRunSequence finds.
+void ExpectValidSequence(const RunTrace& t);
 
 }  // namespace netra::stage

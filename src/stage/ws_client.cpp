@@ -1,5 +1,6 @@
 #include "stage/ws_client.hpp"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -39,6 +40,8 @@ struct WsClient::Impl {
     beast::flat_buffer rbuf;
     std::thread io_thread;
     std::string selected;
+    bool reading = true;
+    std::atomic<int> pings{0};
 
     mutable std::mutex mu;
     std::condition_variable cv;
@@ -49,6 +52,7 @@ struct WsClient::Impl {
     std::string read_error;
 
     std::mutex send_mu;  // one write in flight at a time, as Beast requires
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> idle_guard;
 
     void StartRead() {
         ws->async_read(rbuf, [this](const boost::system::error_code& ec, std::size_t) { OnRead(ec); });
@@ -136,13 +140,35 @@ bool WsClient::Connect(const ServerUrl& server, const WsConnectOptions& options,
     auto endpoints = resolver.resolve(server.host, server.port, ec);
     if (ec) return fail("resolve " + server.host + ": " + ec.message());
     d.ws.emplace(d.ioc);
+    d.reading = options.read;
     auto& lowest = beast::get_lowest_layer(*d.ws);
+    if (!options.read) {
+        // A small window before connecting (it is negotiated in the handshake) makes the server's writes
+        // back up after a few KiB instead of megabytes.
+        // The range connect closes and reopens the socket per attempt (losing the option): connect to the
+        // first endpoint on the already opened socket instead.
+        if (endpoints.empty()) return fail("resolve " + server.host + ": no address");
+        tcp::endpoint first = *endpoints.begin();
+        lowest.socket().open(first.protocol(), ec);
+        lowest.socket().set_option(asio::socket_base::receive_buffer_size(4096), ec);
+        lowest.expires_at(deadline);
+        bool connected = false;
+        lowest.async_connect(first, [&](const boost::system::error_code& e) {
+            ec = e;
+            connected = true;
+        });
+        if (!d.RunUntil([&] { return connected; }, deadline + std::chrono::milliseconds(500)) || ec) {
+            return fail("connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
+        }
+    }
     lowest.expires_at(deadline);
-    bool done = false;
-    lowest.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
-        ec = e;
-        done = true;
-    });
+    bool done = !options.read;
+    if (options.read) {
+        lowest.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
+            ec = e;
+            done = true;
+        });
+    }
     if (!d.RunUntil([&] { return done; }, deadline + std::chrono::milliseconds(500)) || ec) {
         return fail("connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
     }
@@ -192,8 +218,16 @@ bool WsClient::Connect(const ServerUrl& server, const WsConnectOptions& options,
         std::lock_guard lock(d.mu);
         d.open = true;
     }
+    d.ws->control_callback([&d](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::ping) d.pings.fetch_add(1);
+    });
     d.ioc.restart();
-    d.StartRead();
+    if (d.reading) {
+        d.StartRead();
+    } else {
+        // Keeps ioc.run() alive with no read pending (writes still go through the io thread).
+        d.idle_guard.emplace(asio::make_work_guard(d.ioc));
+    }
     d.io_thread = std::thread([&d] { d.ioc.run(); });
     return true;
 }
@@ -264,10 +298,45 @@ std::string WsClient::ReadError() const {
     return impl_->read_error;
 }
 
+void WsClient::ResumeReading() {
+    auto& d = *impl_;
+    if (d.reading || !d.io_thread.joinable()) return;
+    d.reading = true;
+    asio::post(d.ioc, [&d] {
+        d.idle_guard.reset();
+        d.StartRead();
+    });
+}
+
+int WsClient::PingsReceived() const { return impl_->pings.load(); }
+
+void WsClient::Abort() {
+    auto& d = *impl_;
+    if (!d.io_thread.joinable()) {
+        d.ws.reset();
+        return;
+    }
+    asio::post(d.ioc, [&d] {
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(*d.ws).socket().close(ignored);
+        d.idle_guard.reset();
+    });
+    d.io_thread.join();
+    {
+        std::lock_guard lock(d.mu);
+        d.open = false;
+    }
+    d.ws.reset();
+}
+
 void WsClient::Close() {
     auto& d = *impl_;
     if (!d.io_thread.joinable()) {
         d.ws.reset();
+        return;
+    }
+    if (!d.reading) {  // nothing reads the server's close frame: a handshake would only time out
+        Abort();
         return;
     }
     bool was_open;

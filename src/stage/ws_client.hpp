@@ -22,6 +22,9 @@ struct WsConnectOptions {
     std::vector<std::string> subprotocols;     // offered in Sec-WebSocket-Protocol, in order
     std::optional<std::string> bearer_token;   // sent as Authorization: Bearer
     std::chrono::milliseconds timeout{10000};  // TCP connect + upgrade handshake
+    // false = a stalled consumer: after the upgrade nothing is ever read (and the socket's receive buffer is
+    // small), so the server's writes back up. Receive() then never returns frames.
+    bool read = true;
 };
 
 struct WsMessage {
@@ -76,8 +79,16 @@ class WsClient {
     // Why the reader stopped ("" while open).
     std::string ReadError() const;
 
+    // Starts reading on a socket connected with `read = false` (what the server left queued, then its close).
+    void ResumeReading();
+
+    // WebSocket pings received from the server (Beast answers each with a pong by itself).
+    int PingsReceived() const;
+
     // Normal close (1000) and join; idempotent.
     void Close();
+    // Drops the TCP connection without a close handshake (a client that vanished); idempotent.
+    void Abort();
 
   private:
     struct Impl;
