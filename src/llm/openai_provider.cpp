@@ -239,6 +239,10 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
     std::string content_type(parser.get()[http::field::content_type]);
     const bool ok_status = status == 200;
     const bool whole_json = content_type.rfind("application/json", 0) == 0;
+    if (ok_status && !whole_json && !content_type.empty() && content_type.rfind("text/event-stream", 0) != 0) {
+        return Failure(ErrorCode::kServiceUnavailable, "malformed response: unexpected content type " + content_type,
+                       false);
+    }
 
     StreamHandler handler(state, ctx.on_chunk);
     SseParser sse(ctx.options.max_response_bytes);
@@ -264,6 +268,7 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
             if (handler.failure()) return std::move(handler.failure());
             return Failure(ErrorCode::kServiceUnavailable, "malformed response: SSE line too long", false);
         }
+        if (handler.done()) return std::nullopt;  // [DONE] is the end, whatever the connection does next
         if (ec == beast::error::timeout)
             return TimeoutFailure(budget, "waiting for stream data", ctx.options.idle_timeout);
         if (ec == http::error::body_limit) {

@@ -354,6 +354,29 @@ TEST(OpenAiProvider, InvalidBaseUrlFailsWithoutNetwork) {
     EXPECT_EQ(provider.Health().status, "down");
 }
 
+TEST(OpenAiProvider, DoneEndsTheCallEvenIfTheConnectionStaysOpen) {
+    FakeOpenAiServer server;
+    auto reply = FakeReply::Stream({"complete"});
+    reply.hang_after = true;  // [DONE] sent, the HTTP body never finished
+    server.Enqueue(reply);
+    OpenAiProvider provider(FastOptions(server));
+    auto result = provider.Complete(Request(), nullptr);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->text, "complete");
+}
+
+TEST(OpenAiProvider, UnexpectedContentTypeIsNotRetried) {
+    FakeOpenAiServer server;
+    auto reply = FakeReply::Raw("<html>proxy login</html>");
+    reply.content_type = "text/html";
+    server.SetDefault(reply);
+    OpenAiProvider provider(FastOptions(server));
+    auto result = provider.Complete(Request(), nullptr);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message.find("text/html"), std::string::npos) << result.error().message;
+    EXPECT_EQ(server.RequestCount(), 1);
+}
+
 TEST(OpenAiProvider, StreamsOverHttpsWithAVerifiedCertificate) {
     if (!OpenAiTlsSupported()) GTEST_SKIP() << "this build has no OpenSSL";
     FakeOpenAiServer server(/*tls=*/true);
