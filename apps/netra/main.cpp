@@ -1,7 +1,10 @@
 // netra: the platform server, its staging suite and its operator tools in one binary (SPEC §1).
 #include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <fstream>
 #include <iostream>
 
+#include "agents/offline.hpp"
 #include "app/server_app.hpp"
 #include "config/loader.hpp"
 #include "core/logging.hpp"
@@ -29,6 +32,38 @@ void AddServerFlags(CLI::App* cmd, netra::config::CliOverrides& flags) {
         "--catalog", [&](const std::string& v) { flags.catalog = v; }, "supply catalog file");
 }
 
+struct AnalyzeArgs {
+    std::string file, catalog, format;
+    bool json = false;
+};
+
+// `netra analyze`: the server's ingest and agent pipeline on a local file (agents/offline.hpp).
+int RunAnalyze(const AnalyzeArgs& args) {
+    std::string catalog_text(netra::analysis::BundledCatalogJson());
+    if (!args.catalog.empty()) {
+        std::ifstream in(args.catalog, std::ios::binary);
+        if (!in) return std::cerr << "cannot read catalog " << args.catalog << "\n", 2;
+        catalog_text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto catalog = netra::analysis::LoadCatalog(catalog_text);
+    if (!catalog.ok()) return std::cerr << catalog.error().message << "\n", 2;
+    std::ifstream usage(args.file, std::ios::binary);
+    if (!usage) return std::cerr << "cannot read " << args.file << "\n", 2;
+    std::string ext = args.format.empty() ? args.file.substr(args.file.find_last_of('.') + 1) : args.format;
+    auto format = netra::analysis::FormatFromString(ext);
+    if (!format) format = usage.peek() == '{' ? netra::analysis::Format::kJsonl : netra::analysis::Format::kCsv;
+    auto result = netra::agents::AnalyzeUsageLog(usage, *format, args.file, *catalog);
+    if (!result.ok()) return std::cerr << args.file << ": " << result.error().message << "\n", 1;
+    if (args.json) {
+        std::cout << boost::json::serialize(netra::agents::OfflineToJson(*result)) << "\n";
+    } else {
+        for (const auto& w : result->ingest.warnings) std::cerr << "warning: " << w << "\n";
+        for (const auto& e : result->ingest.errors) std::cerr << "rejected: " << e.message << "\n";
+        std::cout << result->output.report_markdown;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,12 +83,19 @@ int main(int argc, char** argv) {
     token->add_option("--email", email, "user email (the user is created when unknown)")->required();
     token->add_option("--expires-in", expires_in, "seconds until expiry (negative mints an expired token)");
     netra::stage::AddStageCommand(app, exit_code);
+    AnalyzeArgs analyze_args;
+    auto* analyze = app.add_subcommand("analyze", "run the optimization engine offline on a usage log (CSV/JSONL)");
+    analyze->add_option("FILE", analyze_args.file, "usage log (.csv, .jsonl)")->required();
+    analyze->add_flag("--json", analyze_args.json, "print the JSON result instead of the markdown report");
+    analyze->add_option("--catalog", analyze_args.catalog, "supply catalog file (default: the bundled one)");
+    analyze->add_option("--format", analyze_args.format, "csv or jsonl (default: from the file name)");
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    if (analyze->parsed()) return RunAnalyze(analyze_args);
     if (!serve->parsed() && !migrate->parsed() && !token->parsed()) return exit_code;
 
     auto t0 = netra::core::MonoNow();

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "analysis/hash_groups.hpp"
+
 namespace netra::analysis {
 namespace json = boost::json;
 
@@ -29,8 +31,11 @@ class Grouper {
             it = index_.emplace(std::string_view(groups_.back().name), groups_.size() - 1).first;
         }
         last_ = &groups_[it->second];
+        last_index_ = it->second;
         return *last_;
     }
+    std::size_t LastIndex() const { return last_index_; }
+    const std::string& NameAt(std::size_t i) const { return groups_[i].name; }
     std::vector<GroupStats> Finish(double total_cost, double monthly_factor) {
         for (auto& g : groups_) {
             g.monthly_cost_usd = g.cost_usd * monthly_factor;
@@ -48,6 +53,7 @@ class Grouper {
     std::deque<GroupStats> groups_;  // a deque keeps the string_view keys valid as groups are added
     std::unordered_map<std::string_view, std::size_t, ViewHash, std::equal_to<>> index_;
     GroupStats* last_ = nullptr;
+    std::size_t last_index_ = 0;
 };
 
 void Add(GroupStats& g, const storage::UsageRecord& r, double cost) {
@@ -110,8 +116,7 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     p.rows = static_cast<std::int64_t>(records.size());
     if (records.empty()) return p;
     Grouper models, providers, features;
-    std::unordered_map<std::string, std::vector<double>> latencies;
-    std::unordered_map<std::string_view, std::int64_t, ViewHash, std::equal_to<>> prompts, prefixes;
+    std::vector<std::vector<double>> latencies;  // by model group
     std::unordered_map<std::int64_t, double> daily;
     p.start_ts = records.front().ts;
     p.end_ts = records.front().ts;
@@ -128,19 +133,16 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
         GroupStats& m = models.At(r.model);
         if (m.provider.empty()) m.provider = r.provider;
         Add(m, r, cost);
+        if (r.latency_ms) {
+            if (latencies.size() <= models.LastIndex()) latencies.resize(models.LastIndex() + 1);
+            latencies[models.LastIndex()].push_back(*r.latency_ms);
+        }
         Add(providers.At(r.provider.empty() ? std::string("unknown") : r.provider), r, cost);
         Add(features.At(r.feature.empty() ? std::string("unspecified") : r.feature), r, cost);
-        if (r.latency_ms) latencies[r.model].push_back(*r.latency_ms);
         auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
         ++p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)];
-        if (!r.prompt_hash.empty()) {
-            ++p.hashed_rows;
-            ++prompts[std::string_view(r.prompt_hash)];
-        }
-        if (!r.prefix_hash.empty()) {
-            ++p.prefix_rows;
-            ++prefixes[std::string_view(r.prefix_hash)];
-        }
+        if (!r.prompt_hash.empty()) ++p.hashed_rows;
+        if (!r.prefix_hash.empty()) ++p.prefix_rows;
         if (r.batchable) ++p.batchable_requests;
         daily[DayIndex(r.ts)] += cost;
     }
@@ -152,11 +154,16 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     p.monthly_requests = static_cast<double>(p.rows) * p.monthly_factor;
     p.avg_input_tokens = static_cast<double>(p.input_tokens) / static_cast<double>(p.rows);
     p.avg_output_tokens = static_cast<double>(p.output_tokens) / static_cast<double>(p.rows);
+    // Latency samples are indexed by model group before Finish sorts the groups.
+    std::vector<std::pair<std::string, std::vector<double>>> model_latencies;
+    for (std::size_t i = 0; i < latencies.size(); ++i) {
+        if (!latencies[i].empty()) model_latencies.emplace_back(models.NameAt(i), std::move(latencies[i]));
+    }
     p.by_model = models.Finish(p.total_cost_usd, p.monthly_factor);
     p.by_provider = providers.Finish(p.total_cost_usd, p.monthly_factor);
     p.by_feature = features.Finish(p.total_cost_usd, p.monthly_factor);
 
-    for (auto& [model, values] : latencies) {
+    for (auto& [model, values] : model_latencies) {
         std::sort(values.begin(), values.end());
         p.latency.push_back(LatencyStats{model, static_cast<std::int64_t>(values.size()), Percentile(values, 50),
                                          Percentile(values, 95), Percentile(values, 99)});
@@ -175,11 +182,13 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     p.peak_to_average =
         static_cast<double>(p.hourly[static_cast<std::size_t>(hours[0])]) / (static_cast<double>(p.rows) / 24.0);
 
-    for (const auto& [hash, n] : prompts) p.duplicate_requests += n - 1;
+    p.prompt_groups = std::make_shared<const HashGroups>(GroupByHash(records, &storage::UsageRecord::prompt_hash));
+    p.prefix_groups = std::make_shared<const HashGroups>(GroupByHash(records, &storage::UsageRecord::prefix_hash));
+    for (std::int64_t n : p.prompt_groups->size) p.duplicate_requests += n - 1;
     if (p.hashed_rows > 0) {
         p.duplicate_rate = static_cast<double>(p.duplicate_requests) / static_cast<double>(p.hashed_rows);
     }
-    for (const auto& [hash, n] : prefixes) {
+    for (std::int64_t n : p.prefix_groups->size) {
         if (n >= 2) p.shared_prefix_requests += n;
     }
     if (p.prefix_rows > 0) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ namespace netra::analysis {
 
 inline constexpr double kDayMs = 86'400'000.0;
 inline constexpr double kDaysPerMonth = 30.0;  // "per month" is a 30-day month everywhere
+
+struct HashGroups;
 
 struct GroupStats {
     std::string name;
@@ -70,6 +73,8 @@ struct Profile {
     std::vector<DailyCost> daily;          // per UTC day
     std::vector<DailyCost> anomalies;      // days with |z| ≥ kAnomalyZ (needs ≥ 3 days)
     std::vector<std::string> assumptions;  // estimates: how each number was derived
+    // Groupings by prompt_hash / prefix_hash computed once here and reused by the strategies (same records).
+    std::shared_ptr<const HashGroups> prompt_groups, prefix_groups;
     // Estimates only: the stated model and tokens per request.
     std::string primary_model;
     double tokens_per_request = 0;

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
+
+#include "analysis/hash_groups.hpp"
 
 namespace netra::analysis {
 namespace json = boost::json;
@@ -32,6 +35,14 @@ class Resolver {
     const std::string* last_name_ = nullptr;
     const CatalogModel* last_ = nullptr;
 };
+
+// The profile's grouping when it was computed on these records, else a fresh one kept in `holder`.
+const HashGroups& Groups(const std::shared_ptr<const HashGroups>& cached, const std::vector<UsageRecord>& records,
+                         std::string UsageRecord::*column, HashGroups& holder) {
+    if (cached && cached->id_of.size() == records.size()) return *cached;
+    holder = GroupByHash(records, column);
+    return holder;
+}
 
 std::string Pct(double fraction) { return fmt::format("{:.1f}%", fraction * 100); }
 
@@ -124,27 +135,22 @@ std::optional<Strategy> ResponseCaching(const std::vector<UsageRecord>& records,
         not_assessed.push_back("response caching: the data has no prompt_hash, so exact duplicates cannot be found");
         return std::nullopt;
     }
-    struct Group {
-        std::int64_t n = 0;
-        double cost = 0;
-    };
-    std::unordered_map<std::string_view, Group> groups;
-    for (const auto& r : records) {
-        if (r.prompt_hash.empty()) continue;
-        Group& g = groups[std::string_view(r.prompt_hash)];
-        ++g.n;
-        g.cost += r.cost_usd.value_or(0);
+    HashGroups holder;
+    const HashGroups& groups = Groups(p.prompt_groups, records, &UsageRecord::prompt_hash, holder);
+    std::vector<double> group_cost(groups.size.size(), 0.0);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        if (groups.id_of[i] >= 0)
+            group_cost[static_cast<std::size_t>(groups.id_of[i])] += records[i].cost_usd.value_or(0);
     }
-    // Sum in a fixed (hash) order so the total does not depend on the map's iteration order.
-    std::vector<std::pair<std::string_view, Group>> sorted(groups.begin(), groups.end());
-    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Sum by group id (first occurrence order) so the total does not depend on a hash map's iteration order.
     double current = 0, savings = 0;
     std::int64_t affected = 0;
-    for (const auto& [hash, g] : sorted) {
-        if (g.n < 2) continue;
-        current += g.cost;
-        savings += g.cost * static_cast<double>(g.n - 1) / static_cast<double>(g.n);
-        affected += g.n - 1;
+    for (std::size_t g = 0; g < groups.size.size(); ++g) {
+        std::int64_t n = groups.size[g];
+        if (n < 2) continue;
+        current += group_cost[g];
+        savings += group_cost[g] * static_cast<double>(n - 1) / static_cast<double>(n);
+        affected += n - 1;
     }
     if (affected == 0) {
         not_assessed.push_back("response caching: no prompt_hash occurs twice");
@@ -173,33 +179,32 @@ std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, c
         not_assessed.push_back("provider prompt caching: the data has no prefix_hash, so shared prefixes are unknown");
         return std::nullopt;
     }
-    struct Group {
-        std::int64_t n = 0;
-        std::int64_t min_input = 0;
-    };
-    std::unordered_map<std::string_view, Group> groups;
-    for (const auto& r : records) {
-        if (r.prefix_hash.empty()) continue;
-        Group& g = groups[std::string_view(r.prefix_hash)];
-        g.min_input = g.n == 0 ? r.input_tokens : std::min(g.min_input, r.input_tokens);
-        ++g.n;
+    HashGroups holder;
+    const HashGroups& groups = Groups(p.prefix_groups, records, &UsageRecord::prefix_hash, holder);
+    std::vector<std::int64_t> min_input(groups.size.size(), std::numeric_limits<std::int64_t>::max());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        if (groups.id_of[i] < 0) continue;
+        auto& m = min_input[static_cast<std::size_t>(groups.id_of[i])];
+        m = std::min(m, records[i].input_tokens);
     }
     Resolver resolve(catalog);
     double current = 0, savings = 0;
     std::int64_t affected = 0;
-    for (const auto& r : records) {
-        if (r.prefix_hash.empty() || !r.cost_usd || r.input_tokens < kMinCacheablePrompt) continue;
-        const Group& g = groups[std::string_view(r.prefix_hash)];
-        if (g.n < 2) continue;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const UsageRecord& r = records[i];
+        if (groups.id_of[i] < 0 || !r.cost_usd || r.input_tokens < kMinCacheablePrompt) continue;
+        auto gid = static_cast<std::size_t>(groups.id_of[i]);
+        std::int64_t n = groups.size[gid];
+        if (n < 2) continue;
         const CatalogModel* m = resolve(r.model);
         if (m == nullptr || m->cached_input_per_mtok >= m->input_per_mtok) continue;
         auto prefix =
-            static_cast<std::int64_t>(std::floor(kPrefixShareOfShortestPrompt * static_cast<double>(g.min_input)));
+            static_cast<std::int64_t>(std::floor(kPrefixShareOfShortestPrompt * static_cast<double>(min_input[gid])));
         std::int64_t uncached_prefix = std::max<std::int64_t>(0, prefix - r.cached_tokens);
         if (uncached_prefix == 0) continue;
         double saving = static_cast<double>(uncached_prefix) * (m->input_per_mtok - m->cached_input_per_mtok) / 1e6;
         current += *r.cost_usd;
-        savings += saving * static_cast<double>(g.n - 1) / static_cast<double>(g.n);
+        savings += saving * static_cast<double>(n - 1) / static_cast<double>(n);
         ++affected;
     }
     if (affected == 0) {
