@@ -80,7 +80,7 @@ struct Dataset {
     std::string user_id;
     std::optional<std::string> thread_id;
     std::string name;
-    std::string format;  // csv | jsonl
+    std::string format;              // csv | jsonl
     std::int64_t rows = 0;           // valid rows stored
     std::int64_t rejected_rows = 0;  // bad rows counted (never stored)
     std::vector<std::string> columns;
