@@ -354,7 +354,8 @@ struct StressUser {
     std::set<std::string> runs;  // acked run ids (and, for acks lost with a dropped socket, found over HTTP)
     std::set<std::string> lost;  // client_message_ids whose socket was dropped before their ack
     std::size_t acked = 0;
-    std::string last_thread;
+    std::map<std::string, std::string> cancel_acks;  // run → status the server answered cancel_run with
+    std::string last_thread, last_run;
     std::vector<std::string> problems;
 };
 
@@ -362,6 +363,10 @@ void Absorb(StressUser& u, Slot& slot, const WsMessage& m, std::map<std::string,
     const auto* o = m.Object();
     if (!o) return;
     std::string type = m.Type();
+    if (type == "ack" && JStr(*o, "request_type") == "cancel_run") {
+        u.cancel_acks[JStr(*o, "run_id")] = JStr(*o, "status");
+        return;
+    }
     if (type == "ack") {
         std::string cmid = JStr(*o, "client_message_id");
         if (!cmid.empty() && cmid_to_run.count(cmid)) {
@@ -370,6 +375,7 @@ void Absorb(StressUser& u, Slot& slot, const WsMessage& m, std::map<std::string,
             cmid_to_run[cmid] = JStr(*o, "run_id");
             u.runs.insert(JStr(*o, "run_id"));
             u.last_thread = JStr(*o, "thread_id");
+            u.last_run = JStr(*o, "run_id");
         }
         return;
     }
@@ -446,10 +452,10 @@ void Stress(StageContext& ctx) {
                     Pump(u, cmid_to_run);
                     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
                     Pump(u, cmid_to_run);
-                    if (rng() % 5 == 0 && !u.runs.empty()) {  // cancel a random known run from a random socket
-                        auto it = u.runs.begin();
-                        std::advance(it, static_cast<long>(rng() % u.runs.size()));
-                        (void)u.slots[rng() % kSlots].ws->Send(json::object{{"type", "cancel_run"}, {"run_id", *it}});
+                    if (rng() % 4 == 0 && !u.last_run.empty()) {
+                        // Cancel the newest run (likely queued or running), from a random socket.
+                        (void)u.slots[rng() % kSlots].ws->Send(
+                            json::object{{"type", "cancel_run"}, {"run_id", u.last_run}});
                         ++cancels;
                     }
                     if (rng() % 4 == 0) {  // drop a random socket abruptly, reconnect, resume
@@ -513,7 +519,7 @@ void Stress(StageContext& ctx) {
     auto http = ctx.Http();
     std::set<std::string> all_runs;
     for (const auto& u : users) all_runs.insert(u.runs.begin(), u.runs.end());
-    std::size_t total_runs = 0, total_events = 0, cancelled_runs = 0, lost_acks = 0;
+    std::size_t total_runs = 0, total_events = 0, cancelled_runs = 0, lost_acks = 0, cancel_answers = 0;
     std::vector<std::string> failures;
     for (int i = 0; i < kUsers && failures.size() < 10; ++i) {
         auto& u = users[static_cast<std::size_t>(i)];
@@ -540,6 +546,16 @@ void Stress(StageContext& ctx) {
             std::string status = JStr(st, "status");
             if (!IsTerminalStatus(status)) failures.push_back(who + ": run " + run + " is '" + status + "'");
             cancelled_runs += status == "cancelled";
+            if (auto c = u.cancel_acks.find(run); c != u.cancel_acks.end()) {
+                // An accepted cancel (cancelling) must end the run cancelled; otherwise the ack is its final state.
+                if (c->second == "cancelling" && status != "cancelled") {
+                    failures.push_back(who + ": cancel_run of " + run + " was acked 'cancelling' but the run ended '" +
+                                       status + "'");
+                } else if (c->second != "cancelling" && !IsTerminalStatus(c->second)) {
+                    failures.push_back(who + ": cancel_run of " + run + " acked with status '" + c->second + "'");
+                }
+                ++cancel_answers;
+            }
             auto stored = StoredEvents(http, u.cred, run);
             ++total_runs;
             total_events += stored.size();
@@ -585,9 +601,9 @@ void Stress(StageContext& ctx) {
     }
     ctx.Note(std::to_string(kUsers) + " users × " + std::to_string(kRunsEach) + " runs × " + std::to_string(kSlots) +
              " sockets" + (slow ? " (runs slowed 40 ms)" : "") + ": " + std::to_string(total_runs) + " runs (" +
-             std::to_string(cancelled_runs) + " cancelled of " + std::to_string(cancels.load()) + " cancels sent), " +
-             std::to_string(total_events) + " events, " + std::to_string(drops.load()) + " socket drops with resume (" +
-             std::to_string(lost_acks) +
+             std::to_string(cancelled_runs) + " cancelled of " + std::to_string(cancels.load()) + " cancels sent, " +
+             std::to_string(cancel_answers) + " answered), " + std::to_string(total_events) + " events, " +
+             std::to_string(drops.load()) + " socket drops with resume (" + std::to_string(lost_acks) +
              " acks lost with them, runs found over HTTP); checked per socket: every stored event held, none twice "
              "on one connection, in order per connection");
 }

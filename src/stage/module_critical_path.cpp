@@ -385,9 +385,13 @@ std::string UsageCsv(const std::vector<std::pair<std::string, std::string>>& mod
     for (int i = 0; i < rows; ++i) {
         const auto& [model, provider] = models[static_cast<std::size_t>(i) % models.size()];
         core::Millis ts = start + static_cast<core::Millis>(i) * (30LL * 24 * 3600 * 1000 / rows);
-        csv << core::FormatRfc3339Ms(ts) << ',' << model << ',' << provider << ',' << 200 + rng() % 3000 << ','
-            << 50 + rng() % 600 << ',' << (i % 3 == 0 ? 512 : 0) << ',' << 300 + rng() % 1500 << ",p" << rng() % 4000
-            << ",x" << rng() % 20 << ',' << features[i % 4] << ',' << (i % 5 == 0 ? "true" : "false") << ','
+        const auto input_tokens = 200 + rng() % 3000;
+        const auto output_tokens = 50 + rng() % 600;
+        // Cached tokens are part of the input tokens (the server rejects rows that say otherwise).
+        const auto cached_tokens = i % 3 == 0 ? std::min<decltype(input_tokens)>(512, input_tokens) : 0;
+        csv << core::FormatRfc3339Ms(ts) << ',' << model << ',' << provider << ',' << input_tokens << ','
+            << output_tokens << ',' << cached_tokens << ',' << 300 + rng() % 1500 << ",p" << rng() % 4000 << ",x"
+            << rng() % 20 << ',' << features[i % 4] << ',' << (i % 5 == 0 ? "true" : "false") << ','
             << (i % 97 == 0 ? "error" : "ok") << '\n';
     }
     return csv.str();

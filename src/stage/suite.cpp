@@ -490,7 +490,7 @@ std::vector<ModuleDef> AllModules() {
     return {
         {1, "websocket_events", WebsocketEventsTests()},
         {2, "message_flow", MessageFlowTests()},
-        {3, "agent_pipeline", {}},
+        {3, "agent_pipeline", AgentPipelineTests()},
         {4, "agent_orchestration", AgentOrchestrationTests()},
         {5, "response_streaming", ResponseStreamingTests()},
         {6, "failure_recovery", {}},

@@ -107,6 +107,7 @@ struct ModuleDef {
 
 std::vector<TestCase> WebsocketEventsTests();
 std::vector<TestCase> MessageFlowTests();
+std::vector<TestCase> AgentPipelineTests();
 std::vector<TestCase> CriticalPathTests();
 std::vector<TestCase> AgentOrchestrationTests();
 std::vector<TestCase> ResponseStreamingTests();
