@@ -55,7 +55,10 @@ for (let i = 0; i < lines.length; i += 3) {
     ok = false; console.log(`MISMATCH ${netra.format} cost_usd: netra ${netra.cost_usd} duckdb ${duck2.cost_usd}`);
   }
   console.log(`${netra.format}: ${netra.input_rows} input rows, ${netra.rows} valid; aggregates ${ok ? "identical" : "DIFFER"} (rows, tokens, cost ${netra.cost_usd} USD)`);
-  for (const [name, s] of Object.entries(netra.stages)) console.log(`  netra  ${name.padEnd(26)} ${fmt(s.rows_per_s).padStart(12)} rows/s`);
+  for (const [name, s] of Object.entries(netra.stages)) {
+    const store = s.stored_rows_per_s ? ` (store calls alone: ${fmt(s.stored_rows_per_s)} rows/s)` : "";
+    console.log(`  netra  ${name.padEnd(26)} ${fmt(s.rows_per_s).padStart(12)} rows/s${store}`);
+  }
   console.log(`  duckdb ${"aggregate (2 threads)".padEnd(26)} ${fmt(duck2.rows_per_s).padStart(12)} rows/s`);
   console.log(`  duckdb ${"aggregate (1 thread)".padEnd(26)} ${fmt(duck1.rows_per_s).padStart(12)} rows/s`);
   const agg = netra.stages["parse+aggregate"].rows_per_s;
