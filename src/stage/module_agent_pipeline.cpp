@@ -1077,22 +1077,31 @@ void JsonlSameTotals(StageContext& ctx) {
     ctx.Note("CSV and JSONL: " + Money(e.monthly) + "/month, savings " + Money(e.combined_savings));
 }
 
-// The first agent_status entry for `run_id` (waits for the answer frame).
-json::object AgentStatus(WsClient& ws, const std::string& run_id) {
-    json::object frame{{"type", "get_agent_status"}};
-    if (!run_id.empty()) frame["run_id"] = run_id;
-    Expect(ws.Send(frame), "could not send get_agent_status");
-    auto m = ws.ReceiveUntil([](const WsMessage& x) { return x.Type() == "agent_status" || x.Type() == "error"; },
-                             kFrameTimeout);
-    Expect(m.has_value(), "no agent_status within 5 s");
-    Expect(m->Type() == "agent_status", "get_agent_status answered: " + m->text);
-    const auto* runs = Arr(Payload(*m), "runs");
-    if (runs == nullptr && m->Object()) runs = Arr(*m->Object(), "runs");
-    Expect(runs != nullptr, "agent_status has no runs array: " + m->text);
+// The agent_status entry for `run_id` (waits for the answer frame). Run events that arrive first are appended
+// to `frames` so the caller still sees every event of the run.
+json::object AgentStatus(WsClient& ws, const std::string& run_id, std::vector<WsMessage>& frames) {
+    Expect(ws.Send(json::object{{"type", "get_agent_status"}, {"run_id", run_id}}), "could not send get_agent_status");
+    bool matched = false;
+    auto got = ws.CollectUntil([](const WsMessage& x) { return x.Type() == "agent_status" || x.Type() == "error"; },
+                               kFrameTimeout, &matched);
+    Expect(matched, "no agent_status within 5 s");
+    WsMessage m = got.back();
+    got.pop_back();
+    frames.insert(frames.end(), got.begin(), got.end());
+    Expect(m.Type() == "agent_status", "get_agent_status answered: " + m.text);
+    const auto* runs = Arr(Payload(m), "runs");
+    if (runs == nullptr && m.Object()) runs = Arr(*m.Object(), "runs");
+    Expect(runs != nullptr, "agent_status has no runs array: " + m.text);
     for (const auto& v : *runs) {
         if (v.is_object() && JStr(v.get_object(), "run_id") == run_id) return v.get_object();
     }
-    Fail("agent_status does not list run " + run_id + ": " + m->text);
+    Fail("agent_status does not list run " + run_id + ": " + m.text);
+}
+
+long long MaxSeq(const std::vector<WsMessage>& frames, const std::string& run_id) {
+    long long max = 0;
+    for (const auto& e : EventsOf(frames, run_id)) max = std::max(max, Seq(e));
+    return max;
 }
 
 void AgentStatusDuringAndAfter(StageContext& ctx) {
@@ -1100,24 +1109,41 @@ void AgentStatusDuringAndAfter(StageContext& ctx) {
     // Holds triage's first tool for 1.5 s so the run is observably in flight (needs fault injection).
     auto slow = MaybeFault(ctx, SlowTriageFault(1500, 60));
     auto ws = ctx.Connect(user);
-    std::vector<WsMessage> before;
+    std::vector<WsMessage> frames;
     auto [run_id, thread_id] =
-        SendAcked(*ws, UserMessage("We spend $40k/month on GPT-4o. How can we cut costs?"), &before);
-    auto during = AgentStatus(*ws, run_id);
-    std::string status = JStr(during, "status");
-    if (slow) {
-        Expect(status == "running" || status == "queued",
-               "while triage is held, get_agent_status says '" + status + "': " + Quote(during));
-        if (status == "running") {
-            Expect(JStr(during, "current_agent") == "triage",
-                   "current_agent while triage is held is '" + JStr(during, "current_agent") + "'");
-            Expect(NeedNum(during, "seq", "agent_status") >= 2, "seq of a running run is below 2: " + Quote(during));
+        SendAcked(*ws, UserMessage("We spend $40k/month on GPT-4o. How can we cut costs?"), &frames);
+    // Between run_started and agent_started a running run has no current agent yet: ask again (while triage is
+    // held) until it names one.
+    json::object during;
+    std::string status;
+    long long seen_before_status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    for (;;) {
+        during = AgentStatus(*ws, run_id, frames);
+        seen_before_status = MaxSeq(frames, run_id);
+        status = JStr(during, "status");
+        if (!slow || (status == "running" && !JStr(during, "current_agent").empty()) ||
+            std::chrono::steady_clock::now() > deadline) {
+            break;
         }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    double during_seq = NeedNum(during, "seq", "agent_status");
+    // Events are numbered before they are sent, so the status (answered after them) knows at least their seq.
+    Expect(during_seq >= static_cast<double>(seen_before_status),
+           "agent_status seq " + Fmt(during_seq) + " is below the seq " + std::to_string(seen_before_status) +
+               " of an event already received");
+    if (slow) {
+        Expect(status == "running", "while triage is held for 1.5 s, get_agent_status says '" + status +
+                                        "' (expected running with current_agent triage): " + Quote(during));
+        Expect(JStr(during, "current_agent") == "triage",
+               "current_agent while triage is held is '" + JStr(during, "current_agent") + "': " + Quote(during));
+        Expect(during_seq >= 2, "seq of a run inside its first agent is below 2: " + Quote(during));
     } else {
         Expect(status == "queued" || status == "running" || status == "completed",
                "get_agent_status right after the ack says '" + status + "'");
     }
-    auto frames = CollectRuns(*ws, {run_id}, before);
+    frames = CollectRuns(*ws, {run_id}, frames);
     auto events = EventsOf(frames, run_id);
     long long last_seq = 0;
     std::string terminal;
@@ -1126,17 +1152,21 @@ void AgentStatusDuringAndAfter(StageContext& ctx) {
         if (IsTerminalRunEvent(JStr(ev, "type"))) terminal = JStr(ev, "type");
     }
     Expect(terminal == "run_completed", "the run ended with '" + terminal + "'");
-    Expect(NeedNum(during, "seq", "agent_status") <= static_cast<double>(last_seq),
-           "seq during the run exceeds the run's last seq");
+    Expect(static_cast<long long>(events.size()) == last_seq, "received " + std::to_string(events.size()) +
+                                                                  " events of the run, its last seq is " +
+                                                                  std::to_string(last_seq));
+    Expect(during_seq < static_cast<double>(last_seq) || !slow, "seq during the run is not below the run's last seq");
     // The terminal event is committed before it is sent (§7), so the status must already be final.
-    auto after = AgentStatus(*ws, run_id);
+    std::vector<WsMessage> later;
+    auto after = AgentStatus(*ws, run_id, later);
     Expect(JStr(after, "status") == "completed",
            "after run_completed, get_agent_status says '" + JStr(after, "status") + "': " + Quote(after));
     ExpectNumField(after, "seq", static_cast<double>(last_seq), "agent_status after the run (its last event seq)");
     Expect(JStr(after, "thread_id") == thread_id, "agent_status thread_id is not the run's thread");
     PingPong(*ws, "after-status");
     ctx.Note(std::string(slow ? "in flight: " : "no fault injection, right after ack: ") + status + " / " +
-             JStr(during, "current_agent") + "; after: completed at seq " + std::to_string(last_seq));
+             JStr(during, "current_agent") + " at seq " + Fmt(during_seq) + "; after: completed at seq " +
+             std::to_string(last_seq));
 }
 
 std::size_t ThreadCount(HttpClient& http, const Credentials& user) {
