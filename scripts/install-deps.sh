@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libsimdjson-dev)
+  libsimdjson-dev libssl-dev)
 if [[ "${1:-}" == "--with-test-deps" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client clang-format)
 fi

@@ -26,11 +26,6 @@ class Supervisor {
     // dataset access); `llm` may be null (builtin text).
     core::Result<RunOutput> Execute(const RunInput& input, EventSink& sink, DataAccess* data, llm::Provider* llm) const;
 
-    // Transitional: no dataset access, builtin text. Kept until runs/ passes DataAccess and the provider.
-    core::Result<RunOutput> Execute(const RunInput& input, EventSink& sink) const {
-        return Execute(input, sink, nullptr, nullptr);
-    }
-
     const analysis::Catalog& Catalog() const { return *catalog_; }
 
   private:

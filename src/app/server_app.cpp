@@ -57,6 +57,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
 
     asio::io_context ioc(settings.io_threads);
     asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
+    asio::thread_pool run_pool(static_cast<std::size_t>(settings.run_threads));
     runs::EventBus bus;
 
     auto ctx = std::make_shared<net::ServerContext>();
@@ -87,6 +88,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     auto stop_io = [&] {
         ioc.stop();
         for (auto& t : io_threads) t.join();
+        run_pool.join();
         workers.join();
     };
 
@@ -142,7 +144,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
             }
             ctx->runs = std::make_shared<runs::RunService>(
                 settings, ctx->store, bus,
-                [&workers](std::function<void()> task) { asio::post(workers, std::move(task)); });
+                [&run_pool](std::function<void()> task) { asio::post(run_pool, std::move(task)); });
             ctx->runs->SetFaults(ctx->faults.get());
             ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
             if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {

@@ -77,6 +77,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_ALLOWED_ORIGINS", "", "allowed_origins", Kind::kList},
     SettingDef{"NETRA_IO_THREADS", "", "io_threads", Kind::kInt},
     SettingDef{"NETRA_WORKER_THREADS", "", "worker_threads", Kind::kInt},
+    SettingDef{"NETRA_RUN_THREADS", "", "run_threads", Kind::kInt},
     SettingDef{"NETRA_CATALOG", "", "catalog", Kind::kString},
     SettingDef{"NETRA_MAX_BODY_BYTES", "limits", "max_body_bytes", Kind::kInt},
     SettingDef{"NETRA_MAX_UPLOAD_BYTES", "limits", "max_upload_bytes", Kind::kInt},
@@ -441,6 +442,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     if (auto text = r.Text("NETRA_ALLOWED_ORIGINS")) settings.allowed_origins = SplitList(*text);
     r.IntInto("NETRA_IO_THREADS", settings.io_threads, 1, kMaxIoThreads);
     r.IntInto("NETRA_WORKER_THREADS", settings.worker_threads, 1, kMaxWorkerThreads);
+    r.IntInto("NETRA_RUN_THREADS", settings.run_threads, 1, kMaxWorkerThreads);
     r.String("NETRA_CATALOG", settings.catalog_path);
 
     Limits& l = settings.limits;
@@ -574,7 +576,7 @@ std::string DescribeSettings(const Settings& s) {
     } else {
         for (std::size_t i = 0; i < s.allowed_origins.size(); ++i) out << (i ? "," : "") << s.allowed_origins[i];
     }
-    out << " io_threads=" << s.io_threads << " worker_threads=" << s.worker_threads
+    out << " io_threads=" << s.io_threads << " worker_threads=" << s.worker_threads << " run_threads=" << s.run_threads
         << " catalog=" << (s.catalog_path.empty() ? std::string("bundled") : s.catalog_path)
         << " config=" << (s.config_file.empty() ? std::string("none") : s.config_file)
         << " max_concurrent_runs_per_user=" << s.limits.max_concurrent_runs_per_user

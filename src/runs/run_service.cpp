@@ -26,6 +26,8 @@ struct RunService::ActiveRun {
     std::mutex mutex;  // guards the fields below (read by Status from other threads)
     std::string current_agent;
     std::chrono::steady_clock::time_point step_start;
+    std::string open_tool;  // a tool_executing without its tool_completed yet
+    std::chrono::steady_clock::time_point tool_start;
     std::int64_t seq = 0;
 
     QueuedRun AsQueued() const { return QueuedRun{run.id, run.thread_id, run.user_id}; }
@@ -38,19 +40,16 @@ class RunService::Sink : public agents::EventSink {
 
     core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
         if (auto s = CheckContinue(); !s.ok()) return s;
-        std::string tool;
-        if (type == "tool_executing") {
-            if (auto it = payload.find("tool"); it != payload.end() && it->value().is_string()) {
-                tool = std::string(it->value().get_string());
-            }
-        }
         if (auto s = InjectedFault("database"); !s.ok()) return s;
         storage::RunEvent event = Next(type, agent_name, std::move(payload));
         if (auto s = service_.store_->AppendEvents({event}); !s.ok()) return s;
         Publish(event);
-        if (!tool.empty()) return InjectedFault("tool:" + tool);
         return core::Ok();
     }
+
+    // Called by agents after each tool_executing: an injected tool error becomes a failed tool (the agents
+    // degrade to a partial report); latency and timeout faults delay it cooperatively.
+    core::Status BeforeTool(std::string_view tool) override { return InjectedFault("tool:" + std::string(tool)); }
 
     // Applies a registered fault for `target`: latency sleeps cooperatively (cancellation and timeouts still
     // end the run promptly), timeout sleeps until the step or run deadline ends it, error fails the call.
@@ -98,6 +97,14 @@ class RunService::Sink : public agents::EventSink {
             run_.step_start = core::MonoNow();
         } else if (type == "agent_completed" || type == "agent_failed") {
             run_.current_agent.clear();
+            run_.open_tool.clear();
+        } else if (type == "tool_executing") {
+            if (auto it = payload.find("tool"); it != payload.end() && it->value().is_string()) {
+                run_.open_tool = std::string(it->value().get_string());
+            }
+            run_.tool_start = core::MonoNow();
+        } else if (type == "tool_completed") {
+            run_.open_tool.clear();
         }
         return event;
     }
@@ -168,6 +175,12 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     if (!message_limiter_.Allow(request.user_id)) {
         return MakeError(ErrorCode::kRateLimited, "too many messages; slow down and retry in " +
                                                       std::to_string(message_limiter_.RetryAfterSeconds()) + " s");
+    }
+    if (request.dataset_id) {
+        // Another user's dataset is answered exactly like a missing one (§3).
+        auto dataset = store_->GetDataset(request.user_id, *request.dataset_id);
+        if (!dataset.ok()) return dataset.error();
+        if (!*dataset) return MakeError(ErrorCode::kNotFound, "dataset not found");
     }
     const core::Millis now = core::NowMs();
     std::string thread_id;
@@ -306,12 +319,24 @@ void RunService::FinishActive(const std::shared_ptr<ActiveRun>& run, const std::
                               const json::object& result) {
     Sink sink(*this, *run);
     std::vector<storage::RunEvent> final_events;
-    std::string interrupted_agent;
+    std::string interrupted_agent, open_tool;
+    double tool_ms = 0;
     {
         std::lock_guard lock(run->mutex);
         interrupted_agent = run->current_agent;
+        open_tool = run->open_tool;
+        if (!open_tool.empty()) tool_ms = core::ElapsedMs(run->tool_start);
     }
     std::string code = error ? std::string(core::WsErrorCode(error->code)) : "";
+    if (!open_tool.empty() && error) {
+        // Tool events come in pairs (§6): a call cut short by cancellation or a timeout is closed as failed.
+        final_events.push_back(sink.Next(
+            "tool_completed", interrupted_agent,
+            json::object{{"tool", open_tool},
+                         {"result", json::object{{"error", json::object{{"code", code}, {"message", error->message}}}}},
+                         {"duration_ms", tool_ms},
+                         {"success", false}}));
+    }
     if (!interrupted_agent.empty() && error) {
         final_events.push_back(
             sink.Next("agent_failed", interrupted_agent,

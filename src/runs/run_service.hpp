@@ -76,6 +76,8 @@ class RunService {
     void SetFaults(core::FaultRegistry* faults) { faults_ = faults; }
     // The LLM provider agents use for prose (null = builtin text only). Set once at start-up.
     void SetLlm(std::shared_ptr<llm::Provider> provider) { llm_ = std::move(provider); }
+    // The supply catalog the agents price with (the operator's --catalog, else the bundled one).
+    void SetCatalog(const analysis::Catalog* catalog) { supervisor_ = agents::Supervisor(catalog); }
 
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }

@@ -135,9 +135,13 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             if (uec || !keep_alive) break;
             continue;
         }
+        if (!ec && header_parser.content_length() && *header_parser.content_length() > limits.max_body_bytes) {
+            // The header was read under the upload limit; ordinary requests get the small one.
+            ec = bhttp::error::body_limit;
+        }
         if (!ec) {
             parser.emplace(std::move(header_parser));
-            parser->body_limit(limits.max_body_bytes);
+            parser->body_limit(limits.max_body_bytes);  // still enforced for chunked bodies
             auto [bec, bbytes] = co_await bhttp::async_read(stream, buffer, *parser, as_tuple(asio::use_awaitable));
             (void)bbytes;
             ec = bec;
