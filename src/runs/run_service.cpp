@@ -16,6 +16,21 @@ namespace json = boost::json;
 using core::ErrorCode;
 using core::MakeError;
 
+namespace {
+
+// Fans a stored event out to the run's user; the envelope is serialized once for every connection.
+void PublishStored(EventBus& bus, const storage::Run& run, const storage::RunEvent& event) {
+    auto live = std::make_shared<LiveEvent>();
+    live->user_id = run.user_id;
+    live->run_id = event.run_id;
+    live->seq = event.seq;
+    live->type = event.type;
+    live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run.thread_id));
+    bus.Publish(live);
+}
+
+}  // namespace
+
 struct RunService::ActiveRun {
     storage::Run run;
     std::optional<std::string> dataset_id;
@@ -109,15 +124,7 @@ class RunService::Sink : public agents::EventSink {
         return event;
     }
 
-    void Publish(const storage::RunEvent& event) {
-        auto live = std::make_shared<LiveEvent>();
-        live->user_id = run_.run.user_id;
-        live->run_id = event.run_id;
-        live->seq = event.seq;
-        live->type = event.type;
-        live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run_.run.thread_id));
-        service_.bus_.Publish(live);
-    }
+    void Publish(const storage::RunEvent& event) { PublishStored(service_.bus_, run_.run, event); }
 
   private:
     RunService& service_;
@@ -400,13 +407,7 @@ core::Status RunService::FinishNotStarted(const storage::Run& run, const std::st
     auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
                                event.created_at, std::nullopt, {event});
     if (!s.ok()) return s;
-    auto live = std::make_shared<LiveEvent>();
-    live->user_id = run.user_id;
-    live->run_id = run.id;
-    live->seq = event.seq;
-    live->type = event.type;
-    live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run.thread_id));
-    bus_.Publish(live);
+    PublishStored(bus_, run, event);
     return core::Ok();
 }
 

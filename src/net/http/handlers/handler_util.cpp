@@ -1,5 +1,7 @@
 #include "net/http/handlers/handler_util.hpp"
 
+#include <charconv>
+
 #include "auth/credentials.hpp"
 #include "core/time.hpp"
 
@@ -16,6 +18,13 @@ int LimitParam(const RequestContext& ctx, int fallback) {
     } catch (...) {
         return fallback;
     }
+}
+
+std::optional<std::int64_t> ParseSeq(std::string_view text) {
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
+    return value;
 }
 
 namespace {

@@ -11,6 +11,8 @@ namespace netra::net::http {
 
 std::optional<std::string> BearerTokenOf(std::string_view header);
 int LimitParam(const RequestContext& ctx, int fallback = 50);
+// A sequence number from a query parameter or header; nullopt unless it is a non-negative integer.
+std::optional<std::int64_t> ParseSeq(std::string_view text);
 
 // Verifies the bearer token and runs `fn(claims)` on the worker pool; `fn` returns a Response.
 // Unauthenticated requests answer 401 with WWW-Authenticate (§4).

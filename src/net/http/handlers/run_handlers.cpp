@@ -57,14 +57,12 @@ asio::awaitable<Response> GetRun(RequestContext& ctx) {
 asio::awaitable<Response> ListEvents(RequestContext& ctx) {
     storage::EventFilter filter;
     if (auto after = ctx.Query("after_seq")) {
-        try {
-            std::size_t used = 0;
-            filter.after_seq = std::stoll(*after, &used);
-            if (used != after->size() || filter.after_seq < 0) throw std::invalid_argument("after_seq");
-        } catch (...) {
+        auto seq = ParseSeq(*after);
+        if (!seq) {
             co_return ErrorResponse(ctx,
                                     MakeError(ErrorCode::kInvalidRequest, "after_seq must be a non-negative integer"));
         }
+        filter.after_seq = *seq;
     }
     if (auto type = ctx.Query("type"); type && !type->empty()) filter.type = *type;
     if (auto agent = ctx.Query("agent"); agent && !agent->empty()) filter.agent_name = *agent;

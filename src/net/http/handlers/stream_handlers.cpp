@@ -131,14 +131,12 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
     std::int64_t after = 0;
     auto last_event_id = ctx.req["Last-Event-ID"];
     std::string after_text = !last_event_id.empty() ? std::string(last_event_id) : ctx.Query("after_seq").value_or("0");
-    try {
-        std::size_t used = 0;
-        after = std::stoll(after_text, &used);
-        if (used != after_text.size() || after < 0) throw std::invalid_argument("after");
-    } catch (...) {
+    auto seq = ParseSeq(after_text);
+    if (!seq) {
         co_return ErrorResponse(
             ctx, MakeError(ErrorCode::kInvalidRequest, "Last-Event-ID / after_seq must be a non-negative integer"));
     }
+    after = *seq;
     auto token = StreamToken(ctx);
     if (!token) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnauthenticated, "missing bearer token"));
