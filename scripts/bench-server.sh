@@ -9,7 +9,10 @@ netra="$build/apps/netra/netra"
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 data=$(mktemp -d /tmp/netra-bench.XXXXXX)
 port=${NETRA_BENCH_PORT:-18555}
-NETRA_DATA_DIR="$data" NETRA_LOG_LEVEL=warn "$netra" serve --port "$port" >"$data/serve.log" 2>&1 &
+# Sampling sends thousands of messages a minute from one user: lift the per-user abuse limits for the benchmark
+# (the test run keeps the defaults and fewer samples).
+NETRA_DATA_DIR="$data" NETRA_LOG_LEVEL=warn NETRA_WS_FRAMES_PER_SECOND=100000 NETRA_MESSAGES_PER_MINUTE=100000 \
+    NETRA_RUNS_PER_MINUTE=100000 "$netra" serve --port "$port" >"$data/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
