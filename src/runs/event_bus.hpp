@@ -14,6 +14,7 @@ namespace netra::runs {
 struct LiveEvent {
     std::string user_id;
     std::string run_id;
+    std::string thread_id;
     std::int64_t seq = 0;
     std::string type;
     std::shared_ptr<const std::string> frame;  // the serialized envelope, shared by every connection

@@ -23,6 +23,7 @@ void PublishStored(EventBus& bus, const storage::Run& run, const storage::RunEve
     auto live = std::make_shared<LiveEvent>();
     live->user_id = run.user_id;
     live->run_id = event.run_id;
+    live->thread_id = run.thread_id;
     live->seq = event.seq;
     live->type = event.type;
     live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run.thread_id));

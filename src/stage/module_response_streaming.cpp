@@ -210,6 +210,49 @@ void WsResumeAfterSeq(StageContext& ctx) {
     ctx.Note("run was '" + status_at_subscribe + "' at subscribe; " + std::to_string(stored.size()) + " events");
 }
 
+// subscribe {thread_id}: a new socket gets every event of every run of the thread exactly once, first the
+// stored ones, then the live rest, even when the first socket vanished mid-run.
+void WsResumeByThread(StageContext& ctx) {
+    auto slow = MaybeFault(ctx, SlowTriageFault(600, 60));
+    auto user = ctx.NewUser("rs-thread-resume");
+    auto ws1 = ctx.Connect(user);
+    auto [first_run, thread_id] = SendAcked(*ws1, UserMessage("We spend $25k/month on gpt-4o. How can we save?"));
+    auto first = CollectRuns(*ws1, {first_run}, {});
+    auto [second_run, same_thread] = SendAcked(*ws1, UserMessage("And with 2M requests per month?", thread_id));
+    Expect(same_thread == thread_id, "the second message landed in another thread: " + same_thread);
+    auto started = ws1->ReceiveUntil(
+        [&](const WsMessage& x) { return x.Object() && JStr(*x.Object(), "run_id") == second_run; }, kFrameTimeout);
+    Expect(started.has_value(), "no event of the second run within 5 s");
+    ws1->Abort();  // vanish mid-run
+    auto ws2 = ctx.Connect(user);
+    Expect(ws2->Send(json::object{{"type", "subscribe"}, {"thread_id", thread_id}}), "send subscribe failed");
+    auto sub = ws2->CollectUntil([](const WsMessage& x) { return x.Type() == "subscribed" || x.Type() == "error"; },
+                                 kFrameTimeout, nullptr);
+    Expect(!sub.empty() && sub.back().Type() == "subscribed",
+           "no subscribed answer: " + (sub.empty() ? std::string("nothing") : sub.back().text));
+    const auto& so = Payload(sub.back());
+    Expect(JStr(so, "thread_id") == thread_id, "subscribed names another thread: " + sub.back().text);
+    auto runs_it = so.find("runs");
+    Expect(runs_it != so.end() && runs_it->value().is_array() && runs_it->value().get_array().size() == 2,
+           "subscribed should list the thread's 2 runs: " + sub.back().text);
+    auto frames = CollectRuns(*ws2, {first_run, second_run}, sub);
+    auto http = ctx.Http();
+    for (const auto& run_id : {first_run, second_run}) {
+        std::vector<long long> held;
+        for (const auto& e : EventsOf(frames, run_id)) held.push_back(Seq(e));
+        ExpectExactlyOnce(held, StoredEvents(http, user, run_id), "thread subscription, run " + run_id);
+    }
+    // Another user's thread is not found, and the socket stays usable.
+    auto other = ctx.NewUser("rs-thread-other");
+    auto ws3 = ctx.Connect(other);
+    Expect(ws3->Send(json::object{{"type", "subscribe"}, {"thread_id", thread_id}}), "send subscribe failed");
+    auto err = ws3->ReceiveUntil([](const WsMessage& x) { return x.Type() == "error" || x.Type() == "subscribed"; },
+                                 kFrameTimeout);
+    Expect(err.has_value() && err->Type() == "error" && JStr(*err->Object(), "code") == "NOT_FOUND",
+           "another user's thread subscription: expected error NOT_FOUND, got " + (err ? err->text : "nothing"));
+    ctx.Note(std::to_string(first.size()) + " frames of the first run seen live before the drop");
+}
+
 void SseResumeLastEventId(StageContext& ctx) {
     constexpr std::size_t kBeforeDrop = 4;
     auto slow = MaybeFault(ctx, SlowTriageFault(600, 60));
@@ -400,9 +443,10 @@ void TimeToFirstChunk(StageContext& ctx) {
 
 std::vector<TestCase> ResponseStreamingTests() {
     return {
-        {"chunks_reassemble_report", ChunksReassemble},  {"sse_matches_websocket", SseMatchesWs},
-        {"ws_resume_after_seq", WsResumeAfterSeq},       {"sse_resume_last_event_id", SseResumeLastEventId},
-        {"stalled_consumer_isolation", StalledConsumer}, {"time_to_first_chunk", TimeToFirstChunk},
+        {"chunks_reassemble_report", ChunksReassemble},     {"sse_matches_websocket", SseMatchesWs},
+        {"ws_resume_after_seq", WsResumeAfterSeq},          {"ws_resume_by_thread", WsResumeByThread},
+        {"sse_resume_last_event_id", SseResumeLastEventId}, {"stalled_consumer_isolation", StalledConsumer},
+        {"time_to_first_chunk", TimeToFirstChunk},
     };
 }
 

@@ -107,7 +107,9 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, co
             if (!f.run_id || f.run_id->empty()) return invalid("run_id is required");
             break;
         case FrameType::kSubscribe: {
-            if (!f.run_id || f.run_id->empty()) return invalid("run_id is required");
+            if ((!f.run_id || f.run_id->empty()) && (!f.thread_id || f.thread_id->empty())) {
+                return invalid("run_id or thread_id is required");
+            }
             const json::value* after = Field(obj, payload, "after_seq");
             if (after && !after->is_null()) {
                 if (after->is_int64() && after->get_int64() >= 0) {

@@ -57,6 +57,9 @@ TEST(WsProtocol, PingSubscribeAndErrorFrame) {
     auto s = Ok(R"({"type":"subscribe","payload":{"run_id":"r1","after_seq":7}})");
     EXPECT_EQ(s.run_id, "r1");
     EXPECT_EQ(s.after_seq, 7);
+    auto t = Ok(R"({"type":"subscribe","thread_id":"t1"})");
+    EXPECT_EQ(t.thread_id, "t1");
+    EXPECT_FALSE(t.run_id);
     auto frame = boost::json::parse(ErrorFrame(core::ErrorCode::kUnknownType, "nope", "dance")).as_object();
     EXPECT_EQ(frame["type"], "error");
     EXPECT_EQ(frame["code"], "UNKNOWN_TYPE");

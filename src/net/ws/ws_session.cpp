@@ -88,6 +88,10 @@ class WsSession : public runs::EventListener, public std::enable_shared_from_thi
     asio::awaitable<void> HandleSubmit(const ClientFrame& frame);
     asio::awaitable<void> HandleCancel(const ClientFrame& frame);
     asio::awaitable<void> HandleSubscribe(const ClientFrame& frame);
+    asio::awaitable<void> HandleThreadSubscribe(const ClientFrame& frame);
+    // Sends an event this connection has not sent yet, and remembers it.
+    void SendOnce(const std::string& run_id, std::int64_t seq,
+                  const std::function<std::shared_ptr<const std::string>()>& frame);
     asio::awaitable<void> HandleStatus(const ClientFrame& frame);
 
     static bool Received(const RunDelivery& d, std::int64_t seq) {
@@ -119,6 +123,8 @@ class WsSession : public runs::EventListener, public std::enable_shared_from_thi
     std::optional<websocket::close_code> pending_close_;
     asio::steady_timer close_guard_;
     std::unordered_map<std::string, RunDelivery> runs_;
+    // Threads being replayed by a thread subscription: their live events wait here until the replay is sent.
+    std::unordered_map<std::string, std::vector<std::shared_ptr<const runs::LiveEvent>>> replaying_threads_;
     std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
     int frames_in_window_ = 0;
 };
@@ -183,7 +189,19 @@ void WsSession::DoClose(websocket::close_code code) {
     ws_.async_close(code, asio::bind_executor(ws_.get_executor(), [self = shared_from_this()](beast::error_code) {}));
 }
 
+void WsSession::SendOnce(const std::string& run_id, std::int64_t seq,
+                         const std::function<std::shared_ptr<const std::string>()>& frame) {
+    auto& d = runs_[run_id];
+    if (Received(d, seq)) return;
+    Mark(d, seq);
+    Send(frame());
+}
+
 void WsSession::DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event) {
+    if (auto t = replaying_threads_.find(event->thread_id); t != replaying_threads_.end()) {
+        t->second.push_back(event);
+        return;
+    }
     auto& d = runs_[event->run_id];
     if (d.replaying) {
         d.buffered.push_back(event);
@@ -342,6 +360,7 @@ asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
 }
 
 asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
+    if (!frame.run_id || frame.run_id->empty()) co_return co_await HandleThreadSubscribe(frame);
     const std::string run_id = *frame.run_id;
     {
         auto& d = runs_[run_id];
@@ -384,15 +403,61 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
                           {"last_seq", last_seq},
                           {"status", result->run.status}});
     for (const auto& event : result->events) {
-        if (Received(d, event.seq)) continue;
-        Mark(d, event.seq);
-        Send(std::make_shared<const std::string>(runs::SerializeEnvelope(event, result->run.thread_id)));
+        SendOnce(run_id, event.seq, [&] {
+            return std::make_shared<const std::string>(runs::SerializeEnvelope(event, result->run.thread_id));
+        });
     }
-    for (const auto& event : buffered) {
-        if (Received(d, event->seq)) continue;
-        Mark(d, event->seq);
-        Send(event->frame);
+    for (const auto& event : buffered) SendOnce(run_id, event->seq, [&] { return event->frame; });
+}
+
+// subscribe {thread_id}: every stored event of every run of the thread that this connection has not sent yet,
+// run by run in creation order, then live ones (which this connection receives anyway as the user's).
+asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame) {
+    const std::string thread_id = *frame.thread_id;
+    replaying_threads_[thread_id];
+    struct RunReplay {
+        storage::Run run;
+        std::vector<storage::RunEvent> events;
+    };
+    auto store = server_->store;
+    std::string user = claims_.user_id;
+    auto work = [store, user, thread_id]() -> core::Result<std::vector<RunReplay>> {
+        auto thread = store->GetThread(user, thread_id);
+        if (!thread.ok()) return thread.error();
+        if (!*thread) return core::MakeError(ErrorCode::kNotFound, "thread not found");
+        auto runs = store->ListThreadRuns(user, thread_id);
+        if (!runs.ok()) return runs.error();
+        std::vector<RunReplay> out;
+        for (auto& run : *runs) {
+            storage::EventFilter filter;
+            filter.limit = 1'000'000;
+            auto events = store->ListEvents(run.id, filter);
+            if (!events.ok()) return events.error();
+            out.push_back(RunReplay{std::move(run), std::move(*events)});
+        }
+        return out;
+    };
+    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto buffered = std::move(replaying_threads_[thread_id]);
+    replaying_threads_.erase(thread_id);
+    if (!result.ok()) {
+        SendError(result.error().code, result.error().message, frame.type_name);
+        co_return;
     }
+    json::array summary;
+    for (const auto& r : *result) {
+        summary.push_back(json::object{
+            {"run_id", r.run.id}, {"last_seq", r.events.empty() ? 0 : r.events.back().seq}, {"status", r.run.status}});
+    }
+    SendJson(json::object{{"type", "subscribed"}, {"thread_id", thread_id}, {"runs", std::move(summary)}});
+    for (const auto& r : *result) {
+        for (const auto& event : r.events) {
+            SendOnce(r.run.id, event.seq, [&] {
+                return std::make_shared<const std::string>(runs::SerializeEnvelope(event, r.run.thread_id));
+            });
+        }
+    }
+    for (const auto& event : buffered) SendOnce(event->run_id, event->seq, [&] { return event->frame; });
 }
 
 asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
