@@ -1,6 +1,13 @@
 #pragma once
 // The agents' view of usage datasets, served from storage (user-scoped: another user's dataset is not found).
+// Datasets never change after their upload, so their records are cached by id (least recently used first out,
+// within a record budget): reading 10 000 records back from storage was most of a run's time. Ownership and
+// existence are still checked in storage on every load, so a deleted or foreign dataset is never served.
+#include <cstddef>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "agents/data_access.hpp"
 #include "storage/store.hpp"
@@ -9,20 +16,25 @@ namespace netra::runs {
 
 class StoreDataAccess : public agents::DataAccess {
   public:
-    explicit StoreDataAccess(std::shared_ptr<storage::Store> store) : store_(std::move(store)) {}
+    static constexpr std::size_t kDefaultRecordBudget = 500'000;
+
+    explicit StoreDataAccess(std::shared_ptr<storage::Store> store, std::size_t record_budget = kDefaultRecordBudget)
+        : store_(std::move(store)), record_budget_(record_budget) {}
 
     core::Result<std::optional<agents::DatasetView>> LoadDataset(const std::string& user_id,
-                                                                 const std::string& dataset_id) override {
-        auto meta = store_->GetDataset(user_id, dataset_id);
-        if (!meta.ok()) return meta.error();
-        if (!*meta) return std::optional<agents::DatasetView>{};
-        auto records = store_->LoadUsageRecords(dataset_id);
-        if (!records.ok()) return records.error();
-        return std::optional<agents::DatasetView>(agents::DatasetView{std::move(**meta), std::move(*records)});
-    }
+                                                                 const std::string& dataset_id) override;
 
   private:
+    using Records = std::vector<storage::UsageRecord>;
+    std::shared_ptr<const Records> Cached(const std::string& dataset_id);
+    void Remember(const std::string& dataset_id, std::shared_ptr<const Records> records);
+
     std::shared_ptr<storage::Store> store_;
+    std::size_t record_budget_;
+    std::mutex mutex_;
+    std::list<std::pair<std::string, std::shared_ptr<const Records>>> lru_;  // most recent first
+    std::unordered_map<std::string, decltype(lru_)::iterator> by_id_;
+    std::size_t cached_records_ = 0;
 };
 
 }  // namespace netra::runs
