@@ -79,6 +79,12 @@ class RunService {
     // The supply catalog the agents price with (the operator's --catalog, else the bundled one).
     void SetCatalog(const analysis::Catalog* catalog) { supervisor_ = agents::Supervisor(catalog); }
 
+    // Hands freshly uploaded records to the dataset cache (datasets are immutable once stored).
+    void RememberDataset(const std::string& dataset_id,
+                         std::shared_ptr<const std::vector<storage::UsageRecord>> records) {
+        data_access_.Remember(dataset_id, std::move(records));
+    }
+
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }
     std::uint64_t CompletedCount() const { return completed_; }

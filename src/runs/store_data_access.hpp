@@ -24,10 +24,12 @@ class StoreDataAccess : public agents::DataAccess {
     core::Result<std::optional<agents::DatasetView>> LoadDataset(const std::string& user_id,
                                                                  const std::string& dataset_id) override;
 
-  private:
     using Records = std::vector<storage::UsageRecord>;
-    std::shared_ptr<const Records> Cached(const std::string& dataset_id);
+    // Called after an upload stored the records: the first run on a fresh dataset need not read them back.
     void Remember(const std::string& dataset_id, std::shared_ptr<const Records> records);
+
+  private:
+    std::shared_ptr<const Records> Cached(const std::string& dataset_id);
 
     std::shared_ptr<storage::Store> store_;
     std::size_t record_budget_;

@@ -1,5 +1,6 @@
 #include "net/http/handlers/dataset_upload.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
@@ -157,6 +158,11 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
         if (auto s = srv->store->FinalizeDataset(d.id, d.rows, d.rejected_rows, d.columns, d.profile); !s.ok()) {
             return s.error();
         }
+        // Cached in the order storage returns them (timestamp, then upload order) so results never depend on
+        // whether a run read the records from the cache or from storage.
+        std::stable_sort(records.begin(), records.end(),
+                         [](const storage::UsageRecord& a, const storage::UsageRecord& b) { return a.ts < b.ts; });
+        srv->runs->RememberDataset(d.id, std::make_shared<const std::vector<storage::UsageRecord>>(std::move(records)));
         json::object out = DatasetJson(d);
         json::array errors;
         for (const auto& e : summary.errors) errors.push_back(json::object{{"line", e.line}, {"message", e.message}});
