@@ -518,6 +518,42 @@ Result<std::optional<Thread>> SqlStore::GetThread(const std::string& user_id, co
     return std::optional<Thread>(ThreadFromRow(r->rows[0]));
 }
 
+namespace {
+
+// Turns up to `page + 1` rows into a page: the extra row only says that another page exists.
+template <class T, class FromRow, class Key>
+Page<T> FinishPage(const SqlResult& result, int page, FromRow from_row, Key key) {
+    Page<T> out;
+    for (const auto& row : result.rows) out.data.push_back(from_row(row));
+    if (out.data.size() > static_cast<std::size_t>(page)) {
+        out.data.pop_back();
+        const auto& last = out.data.back();
+        out.next_cursor = EncodeCursor(key(last), last.id);
+    }
+    return out;
+}
+
+// Keyset pagination by (time, id) over one user's rows: `first` binds (user_id, limit), `next` binds
+// (user_id, time, time, id, limit) from the cursor.
+template <class T, class FromRow, class Key>
+Result<Page<T>> UserKeysetPage(SqlBackend& backend, const std::string& first, const std::string& next,
+                               const std::string& user_id, int limit, const std::optional<std::string>& cursor,
+                               FromRow from_row, Key key) {
+    const int page = ClampPageSize(limit);
+    Result<SqlResult> r = MakeError(ErrorCode::kInternal, "unreachable");
+    if (cursor) {
+        auto pos = DecodeCursor(*cursor);
+        if (!pos) return MakeError(ErrorCode::kInvalidRequest, "invalid cursor");
+        r = Read(backend, next, {user_id, pos->first, pos->first, pos->second, page + 1});
+    } else {
+        r = Read(backend, first, {user_id, page + 1});
+    }
+    if (!r) return r.error();
+    return FinishPage<T>(*r, page, from_row, key);
+}
+
+}  // namespace
+
 Result<Page<Thread>> SqlStore::ListThreads(const std::string& user_id, int limit,
                                            const std::optional<std::string>& cursor) {
     static const std::string first = Sql({"SELECT ", kThreadCols,
@@ -528,23 +564,8 @@ Result<Page<Thread>> SqlStore::ListThreads(const std::string& user_id, int limit
                                          " AND (updated_at < CAST(? AS BIGINT)"
                                          " OR (updated_at = CAST(? AS BIGINT) AND id < ?))"
                                          " ORDER BY updated_at DESC, id DESC LIMIT ?"});
-    const int page = ClampPageSize(limit);
-    Result<SqlResult> r = MakeError(ErrorCode::kInternal, "unreachable");
-    if (cursor) {
-        auto pos = DecodeCursor(*cursor);
-        if (!pos) return MakeError(ErrorCode::kInvalidRequest, "invalid cursor");
-        r = Read(*backend_, next, {user_id, pos->first, pos->first, pos->second, page + 1});
-    } else {
-        r = Read(*backend_, first, {user_id, page + 1});
-    }
-    if (!r) return r.error();
-    Page<Thread> out;
-    for (const auto& row : r->rows) out.data.push_back(ThreadFromRow(row));
-    if (out.data.size() > static_cast<std::size_t>(page)) {
-        out.data.pop_back();
-        out.next_cursor = EncodeCursor(out.data.back().updated_at, out.data.back().id);
-    }
-    return out;
+    return UserKeysetPage<Thread>(*backend_, first, next, user_id, limit, cursor, ThreadFromRow,
+                                  [](const Thread& t) { return t.updated_at; });
 }
 
 Result<bool> SqlStore::UpdateThreadTitle(const std::string& user_id, const std::string& thread_id,
@@ -615,13 +636,7 @@ Result<Page<Message>> SqlStore::ListMessages(const std::string& user_id, const s
     auto r = pos ? (*lease)->Exec(next, {thread_id, pos->first, pos->first, pos->second, page + 1})
                  : (*lease)->Exec(first, {thread_id, page + 1});
     if (!r) return r.error();
-    Page<Message> out;
-    for (const auto& row : r->rows) out.data.push_back(MessageFromRow(row));
-    if (out.data.size() > static_cast<std::size_t>(page)) {
-        out.data.pop_back();
-        out.next_cursor = EncodeCursor(out.data.back().created_at, out.data.back().id);
-    }
-    return out;
+    return FinishPage<Message>(*r, page, MessageFromRow, [](const Message& m) { return m.created_at; });
 }
 
 Status SqlStore::InsertMessageAndRun(const Message& message, const Run& run) {
@@ -888,23 +903,8 @@ Result<Page<Dataset>> SqlStore::ListDatasets(const std::string& user_id, int lim
                                          " AND (created_at < CAST(? AS BIGINT)"
                                          " OR (created_at = CAST(? AS BIGINT) AND id < ?))"
                                          " ORDER BY created_at DESC, id DESC LIMIT ?"});
-    const int page = ClampPageSize(limit);
-    Result<SqlResult> r = MakeError(ErrorCode::kInternal, "unreachable");
-    if (cursor) {
-        auto pos = DecodeCursor(*cursor);
-        if (!pos) return MakeError(ErrorCode::kInvalidRequest, "invalid cursor");
-        r = Read(*backend_, next, {user_id, pos->first, pos->first, pos->second, page + 1});
-    } else {
-        r = Read(*backend_, first, {user_id, page + 1});
-    }
-    if (!r) return r.error();
-    Page<Dataset> out;
-    for (const auto& row : r->rows) out.data.push_back(DatasetFromRow(row));
-    if (out.data.size() > static_cast<std::size_t>(page)) {
-        out.data.pop_back();
-        out.next_cursor = EncodeCursor(out.data.back().created_at, out.data.back().id);
-    }
-    return out;
+    return UserKeysetPage<Dataset>(*backend_, first, next, user_id, limit, cursor, DatasetFromRow,
+                                   [](const Dataset& d) { return d.created_at; });
 }
 
 Result<std::vector<Dataset>> SqlStore::ListThreadDatasets(const std::string& user_id, const std::string& thread_id) {
