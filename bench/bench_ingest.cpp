@@ -13,6 +13,9 @@
 // upload arrives in memory. The last line is `RESULT {json}` for bench/run-ingest-bench.sh.
 //
 //   netra_bench_ingest --file /tmp/usage.csv --format csv [--repeat 5] [--sqlite /tmp/bench.db] [--pg URL]
+//                      [--no-store] [--only STAGE]
+//
+// The analysis stages also print where their time went (parse, profile, profile JSON, strategies), medians.
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -148,10 +151,22 @@ void PrintStage(const StageResult& s) {
     }
 }
 
+// FNV-1a 64 of the analysis output, hex: a short fingerprint to compare builds with.
+std::string Digest(std::string_view text) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%016llx (%zu bytes)", static_cast<unsigned long long>(h), text.size());
+    return buf;
+}
+
 int Usage() {
     std::fprintf(stderr,
                  "usage: netra_bench_ingest --file PATH --format csv|jsonl [--repeat N] [--sqlite PATH] [--pg URL]\n"
-                 "                          [--no-store]\n");
+                 "                          [--no-store] [--only parse|aggregate|profile|strategies|store]\n");
     return 2;
 }
 
@@ -164,6 +179,7 @@ int main(int argc, char** argv) {
     std::string sqlite_path = "/tmp/netra-bench-ingest.db";
     std::string pg_url = std::getenv("NETRA_TEST_PG_URL") != nullptr ? std::getenv("NETRA_TEST_PG_URL") : "";
     bool store = true;
+    std::string only;  // run a single stage (profiling with perf/callgrind); empty = all
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         auto value = [&]() -> std::string {
@@ -183,6 +199,8 @@ int main(int argc, char** argv) {
             pg_url = value();
         } else if (arg == "--no-store") {
             store = false;
+        } else if (arg == "--only") {
+            only = value();
         } else {
             return Usage();
         }
@@ -197,57 +215,85 @@ int main(int argc, char** argv) {
 
     std::vector<StageResult> stages;
 
+    auto want = [&](std::string_view stage) { return only.empty() || only == stage; };
+
     // parse
     StageResult parse{"parse", {}, 0, {}};
-    std::int64_t valid_rows = 0;
-    for (int i = 0; i < repeat; ++i) {
-        std::size_t kept = 0;
-        const auto t0 = Clock::now();
-        parse.input_rows = RunIngest(
-            data, *format, [&](std::vector<UsageRecord>&& recs) { kept += recs.size(); }, false);
-        parse.seconds.push_back(Seconds(t0, Clock::now()));
-        valid_rows = static_cast<std::int64_t>(kept);
+    std::int64_t valid_rows = -1;  // unknown until a stage has parsed the file
+    if (want("parse")) {
+        for (int i = 0; i < repeat; ++i) {
+            std::size_t kept = 0;
+            const auto t0 = Clock::now();
+            parse.input_rows = RunIngest(
+                data, *format, [&](std::vector<UsageRecord>&& recs) { kept += recs.size(); }, false);
+            parse.seconds.push_back(Seconds(t0, Clock::now()));
+            valid_rows = static_cast<std::int64_t>(kept);
+        }
+        stages.push_back(parse);
     }
-    stages.push_back(parse);
 
     // parse + aggregate
     StageResult aggregate{"parse+aggregate", {}, 0, {}};
     Aggregates agg;
-    for (int i = 0; i < repeat; ++i) {
-        Aggregates a;
-        const auto t0 = Clock::now();
-        aggregate.input_rows = RunIngest(
-            data, *format, [&](std::vector<UsageRecord>&& recs) { a.Add(recs); }, true);
-        a.Close();
-        aggregate.seconds.push_back(Seconds(t0, Clock::now()));
-        agg = std::move(a);
+    if (want("aggregate")) {
+        for (int i = 0; i < repeat; ++i) {
+            Aggregates a;
+            const auto t0 = Clock::now();
+            aggregate.input_rows = RunIngest(
+                data, *format, [&](std::vector<UsageRecord>&& recs) { a.Add(recs); }, true);
+            a.Close();
+            aggregate.seconds.push_back(Seconds(t0, Clock::now()));
+            agg = std::move(a);
+        }
+        agg.rows = agg.total.rows;
+        agg.rejected = aggregate.input_rows - agg.rows;
+        stages.push_back(aggregate);
     }
-    agg.rows = agg.total.rows;
-    agg.rejected = aggregate.input_rows - agg.rows;
-    stages.push_back(aggregate);
 
-    // parse + profile, and parse + profile + priced strategies (the analysis a run performs on the dataset)
+    // parse + profile, and parse + profile + priced strategies (the analysis a run performs on the dataset).
+    // Each step is timed too, and the JSON the API would return is hashed: equal digests before and after a
+    // change to the analysis code mean it computes the same figures to the last bit.
+    std::string analysis_digest;
     auto analysis_stage = [&](const std::string& name, bool strategies) {
         StageResult result{name, {}, 0, {}};
+        std::vector<double> t_parse, t_profile, t_profile_json, t_strategies;
         for (int i = 0; i < repeat; ++i) {
             std::vector<UsageRecord> records;
             const auto t0 = Clock::now();
             result.input_rows = RunIngest(
                 data, *format, [&](std::vector<UsageRecord>&& recs) { records = std::move(recs); }, false);
+            const auto t1 = Clock::now();
             const auto& catalog = netra::analysis::BundledCatalog();
             auto profile = netra::analysis::ProfileUsage(records, catalog);
-            std::size_t sink = boost::json::serialize(netra::analysis::ProfileToJson(profile)).size();
+            const auto t2 = Clock::now();
+            std::string out = boost::json::serialize(netra::analysis::ProfileToJson(profile));
+            const auto t3 = Clock::now();
             if (strategies) {
                 auto priced = netra::analysis::PriceStrategies(records, profile, catalog, {});
-                sink += boost::json::serialize(netra::analysis::OptimizationToJson(priced)).size();
+                out += boost::json::serialize(netra::analysis::OptimizationToJson(priced));
             }
-            result.seconds.push_back(Seconds(t0, Clock::now()));
-            if (profile.rows != valid_rows || sink == 0) Die(name + ": the profile does not cover the parsed rows");
+            const auto t4 = Clock::now();
+            result.seconds.push_back(Seconds(t0, t4));
+            t_parse.push_back(Seconds(t0, t1));
+            t_profile.push_back(Seconds(t1, t2));
+            t_profile_json.push_back(Seconds(t2, t3));
+            t_strategies.push_back(Seconds(t3, t4));
+            if (valid_rows < 0) valid_rows = static_cast<std::int64_t>(records.size());
+            if (profile.rows != valid_rows || out.empty()) Die(name + ": the profile does not cover the parsed rows");
+            if (strategies) analysis_digest = Digest(out);
         }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v[v.size() / 2];
+        };
+        std::printf("  %-26s parse %.3f s, profile %.3f s, profile JSON %.3f s, strategies + JSON %.3f s (medians)\n",
+                    name.c_str(), median(t_parse), median(t_profile), median(t_profile_json), median(t_strategies));
         stages.push_back(result);
     };
-    analysis_stage("parse+profile", false);
-    analysis_stage("parse+profile+strategies", true);
+    if (want("profile")) analysis_stage("parse+profile", false);
+    if (want("strategies")) analysis_stage("parse+profile+strategies", true);
+    if (!analysis_digest.empty())
+        std::printf("  analysis digest (profile + strategies JSON): %s\n", analysis_digest.c_str());
 
     // parse + store
     auto store_stage = [&](const std::string& label, const std::string& url) {
@@ -306,13 +352,19 @@ int main(int argc, char** argv) {
         }
         stages.push_back(result);
     };
-    if (store) {
+    if (store && want("store")) {
+        if (valid_rows < 0) {
+            valid_rows = 0;
+            RunIngest(
+                data, *format, [&](std::vector<UsageRecord>&& recs) { valid_rows += std::ssize(recs); }, true);
+        }
         std::error_code ec;
         for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(sqlite_path + suffix, ec);
         store_stage("sqlite", "sqlite://" + std::filesystem::absolute(sqlite_path).string());
         if (!pg_url.empty()) store_stage("postgresql", pg_url);
     }
 
+    for (const auto& s : stages) parse.input_rows = std::max(parse.input_rows, s.input_rows);
     std::printf("stages (%lld input rows, %lld valid, %lld rejected):\n", static_cast<long long>(parse.input_rows),
                 static_cast<long long>(agg.rows), static_cast<long long>(agg.rejected));
     for (const auto& s : stages) PrintStage(s);

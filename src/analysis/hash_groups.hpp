@@ -1,15 +1,101 @@
 #pragma once
 // Groups records by a hash column in one pass: a dense group id per record (-1 when the column is empty) and
 // the size of each group. Ids follow first occurrence, so sums over groups run in a fixed order.
+//
+// The analysis groups a million rows several times (prompt hashes, prefix hashes, models, providers, features),
+// so this is an open-addressing table over string_views with a cheap word-at-a-time hash instead of
+// std::unordered_map (one node allocation per key, a byte-wise hash, a pointer chase per probe). The hash only
+// decides where a key is looked for; keys are always compared in full, so results do not depend on it.
+#include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "storage/records.hpp"
 
 namespace netra::analysis {
+
+inline std::uint64_t HashKey(std::string_view s) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (s.size() * 0xff51afd7ed558ccdULL);
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    if (n > 0) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        h = (h ^ w) * 0x94d049bb133111ebULL;
+        h ^= h >> 29;
+    }
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+// Dense ids for distinct string keys, in order of first occurrence. The caller keeps the keys' bytes alive
+// (records, or strings it owns) for the index's lifetime.
+class StringIndex {
+  public:
+    explicit StringIndex(std::size_t expected_keys = 16) {
+        std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, expected_keys * 2));
+        slots_.assign(slots, Slot{});
+        mask_ = slots - 1;
+    }
+
+    // The key's id, adding it when new (`inserted` says so).
+    std::int32_t Id(std::string_view key, bool& inserted) {
+        const std::uint64_t h = HashKey(key);
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (s.id < 0) {
+                inserted = true;
+                s = Slot{tag, static_cast<std::int32_t>(keys_.size())};
+                keys_.push_back(key);
+                hashes_.push_back(h);
+                if (keys_.size() * 2 > slots_.size()) Grow();
+                return static_cast<std::int32_t>(keys_.size() - 1);
+            }
+            if (s.tag == tag && keys_[static_cast<std::size_t>(s.id)] == key) {
+                inserted = false;
+                return s.id;
+            }
+        }
+    }
+    // Points key `id` at other bytes equal to it (a copy the caller owns), returning the id.
+    std::int32_t Rebind(std::size_t id, std::string_view same_key) {
+        keys_[id] = same_key;
+        return static_cast<std::int32_t>(id);
+    }
+    std::size_t size() const { return keys_.size(); }
+    std::string_view Key(std::size_t id) const { return keys_[id]; }
+
+  private:
+    struct Slot {
+        std::uint32_t tag = 0;  // high half of the hash: most mismatches end here without touching the key
+        std::int32_t id = -1;
+    };
+    void Grow() {
+        slots_.assign(slots_.size() * 2, Slot{});
+        mask_ = slots_.size() - 1;
+        for (std::size_t id = 0; id < hashes_.size(); ++id) {
+            std::size_t i = hashes_[id] & mask_;
+            while (slots_[i].id >= 0) i = (i + 1) & mask_;
+            slots_[i] = Slot{static_cast<std::uint32_t>(hashes_[id] >> 32), static_cast<std::int32_t>(id)};
+        }
+    }
+    std::vector<Slot> slots_;
+    std::size_t mask_ = 0;
+    std::vector<std::string_view> keys_;
+    std::vector<std::uint64_t> hashes_;
+};
 
 struct HashGroups {
     std::vector<std::int32_t> id_of;  // per record
@@ -20,15 +106,15 @@ inline HashGroups GroupByHash(const std::vector<storage::UsageRecord>& records,
                               std::string storage::UsageRecord::*column) {
     HashGroups g;
     g.id_of.resize(records.size(), -1);
-    std::unordered_map<std::string_view, std::int32_t> ids;
-    ids.reserve(records.size() / 2 + 16);
+    StringIndex ids(1024);
     for (std::size_t i = 0; i < records.size(); ++i) {
         const std::string& key = records[i].*column;
         if (key.empty()) continue;
-        auto [it, inserted] = ids.try_emplace(std::string_view(key), static_cast<std::int32_t>(g.size.size()));
+        bool inserted = false;
+        const std::int32_t id = ids.Id(key, inserted);
         if (inserted) g.size.push_back(0);
-        ++g.size[static_cast<std::size_t>(it->second)];
-        g.id_of[i] = it->second;
+        ++g.size[static_cast<std::size_t>(id)];
+        g.id_of[i] = id;
     }
     return g;
 }

@@ -14,24 +14,21 @@ namespace json = boost::json;
 
 namespace {
 
-struct ViewHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // Accumulates GroupStats keyed by a name, remembering the last key to skip hashing on runs of one key.
 class Grouper {
   public:
-    GroupStats& At(const std::string& key) {
+    GroupStats& At(std::string_view key) {
         if (last_ != nullptr && last_->name == key) return *last_;
-        auto it = index_.find(std::string_view(key));
-        if (it == index_.end()) {
+        bool inserted = false;
+        // A new key is looked up by a view of its own copy, so the index never points into a record.
+        std::int32_t id = index_.Id(key, inserted);
+        if (inserted) {
             groups_.push_back(GroupStats{});
             groups_.back().name = key;
-            it = index_.emplace(std::string_view(groups_.back().name), groups_.size() - 1).first;
+            id = index_.Rebind(static_cast<std::size_t>(id), groups_.back().name);
         }
-        last_ = &groups_[it->second];
-        last_index_ = it->second;
+        last_index_ = static_cast<std::size_t>(id);
+        last_ = &groups_[last_index_];
         return *last_;
     }
     std::size_t LastIndex() const { return last_index_; }
@@ -51,7 +48,7 @@ class Grouper {
 
   private:
     std::deque<GroupStats> groups_;  // a deque keeps the string_view keys valid as groups are added
-    std::unordered_map<std::string_view, std::size_t, ViewHash, std::equal_to<>> index_;
+    StringIndex index_;
     GroupStats* last_ = nullptr;
     std::size_t last_index_ = 0;
 };
@@ -64,10 +61,26 @@ void Add(GroupStats& g, const storage::UsageRecord& r, double cost) {
     g.cost_usd += cost;
 }
 
-double Percentile(const std::vector<double>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-    return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+// Nearest-rank percentile p (0 < p <= 100): the element at 1-based rank ceil(p/100 × n) of the sorted values.
+std::size_t RankIndex(std::size_t n, double p) {
+    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+    return std::clamp<std::size_t>(rank, 1, n) - 1;
+}
+
+// p50, p95 and p99 by selection instead of a full sort: nth_element puts at each index exactly the value a sort
+// would, and each later selection only needs the part below the previous one. `values` is reordered.
+void Percentiles(std::vector<double>& values, LatencyStats& out) {
+    const std::size_t n = values.size();
+    if (n == 0) return;
+    const std::size_t k99 = RankIndex(n, 99), k95 = RankIndex(n, 95), k50 = RankIndex(n, 50);
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k99), values.end());
+    out.p99 = values[k99];
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k95),
+                     values.begin() + static_cast<std::ptrdiff_t>(k99));
+    out.p95 = values[k95];
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k50),
+                     values.begin() + static_cast<std::ptrdiff_t>(k95));
+    out.p50 = values[k50];
 }
 
 std::string DateOf(std::int64_t day) {
@@ -118,9 +131,25 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     Grouper models, providers, features;
     std::vector<std::vector<double>> latencies;  // by model group
     std::unordered_map<std::int64_t, double> daily;
+    std::int64_t cached_day = 0;
+    double* last_day_cost = nullptr;  // records come in time order: most rows add to the previous row's day
+    // The prompt_hash / prefix_hash groupings (reused by the strategies) are built in the same pass.
+    auto prompt_groups = std::make_shared<HashGroups>();
+    auto prefix_groups = std::make_shared<HashGroups>();
+    prompt_groups->id_of.assign(records.size(), -1);
+    prefix_groups->id_of.assign(records.size(), -1);
+    StringIndex prompt_ids(1024), prefix_ids(1024);
+    auto group = [](StringIndex& ids, HashGroups& g, const std::string& key, std::size_t i) {
+        bool inserted = false;
+        const std::int32_t id = ids.Id(key, inserted);
+        if (inserted) g.size.push_back(0);
+        ++g.size[static_cast<std::size_t>(id)];
+        g.id_of[i] = id;
+    };
     p.start_ts = records.front().ts;
     p.end_ts = records.front().ts;
-    for (const auto& r : records) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto& r = records[i];
         double cost = r.cost_usd.value_or(0);
         if (!r.cost_usd) ++p.unpriced_rows;
         p.total_cost_usd += cost;
@@ -137,14 +166,25 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
             if (latencies.size() <= models.LastIndex()) latencies.resize(models.LastIndex() + 1);
             latencies[models.LastIndex()].push_back(*r.latency_ms);
         }
-        Add(providers.At(r.provider.empty() ? std::string("unknown") : r.provider), r, cost);
-        Add(features.At(r.feature.empty() ? std::string("unspecified") : r.feature), r, cost);
+        Add(providers.At(r.provider.empty() ? std::string_view("unknown") : std::string_view(r.provider)), r, cost);
+        Add(features.At(r.feature.empty() ? std::string_view("unspecified") : std::string_view(r.feature)), r, cost);
         auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
         ++p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)];
-        if (!r.prompt_hash.empty()) ++p.hashed_rows;
-        if (!r.prefix_hash.empty()) ++p.prefix_rows;
+        if (!r.prompt_hash.empty()) {
+            ++p.hashed_rows;
+            group(prompt_ids, *prompt_groups, r.prompt_hash, i);
+        }
+        if (!r.prefix_hash.empty()) {
+            ++p.prefix_rows;
+            group(prefix_ids, *prefix_groups, r.prefix_hash, i);
+        }
         if (r.batchable) ++p.batchable_requests;
-        daily[DayIndex(r.ts)] += cost;
+        const std::int64_t day = DayIndex(r.ts);
+        if (last_day_cost == nullptr || day != cached_day) {
+            last_day_cost = &daily[day];  // unordered_map references stay valid as it grows
+            cached_day = day;
+        }
+        *last_day_cost += cost;
     }
     p.error_rate = static_cast<double>(p.errors) / static_cast<double>(p.rows);
     p.days_covered = std::max(1.0, static_cast<double>(p.end_ts - p.start_ts) / kDayMs);
@@ -164,9 +204,11 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     p.by_feature = features.Finish(p.total_cost_usd, p.monthly_factor);
 
     for (auto& [model, values] : model_latencies) {
-        std::sort(values.begin(), values.end());
-        p.latency.push_back(LatencyStats{model, static_cast<std::int64_t>(values.size()), Percentile(values, 50),
-                                         Percentile(values, 95), Percentile(values, 99)});
+        LatencyStats l;
+        l.model = model;
+        l.samples = static_cast<std::int64_t>(values.size());
+        Percentiles(values, l);
+        p.latency.push_back(std::move(l));
     }
     std::sort(p.latency.begin(), p.latency.end(),
               [](const LatencyStats& a, const LatencyStats& b) { return a.model < b.model; });
@@ -182,8 +224,8 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     p.peak_to_average =
         static_cast<double>(p.hourly[static_cast<std::size_t>(hours[0])]) / (static_cast<double>(p.rows) / 24.0);
 
-    p.prompt_groups = std::make_shared<const HashGroups>(GroupByHash(records, &storage::UsageRecord::prompt_hash));
-    p.prefix_groups = std::make_shared<const HashGroups>(GroupByHash(records, &storage::UsageRecord::prefix_hash));
+    p.prompt_groups = std::move(prompt_groups);
+    p.prefix_groups = std::move(prefix_groups);
     for (std::int64_t n : p.prompt_groups->size) p.duplicate_requests += n - 1;
     if (p.hashed_rows > 0) {
         p.duplicate_rate = static_cast<double>(p.duplicate_requests) / static_cast<double>(p.hashed_rows);
