@@ -1,4 +1,6 @@
 #pragma once
+// Derived data the profile computes once and the strategies reuse (they run on the same records).
+//
 // Groups records by a hash column in one pass: a dense group id per record (-1 when the column is empty) and
 // the size of each group. Ids follow first occurrence, so sums over groups run in a fixed order.
 //
@@ -117,6 +119,48 @@ inline HashGroups GroupByHash(const std::vector<storage::UsageRecord>& records,
         g.id_of[i] = id;
     }
     return g;
+}
+
+// The record fields the strategies read, packed. Every strategy scans all rows; 40 bytes per row stream through
+// the cache several times faster than a UsageRecord with its five strings.
+struct CompactRecord {
+    std::int64_t input_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t cached_tokens = 0;
+    double cost_usd = 0;     // meaningful when has_cost
+    std::int32_t model = 0;  // index into RecordColumns::model_names
+    bool has_cost = false;
+    bool batchable = false;
+};
+
+struct RecordColumns {
+    std::vector<CompactRecord> rows;       // per record, same order
+    std::vector<std::string> model_names;  // by model id (first occurrence order)
+};
+
+inline CompactRecord Compact(const storage::UsageRecord& r, std::int32_t model) {
+    CompactRecord c;
+    c.input_tokens = r.input_tokens;
+    c.output_tokens = r.output_tokens;
+    c.cached_tokens = r.cached_tokens;
+    c.cost_usd = r.cost_usd.value_or(0);
+    c.model = model;
+    c.has_cost = r.cost_usd.has_value();
+    c.batchable = r.batchable;
+    return c;
+}
+
+inline RecordColumns BuildColumns(const std::vector<storage::UsageRecord>& records) {
+    RecordColumns c;
+    c.rows.reserve(records.size());
+    StringIndex models;
+    for (const auto& r : records) {
+        bool inserted = false;
+        const std::int32_t id = models.Id(r.model, inserted);
+        if (inserted) c.model_names.push_back(r.model);
+        c.rows.push_back(Compact(r, id));
+    }
+    return c;
 }
 
 }  // namespace netra::analysis

@@ -32,6 +32,7 @@ class Grouper {
         return *last_;
     }
     std::size_t LastIndex() const { return last_index_; }
+    std::size_t Size() const { return groups_.size(); }
     const std::string& NameAt(std::size_t i) const { return groups_[i].name; }
     std::vector<GroupStats> Finish(double total_cost, double monthly_factor) {
         for (auto& g : groups_) {
@@ -139,6 +140,8 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     prompt_groups->id_of.assign(records.size(), -1);
     prefix_groups->id_of.assign(records.size(), -1);
     StringIndex prompt_ids(1024), prefix_ids(1024);
+    auto columns = std::make_shared<RecordColumns>();
+    columns->rows.reserve(records.size());
     auto group = [](StringIndex& ids, HashGroups& g, const std::string& key, std::size_t i) {
         bool inserted = false;
         const std::int32_t id = ids.Id(key, inserted);
@@ -162,6 +165,7 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
         GroupStats& m = models.At(r.model);
         if (m.provider.empty()) m.provider = r.provider;
         Add(m, r, cost);
+        columns->rows.push_back(Compact(r, static_cast<std::int32_t>(models.LastIndex())));
         if (r.latency_ms) {
             if (latencies.size() <= models.LastIndex()) latencies.resize(models.LastIndex() + 1);
             latencies[models.LastIndex()].push_back(*r.latency_ms);
@@ -199,6 +203,8 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     for (std::size_t i = 0; i < latencies.size(); ++i) {
         if (!latencies[i].empty()) model_latencies.emplace_back(models.NameAt(i), std::move(latencies[i]));
     }
+    for (std::size_t i = 0; i < models.Size(); ++i) columns->model_names.push_back(models.NameAt(i));
+    p.columns = std::move(columns);
     p.by_model = models.Finish(p.total_cost_usd, p.monthly_factor);
     p.by_provider = providers.Finish(p.total_cost_usd, p.monthly_factor);
     p.by_feature = features.Finish(p.total_cost_usd, p.monthly_factor);

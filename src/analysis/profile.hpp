@@ -19,6 +19,7 @@ inline constexpr double kDayMs = 86'400'000.0;
 inline constexpr double kDaysPerMonth = 30.0;  // "per month" is a 30-day month everywhere
 
 struct HashGroups;
+struct RecordColumns;
 
 struct GroupStats {
     std::string name;
@@ -75,6 +76,8 @@ struct Profile {
     std::vector<std::string> assumptions;  // estimates: how each number was derived
     // Groupings by prompt_hash / prefix_hash computed once here and reused by the strategies (same records).
     std::shared_ptr<const HashGroups> prompt_groups, prefix_groups;
+    // … and the fields the strategies scan, packed (see hash_groups.hpp).
+    std::shared_ptr<const RecordColumns> columns;
     // Estimates only: the stated model and tokens per request.
     std::string primary_model;
     double tokens_per_request = 0;

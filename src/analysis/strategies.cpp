@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <unordered_map>
 
 #include "analysis/hash_groups.hpp"
@@ -16,25 +17,20 @@ using storage::UsageRecord;
 
 namespace {
 
-// catalog.Find per distinct model name, remembered (records name few models).
-class Resolver {
-  public:
-    explicit Resolver(const Catalog& catalog) : catalog_(catalog) {}
-    const CatalogModel* operator()(const std::string& name) {
-        if (last_name_ != nullptr && *last_name_ == name) return last_;
-        auto it = cache_.find(name);
-        if (it == cache_.end()) it = cache_.emplace(name, catalog_.Find(name)).first;
-        last_name_ = &it->first;
-        last_ = it->second;
-        return last_;
-    }
+// The profile's packed columns when it was computed on these records, else fresh ones kept in `holder`.
+const RecordColumns& Columns(const Profile& p, const std::vector<UsageRecord>& records, RecordColumns& holder) {
+    if (p.columns && p.columns->rows.size() == records.size()) return *p.columns;
+    holder = BuildColumns(records);
+    return holder;
+}
 
-  private:
-    const Catalog& catalog_;
-    std::unordered_map<std::string, const CatalogModel*> cache_;
-    const std::string* last_name_ = nullptr;
-    const CatalogModel* last_ = nullptr;
-};
+// catalog.Find once per distinct model name, by model id.
+std::vector<const CatalogModel*> ResolveModels(const RecordColumns& columns, const Catalog& catalog) {
+    std::vector<const CatalogModel*> out;
+    out.reserve(columns.model_names.size());
+    for (const auto& name : columns.model_names) out.push_back(catalog.Find(name));
+    return out;
+}
 
 // The profile's grouping when it was computed on these records, else a fresh one kept in `holder`.
 const HashGroups& Groups(const std::shared_ptr<const HashGroups>& cached, const std::vector<UsageRecord>& records,
@@ -72,30 +68,32 @@ const CatalogModel* CheaperTarget(const CatalogModel& source, const Catalog& cat
     return same != nullptr ? same : any;
 }
 
-bool IsSmall(const UsageRecord& r) {
+bool IsSmall(const CompactRecord& r) {
     return r.input_tokens + r.output_tokens <= kSmallRequestTokens && r.output_tokens <= kSmallRequestOutput;
 }
 
 std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
                                     const StrategyOptions&, std::vector<std::string>& not_assessed) {
-    Resolver resolve(catalog);
+    RecordColumns holder;
+    const RecordColumns& columns = Columns(p, records, holder);
+    const std::vector<const CatalogModel*> model_of = ResolveModels(columns, catalog);
     std::unordered_map<const CatalogModel*, const CatalogModel*> targets;
-    std::unordered_map<std::string, std::int64_t> moved;  // "src → target" → requests
+    std::map<std::pair<const CatalogModel*, const CatalogModel*>, std::int64_t> moved;  // (src, target) → requests
     double current = 0, savings = 0;
     std::int64_t affected = 0;
-    for (const auto& r : records) {
-        if (!r.cost_usd || !IsSmall(r)) continue;
-        const CatalogModel* src = resolve(r.model);
+    for (const CompactRecord& r : columns.rows) {
+        if (!r.has_cost || !IsSmall(r)) continue;
+        const CatalogModel* src = model_of[static_cast<std::size_t>(r.model)];
         if (src == nullptr || src->tier != Tier::kFrontier) continue;
         auto it = targets.find(src);
         if (it == targets.end()) it = targets.emplace(src, CheaperTarget(*src, catalog)).first;
         if (it->second == nullptr) continue;
         double projected = Catalog::CostUsd(*it->second, r.input_tokens, r.output_tokens, r.cached_tokens);
-        if (projected >= *r.cost_usd) continue;
-        current += *r.cost_usd;
-        savings += *r.cost_usd - projected;
+        if (projected >= r.cost_usd) continue;
+        current += r.cost_usd;
+        savings += r.cost_usd - projected;
         ++affected;
-        ++moved[src->model + " -> " + it->second->model];
+        ++moved[{src, it->second}];
     }
     if (affected == 0) {
         not_assessed.push_back("model right-sizing: no short requests (<= " + std::to_string(kSmallRequestTokens) +
@@ -105,7 +103,9 @@ std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, con
     Strategy s;
     s.type = "model_right_sizing";
     s.title = "Route short requests to a cheaper model";
-    std::vector<std::pair<std::string, std::int64_t>> routes(moved.begin(), moved.end());
+    std::unordered_map<std::string, std::int64_t> by_route;  // "src -> target" → requests
+    for (const auto& [route, n] : moved) by_route[route.first->model + " -> " + route.second->model] += n;
+    std::vector<std::pair<std::string, std::int64_t>> routes(by_route.begin(), by_route.end());
     std::sort(routes.begin(), routes.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
@@ -137,10 +137,11 @@ std::optional<Strategy> ResponseCaching(const std::vector<UsageRecord>& records,
     }
     HashGroups holder;
     const HashGroups& groups = Groups(p.prompt_groups, records, &UsageRecord::prompt_hash, holder);
+    RecordColumns holder_columns;
+    const RecordColumns& columns = Columns(p, records, holder_columns);
     std::vector<double> group_cost(groups.size.size(), 0.0);
     for (std::size_t i = 0; i < records.size(); ++i) {
-        if (groups.id_of[i] >= 0)
-            group_cost[static_cast<std::size_t>(groups.id_of[i])] += records[i].cost_usd.value_or(0);
+        if (groups.id_of[i] >= 0) group_cost[static_cast<std::size_t>(groups.id_of[i])] += columns.rows[i].cost_usd;
     }
     // Sum by group id (first occurrence order) so the total does not depend on a hash map's iteration order.
     double current = 0, savings = 0;
@@ -181,29 +182,31 @@ std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, c
     }
     HashGroups holder;
     const HashGroups& groups = Groups(p.prefix_groups, records, &UsageRecord::prefix_hash, holder);
+    RecordColumns holder_columns;
+    const RecordColumns& columns = Columns(p, records, holder_columns);
     std::vector<std::int64_t> min_input(groups.size.size(), std::numeric_limits<std::int64_t>::max());
     for (std::size_t i = 0; i < records.size(); ++i) {
         if (groups.id_of[i] < 0) continue;
         auto& m = min_input[static_cast<std::size_t>(groups.id_of[i])];
-        m = std::min(m, records[i].input_tokens);
+        m = std::min(m, columns.rows[i].input_tokens);
     }
-    Resolver resolve(catalog);
+    const std::vector<const CatalogModel*> model_of = ResolveModels(columns, catalog);
     double current = 0, savings = 0;
     std::int64_t affected = 0;
     for (std::size_t i = 0; i < records.size(); ++i) {
-        const UsageRecord& r = records[i];
-        if (groups.id_of[i] < 0 || !r.cost_usd || r.input_tokens < kMinCacheablePrompt) continue;
+        const CompactRecord& r = columns.rows[i];
+        if (groups.id_of[i] < 0 || !r.has_cost || r.input_tokens < kMinCacheablePrompt) continue;
         auto gid = static_cast<std::size_t>(groups.id_of[i]);
         std::int64_t n = groups.size[gid];
         if (n < 2) continue;
-        const CatalogModel* m = resolve(r.model);
+        const CatalogModel* m = model_of[static_cast<std::size_t>(r.model)];
         if (m == nullptr || m->cached_input_per_mtok >= m->input_per_mtok) continue;
         auto prefix =
             static_cast<std::int64_t>(std::floor(kPrefixShareOfShortestPrompt * static_cast<double>(min_input[gid])));
         std::int64_t uncached_prefix = std::max<std::int64_t>(0, prefix - r.cached_tokens);
         if (uncached_prefix == 0) continue;
         double saving = static_cast<double>(uncached_prefix) * (m->input_per_mtok - m->cached_input_per_mtok) / 1e6;
-        current += *r.cost_usd;
+        current += r.cost_usd;
         savings += saving * static_cast<double>(n - 1) / static_cast<double>(n);
         ++affected;
     }
@@ -239,15 +242,17 @@ std::optional<Strategy> BatchApi(const std::vector<UsageRecord>& records, const 
         not_assessed.push_back("batch API: no request is marked batchable");
         return std::nullopt;
     }
-    Resolver resolve(catalog);
+    RecordColumns holder;
+    const RecordColumns& columns = Columns(p, records, holder);
+    const std::vector<const CatalogModel*> model_of = ResolveModels(columns, catalog);
     double current = 0, savings = 0;
     std::int64_t affected = 0;
-    for (const auto& r : records) {
-        if (!r.batchable || !r.cost_usd) continue;
-        const CatalogModel* m = resolve(r.model);
+    for (const CompactRecord& r : columns.rows) {
+        if (!r.batchable || !r.has_cost) continue;
+        const CatalogModel* m = model_of[static_cast<std::size_t>(r.model)];
         if (m == nullptr || m->batch_discount <= 0) continue;
-        current += *r.cost_usd;
-        savings += *r.cost_usd * m->batch_discount;
+        current += r.cost_usd;
+        savings += r.cost_usd * m->batch_discount;
         ++affected;
     }
     if (affected == 0) {
@@ -272,17 +277,19 @@ std::optional<Strategy> BatchApi(const std::vector<UsageRecord>& records, const 
 
 std::optional<Strategy> Compression(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
                                     const StrategyOptions&, std::vector<std::string>& not_assessed) {
-    Resolver resolve(catalog);
+    RecordColumns holder;
+    const RecordColumns& columns = Columns(p, records, holder);
+    const std::vector<const CatalogModel*> model_of = ResolveModels(columns, catalog);
     double current = 0, savings = 0;
     std::int64_t affected = 0;
-    for (const auto& r : records) {
-        if (r.input_tokens <= kLongPromptTokens || !r.cost_usd) continue;
-        const CatalogModel* m = resolve(r.model);
+    for (const CompactRecord& r : columns.rows) {
+        if (r.input_tokens <= kLongPromptTokens || !r.has_cost) continue;
+        const CatalogModel* m = model_of[static_cast<std::size_t>(r.model)];
         if (m == nullptr) continue;
         double saving =
             kCompressionRatio * static_cast<double>(r.input_tokens - r.cached_tokens) * m->input_per_mtok / 1e6;
         if (saving <= 0) continue;
-        current += *r.cost_usd;
+        current += r.cost_usd;
         savings += saving;
         ++affected;
     }
@@ -322,11 +329,10 @@ std::optional<Strategy> LatencyRouting(const std::vector<UsageRecord>& records, 
         return std::nullopt;
     }
     double target_ms = *options.latency_target_ms;
-    Resolver resolve(catalog);
     std::unordered_map<std::string, const CatalogModel*> fastest;  // slow model → faster model of adequate tier
     for (const auto& l : p.latency) {
         if (l.p95 <= target_ms) continue;
-        const CatalogModel* src = resolve(l.model);
+        const CatalogModel* src = catalog.Find(l.model);
         if (src == nullptr) continue;
         const CatalogModel* best = nullptr;
         for (const auto& m : catalog.Models()) {
@@ -342,14 +348,21 @@ std::optional<Strategy> LatencyRouting(const std::vector<UsageRecord>& records, 
     double current = 0, projected = 0;
     std::int64_t affected = 0;
     std::string target_name;
-    for (const auto& r : records) {
-        if (!r.cost_usd || !IsSmall(r)) continue;
-        auto it = fastest.find(r.model);
-        if (it == fastest.end()) continue;
-        current += *r.cost_usd;
-        projected += Catalog::CostUsd(*it->second, r.input_tokens, r.output_tokens, r.cached_tokens);
+    RecordColumns holder;
+    const RecordColumns& columns = Columns(p, records, holder);
+    std::vector<const CatalogModel*> fastest_of;  // by model id
+    for (const auto& name : columns.model_names) {
+        auto it = fastest.find(name);
+        fastest_of.push_back(it == fastest.end() ? nullptr : it->second);
+    }
+    for (const CompactRecord& r : columns.rows) {
+        if (!r.has_cost || !IsSmall(r)) continue;
+        const CatalogModel* to = fastest_of[static_cast<std::size_t>(r.model)];
+        if (to == nullptr) continue;
+        current += r.cost_usd;
+        projected += Catalog::CostUsd(*to, r.input_tokens, r.output_tokens, r.cached_tokens);
         ++affected;
-        if (target_name.empty()) target_name = it->second->model;
+        if (target_name.empty()) target_name = to->model;
     }
     if (affected == 0) {
         not_assessed.push_back(
