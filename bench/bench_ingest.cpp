@@ -119,6 +119,8 @@ struct StageResult {
 template <class OnRecords>
 std::int64_t RunIngest(const std::string& data, Format format, OnRecords&& on_records, bool drain) {
     UsageIngest ingest(format, netra::analysis::BundledCatalog());
+    // The upload handler passes Content-Length the same way; a streaming consumer has no use for it.
+    if (!drain) ingest.ExpectBytes(data.size());
     for (std::size_t off = 0; off < data.size(); off += kChunkBytes) {
         auto status = ingest.Feed(std::string_view(data).substr(off, kChunkBytes));
         if (!status.ok()) Die("ingest failed: " + status.error().message);

@@ -240,8 +240,10 @@ core::Status UsageIngest::Feed(std::string_view chunk) {
         if (!pending_.empty()) {
             pending_.append(chunk.substr(start, end - start));
             line = pending_;
+            readable_end_ = pending_.data() + pending_.capacity();
         } else {
             line = chunk.substr(start, end - start);
+            readable_end_ = chunk.data() + chunk.size();
         }
         std::int64_t physical = record_newlines_ + 1;
         record_newlines_ = 0;
@@ -254,7 +256,21 @@ core::Status UsageIngest::Feed(std::string_view chunk) {
         }
         start = scan = end + 1;
     }
+    bytes_fed_ += chunk.size();
+    ReserveRecords();
     return core::Ok();
+}
+
+void UsageIngest::ReserveRecords() {
+    constexpr std::int64_t kSampleRows = 256;  // enough rows for a stable bytes-per-row figure
+    const std::int64_t seen = summary_.rows + summary_.rejected_rows;
+    if (reserved_ || expected_bytes_ == 0 || seen < kSampleRows || bytes_fed_ == 0) return;
+    reserved_ = true;
+    // A quarter more than the projection absorbs longer rows later in the file; unused capacity is never touched.
+    const double projected =
+        static_cast<double>(expected_bytes_) * static_cast<double>(seen) / static_cast<double>(bytes_fed_) * 1.25;
+    const auto rows = static_cast<std::size_t>(std::min(projected, static_cast<double>(expected_bytes_ / 8 + 1)));
+    if (rows > records_.size()) records_.reserve(rows);
 }
 
 core::Status UsageIngest::Finish() {
@@ -262,6 +278,7 @@ core::Status UsageIngest::Finish() {
     if (!pending_.empty()) {
         std::string last = std::move(pending_);
         pending_.clear();
+        readable_end_ = last.data() + last.capacity();
         if (in_quotes_) {
             RowFailed(line_no_ + 1, "line " + std::to_string(line_no_ + 1) + ": unterminated quoted field");
         } else if (auto s = ProcessLine(last, line_no_ + 1, record_newlines_ + 1); !s.ok()) {
@@ -452,11 +469,18 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
     };
     JsonState& js = *json_;
     // The DOM API dispatches to the best SIMD kernel at run time (the On-Demand front end would be fixed at
-    // compile time to the generic x86-64 fallback).
-    js.buffer.assign(line);
-    js.buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+    // compile time to the generic x86-64 fallback). simdjson reads up to SIMDJSON_PADDING bytes past the end
+    // (their content does not matter): a line with that much of its chunk after it is parsed in place, only the
+    // last lines of a chunk are copied into a padded buffer.
+    const char* json = line.data();
+    if (readable_end_ == nullptr ||
+        readable_end_ - (line.data() + line.size()) < static_cast<std::ptrdiff_t>(simdjson::SIMDJSON_PADDING)) {
+        js.buffer.assign(line);
+        js.buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+        json = js.buffer.data();
+    }
     simdjson::dom::element doc;
-    if (js.parser.parse(js.buffer.data(), line.size(), false).get(doc) != simdjson::SUCCESS) {
+    if (js.parser.parse(json, line.size(), false).get(doc) != simdjson::SUCCESS) {
         return fail("invalid JSON");
     }
     simdjson::dom::object obj;

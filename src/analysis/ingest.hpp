@@ -44,6 +44,12 @@ class UsageIngest {
 
     UsageIngest(Format format, const Catalog& catalog);
 
+    // Optional: the input's total size when it is known up front (an upload's Content-Length). The record buffer
+    // is then sized once, from the bytes per row of the first chunk, instead of doubling as rows arrive (every
+    // doubling moves all records into freshly faulted memory: a fifth of the parse time on a million rows).
+    // Capacity that turns out unused is never touched, so it costs address space, not memory.
+    void ExpectBytes(std::size_t total_bytes) { expected_bytes_ = total_bytes; }
+
     // Consumes the next bytes. Fails only with a fatal error (no recognizable header); once failed, later
     // calls return the same error.
     core::Status Feed(std::string_view chunk);
@@ -99,6 +105,7 @@ class UsageIngest {
     bool SplitCsv(std::string_view line, std::vector<std::string_view>& out);
     ModelStats& LookupModel(std::string_view raw);
     std::size_t FindRecordEnd(std::string_view data, std::size_t from);
+    void ReserveRecords();
 
     Format format_;
     const Catalog& catalog_;
@@ -109,8 +116,12 @@ class UsageIngest {
     bool in_quotes_ = false;            // CSV: the pending record ends inside a quoted field
     std::int64_t record_newlines_ = 0;  // CSV: newlines inside the pending record's quoted fields
     bool saw_content_ = false;
-    std::int64_t line_no_ = 0;  // physical lines consumed so far
-    std::string pending_;       // an incomplete line carried between chunks
+    std::int64_t line_no_ = 0;            // physical lines consumed so far
+    std::string pending_;                 // an incomplete line carried between chunks
+    const char* readable_end_ = nullptr;  // end of the memory the line being processed lies in (JSON padding)
+    std::size_t expected_bytes_ = 0;      // ExpectBytes; 0 = unknown
+    std::size_t bytes_fed_ = 0;
+    bool reserved_ = false;
     std::vector<Column> header_;
     std::array<bool, kColumnCount> header_has_{};
     std::array<bool, kColumnCount> seen_columns_{};
