@@ -184,6 +184,37 @@ TEST(Ingest, JsonlTypesAliasesAndBadLines) {
     }
 }
 
+// ExpectBytes only sizes the record buffer, and JSON lines parsed in place (whole input) or copied into a padded
+// buffer (small chunks) give the same rows.
+TEST(Ingest, SizeHintAndInPlaceJsonDoNotChangeTheResult) {
+    std::string jsonl;
+    for (int i = 0; i < 600; ++i) {
+        jsonl += R"({"timestamp":)" + std::to_string(1740823200 + i) + R"(,"model":")" +
+                 (i % 3 == 0 ? "gpt-4o" : "claude-3-haiku") + R"(","input_tokens":)" + std::to_string(100 + i) +
+                 R"(,"output_tokens":)" + std::to_string(i % 50) + R"(,"latency_ms":)" + std::to_string(i * 1.25) +
+                 R"(,"prompt_hash":"p)" + std::to_string(i % 40) + "\"}\n";
+        if (i % 97 == 0) jsonl += "{\"model\": broken\n";
+    }
+    auto reference = IngestText(Format::kJsonl, jsonl, 7);
+    ASSERT_TRUE(reference.status.ok());
+    UsageIngest hinted(Format::kJsonl, BundledCatalog());
+    hinted.ExpectBytes(jsonl.size());
+    ASSERT_TRUE(hinted.Feed(jsonl).ok());
+    ASSERT_TRUE(hinted.Finish().ok());
+    auto records = hinted.TakeRecords();
+    EXPECT_EQ(hinted.Summary().rows, 600);
+    EXPECT_EQ(hinted.Summary().rejected_rows, reference.summary.rejected_rows);
+    ASSERT_EQ(records.size(), reference.records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        EXPECT_EQ(records[i].ts, reference.records[i].ts);
+        EXPECT_EQ(records[i].model, reference.records[i].model);
+        EXPECT_EQ(records[i].input_tokens, reference.records[i].input_tokens);
+        EXPECT_EQ(records[i].latency_ms, reference.records[i].latency_ms);
+        EXPECT_EQ(records[i].cost_usd, reference.records[i].cost_usd);
+        EXPECT_EQ(records[i].prompt_hash, reference.records[i].prompt_hash);
+    }
+}
+
 TEST(Ingest, FormatNames) {
     EXPECT_EQ(FormatFromString("text/csv; charset=utf-8"), Format::kCsv);
     EXPECT_EQ(FormatFromString("application/x-ndjson"), Format::kJsonl);
