@@ -3,6 +3,8 @@
 // gets the full path, and the report's totals and savings must equal what this test computes itself from the
 // rows it generated and the catalog prices the server publishes (GET /api/catalog/models). get_agent_status
 // during and after a run; an unknown agent or an empty request is an error frame on a connection that stays up.
+// With --spawn, `netra analyze FILE --json` on the uploaded file must agree with the server's run on it (same
+// code, same rows: figures to 1e-9 relative, the report byte for byte).
 //
 // The expected figures re-derive the documented formulas (src/analysis/README.md, SPEC §8/§9) independently;
 // nothing here calls the server's analysis code. Formulas, all in USD:
@@ -36,9 +38,15 @@
 //   / (0.75 × input + 0.25 × output price); combined in the same sequence.
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -46,6 +54,9 @@
 #include <sstream>
 #include <thread>
 
+// Only for kDefaultAnalyzeRequest (a header constant, no link dependency): the server run must get exactly the
+// request `netra analyze` uses, and a copy here would drift silently.
+#include "agents/offline.hpp"
 #include "core/ids.hpp"
 #include "stage/event_checks.hpp"
 #include "stage/suite.hpp"
@@ -1221,6 +1232,256 @@ void BadRequestsKeepConnection(StageContext& ctx) {
     Expect(t.terminal == "run_completed", "a run after the errors ended with '" + t.terminal + "'");
 }
 
+// ---------------------------------------------------------------- `netra analyze` against the server
+
+// The CLI and the server run the same ingest and pipeline code on the same rows (agents/offline.hpp), so any
+// difference beyond floating-point noise is a bug, not a tolerance question.
+constexpr double kSameCodeTolerance = 1e-9;
+
+bool SameNumber(double a, double b) {
+    return a == b || std::abs(a - b) <= kSameCodeTolerance * std::max(std::abs(a), std::abs(b));
+}
+
+std::optional<double> AsNumber(const json::value& v) {
+    if (v.is_double()) return v.get_double();
+    if (v.is_int64()) return static_cast<double>(v.get_int64());
+    if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+    return std::nullopt;
+}
+
+// Every difference between the server's and the CLI's JSON at `path` (numbers within kSameCodeTolerance,
+// integers and doubles alike), as "path: server X, analyze Y". Paths in `ignore` are not compared.
+void JsonDiff(const json::value& server, const json::value& cli, const std::string& path,
+              const std::set<std::string>& ignore, std::vector<std::string>& diffs) {
+    if (ignore.count(path) != 0) return;
+    auto a = AsNumber(server);
+    auto b = AsNumber(cli);
+    if (a && b) {
+        if (!SameNumber(*a, *b)) diffs.push_back(path + ": server " + Fmt(*a) + ", analyze " + Fmt(*b));
+        return;
+    }
+    if (server.kind() != cli.kind()) {
+        diffs.push_back(path + ": server " + Quote(server, 120) + ", analyze " + Quote(cli, 120));
+        return;
+    }
+    if (server.is_object()) {
+        const auto& so = server.get_object();
+        const auto& co = cli.get_object();
+        for (const auto& kv : so) {
+            std::string sub = path + "." + std::string(kv.key());
+            auto it = co.find(kv.key());
+            if (it == co.end()) {
+                if (ignore.count(sub) == 0) diffs.push_back(sub + ": only the server has it");
+                continue;
+            }
+            JsonDiff(kv.value(), it->value(), sub, ignore, diffs);
+        }
+        for (const auto& kv : co) {
+            std::string sub = path + "." + std::string(kv.key());
+            if (!so.contains(kv.key()) && ignore.count(sub) == 0) diffs.push_back(sub + ": only analyze has it");
+        }
+    } else if (server.is_array()) {
+        const auto& sa = server.get_array();
+        const auto& ca = cli.get_array();
+        if (sa.size() != ca.size()) {
+            diffs.push_back(path + ": server has " + std::to_string(sa.size()) + " entries, analyze " +
+                            std::to_string(ca.size()));
+        }
+        for (std::size_t i = 0; i < std::min(sa.size(), ca.size()); ++i) {
+            JsonDiff(sa[i], ca[i], path + "[" + std::to_string(i) + "]", ignore, diffs);
+        }
+    } else if (server != cli) {
+        diffs.push_back(path + ": server " + Quote(server, 120) + ", analyze " + Quote(cli, 120));
+    }
+}
+
+void ExpectSameJson(const json::value& server, const json::value& cli, const std::string& what,
+                    const std::set<std::string>& ignore = {}) {
+    std::vector<std::string> diffs;
+    JsonDiff(server, cli, what, ignore, diffs);
+    if (diffs.empty()) return;
+    if (diffs.size() > 12) {
+        auto more = diffs.size() - 12;
+        diffs.resize(12);
+        diffs.push_back("… " + std::to_string(more) + " more");
+    }
+    Fail("`netra analyze` and the server disagree on " + what + ": " + Join(diffs, "; "));
+}
+
+void ExpectSameNumber(double server, double cli, const std::string& what) {
+    Expect(SameNumber(server, cli), what + ": server " + Fmt(server) + ", `netra analyze` " + Fmt(cli) +
+                                        " (relative tolerance 1e-9: same code on the same rows)");
+}
+
+// The first line where two texts differ, both sides quoted.
+std::string FirstDifference(const std::string& server, const std::string& cli) {
+    std::istringstream a(server), b(cli);
+    std::string la, lb;
+    for (int line = 1;; ++line) {
+        bool ga = static_cast<bool>(std::getline(a, la));
+        bool gb = static_cast<bool>(std::getline(b, lb));
+        if (!ga && !gb) return "they differ only in the final newline";
+        if (!ga || !gb || la != lb) {
+            return "line " + std::to_string(line) + ": server " + (ga ? "'" + la + "'" : "(ended)") + ", analyze " +
+                   (gb ? "'" + lb + "'" : "(ended)");
+        }
+    }
+}
+
+// A temp dir that is removed with everything in it.
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/netra-stage-analyze-XXXXXX";
+        Expect(::mkdtemp(tmpl) != nullptr, std::string("mkdtemp: ") + std::strerror(errno));
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+void AnalyzeCliAgreesWithServer(StageContext& ctx) {
+    if (!ctx.spawned()) {
+        Skip(
+            "runs `netra analyze` next to the server, so it needs the netra binary and a server whose catalog is "
+            "known: only with --spawn");
+    }
+    std::string binary = ctx.options().netra_binary.empty() ? SelfExecutable() : ctx.options().netra_binary;
+    // The spawned server inherits this environment, so a NETRA_CATALOG here is its catalog too; analyze reads no
+    // environment and gets it as --catalog. (The result's catalog_as_of is compared below, so a catalog given to
+    // the server some other way, e.g. a config file, shows up as a difference rather than passing silently.)
+    std::string catalog_file;
+    if (const char* c = std::getenv("NETRA_CATALOG"); c != nullptr && *c != '\0') {
+        catalog_file = std::filesystem::absolute(c).string();
+    }
+
+    auto http = ctx.Http();
+    Catalog catalog = FetchCatalog(http);
+    UsageLog log = GenerateLog(catalog, 3000);
+    Expected e = Compute(log, catalog);
+    TempDir dir;
+    const std::string file = dir.path + "/usage.csv";
+    {
+        std::ofstream out(file, std::ios::binary);
+        out << log.csv;
+        Expect(static_cast<bool>(out), "could not write " + file);
+    }
+
+    // The dataset is named with the path analyze is given: the report names its file, so both reports can be
+    // compared byte for byte.
+    auto user = ctx.NewUser("pipe-analyze");
+    auto up = UploadLog(http, user, log.csv, "text/csv", file, "");
+    CheckUploadCounts(up.body, e.rows, log.csv_bad_lines, "CSV upload");
+    auto r = Must(http.PostJson("/api/agents/execute",
+                                json::object{{"user_request", agents::kDefaultAnalyzeRequest}, {"dataset_id", up.id}},
+                                BearerAuth(user.access_token)),
+                  "POST /api/agents/execute");
+    const auto& o = ExpectJson(r, {202}, "POST /api/agents/execute");
+    std::string run_id = JStr(o, "run_id");
+    Expect(!run_id.empty(), "execute answered no run_id: " + Quote(o));
+    auto run = WaitRunTerminal(http, user, run_id);
+    Expect(JStr(run, "status") == "completed", "the run ended " + JStr(run, "status") + ": " + Quote(run, 400));
+    auto events = StoredEvents(http, user, run_id);
+    const json::object* server_result = nullptr;
+    for (const auto& ev : events) {
+        if (JStr(ev, "type") != "run_completed") continue;
+        if (const auto* p = JObj(ev, "payload")) server_result = JObj(*p, "result");
+    }
+    Expect(server_result != nullptr, "the stored run_completed event has no result object");
+    const auto& server_report = NeedAgentResult(events, "reporting");
+    const auto& server_data = NeedAgentResult(events, "data");
+    const auto& server_actions = NeedAgentResult(events, "actions");
+
+    std::vector<std::string> argv = {binary, "analyze", file, "--json"};
+    if (!catalog_file.empty()) argv.insert(argv.end(), {"--catalog", catalog_file});
+    auto t0 = std::chrono::steady_clock::now();
+    auto ran = RunCaptureStdout(argv, {});
+    double cli_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    Expect(ran.ok(), "could not run " + Join(argv, " ") + ": " + (ran.ok() ? "" : ran.error().message));
+    Expect(ran->exit_code == 0, Join(argv, " ") + " exited " + std::to_string(ran->exit_code) + ": " +
+                                    ran->error_output.substr(0, 500) + ran->output.substr(0, 300));
+    json::value doc;
+    try {
+        doc = json::parse(ran->output);
+    } catch (const std::exception& ex) {
+        Fail("`netra analyze --json` printed no JSON document (" + std::string(ex.what()) +
+             "): " + ran->output.substr(0, 300));
+    }
+    Expect(doc.is_object(), "`netra analyze --json` printed " + Quote(doc) + ", not an object");
+    const auto& cli = doc.get_object();
+    const auto* ingest = JObj(cli, "ingest");
+    const auto* cli_result = JObj(cli, "result");
+    const auto* cli_profile = JObj(cli, "profile");
+    Expect(ingest && cli_result && cli_profile,
+           "`netra analyze --json` lacks ingest, result or profile: " + Quote(cli, 400));
+
+    // Row counts: the CLI's ingest, the upload answer and the generator agree, and both runs used every row.
+    ExpectSameNumber(NeedNum(up.body, "rows", "upload"), NeedNum(*ingest, "rows", "analyze ingest"), "ingested rows");
+    ExpectSameNumber(NeedNum(up.body, "rejected_rows", "upload"), NeedNum(*ingest, "rejected_rows", "analyze ingest"),
+                     "rejected rows");
+    ExpectClose(NeedNum(*ingest, "rows", "analyze ingest"), static_cast<double>(e.rows),
+                "analyze ingest rows (valid rows the test wrote)");
+    ExpectSameNumber(NeedNum(*server_result, "rows", "server result"), NeedNum(*cli_result, "rows", "analyze result"),
+                     "rows analyzed");
+    const auto* up_errors = Arr(up.body, "errors");
+    const auto* cli_errors = Arr(*ingest, "errors");
+    Expect(up_errors && cli_errors, "no errors array in the upload answer or analyze's ingest");
+    ExpectSameJson(*up_errors, *cli_errors, "rejected rows (line and message)");
+
+    // The headline figures, one by one for a readable failure; then every field of the result.
+    for (const char* k : {"current_monthly_usd", "projected_monthly_usd", "savings_usd", "savings_pct",
+                          "monthly_cost_usd", "total_cost_usd", "days_covered"}) {
+        ExpectSameNumber(NeedNum(*server_result, k, "server result"), NeedNum(*cli_result, k, "analyze result"),
+                         std::string("result.") + k);
+    }
+    const auto* ss = Arr(*server_result, "strategies");
+    const auto* cs = Arr(*cli_result, "strategies");
+    Expect(ss && cs, "a result has no strategies array");
+    std::vector<std::string> st, ct;
+    for (const auto& v : *ss) st.push_back(JStr(v.as_object(), "type"));
+    for (const auto& v : *cs) ct.push_back(JStr(v.as_object(), "type"));
+    Expect(st == ct, "strategies: server [" + Join(st) + "], analyze [" + Join(ct) + "]");
+    Expect(!st.empty(), "neither run found a strategy on a log built to have several");
+    for (std::size_t i = 0; i < st.size(); ++i) {
+        ExpectSameNumber(NeedNum((*ss)[i].as_object(), "savings_usd", st[i]),
+                         NeedNum((*cs)[i].as_object(), "savings_usd", ct[i]), "strategy " + st[i] + " savings_usd");
+    }
+    // dataset_id is the server's id vs the CLI's "offline"; everything else must be identical.
+    ExpectSameJson(*server_result, *cli_result, "result", {"result.dataset_id"});
+    const auto* server_profile = JObj(server_data, "profile");
+    Expect(server_profile != nullptr, "the server's data agent result has no profile");
+    ExpectSameJson(*server_profile, *cli_profile, "profile");
+    if (const auto* plan = Arr(server_actions, "plan")) {
+        Expect(cli.contains("plan"),
+               "the server planned " + std::to_string(plan->size()) + " steps, `netra analyze --json` printed no plan");
+        ExpectSameJson(*plan, cli.at("plan"), "plan");
+    }
+
+    // The report: the same renderer on the same numbers and the same file name. With an LLM provider configured
+    // on the server its narrative is the model's prose while analyze uses the built-in one, so then only the
+    // numbers above are compared.
+    const auto* llm = JObj(*server_result, "llm");
+    bool builtin = llm == nullptr || JStr(*llm, "provider") == "builtin";
+    std::string server_md = JStr(server_report, "report_markdown");
+    std::string cli_md = JStr(cli, "report_markdown");
+    Expect(!cli_md.empty(), "`netra analyze --json` printed an empty report_markdown");
+    if (builtin) {
+        Expect(server_md == cli_md, "the report markdown differs (" + std::to_string(server_md.size()) + " vs " +
+                                        std::to_string(cli_md.size()) + " bytes), " +
+                                        FirstDifference(server_md, cli_md));
+    }
+    ctx.Note(std::to_string(e.rows) + " rows: " + Money(NeedNum(*cli_result, "current_monthly_usd", "")) +
+             "/month, savings " + Money(NeedNum(*cli_result, "savings_usd", "")) + " over " +
+             std::to_string(st.size()) + " strategies, equal on both; report " +
+             (builtin ? "identical (" + std::to_string(cli_md.size()) + " bytes)" : "not compared (LLM narrative)") +
+             "; analyze took " + Fmt(std::round(cli_ms)) + " ms" +
+             (catalog_file.empty() ? "" : ", --catalog " + catalog_file));
+}
+
 }  // namespace
 
 std::vector<TestCase> AgentPipelineTests() {
@@ -1231,6 +1492,7 @@ std::vector<TestCase> AgentPipelineTests() {
         {"jsonl_same_totals_as_csv", JsonlSameTotals},
         {"agent_status_during_and_after", AgentStatusDuringAndAfter},
         {"bad_requests_keep_connection", BadRequestsKeepConnection},
+        {"analyze_cli_agrees_with_server", AnalyzeCliAgreesWithServer},
     };
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -75,34 +76,88 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
 
 }  // namespace
 
-core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv_in,
-                                       const std::vector<std::string>& extra_env) {
+namespace {
+
+// Forks and execs argv; with `split` stdout goes to `output` and stderr to `error_output`, otherwise both to
+// `output`.
+core::Result<CommandOutput> Capture(const std::vector<std::string>& argv_in, const std::vector<std::string>& extra_env,
+                                    bool split) {
     std::vector<std::string> argv = argv_in;
     std::vector<std::string> env = BuildEnv(extra_env);
     auto cargv = CStrings(argv);
     auto cenv = CStrings(env);
-    int fds[2];
-    if (::pipe(fds) != 0) return MakeError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+    int out_fds[2];
+    int err_fds[2] = {-1, -1};
+    if (::pipe(out_fds) != 0) return MakeError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+    if (split && ::pipe(err_fds) != 0) {
+        ::close(out_fds[0]);
+        ::close(out_fds[1]);
+        return MakeError(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+    }
     pid_t pid = ::fork();
-    if (pid < 0) return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
+    if (pid < 0) {
+        int err = errno;
+        for (int fd : {out_fds[0], out_fds[1], err_fds[0], err_fds[1]}) {
+            if (fd >= 0) ::close(fd);
+        }
+        return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(err));
+    }
     if (pid == 0) {
-        ::dup2(fds[1], 1);
-        ::dup2(fds[1], 2);
-        ::close(fds[0]);
-        ::close(fds[1]);
+        ::dup2(out_fds[1], 1);
+        ::dup2(split ? err_fds[1] : out_fds[1], 2);
+        ::close(out_fds[0]);
+        ::close(out_fds[1]);
+        if (split) {
+            ::close(err_fds[0]);
+            ::close(err_fds[1]);
+        }
         ::execve(cargv[0], cargv.data(), cenv.data());
         ::_exit(127);
     }
-    ::close(fds[1]);
+    ::close(out_fds[1]);
+    if (split) ::close(err_fds[1]);
     CommandOutput out;
+    // Both pipes are drained together: a child that fills one while we block on the other would never exit.
+    pollfd fds[2] = {{out_fds[0], POLLIN, 0}, {err_fds[0], POLLIN, 0}};
+    std::string* sinks[2] = {&out.output, &out.error_output};
+    int open_fds = split ? 2 : 1;
     char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof(buf))) > 0) out.output.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
+    while (open_fds > 0) {
+        if (::poll(fds, split ? 2 : 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    for (auto& f : fds) {
+        if (f.fd >= 0) ::close(f.fd);
+    }
     int status = 0;
     ::waitpid(pid, &status, 0);
     out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return out;
+}
+
+}  // namespace
+
+core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& extra_env) {
+    return Capture(argv, extra_env, false);
+}
+
+core::Result<CommandOutput> RunCaptureStdout(const std::vector<std::string>& argv,
+                                             const std::vector<std::string>& extra_env) {
+    return Capture(argv, extra_env, true);
 }
 
 core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::string& binary, double ready_timeout_s,

@@ -18,10 +18,14 @@ core::Result<int> FreeLoopbackPort();
 
 struct CommandOutput {
     int exit_code = -1;
-    std::string output;  // stdout + stderr
+    std::string output;        // stdout + stderr (RunCapture); stdout only (RunCaptureStdout)
+    std::string error_output;  // stderr (RunCaptureStdout only)
 };
 // Runs argv[0] with `extra_env` ("K=V") added to the environment, capturing output.
 core::Result<CommandOutput> RunCapture(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env);
+// The same with stdout and stderr apart: for commands whose stdout is a document (`netra analyze --json`).
+core::Result<CommandOutput> RunCaptureStdout(const std::vector<std::string>& argv,
+                                             const std::vector<std::string>& extra_env);
 
 class SpawnedServer {
   public:
