@@ -9,6 +9,7 @@
 // std::unordered_map (one node allocation per key, a byte-wise hash, a pointer chase per probe). The hash only
 // decides where a key is looked for; keys are always compared in full, so results do not depend on it.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -52,8 +53,9 @@ class StringIndex {
     }
 
     // The key's id, adding it when new (`inserted` says so).
-    std::int32_t Id(std::string_view key, bool& inserted) {
-        const std::uint64_t h = HashKey(key);
+    std::int32_t Id(std::string_view key, bool& inserted) { return Id(key, HashKey(key), inserted); }
+    // … with the key's HashKey already computed.
+    std::int32_t Id(std::string_view key, std::uint64_t h, bool& inserted) {
         const auto tag = static_cast<std::uint32_t>(h >> 32);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
             Slot& s = slots_[i];
@@ -77,6 +79,8 @@ class StringIndex {
         return static_cast<std::int32_t>(id);
     }
     std::size_t size() const { return keys_.size(); }
+    // Asks for the cache line a key with hash `h` is looked up in first (see GroupBuilder).
+    void Prefetch(std::uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
     std::string_view Key(std::size_t id) const { return keys_[id]; }
 
   private:
@@ -104,20 +108,60 @@ struct HashGroups {
     std::vector<std::int64_t> size;   // per group
 };
 
+// Builds HashGroups from keys added in record order. With hundreds of thousands of distinct keys the table does not
+// fit in the cache and every lookup waits for memory; so each key's slot is prefetched when it is added and the
+// key is placed kLookahead keys later, by which time the line has arrived. Keys are placed in the order they were
+// added, so ids still follow first occurrence.
+class GroupBuilder {
+  public:
+    GroupBuilder(HashGroups& groups, std::size_t records) : groups_(groups), index_(1024) {
+        groups_.id_of.assign(records, -1);
+    }
+    void Add(std::string_view key, std::size_t record) {
+        const std::uint64_t h = HashKey(key);
+        index_.Prefetch(h);
+        Pending& slot = ring_[added_ % kLookahead];
+        if (added_ >= kLookahead) Place(slot);
+        slot = Pending{key, h, record};
+        ++added_;
+    }
+    // Places the keys still in flight; call once after the last Add.
+    void Finish() {
+        for (std::size_t k = added_ > kLookahead ? added_ - kLookahead : 0; k < added_; ++k) {
+            Place(ring_[k % kLookahead]);
+        }
+        added_ = 0;
+    }
+
+  private:
+    static constexpr std::size_t kLookahead = 8;
+    struct Pending {
+        std::string_view key;
+        std::uint64_t hash = 0;
+        std::size_t record = 0;
+    };
+    void Place(const Pending& p) {
+        bool inserted = false;
+        const std::int32_t id = index_.Id(p.key, p.hash, inserted);
+        if (inserted) groups_.size.push_back(0);
+        ++groups_.size[static_cast<std::size_t>(id)];
+        groups_.id_of[p.record] = id;
+    }
+    HashGroups& groups_;
+    StringIndex index_;
+    std::array<Pending, kLookahead> ring_{};
+    std::size_t added_ = 0;
+};
+
 inline HashGroups GroupByHash(const std::vector<storage::UsageRecord>& records,
                               std::string storage::UsageRecord::*column) {
     HashGroups g;
-    g.id_of.resize(records.size(), -1);
-    StringIndex ids(1024);
+    GroupBuilder builder(g, records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
         const std::string& key = records[i].*column;
-        if (key.empty()) continue;
-        bool inserted = false;
-        const std::int32_t id = ids.Id(key, inserted);
-        if (inserted) g.size.push_back(0);
-        ++g.size[static_cast<std::size_t>(id)];
-        g.id_of[i] = id;
+        if (!key.empty()) builder.Add(key, i);
     }
+    builder.Finish();
     return g;
 }
 

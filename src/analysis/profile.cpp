@@ -137,18 +137,9 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
     // The prompt_hash / prefix_hash groupings (reused by the strategies) are built in the same pass.
     auto prompt_groups = std::make_shared<HashGroups>();
     auto prefix_groups = std::make_shared<HashGroups>();
-    prompt_groups->id_of.assign(records.size(), -1);
-    prefix_groups->id_of.assign(records.size(), -1);
-    StringIndex prompt_ids(1024), prefix_ids(1024);
+    GroupBuilder prompt_builder(*prompt_groups, records.size()), prefix_builder(*prefix_groups, records.size());
     auto columns = std::make_shared<RecordColumns>();
     columns->rows.reserve(records.size());
-    auto group = [](StringIndex& ids, HashGroups& g, const std::string& key, std::size_t i) {
-        bool inserted = false;
-        const std::int32_t id = ids.Id(key, inserted);
-        if (inserted) g.size.push_back(0);
-        ++g.size[static_cast<std::size_t>(id)];
-        g.id_of[i] = id;
-    };
     p.start_ts = records.front().ts;
     p.end_ts = records.front().ts;
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -176,11 +167,11 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
         ++p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)];
         if (!r.prompt_hash.empty()) {
             ++p.hashed_rows;
-            group(prompt_ids, *prompt_groups, r.prompt_hash, i);
+            prompt_builder.Add(r.prompt_hash, i);
         }
         if (!r.prefix_hash.empty()) {
             ++p.prefix_rows;
-            group(prefix_ids, *prefix_groups, r.prefix_hash, i);
+            prefix_builder.Add(r.prefix_hash, i);
         }
         if (r.batchable) ++p.batchable_requests;
         const std::int64_t day = DayIndex(r.ts);
@@ -190,6 +181,8 @@ Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Cat
         }
         *last_day_cost += cost;
     }
+    prompt_builder.Finish();
+    prefix_builder.Finish();
     p.error_rate = static_cast<double>(p.errors) / static_cast<double>(p.rows);
     p.days_covered = std::max(1.0, static_cast<double>(p.end_ts - p.start_ts) / kDayMs);
     p.monthly_factor = kDaysPerMonth / p.days_covered;
