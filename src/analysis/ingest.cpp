@@ -14,7 +14,40 @@ struct UsageIngest::JsonState {
     simdjson::dom::parser parser;
     std::string buffer;                // the line plus simdjson's padding
     char numbers[kColumnCount][32]{};  // numeric values rendered as text, so CSV and JSONL share one row path
-    std::vector<std::pair<std::string, Column>> key_cache;  // keys by position: JSONL lines repeat one layout
+    // Keys seen so far with their column (at most kMaxKnownKeys), and which of them sat at each position of the
+    // previous lines: JSONL lines repeat a few layouts, so a key is usually found without ColumnFor.
+    static constexpr std::size_t kMaxKnownKeys = 64;
+    std::vector<std::pair<std::string, Column>> known_keys;
+    std::vector<int> key_at;  // by position: index into known_keys, -1 = none
+
+    Column Lookup(std::string_view key, std::size_t position) {
+        if (position < key_at.size() && key_at[position] >= 0) {
+            const auto& known = known_keys[static_cast<std::size_t>(key_at[position])];
+            if (known.first == key) return known.second;
+        }
+        int found = -1;
+        for (std::size_t k = 0; k < known_keys.size(); ++k) {
+            if (known_keys[k].first == key) {
+                found = static_cast<int>(k);
+                break;
+            }
+        }
+        Column col;
+        if (found >= 0) {
+            col = known_keys[static_cast<std::size_t>(found)].second;
+        } else {
+            col = ColumnFor(key);
+            if (known_keys.size() < kMaxKnownKeys) {
+                known_keys.emplace_back(std::string(key), col);
+                found = static_cast<int>(known_keys.size() - 1);
+            }
+        }
+        if (position < kMaxKnownKeys) {
+            if (key_at.size() <= position) key_at.resize(position + 1, -1);
+            key_at[position] = found;
+        }
+        return col;
+    }
 };
 
 namespace {
@@ -489,18 +522,7 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
     std::array<bool, kColumnCount> present{};
     std::size_t index = 0;
     for (simdjson::dom::key_value_pair kv : obj) {
-        std::string_view key = kv.key;
-        Column col;
-        if (index < js.key_cache.size() && js.key_cache[index].first == key) {
-            col = js.key_cache[index].second;
-        } else {
-            col = ColumnFor(key);
-            if (index < js.key_cache.size()) {
-                js.key_cache[index] = {std::string(key), col};
-            } else if (index < 64) {
-                js.key_cache.emplace_back(std::string(key), col);
-            }
-        }
+        const Column col = js.Lookup(kv.key, index);
         ++index;
         if (col == kIgnored) continue;
         auto c = static_cast<std::size_t>(col);
@@ -560,12 +582,14 @@ UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw) {
 bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCount>& present,
                               std::int64_t line_number) {
     auto fail = [&](std::string what, std::string_view value) {
+        records_.pop_back();
         RowFailed(line_number, "line " + std::to_string(line_number) + ": " + what + " '" + Shorten(value) + "'");
         return false;
     };
     auto has = [&](Column c) { return present[static_cast<std::size_t>(c)] && !Trim(f[c]).empty(); };
 
-    storage::UsageRecord r;
+    // Built in place (a failed row is popped again): moving a finished record in would cost a second write of it.
+    storage::UsageRecord& r = records_.emplace_back();
     auto ts = core::ParseTimestamp(f[kTimestamp]);
     if (!ts) return fail("invalid timestamp (expected RFC 3339 or epoch seconds/milliseconds)", f[kTimestamp]);
     r.ts = *ts;
@@ -622,7 +646,6 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     if (has(kPromptHash)) r.prompt_hash.assign(Trim(f[kPromptHash]));
     if (has(kPrefixHash)) r.prefix_hash.assign(Trim(f[kPrefixHash]));
     if (has(kFeature)) r.feature.assign(Trim(f[kFeature]));
-    records_.push_back(std::move(r));
     ++summary_.rows;
     return true;
 }
