@@ -6,6 +6,10 @@
 #include <charconv>
 #include <cstring>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 namespace netra::analysis {
 using core::ErrorCode;
 using core::MakeError;
@@ -304,6 +308,17 @@ void UsageIngest::ReserveRecords() {
         static_cast<double>(expected_bytes_) * static_cast<double>(seen) / static_cast<double>(bytes_fed_) * 1.25;
     const auto rows = static_cast<std::size_t>(std::min(projected, static_cast<double>(expected_bytes_ / 8 + 1)));
     if (rows > records_.size()) records_.reserve(rows);
+#ifdef __linux__
+    // Hundreds of MB written once: 2 MiB pages take one fault where 4 KiB pages take 512 (-0.05 to -0.1 s per
+    // million JSONL rows; the kernel's default "madvise" mode uses them only where asked). Only whole huge pages
+    // inside the buffer are advised; capacity never written is never backed. A hint: failure changes nothing.
+    constexpr std::uintptr_t kHuge = 2u << 20;
+    auto begin = reinterpret_cast<std::uintptr_t>(records_.data() + records_.size());
+    auto end = reinterpret_cast<std::uintptr_t>(records_.data() + records_.capacity());
+    begin = (begin + kHuge - 1) & ~(kHuge - 1);
+    end &= ~(kHuge - 1);
+    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#endif
 }
 
 core::Status UsageIngest::Finish() {
