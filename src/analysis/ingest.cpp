@@ -18,6 +18,11 @@ struct UsageIngest::JsonState {
     simdjson::dom::parser parser;
     std::string buffer;                // the line plus simdjson's padding
     char numbers[kColumnCount][32]{};  // numeric values rendered as text, so CSV and JSONL share one row path
+    // … and the values themselves, so the row path need not parse that text back (see BuildRecord).
+    enum class Kind : unsigned char { kText, kInt, kDouble };
+    std::array<Kind, kColumnCount> kind{};
+    std::array<std::int64_t, kColumnCount> integer{};
+    std::array<double, kColumnCount> real{};
     // Keys seen so far with their column (at most kMaxKnownKeys), and which of them sat at each position of the
     // previous lines: JSONL lines repeat a few layouts, so a key is usually found without ColumnFor.
     static constexpr std::size_t kMaxKnownKeys = 64;
@@ -535,6 +540,7 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
     if (doc.get_object().get(obj) != simdjson::SUCCESS) return fail("not a JSON object");
     Fields fields{};
     std::array<bool, kColumnCount> present{};
+    js.kind.fill(JsonState::Kind::kText);
     std::size_t index = 0;
     for (simdjson::dom::key_value_pair kv : obj) {
         const Column col = js.Lookup(kv.key, index);
@@ -549,8 +555,11 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
                 text = std::string_view(kv.value.get_string().value_unsafe());
                 break;
             case simdjson::dom::element_type::INT64: {
-                auto [p, ec] = std::to_chars(num, num + 32, kv.value.get_int64().value_unsafe());
+                const std::int64_t v = kv.value.get_int64().value_unsafe();
+                auto [p, ec] = std::to_chars(num, num + 32, v);
                 text = std::string_view(num, static_cast<std::size_t>(p - num));
+                js.kind[c] = JsonState::Kind::kInt;
+                js.integer[c] = v;
                 break;
             }
             case simdjson::dom::element_type::UINT64: {
@@ -559,8 +568,11 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
                 break;
             }
             case simdjson::dom::element_type::DOUBLE: {
-                auto [p, ec] = std::to_chars(num, num + 32, kv.value.get_double().value_unsafe());
+                const double v = kv.value.get_double().value_unsafe();
+                auto [p, ec] = std::to_chars(num, num + 32, v);
                 text = std::string_view(num, static_cast<std::size_t>(p - num));
+                js.kind[c] = JsonState::Kind::kDouble;
+                js.real[c] = v;
                 break;
             }
             case simdjson::dom::element_type::BOOL:
@@ -580,7 +592,7 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
         if (!present[static_cast<std::size_t>(c)]) missing += (missing.empty() ? "" : ", ") + std::string(kRequired[c]);
     }
     if (!missing.empty()) return fail("missing required field(s) " + missing);
-    BuildRecord(fields, present, line_number);
+    BuildRecord(fields, present, line_number, &js);
 }
 
 UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw) {
@@ -594,14 +606,34 @@ UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw) {
     return it->second;
 }
 
-bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCount>& present,
-                              std::int64_t line_number) {
+bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCount>& present, std::int64_t line_number,
+                              const JsonState* typed) {
     auto fail = [&](std::string what, std::string_view value) {
         records_.pop_back();
         RowFailed(line_number, "line " + std::to_string(line_number) + ": " + what + " '" + Shorten(value) + "'");
         return false;
     };
     auto has = [&](Column c) { return present[static_cast<std::size_t>(c)] && !Trim(f[c]).empty(); };
+    // JSON numbers arrive as values: use them where that gives exactly what parsing their shortest text would.
+    // (Integers as counts; integers and doubles as non-negative reals, since to_chars text parses back to the
+    // same double. A double as a count goes through the text: whether "1e+16" or "10000000000000000" reaches
+    // ParseCount depends on to_chars' choice of notation.)
+    using Kind = JsonState::Kind;
+    auto count = [&](Column c) -> std::optional<std::int64_t> {
+        if (typed != nullptr && typed->kind[c] == Kind::kInt) {
+            const std::int64_t v = typed->integer[c];
+            return v < 0 ? std::nullopt : std::optional<std::int64_t>(v);
+        }
+        return ParseCount(f[c]);
+    };
+    auto non_negative = [&](Column c) -> std::optional<double> {
+        if (typed != nullptr && typed->kind[c] != Kind::kText) {
+            const double d = typed->kind[c] == Kind::kInt ? static_cast<double>(typed->integer[c]) : typed->real[c];
+            if (!(d >= 0) || d > 1e12) return std::nullopt;
+            return d;
+        }
+        return ParseNonNegative(f[c]);
+    };
 
     // Built in place (a failed row is popped again): moving a finished record in would cost a second write of it.
     storage::UsageRecord& r = records_.emplace_back();
@@ -610,14 +642,14 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     r.ts = *ts;
     std::string_view model = Trim(f[kModel]);
     if (model.empty()) return fail("empty model", model);
-    auto input = ParseCount(f[kInputTokens]);
+    auto input = count(kInputTokens);
     if (!input) return fail("input_tokens must be a non-negative integer, got", f[kInputTokens]);
-    auto output = ParseCount(f[kOutputTokens]);
+    auto output = count(kOutputTokens);
     if (!output) return fail("output_tokens must be a non-negative integer, got", f[kOutputTokens]);
     r.input_tokens = *input;
     r.output_tokens = *output;
     if (has(kCachedTokens)) {
-        auto cached = ParseCount(f[kCachedTokens]);
+        auto cached = count(kCachedTokens);
         if (!cached) return fail("cached_tokens must be a non-negative integer, got", f[kCachedTokens]);
         if (*cached > r.input_tokens) {
             return fail("cached_tokens exceeds input_tokens (input_tokens must include cached tokens), got",
@@ -626,12 +658,12 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
         r.cached_tokens = *cached;
     }
     if (has(kLatencyMs)) {
-        auto latency = ParseNonNegative(f[kLatencyMs]);
+        auto latency = non_negative(kLatencyMs);
         if (!latency) return fail("latency_ms must be a non-negative number, got", f[kLatencyMs]);
         r.latency_ms = *latency;
     }
     if (has(kCostUsd)) {
-        auto cost = ParseNonNegative(f[kCostUsd]);
+        auto cost = non_negative(kCostUsd);
         if (!cost) return fail("cost_usd must be a non-negative number, got", f[kCostUsd]);
         r.cost_usd = *cost;
     }

@@ -99,8 +99,11 @@ class UsageIngest {
     core::Status ProcessHeader(std::string_view line);
     void ProcessCsvRow(std::string_view line, std::int64_t line_number);
     void ProcessJsonRow(std::string_view line, std::int64_t line_number);
-    // Validates and converts one row's fields; records an error and returns false for a bad row.
-    bool BuildRecord(const Fields& fields, const std::array<bool, kColumnCount>& present, std::int64_t line_number);
+    struct JsonState;  // simdjson's parser and a key-order cache, kept out of this header
+    // Validates and converts one row's fields; records an error and returns false for a bad row. `typed`: the
+    // JSON line's numbers as values (nullptr for CSV).
+    bool BuildRecord(const Fields& fields, const std::array<bool, kColumnCount>& present, std::int64_t line_number,
+                     const JsonState* typed = nullptr);
     void RowFailed(std::int64_t line_number, std::string message);
     bool SplitCsv(std::string_view line, std::vector<std::string_view>& out);
     ModelStats& LookupModel(std::string_view raw);
@@ -128,7 +131,6 @@ class UsageIngest {
     std::vector<std::string_view> fields_;
     std::string unquote_buf_;  // storage for CSV fields with escaped quotes ("a ""b""")
     std::vector<std::string> unquoted_;
-    struct JsonState;  // simdjson's parser and a key-order cache, kept out of this header
     std::unique_ptr<JsonState> json_;
     std::unordered_map<std::string, ModelStats, StringHash, std::equal_to<>> models_seen_;
     std::string last_model_raw_;

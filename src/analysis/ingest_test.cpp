@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace netra::analysis {
 namespace {
 
@@ -212,6 +214,54 @@ TEST(Ingest, SizeHintAndInPlaceJsonDoNotChangeTheResult) {
         EXPECT_EQ(records[i].latency_ms, reference.records[i].latency_ms);
         EXPECT_EQ(records[i].cost_usd, reference.records[i].cost_usd);
         EXPECT_EQ(records[i].prompt_hash, reference.records[i].prompt_hash);
+    }
+}
+
+// JSON numbers are taken as values, not parsed back from text: the rows and the errors must be exactly those of
+// the same numbers written as JSON strings (which go through the text parsers).
+TEST(Ingest, JsonNumbersMatchTheirTextForm) {
+    const char* values[][4] = {
+        // input_tokens, output_tokens, latency_ms, cost_usd
+        {"1200", "30", "850.25", "0.0012"},
+        {"-1", "3", "1", "1"},
+        {"5", "-2", "1", "1"},
+        {"5", "2", "-0.5", "1"},
+        {"5", "2", "1", "1e+13"},
+        {"5", "2", "-0.0", "0"},
+        {"18446744073709551615", "2", "1", "1"},
+        {"9223372036854775807", "2", "9223372036854775807", "1"},
+        {"5", "2", "1e-300", "123456789012"},
+    };
+    std::string numbers, strings;
+    for (const auto& v : values) {
+        auto line = [&](bool quoted) {
+            auto q = [&](const char* x) { return quoted ? "\"" + std::string(x) + "\"" : std::string(x); };
+            return R"({"timestamp":"2025-03-01T10:00:00Z","model":"gpt-4o","input_tokens":)" + q(v[0]) +
+                   R"(,"output_tokens":)" + q(v[1]) + R"(,"latency_ms":)" + q(v[2]) + R"(,"cost_usd":)" + q(v[3]) +
+                   "}\n";
+        };
+        numbers += line(false);
+        strings += line(true);
+    }
+    auto a = IngestText(Format::kJsonl, numbers);
+    auto b = IngestText(Format::kJsonl, strings);
+    ASSERT_TRUE(a.status.ok());
+    ASSERT_TRUE(b.status.ok());
+    EXPECT_EQ(a.summary.rows, b.summary.rows);
+    EXPECT_GT(a.summary.rejected_rows, 0);
+    ASSERT_EQ(a.summary.errors.size(), b.summary.errors.size());
+    for (std::size_t i = 0; i < a.summary.errors.size(); ++i) {
+        EXPECT_EQ(a.summary.errors[i].line, b.summary.errors[i].line);
+        EXPECT_EQ(a.summary.errors[i].message, b.summary.errors[i].message);
+    }
+    ASSERT_EQ(a.records.size(), b.records.size());
+    for (std::size_t i = 0; i < a.records.size(); ++i) {
+        EXPECT_EQ(a.records[i].input_tokens, b.records[i].input_tokens);
+        EXPECT_EQ(a.records[i].output_tokens, b.records[i].output_tokens);
+        ASSERT_TRUE(a.records[i].latency_ms && b.records[i].latency_ms);
+        EXPECT_EQ(std::signbit(*a.records[i].latency_ms), std::signbit(*b.records[i].latency_ms));
+        EXPECT_EQ(*a.records[i].latency_ms, *b.records[i].latency_ms);
+        EXPECT_EQ(a.records[i].cost_usd, b.records[i].cost_usd);
     }
 }
 
