@@ -117,7 +117,8 @@ struct StageResult {
 // `drain` takes the records after every chunk (streaming, bounded memory); otherwise they are taken once at the
 // end, as the upload handler does.
 template <class OnRecords>
-std::int64_t RunIngest(const std::string& data, Format format, OnRecords&& on_records, bool drain) {
+std::int64_t RunIngest(const std::string& data, Format format, OnRecords&& on_records, bool drain,
+                       std::string* summary_text = nullptr) {
     UsageIngest ingest(format, netra::analysis::BundledCatalog());
     // The upload handler passes Content-Length the same way; a streaming consumer has no use for it.
     if (!drain) ingest.ExpectBytes(data.size());
@@ -132,6 +133,11 @@ std::int64_t RunIngest(const std::string& data, Format format, OnRecords&& on_re
     auto status = ingest.Finish();
     if (!status.ok()) Die("ingest failed: " + status.error().message);
     on_records(ingest.TakeRecords());
+    if (summary_text != nullptr) {
+        for (const auto& e : ingest.Summary().errors) *summary_text += std::to_string(e.line) + ":" + e.message + "\n";
+        for (const auto& w : ingest.Summary().warnings) *summary_text += w + "\n";
+        for (const auto& c : ingest.Summary().columns) *summary_text += c + ",";
+    }
     return ingest.Summary().rows + ingest.Summary().rejected_rows;
 }
 
@@ -226,8 +232,11 @@ int main(int argc, char** argv) {
         for (int i = 0; i < repeat; ++i) {
             std::size_t kept = 0;
             const auto t0 = Clock::now();
+            std::string summary;
             parse.input_rows = RunIngest(
-                data, *format, [&](std::vector<UsageRecord>&& recs) { kept += recs.size(); }, false);
+                data, *format, [&](std::vector<UsageRecord>&& recs) { kept += recs.size(); }, false, &summary);
+            if (i == 0)
+                std::printf("  ingest summary digest (errors, warnings, columns): %s\n", Digest(summary).c_str());
             parse.seconds.push_back(Seconds(t0, Clock::now()));
             valid_rows = static_cast<std::int64_t>(kept);
         }
