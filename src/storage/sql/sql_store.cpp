@@ -396,6 +396,15 @@ Result<SqlResult> Read(SqlBackend& backend, std::string_view sql, const SqlParam
     return (*lease)->Exec(sql, params);
 }
 
+// The first row of a query as a record, or nullopt when there is none.
+template <class T, class FromRow>
+Result<std::optional<T>> ReadOne(SqlBackend& backend, std::string_view sql, const SqlParams& params, FromRow from_row) {
+    auto r = Read(backend, sql, params);
+    if (!r) return r.error();
+    if (r->rows.empty()) return std::optional<T>();
+    return std::optional<T>(from_row(r->rows[0]));
+}
+
 Result<SqlResult> Write(SqlBackend& backend, std::string_view sql, const SqlParams& params) {
     auto lease = backend.Acquire(true);
     if (!lease) return lease.error();
@@ -432,18 +441,12 @@ Status SqlStore::CreateUser(const User& user) {
 
 Result<std::optional<User>> SqlStore::FindUserByEmail(const std::string& email) {
     static const std::string sql = Sql({"SELECT ", kUserCols, " FROM users WHERE email = ?"});
-    auto r = Read(*backend_, sql, {LowerAscii(email)});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<User>();
-    return std::optional<User>(UserFromRow(r->rows[0]));
+    return ReadOne<User>(*backend_, sql, {LowerAscii(email)}, UserFromRow);
 }
 
 Result<std::optional<User>> SqlStore::FindUserById(const std::string& id) {
     static const std::string sql = Sql({"SELECT ", kUserCols, " FROM users WHERE id = ?"});
-    auto r = Read(*backend_, sql, {id});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<User>();
-    return std::optional<User>(UserFromRow(r->rows[0]));
+    return ReadOne<User>(*backend_, sql, {id}, UserFromRow);
 }
 
 Result<User> SqlStore::EnsureUser(const User& user) {
@@ -475,10 +478,7 @@ Status SqlStore::InsertRefreshToken(const RefreshToken& token) {
 
 Result<std::optional<RefreshToken>> SqlStore::FindRefreshTokenByHash(const std::string& token_hash) {
     static const std::string sql = Sql({"SELECT ", kTokenCols, " FROM refresh_tokens WHERE token_hash = ?"});
-    auto r = Read(*backend_, sql, {token_hash});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<RefreshToken>();
-    return std::optional<RefreshToken>(TokenFromRow(r->rows[0]));
+    return ReadOne<RefreshToken>(*backend_, sql, {token_hash}, TokenFromRow);
 }
 
 Result<bool> SqlStore::SpendRefreshToken(const std::string& id, const std::string& replaced_by, Millis now) {
@@ -512,10 +512,7 @@ Status SqlStore::CreateThread(const Thread& thread) {
 Result<std::optional<Thread>> SqlStore::GetThread(const std::string& user_id, const std::string& thread_id) {
     static const std::string sql =
         Sql({"SELECT ", kThreadCols, " FROM threads WHERE id = ? AND user_id = ? AND deleted_at IS NULL"});
-    auto r = Read(*backend_, sql, {thread_id, user_id});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<Thread>();
-    return std::optional<Thread>(ThreadFromRow(r->rows[0]));
+    return ReadOne<Thread>(*backend_, sql, {thread_id, user_id}, ThreadFromRow);
 }
 
 namespace {
@@ -660,18 +657,12 @@ Status SqlStore::InsertMessageAndRun(const Message& message, const Run& run) {
 
 Result<std::optional<Run>> SqlStore::GetRun(const std::string& user_id, const std::string& run_id) {
     static const std::string sql = Sql({"SELECT ", kRunCols, " FROM runs WHERE id = ? AND user_id = ?"});
-    auto r = Read(*backend_, sql, {run_id, user_id});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<Run>();
-    return std::optional<Run>(RunFromRow(r->rows[0]));
+    return ReadOne<Run>(*backend_, sql, {run_id, user_id}, RunFromRow);
 }
 
 Result<std::optional<Run>> SqlStore::GetRunById(const std::string& run_id) {
     static const std::string sql = Sql({"SELECT ", kRunCols, " FROM runs WHERE id = ?"});
-    auto r = Read(*backend_, sql, {run_id});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<Run>();
-    return std::optional<Run>(RunFromRow(r->rows[0]));
+    return ReadOne<Run>(*backend_, sql, {run_id}, RunFromRow);
 }
 
 Result<std::vector<Run>> SqlStore::ListThreadRuns(const std::string& user_id, const std::string& thread_id) {
@@ -888,10 +879,7 @@ Status SqlStore::FinalizeDataset(const std::string& dataset_id, std::int64_t row
 
 Result<std::optional<Dataset>> SqlStore::GetDataset(const std::string& user_id, const std::string& dataset_id) {
     static const std::string sql = Sql({"SELECT ", kDatasetCols, " FROM datasets WHERE id = ? AND user_id = ?"});
-    auto r = Read(*backend_, sql, {dataset_id, user_id});
-    if (!r) return r.error();
-    if (r->rows.empty()) return std::optional<Dataset>();
-    return std::optional<Dataset>(DatasetFromRow(r->rows[0]));
+    return ReadOne<Dataset>(*backend_, sql, {dataset_id, user_id}, DatasetFromRow);
 }
 
 Result<Page<Dataset>> SqlStore::ListDatasets(const std::string& user_id, int limit,
