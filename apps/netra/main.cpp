@@ -9,6 +9,7 @@
 #include "config/loader.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
+#include "llm/builtin_provider.hpp"
 #include "stage/cli.hpp"
 
 namespace {
@@ -52,7 +53,10 @@ int RunAnalyze(const AnalyzeArgs& args) {
     std::string ext = args.format.empty() ? args.file.substr(args.file.find_last_of('.') + 1) : args.format;
     auto format = netra::analysis::FormatFromString(ext);
     if (!format) format = usage.peek() == '{' ? netra::analysis::Format::kJsonl : netra::analysis::Format::kCsv;
-    auto result = netra::agents::AnalyzeUsageLog(usage, *format, args.file, *catalog);
+    // Offline and deterministic: the builtin provider writes the prose, so the numbers and the report equal a
+    // server's on the builtin provider with the same catalog.
+    netra::llm::BuiltinProvider builtin;
+    auto result = netra::agents::AnalyzeUsageLog(usage, *format, args.file, *catalog, builtin);
     if (!result.ok()) return std::cerr << args.file << ": " << result.error().message << "\n", 1;
     if (args.json) {
         std::cout << boost::json::serialize(netra::agents::OfflineToJson(*result)) << "\n";

@@ -44,7 +44,7 @@ class MemoryDataAccess : public DataAccess {
 }  // namespace
 
 core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
-                                              const analysis::Catalog& catalog, llm::Provider* llm,
+                                              const analysis::Catalog& catalog, llm::Provider& llm,
                                               const std::string& request) {
     analysis::UsageIngest ingest(format, catalog);
     std::vector<char> buffer(1 << 20);
@@ -81,8 +81,8 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     input.dataset_id = "offline";
     input.dataset_ids = {"offline"};
     RecordingSink sink(out.events);
-    Supervisor supervisor(&catalog);
-    auto result = supervisor.Execute(input, sink, &data, llm);
+    Supervisor supervisor(catalog, llm);
+    auto result = supervisor.Execute(input, sink, data);
     if (!result.ok()) return result.error();
     out.output = std::move(result.value());
     return out;

@@ -32,7 +32,7 @@ struct OfflineAnalysis {
 
 // Reads `usage` to the end in chunks. Fails for a fatal ingest error (empty file, no recognizable header).
 core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
-                                              const analysis::Catalog& catalog, llm::Provider* llm = nullptr,
+                                              const analysis::Catalog& catalog, llm::Provider& llm,
                                               const std::string& request = kDefaultAnalyzeRequest);
 
 // The JSON document `netra analyze --json` prints: {ingest, result, report_markdown}.

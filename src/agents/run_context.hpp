@@ -35,7 +35,8 @@ struct RunContext {
     std::optional<analysis::OptimizationResult> optimization;
     std::optional<std::vector<analysis::ActionStep>> plan;
     std::vector<std::string> gaps;  // agent failures in words, for the report
-    std::string report_markdown;
+    std::string preamble;           // prose streamed before reporting ran (the data helper's); opens the report
+    std::int64_t next_chunk_index = 0;
 };
 
 struct RunOutput {

@@ -106,14 +106,19 @@ json::array Strings(const std::vector<std::string>& v) {
     return a;
 }
 
+// Below this rule confidence triage asks the LLM (when one is configured) for the category.
+constexpr double kUnsureConfidence = 0.6;
+// Stands in for the narrative while the report head is rendered, to find where the streamed prose goes.
+constexpr std::string_view kNarrativeMark = "\x01narrative\x01";
+
 bool LatencyGoal(const TriageResult& t) {
     return t.category == "performance_optimization" || t.facts.latency_target_ms.has_value();
 }
 
 class Pipeline {
   public:
-    Pipeline(const analysis::Catalog& catalog, EventSink& sink, DataAccess* data, llm::Provider* llm, RunContext& ctx)
-        : catalog_(catalog), sink_(sink), data_(data), llm_(llm), ctx_(ctx) {}
+    Pipeline(const analysis::Catalog& catalog, EventSink& sink, DataAccess& data, llm::Provider& llm, RunContext& ctx)
+        : catalog_(catalog), sink_(sink), data_(data), llm_(llm), ask_llm_(!llm.TemplateOnly()), ctx_(ctx) {}
 
     // Each agent: error = the run must end; false = the agent failed (already reported), true = done.
     core::Result<bool> Triage() {
@@ -144,6 +149,15 @@ class Pipeline {
                        [&]() { return CheckDatasets(candidates); });
         }
         ctx_.triage = agents::Triage(in.thread_user_messages, ctx_.dataset.has_value(), &catalog_);
+        if (ask_llm_ && ctx_.triage.confidence < kUnsureConfidence) {
+            NETRA_TRY(scope.Think(fmt::format("The rules are unsure of the category ({:.0f}%); asking the {} model "
+                                              "to classify the request.",
+                                              ctx_.triage.confidence * 100, llm_.Name()),
+                                  3, 45));
+            NETRA_TOOL(scope, ctx_, "classify_request",
+                       (json::object{{"provider", llm_.Name()}, {"rules_category", ctx_.triage.category}}),
+                       [&]() { return ClassifyWithLlm(scope); });
+        }
         const TriageResult& t = ctx_.triage;
         NETRA_TRY(scope.Think(fmt::format("Classified as {} (confidence {:.0f}%); scoring how complete the facts are.",
                                           t.category, t.confidence * 100),
@@ -189,6 +203,13 @@ class Pipeline {
                                            {"items", items},
                                            {"missing_facts", Strings(t.facts_missing)}};
                    });
+        if (ask_llm_) {
+            NETRA_TRY(scope.Think(
+                fmt::format("Asking the {} model to explain the request in plain words.", llm_.Name()), 2, 60));
+            auto ok = scope.Tool("write_data_request_message", json::object{{"provider", llm_.Name()}},
+                                 [&]() { return WriteDataRequestMessage(scope); });
+            if (!ok.ok()) return ok.error();
+        }
         NETRA_TRY(scope.Complete(json::object{{"data_request", *ctx_.data_request}}));
         return true;
     }
@@ -346,43 +367,58 @@ class Pipeline {
         std::string builtin = BuiltinNarrative(inputs);
         inputs.narrative = builtin;
         json::object llm_info{{"provider", "builtin"}, {"fell_back", false}};
-        if (llm_ != nullptr) {
-            NETRA_TRY(scope.Think(fmt::format("Asking the {} provider for the summary prose; every number stays from "
+        std::string markdown;
+        if (ask_llm_) {
+            // Streamed as it is written: the report up to the executive summary, the model's prose token by token,
+            // then the rest, rendered once the prose (and any fallback note) is known.
+            ReportInputs head = inputs;
+            head.narrative = std::string(kNarrativeMark);
+            std::string rendered_head = RenderReport(head);
+            std::string prefix = rendered_head.substr(0, rendered_head.find(kNarrativeMark));
+            NETRA_TRY(StreamText(prefix, "reporting"));
+            NETRA_TRY(scope.Think(fmt::format("Asking the {} model for the summary prose; every number stays from "
                                               "the tools.",
-                                              llm_->Name()),
+                                              llm_.Name()),
                                   2, 40));
-            auto ok =
-                scope.Tool("write_narrative", json::object{{"provider", llm_->Name()}},
-                           [&]() -> core::Result<json::object> { return WriteNarrative(inputs, builtin, scope); });
+            std::string streamed;
+            auto ok = scope.Tool("write_narrative", json::object{{"provider", llm_.Name()}},
+                                 [&]() { return WriteNarrative(inputs, builtin, scope, streamed); });
             if (!ok.ok()) return ok.error();
             if (!*ok) {
-                inputs.narrative = builtin;
                 inputs.llm_note = "The LLM provider failed (" + scope.Failure().message +
                                   "); this summary was written by the built-in template.";
             }
-            llm_info = json::object{{"provider", llm_provider_.empty() ? llm_->Name() : llm_provider_},
+            // What the client has seen is the narrative, whatever happened; a failure before any text streams
+            // the builtin prose.
+            if (streamed.empty()) {
+                NETRA_TRY(StreamText(builtin, "reporting"));
+                streamed = builtin;
+            }
+            inputs.narrative = streamed;
+            markdown = ctx_.preamble + RenderReport(inputs);
+            std::string seen = ctx_.preamble + prefix + streamed;
+            if (markdown.compare(0, seen.size(), seen) != 0) {
+                return core::MakeError(ErrorCode::kInternal, "report prefix changed while streaming");  // a bug
+            }
+            NETRA_TRY(StreamText(markdown.substr(seen.size()), "reporting"));
+            llm_info = json::object{{"provider", llm_provider_.empty() ? llm_.Name() : llm_provider_},
                                     {"fell_back", !inputs.llm_note.empty()}};
-        }
-        std::string markdown;
-        auto rendered =
-            scope.Tool("render_report", json::object{{"report_type", type}}, [&]() -> core::Result<json::object> {
-                markdown = RenderReport(inputs);
-                return json::object{{"bytes", markdown.size()}, {"report_type", type}};
-            });
-        if (!rendered.ok()) return rendered.error();
-        if (!*rendered) {
-            // The renderer itself failed: a minimal report from the same numbers, never an empty answer.
-            degraded = true;
-            markdown = "# Netra optimization report\n\n## Executive summary\n\n" + builtin +
-                       "\n\n> The full report "
-                       "could not be rendered (" +
-                       scope.Failure().message + "); this is a partial report.\n";
-            type = "partial";
-        }
-        auto chunks = ChunkReport(markdown);
-        for (std::size_t i = 0; i < chunks.size(); ++i) {
-            NETRA_TRY(sink_.CheckContinue());
-            NETRA_TRY(sink_.Emit("stream_chunk", "reporting", json::object{{"text", chunks[i]}, {"index", i}}));
+        } else {
+            auto rendered =
+                scope.Tool("render_report", json::object{{"report_type", type}}, [&]() -> core::Result<json::object> {
+                    markdown = ctx_.preamble + RenderReport(inputs);
+                    return json::object{{"bytes", markdown.size()}, {"report_type", type}};
+                });
+            if (!rendered.ok()) return rendered.error();
+            if (!*rendered) {
+                // The renderer itself failed: a minimal report from the same numbers, never an empty answer.
+                degraded = true;
+                markdown = ctx_.preamble + "# Netra optimization report\n\n## Executive summary\n\n" + builtin +
+                           "\n\n> The full report could not be rendered (" + scope.Failure().message +
+                           "); this is a partial report.\n";
+                type = "partial";
+            }
+            NETRA_TRY(StreamText(markdown, "reporting"));
         }
         json::object summary = Summary(type);
         summary["llm"] = llm_info;
@@ -400,11 +436,7 @@ class Pipeline {
     core::Result<json::object> CheckDatasets(const std::vector<std::string>& candidates) {
         std::vector<std::string> problems;
         for (const auto& id : candidates) {
-            if (data_ == nullptr) {
-                problems.push_back(id + ": dataset access is not available here");
-                continue;
-            }
-            auto loaded = data_->LoadDataset(ctx_.input.user_id, id);
+            auto loaded = data_.LoadDataset(ctx_.input.user_id, id);
             if (!loaded.ok()) {
                 if (IsFatal(loaded.error())) return loaded.error();
                 problems.push_back(id + ": could not be read (" + loaded.error().message + ")");
@@ -437,7 +469,141 @@ class Pipeline {
         return summary;
     }
 
-    core::Result<json::object> WriteNarrative(ReportInputs& inputs, const std::string& builtin, AgentScope& scope) {
+    // Emits `text` as stream_chunk events (a section or paragraph each), continuing the run's chunk index.
+    core::Status StreamText(const std::string& text, const char* agent) {
+        for (const auto& chunk : ChunkReport(text)) {
+            if (auto s = EmitChunk(chunk, agent); !s.ok()) return s;
+        }
+        return core::Ok();
+    }
+    core::Status EmitChunk(std::string_view text, const char* agent) {
+        if (auto s = sink_.CheckContinue(); !s.ok()) return s;
+        return sink_.Emit("stream_chunk", agent, json::object{{"text", text}, {"index", ctx_.next_chunk_index++}});
+    }
+
+    // Calls the LLM, handing each streamed piece to the client at once as a stream_chunk of `agent`; `streamed`
+    // collects what was sent. A run that must end (cancelled, timed out) is an error; a failing provider is
+    // not (the fallback answers and says so in the result).
+    core::Result<llm::CompletionResult> StreamCompletion(const llm::CompletionRequest& request, const char* agent,
+                                                         std::string& streamed) {
+        core::Status emit_status;
+        auto on_chunk = [&](std::string_view piece) {
+            if (piece.empty()) return true;
+            emit_status = EmitChunk(piece, agent);
+            if (!emit_status.ok()) return false;
+            streamed.append(piece);
+            return true;
+        };
+        auto result = llm_.Complete(request, on_chunk);
+        if (!emit_status.ok()) return emit_status.error();
+        if (!result.ok()) {
+            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
+            return result.error();
+        }
+        return result;
+    }
+
+    // Triage's second opinion where the rules are unsure: the model answers one category as JSON. Anything
+    // else (or a fallback) keeps the rules' answer.
+    core::Result<json::object> ClassifyWithLlm(AgentScope& scope) {
+        const auto& categories = TriageCategories();
+        std::string list;
+        for (const auto& c : categories) list += (list.empty() ? "" : ", ") + c;
+        std::string thread;
+        for (const auto& m : ctx_.input.thread_user_messages) thread += "- " + m + "\n";
+        llm::CompletionRequest request;
+        request.purpose = "classification";
+        request.max_tokens = 60;
+        request.temperature = 0;
+        request.builtin_text = json::serialize(json::object{{"category", ctx_.triage.category}});
+        request.messages = {{"system",
+                             "You classify what a team asks an LLM cost and performance optimization assistant. "
+                             "Answer with JSON only, {\"category\": \"...\"}, the category one of: " +
+                                 list + "."},
+                            {"user", "The team's messages, oldest first:\n" + thread}};
+        auto result = llm_.Complete(request, llm::ChunkCallback{});
+        if (!result.ok()) {
+            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
+            return result.error();
+        }
+        scope.AddTokens(result->tokens_used);
+        std::string answer;
+        const std::string& text = result->text;
+        auto open = text.find('{'), close = text.rfind('}');
+        if (open != std::string::npos && close != std::string::npos && close > open) {
+            boost::system::error_code ec;
+            auto parsed = json::parse(std::string_view(text).substr(open, close - open + 1), ec);
+            if (!ec && parsed.is_object()) {
+                if (const auto* c = parsed.as_object().if_contains("category"); c && c->is_string()) {
+                    answer = std::string(c->get_string());
+                }
+            }
+        }
+        bool valid = std::find(categories.begin(), categories.end(), answer) != categories.end();
+        json::object summary{{"provider", result->provider},
+                             {"fell_back", result->fell_back},
+                             {"tokens_used", result->tokens_used},
+                             {"answer", valid ? json::value(answer) : json::value(nullptr)}};
+        if (!valid) {
+            summary["accepted"] = false;
+            summary["reason"] = "the model's answer is not one of the categories; the rules' category stands";
+            return summary;
+        }
+        if (result->fell_back || result->provider == "builtin") {
+            summary["accepted"] = false;
+            summary["reason"] = "the model did not answer; the rules' category stands";
+            return summary;
+        }
+        ctx_.triage = agents::Triage(ctx_.input.thread_user_messages, ctx_.dataset.has_value(), &catalog_, answer);
+        ctx_.triage.classified_by = "llm";
+        summary["accepted"] = true;
+        return summary;
+    }
+
+    // The data helper's message to the user, streamed: what is missing and why, in plain words. Its figures and
+    // items stay in the structured data_request; the prose opens the report.
+    core::Result<json::object> WriteDataRequestMessage(AgentScope& scope) {
+        const TriageResult& t = ctx_.triage;
+        std::string missing;
+        for (const auto& f : t.facts_missing) missing += (missing.empty() ? "" : ", ") + f;
+        std::string builtin = fmt::format(
+            "To price optimizations for this {} request, Netra still needs {} fact(s): {}. The data request below "
+            "says why each one matters and how to export a usage log; attach one and ask again.",
+            t.category, t.facts_missing.size(), missing.empty() ? std::string("a usage log") : missing);
+        llm::CompletionRequest request;
+        request.purpose = "prose";
+        request.max_tokens = 200;
+        request.builtin_text = builtin;
+        request.messages = {
+            {"system",
+             "You are the data helper of an LLM cost-optimization assistant. In 2-3 friendly sentences, "
+             "tell the user which facts are still missing and why they matter. Do not invent numbers."},
+            {"user", "Missing facts: " + missing + "\nCategory: " + t.category +
+                         "\nFacts already known: " + json::serialize(FactsToJson(t.facts))}};
+        constexpr const char* kLead = "**Data helper:** ";
+        NETRA_TRY(StreamText(kLead, "data_helper"));
+        ctx_.preamble = kLead;
+        std::string streamed;
+        auto result = StreamCompletion(request, "data_helper", streamed);
+        if (!result.ok()) {
+            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();  // the run ends: no report follows
+        }
+        if (streamed.empty()) {  // nothing came through: the template says it
+            NETRA_TRY(StreamText(builtin, "data_helper"));
+            streamed = builtin;
+        }
+        NETRA_TRY(StreamText("\n\n", "data_helper"));
+        ctx_.preamble += streamed + "\n\n";
+        if (!result.ok()) return result.error();
+        scope.AddTokens(result->tokens_used);
+        return json::object{{"provider", result->provider},
+                            {"fell_back", result->fell_back},
+                            {"tokens_used", result->tokens_used},
+                            {"chars", streamed.size()}};
+    }
+
+    core::Result<json::object> WriteNarrative(ReportInputs& inputs, const std::string& builtin, AgentScope& scope,
+                                              std::string& streamed) {
         llm::CompletionRequest request;
         request.purpose = "prose";
         request.builtin_text = builtin;
@@ -447,19 +613,10 @@ class Pipeline {
              "You write the executive summary of an LLM cost-optimization report in 2-4 sentences of plain prose. "
              "Use only the figures given; do not invent numbers, models or strategies."},
             {"user", "Write the executive summary for these results. Facts:\n" + builtin}};
-        auto on_chunk = [this](std::string_view) { return sink_.CheckContinue().ok(); };
-        auto result = llm_->Complete(request, on_chunk);
-        if (!result.ok()) {
-            // A cancelled stream is the run ending; anything else degrades to the builtin text.
-            if (result.error().code == ErrorCode::kCancelled) {
-                if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
-                return result.error();
-            }
-            return result.error();
-        }
+        auto result = StreamCompletion(request, "reporting", streamed);
+        if (!result.ok()) return result.error();
         scope.AddTokens(result->tokens_used);
         llm_provider_ = result->provider;
-        inputs.narrative = result->text.empty() ? builtin : result->text;
         if (result->fell_back) {
             inputs.llm_note = "The configured LLM provider failed (" +
                               (result->fallback_reason.empty() ? std::string("unavailable") : result->fallback_reason) +
@@ -468,7 +625,7 @@ class Pipeline {
         return json::object{{"provider", result->provider},
                             {"fell_back", result->fell_back},
                             {"tokens_used", result->tokens_used},
-                            {"chars", inputs.narrative.size()}};
+                            {"chars", streamed.size()}};
     }
 
     json::object Summary(const std::string& type) const {
@@ -505,22 +662,19 @@ class Pipeline {
 
     const analysis::Catalog& catalog_;
     EventSink& sink_;
-    DataAccess* data_;
-    llm::Provider* llm_;
+    DataAccess& data_;
+    llm::Provider& llm_;
+    const bool ask_llm_;  // false for the builtin provider: its prose is our own template, rendered directly
     RunContext& ctx_;
     std::string llm_provider_;
 };
 
 }  // namespace
 
-Supervisor::Supervisor(const analysis::Catalog* catalog)
-    : catalog_(catalog != nullptr ? catalog : &analysis::BundledCatalog()) {}
-
-core::Result<RunOutput> Supervisor::Execute(const RunInput& input, EventSink& sink, DataAccess* data,
-                                            llm::Provider* llm) const {
+core::Result<RunOutput> Supervisor::Execute(const RunInput& input, EventSink& sink, DataAccess& data) const {
     RunContext ctx;
     ctx.input = input;
-    Pipeline pipeline(*catalog_, sink, data, llm, ctx);
+    Pipeline pipeline(catalog_, sink, data, llm_, ctx);
 
     auto triaged = pipeline.Triage();
     if (!triaged.ok()) return triaged.error();

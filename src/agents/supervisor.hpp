@@ -17,19 +17,21 @@ namespace netra::agents {
 
 class Supervisor {
   public:
-    // `catalog` must outlive the supervisor; null = the bundled catalog.
-    explicit Supervisor(const analysis::Catalog* catalog = nullptr);
+    // Prices with `catalog` and has `llm` write the prose (both must outlive the supervisor). With a provider
+    // that is not template-only, triage asks it to classify where the rules are unsure, and the data helper
+    // and reporting stream its prose token by token as stream_chunk; every figure still comes from the tools.
+    Supervisor(const analysis::Catalog& catalog, llm::Provider& llm) : catalog_(catalog), llm_(llm) {}
 
     // Runs the pipeline. An error means the run must end (cancelled, timed out, storage failure); the caller
-    // records the terminal event. Agent failures the pipeline can absorb (a tool fault, an unreadable dataset)
-    // end that agent with agent_failed and the report degrades; they are not errors. `data` may be null (no
-    // dataset access); `llm` may be null (builtin text).
-    core::Result<RunOutput> Execute(const RunInput& input, EventSink& sink, DataAccess* data, llm::Provider* llm) const;
+    // records the terminal event. Agent failures the pipeline can absorb (a tool fault, an unreadable dataset,
+    // a failing LLM) end that agent with agent_failed or a fallback and the report degrades; they are not errors.
+    core::Result<RunOutput> Execute(const RunInput& input, EventSink& sink, DataAccess& data) const;
 
-    const analysis::Catalog& Catalog() const { return *catalog_; }
+    const analysis::Catalog& Catalog() const { return catalog_; }
 
   private:
-    const analysis::Catalog* catalog_;
+    const analysis::Catalog& catalog_;
+    llm::Provider& llm_;
 };
 
 }  // namespace netra::agents

@@ -8,6 +8,7 @@
 
 #include "agents/offline.hpp"
 #include "agents/registry.hpp"
+#include "llm/builtin_provider.hpp"
 
 namespace netra::agents {
 namespace json = boost::json;
@@ -38,6 +39,13 @@ class FakeSink : public EventSink {
     std::vector<Event> events;
     std::string failing_tool_;
     int cancel_after_ = -1;
+};
+
+class NoDataAccess : public DataAccess {
+  public:
+    core::Result<std::optional<DatasetView>> LoadDataset(const std::string&, const std::string&) override {
+        return std::optional<DatasetView>{};
+    }
 };
 
 class MapDataAccess : public DataAccess {
@@ -120,11 +128,18 @@ std::string Streamed(const std::vector<Event>& events) {
 
 double Num(const json::value& v) { return v.to_number<double>(); }
 
+// Runs the pipeline with the bundled catalog and the builtin provider, as a default server does.
+Supervisor Builtin() {
+    static llm::BuiltinProvider provider;
+    return Supervisor(analysis::BundledCatalog(), provider);
+}
+NoDataAccess kNoData;
+
 }  // namespace
 
 TEST(Supervisor, VagueRequestAsksForData) {
     FakeSink sink;
-    auto out = Supervisor().Execute(Input({"Help me reduce my AI costs"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"Help me reduce my AI costs"}), sink, kNoData);
     ASSERT_TRUE(out.ok()) << out.error().message;
     EXPECT_EQ(CheckSequence(sink.events), (std::vector<std::string>{"triage", "data_helper", "reporting"}));
     EXPECT_EQ(Completed(sink.events, "triage").at("data_sufficiency").as_string(), "insufficient");
@@ -141,8 +156,7 @@ TEST(Supervisor, VagueRequestAsksForData) {
 
 TEST(Supervisor, DataRequestAsksOnlyForWhatIsMissing) {
     FakeSink sink;
-    auto out =
-        Supervisor().Execute(Input({"We spend $40k/month on GPT-4o for customer support"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"We spend $40k/month on GPT-4o for customer support"}), sink, kNoData);
     ASSERT_TRUE(out.ok());
     const auto& request = Completed(sink.events, "data_helper").at("data_request").as_object();
     std::string all = json::serialize(request.at("categories"));
@@ -153,8 +167,8 @@ TEST(Supervisor, DataRequestAsksOnlyForWhatIsMissing) {
 
 TEST(Supervisor, SpecExampleTakesThePartialPathWithEstimates) {
     FakeSink sink;
-    auto out = Supervisor().Execute(
-        Input({"We spend $40k/month on GPT-4o for customer support, 2M requests per month"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"We spend $40k/month on GPT-4o for customer support, 2M requests per month"}),
+                                 sink, kNoData);
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(CheckSequence(sink.events),
               (std::vector<std::string>{"triage", "data_helper", "data", "optimization", "reporting"}));
@@ -174,7 +188,7 @@ TEST(Supervisor, SpecExampleTakesThePartialPathWithEstimates) {
 
 TEST(Supervisor, GeneralQuestionGoesStraightToReporting) {
     FakeSink sink;
-    auto out = Supervisor().Execute(Input({"hello, what can you do?"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"hello, what can you do?"}), sink, kNoData);
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(CheckSequence(sink.events), (std::vector<std::string>{"triage", "reporting"}));
     EXPECT_EQ(out->result.at("report_type").as_string(), "answer");
@@ -212,7 +226,7 @@ TEST(Supervisor, DatasetTakesTheFullPathWithTotalsFromTheData) {
     data.datasets["d1"] = TestDataset();
     RunInput in = Input({"Where can we cut our LLM costs?"});
     in.dataset_ids = {"gone", "d1"};  // newest last: d1 is tried first
-    auto out = Supervisor().Execute(in, sink, &data, nullptr);
+    auto out = Builtin().Execute(in, sink, data);
     ASSERT_TRUE(out.ok()) << out.error().message;
     EXPECT_EQ(CheckSequence(sink.events),
               (std::vector<std::string>{"triage", "data", "optimization", "actions", "reporting"}));
@@ -254,7 +268,7 @@ TEST(Supervisor, ToolFaultFailsTheAgentAndDegradesTheReport) {
     data.datasets["d1"] = TestDataset();
     RunInput in = Input({"Where can we cut our LLM costs?"});
     in.dataset_id = "d1";
-    auto out = Supervisor().Execute(in, sink, &data, nullptr);
+    auto out = Builtin().Execute(in, sink, data);
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(CheckSequence(sink.events), (std::vector<std::string>{"triage", "data", "reporting"}));
     bool failed = false;
@@ -276,7 +290,7 @@ TEST(Supervisor, ToolFaultFailsTheAgentAndDegradesTheReport) {
 TEST(Supervisor, ReportingSurvivesARendererFault) {
     FakeSink sink;
     sink.failing_tool_ = "render_report";
-    auto out = Supervisor().Execute(Input({"Help me reduce my AI costs"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"Help me reduce my AI costs"}), sink, kNoData);
     ASSERT_TRUE(out.ok());
     EXPECT_FALSE(out->report_markdown.empty());
     EXPECT_EQ(Streamed(sink.events), out->report_markdown);
@@ -286,7 +300,7 @@ TEST(Supervisor, ReportingSurvivesARendererFault) {
 TEST(Supervisor, CancellationEndsTheRun) {
     FakeSink sink;
     sink.cancel_after_ = 5;
-    auto out = Supervisor().Execute(Input({"Help me reduce my AI costs"}), sink, nullptr, nullptr);
+    auto out = Builtin().Execute(Input({"Help me reduce my AI costs"}), sink, kNoData);
     ASSERT_FALSE(out.ok());
     EXPECT_EQ(out.error().code, core::ErrorCode::kCancelled);
     EXPECT_EQ(sink.events.size(), 5u);
@@ -298,7 +312,7 @@ TEST(Supervisor, RegistryListsEveryAgentThatEmitsEventsAndItsTools) {
     data.datasets["d1"] = TestDataset();
     RunInput in = Input({"Where can we cut our LLM costs? p95 under 800 ms"});
     in.dataset_id = "d1";
-    ASSERT_TRUE(Supervisor().Execute(in, sink, &data, nullptr).ok());
+    ASSERT_TRUE(Builtin().Execute(in, sink, data).ok());
     for (const auto& e : sink.events) {
         if (e.type != "tool_executing") continue;
         bool listed = false;
@@ -317,7 +331,8 @@ TEST(Offline, AnalyzeEqualsTheServerPipeline) {
         "2025-01-02T00:00:00Z,gpt-4o,1000,100,a,false\n"
         "2025-01-01T00:00:00Z,gpt-4o,1000,100,a,true\n"
         "bad,gpt-4o,1,1,b,false\n");
-    auto a = AnalyzeUsageLog(csv, analysis::Format::kCsv, "usage.csv", analysis::BundledCatalog());
+    llm::BuiltinProvider builtin;
+    auto a = AnalyzeUsageLog(csv, analysis::Format::kCsv, "usage.csv", analysis::BundledCatalog(), builtin);
     ASSERT_TRUE(a.ok()) << a.error().message;
     EXPECT_EQ(a->ingest.rows, 2);
     EXPECT_EQ(a->ingest.rejected_rows, 1);

@@ -251,13 +251,25 @@ std::string Classify(const std::string& all, const ExtractedFacts& f, double& co
 
 }  // namespace
 
-TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset, const analysis::Catalog* catalog) {
+const std::vector<std::string>& TriageCategories() {
+    static const std::vector<std::string> kCategories = {"cost_optimization",    "performance_optimization",
+                                                         "model_selection",      "workload_analysis",
+                                                         "monitoring_reporting", "general"};
+    return kCategories;
+}
+
+TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset, const analysis::Catalog* catalog,
+                    const std::optional<std::string>& category) {
     TriageResult r;
     r.has_dataset = has_dataset;
     r.facts = ExtractFacts(messages, catalog);
     std::string all;
     for (const auto& m : messages) all += Lower(m) + "\n";
     r.category = Classify(all, r.facts, r.confidence);
+    if (category && *category != r.category) {
+        r.category = *category;
+        r.classified_by = "llm";
+    }
     const auto& f = r.facts;
 
     std::vector<std::pair<std::string, bool>> needed;
@@ -320,6 +332,7 @@ boost::json::object FactsToJson(const ExtractedFacts& f) {
 boost::json::object TriageToJson(const TriageResult& r) {
     boost::json::object o;
     o["category"] = r.category;
+    o["classified_by"] = r.classified_by;
     o["priority"] = r.priority;
     o["confidence"] = r.confidence;
     o["entities"] = FactsToJson(r.facts);

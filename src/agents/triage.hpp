@@ -25,8 +25,9 @@ struct ExtractedFacts {
 };
 
 struct TriageResult {
-    std::string category;  // cost_optimization | performance_optimization | model_selection | ...
-    std::string priority;  // high | medium | low
+    std::string category;                 // cost_optimization | performance_optimization | model_selection | ...
+    std::string classified_by = "rules";  // rules | llm (the LLM classified where the rules were unsure)
+    std::string priority;                 // high | medium | low
     double confidence = 0;
     ExtractedFacts facts;
     std::vector<std::string> facts_present;
@@ -38,8 +39,11 @@ struct TriageResult {
 
 // With a catalog, model names and aliases it lists are recognised too (canonical catalog names).
 ExtractedFacts ExtractFacts(const std::vector<std::string>& messages, const analysis::Catalog* catalog = nullptr);
+// `category`: the category an LLM chose where the rules were unsure (one of TriageCategories()); the facts,
+// sufficiency and priority are then scored for it.
 TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset,
-                    const analysis::Catalog* catalog = nullptr);
+                    const analysis::Catalog* catalog = nullptr, const std::optional<std::string>& category = {});
+const std::vector<std::string>& TriageCategories();
 boost::json::object FactsToJson(const ExtractedFacts& facts);
 boost::json::object TriageToJson(const TriageResult& result);
 

@@ -16,11 +16,15 @@
 #include "config/loader.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "datasets/dataset_service.hpp"
 #include "llm/factory.hpp"
 #include "llm/fault_hook.hpp"
 #include "net/http/handlers/handlers.hpp"
 #include "net/http/listener.hpp"
-#include "net/ws/ws_session.hpp"
+#include "net/ws/session_registry.hpp"
+#include "runs/event_bus.hpp"
+#include "runs/run_service.hpp"
+#include "runs/thread_service.hpp"
 #include "storage/open_store.hpp"
 
 namespace netra::app {
@@ -49,35 +53,64 @@ core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Setting
     }
 }
 
+// Every domain service, built once with all it needs, in dependency order. Members are references or owned
+// objects, never null: a service that lacks a dependency does not compile.
+struct AppServices {
+    AppServices(const config::Settings& settings, std::shared_ptr<storage::Store> store_in,
+                std::shared_ptr<const analysis::Catalog> catalog_in, asio::thread_pool& run_pool)
+        : store(std::move(store_in)),
+          catalog(std::move(catalog_in)),
+          llm(llm::MakeProvider(settings,
+                                settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
+          auth(settings, store),
+          datasets(store, *catalog),
+          runs(settings, store, bus, datasets, *catalog, *llm, faults,
+               [&run_pool](std::function<void()> task) { asio::post(run_pool, std::move(task)); }),
+          threads(store, runs),
+          view{auth, runs, threads, datasets, bus, *catalog, *llm, faults, *store} {}
+
+    core::FaultRegistry faults;
+    runs::EventBus bus;
+    std::shared_ptr<storage::Store> store;
+    std::shared_ptr<const analysis::Catalog> catalog;
+    std::shared_ptr<llm::Provider> llm;
+    auth::AuthService auth;
+    datasets::DatasetService datasets;
+    runs::RunService runs;
+    runs::ThreadService threads;
+    net::Services view;  // what handlers see
+};
+
+// The operator's --catalog, else the bundled one.
+core::Result<std::shared_ptr<const analysis::Catalog>> LoadConfiguredCatalog(const config::Settings& settings) {
+    if (settings.catalog_path.empty()) {
+        return std::shared_ptr<const analysis::Catalog>(&analysis::BundledCatalog(), [](const analysis::Catalog*) {});
+    }
+    std::ifstream in(settings.catalog_path, std::ios::binary);
+    if (!in) return core::MakeError(core::ErrorCode::kInvalidRequest, "cannot read " + settings.catalog_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto catalog = analysis::LoadCatalog(text);
+    if (!catalog.ok()) return catalog.error();
+    return std::make_shared<const analysis::Catalog>(std::move(*catalog));
+}
+
 }  // namespace
 
 int RunServer(const config::Settings& settings, double config_phase_ms) {
     auto start = core::MonoNow();
     spdlog::info("netra {} starting: {}", kVersion, config::DescribeSettings(settings));
+    if (settings.fault_injection) {
+        spdlog::warn("fault injection is ENABLED (/api/admin/faults): never do this in production");
+    }
 
     asio::io_context ioc(settings.io_threads);
     asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
     asio::thread_pool run_pool(static_cast<std::size_t>(settings.run_threads));
-    runs::EventBus bus;
-
-    auto ctx = std::make_shared<net::ServerContext>();
-    ctx->settings = &settings;
-    ctx->bus = &bus;
-    ctx->workers = &workers;
-    ctx->metrics = std::make_shared<net::Metrics>();
-    ctx->startup = std::make_shared<net::StartupState>();
-    ctx->sessions = std::make_shared<net::ws::WsSessionRegistry>();
-    if (settings.fault_injection) {
-        ctx->faults = std::make_shared<core::FaultRegistry>();
-        spdlog::warn("fault injection is ENABLED (/api/admin/faults): never do this in production");
-    }
-    ctx->version = kVersion;
-    ctx->instance_id = core::NewId();
-    ctx->started_at = std::chrono::steady_clock::now();
-    ctx->startup->PhaseDone("config", config_phase_ms);
+    auto server = std::make_shared<net::ServerContext>(settings, workers, kVersion);
+    server->startup.PhaseDone("config", config_phase_ms);
 
     // The port opens first so liveness answers during start-up; everything else answers 503 until ready.
-    net::http::Listener listener(ioc, ctx, net::http::BuildRouter());
+    net::http::Listener listener(ioc, server, net::http::BuildRouter());
     if (auto s = listener.Bind(settings.host, settings.port); !s.ok()) {
         spdlog::critical("{}", s.error().message);
         return 1;
@@ -85,6 +118,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     listener.Start();
     std::vector<std::thread> io_threads;
     for (int i = 0; i < settings.io_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+    std::shared_ptr<AppServices> services;
     auto stop_io = [&] {
         ioc.stop();
         for (auto& t : io_threads) t.join();
@@ -93,24 +127,25 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     };
 
     auto phase = [&](const char* name, auto&& fn) -> bool {
-        ctx->startup->SetPhase(name);
+        server->startup.SetPhase(name);
         auto t0 = core::MonoNow();
         bool ok = fn();
         double ms = core::ElapsedMs(t0);
         if (ok) {
-            ctx->startup->PhaseDone(name, ms);
+            server->startup.PhaseDone(name, ms);
             spdlog::info("start-up phase {} done in {:.1f} ms", name, ms);
         }
         return ok;
     };
 
+    std::shared_ptr<storage::Store> store;
     bool started = phase("database", [&] {
-        auto store = OpenDatabase(settings);
-        if (!store.ok()) {
-            spdlog::critical("database {}: {}", config::MaskDatabaseUrl(settings.database_url), store.error().message);
+        auto opened = OpenDatabase(settings);
+        if (!opened.ok()) {
+            spdlog::critical("database {}: {}", config::MaskDatabaseUrl(settings.database_url), opened.error().message);
             return false;
         }
-        ctx->store = *store;
+        store = *opened;
         return true;
     });
     started = started && phase("cache", [&] {
@@ -118,50 +153,37 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                       spdlog::warn("REDIS_URL is set but scale-out is not built yet; single instance");
                   return true;
               });
-    started =
-        started && phase("services", [&] {
-            if (settings.catalog_path.empty()) {
-                ctx->catalog = std::shared_ptr<const analysis::Catalog>(&analysis::BundledCatalog(),
-                                                                        [](const analysis::Catalog*) {});
-            } else {
-                std::ifstream in(settings.catalog_path, std::ios::binary);
-                std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-                auto catalog = in ? analysis::LoadCatalog(text)
-                                  : core::Result<analysis::Catalog>(core::MakeError(
-                                        core::ErrorCode::kInvalidRequest, "cannot read " + settings.catalog_path));
-                if (!catalog.ok()) {
-                    spdlog::critical("catalog {}: {}", settings.catalog_path, catalog.error().message);
-                    return false;
-                }
-                ctx->catalog = std::make_shared<const analysis::Catalog>(std::move(*catalog));
-            }
-            spdlog::info("supply catalog: {} models, as of {}", ctx->catalog->Models().size(), ctx->catalog->AsOf());
-            try {
-                ctx->auth = std::make_shared<auth::AuthService>(settings, ctx->store);
-            } catch (const std::exception& e) {
-                spdlog::critical("auth: {}", e.what());
-                return false;
-            }
-            ctx->runs = std::make_shared<runs::RunService>(
-                settings, ctx->store, bus,
-                [&run_pool](std::function<void()> task) { asio::post(run_pool, std::move(task)); });
-            ctx->runs->SetFaults(ctx->faults.get());
-            ctx->threads = std::make_shared<runs::ThreadService>(ctx->store, *ctx->runs);
-            if (auto s = ctx->runs->RecoverInterrupted(); !s.ok()) {
-                spdlog::critical("recovering interrupted runs: {}", s.error().message);
-                return false;
-            }
-            return true;
-        });
+    started = started && phase("services", [&] {
+                  auto catalog = LoadConfiguredCatalog(settings);
+                  if (!catalog.ok()) {
+                      spdlog::critical("catalog {}: {}", settings.catalog_path, catalog.error().message);
+                      return false;
+                  }
+                  spdlog::info("supply catalog: {} models, as of {}", (*catalog)->Models().size(), (*catalog)->AsOf());
+                  try {
+                      services = std::make_shared<AppServices>(settings, store, *catalog, run_pool);
+                  } catch (const std::exception& e) {
+                      spdlog::critical("services: {}", e.what());
+                      return false;
+                  }
+                  auto llm = services->llm->Health();
+                  spdlog::info("llm provider: {}{}", llm.provider, llm.model.empty() ? "" : " (" + llm.model + ")");
+                  if (auto s = services->runs.RecoverInterrupted(); !s.ok()) {
+                      spdlog::critical("recovering interrupted runs: {}", s.error().message);
+                      return false;
+                  }
+                  return true;
+              });
     started = started && phase("listeners", [&] { return true; });
     if (!started) {
         stop_io();
         return 1;
     }
     double total = core::ElapsedMs(start) + config_phase_ms;
-    ctx->startup->MarkReady(total);
+    // Services live in `services` until after the I/O threads are joined; the shared view never outlives them.
+    server->Open(std::shared_ptr<const net::Services>(services, &services->view), total);
     spdlog::info("ready in {:.1f} ms: http://{}:{} (WebSocket /api/v1/websocket), database {}", total, settings.host,
-                 listener.port(), ctx->store->BackendName());
+                 listener.port(), store->BackendName());
     std::cout << "netra listening on http://" << settings.host << ":" << listener.port() << std::endl;
 
     std::promise<int> stop_signal;
@@ -173,10 +195,10 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     spdlog::info("signal {}: shutting down", sig);
 
     // Stop accepting, tell WebSocket clients we are going away (1001), let runs drain, then stop.
-    ctx->shutting_down = true;
+    server->shutting_down = true;
     listener.Stop();
-    ctx->sessions->CloseAll();
-    ctx->runs->Drain(settings.timeouts.shutdown_drain);
+    server->sessions.CloseAll();
+    services->runs.Drain(settings.timeouts.shutdown_drain);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let close frames flush
     stop_io();
     spdlog::info("stopped cleanly");

@@ -70,6 +70,8 @@ constexpr std::array kSettings = {
     SettingDef{"OPENAI_BASE_URL", "", "openai_base_url", Kind::kString},
     SettingDef{"OPENAI_API_KEY", "", "openai_api_key", Kind::kString},
     SettingDef{"NETRA_LLM_MODEL", "", "llm_model", Kind::kString},
+    SettingDef{"NETRA_LLM_BREAKER_FAILURES", "", "llm_breaker_failures", Kind::kInt},
+    SettingDef{"NETRA_LLM_BREAKER_OPEN_MS", "", "llm_breaker_open_ms", Kind::kInt},
     SettingDef{"NETRA_E2E_BYPASS_KEY", "", "e2e_bypass_key", Kind::kString},
     SettingDef{"NETRA_FAULT_INJECTION", "", "fault_injection", Kind::kBool},
     SettingDef{"NETRA_LOG_FORMAT", "", "log_format", Kind::kString},
@@ -79,6 +81,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_WORKER_THREADS", "", "worker_threads", Kind::kInt},
     SettingDef{"NETRA_RUN_THREADS", "", "run_threads", Kind::kInt},
     SettingDef{"NETRA_CATALOG", "", "catalog", Kind::kString},
+    SettingDef{"NETRA_MAX_HEADER_BYTES", "limits", "max_header_bytes", Kind::kInt},
     SettingDef{"NETRA_MAX_BODY_BYTES", "limits", "max_body_bytes", Kind::kInt},
     SettingDef{"NETRA_MAX_UPLOAD_BYTES", "limits", "max_upload_bytes", Kind::kInt},
     SettingDef{"NETRA_MAX_JSON_DEPTH", "limits", "max_json_depth", Kind::kInt},
@@ -95,6 +98,8 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_RUN_TIMEOUT_MS", "timeouts", "run_ms", Kind::kInt},
     SettingDef{"NETRA_HTTP_READ_TIMEOUT_MS", "timeouts", "http_read_ms", Kind::kInt},
     SettingDef{"NETRA_WS_PING_INTERVAL_MS", "timeouts", "ws_ping_interval_ms", Kind::kInt},
+    SettingDef{"NETRA_WS_HANDSHAKE_TIMEOUT_MS", "timeouts", "ws_handshake_ms", Kind::kInt},
+    SettingDef{"NETRA_WS_CLOSE_GRACE_MS", "timeouts", "ws_close_grace_ms", Kind::kInt},
     SettingDef{"NETRA_SHUTDOWN_DRAIN_MS", "timeouts", "shutdown_drain_ms", Kind::kInt},
 };
 
@@ -435,6 +440,8 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.String("OPENAI_BASE_URL", settings.openai_base_url);
     r.Secret("OPENAI_API_KEY", settings.openai_api_key);
     r.String("NETRA_LLM_MODEL", settings.llm_model);
+    r.IntInto("NETRA_LLM_BREAKER_FAILURES", settings.llm_breaker_failures, 1, kIntMax);
+    r.DurationInto("NETRA_LLM_BREAKER_OPEN_MS", settings.llm_breaker_open);
     r.Secret("NETRA_E2E_BYPASS_KEY", settings.e2e_bypass_key);
     r.Bool("NETRA_FAULT_INJECTION", settings.fault_injection);
     if (auto text = r.Text("NETRA_LOG_FORMAT")) settings.log_format = Lower(Trim(*text));
@@ -446,6 +453,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.String("NETRA_CATALOG", settings.catalog_path);
 
     Limits& l = settings.limits;
+    r.IntInto("NETRA_MAX_HEADER_BYTES", l.max_header_bytes, 1024, kInt64Max);
     r.IntInto("NETRA_MAX_BODY_BYTES", l.max_body_bytes, 1, kInt64Max);
     r.IntInto("NETRA_MAX_UPLOAD_BYTES", l.max_upload_bytes, 1, kInt64Max);
     r.IntInto("NETRA_MAX_JSON_DEPTH", l.max_json_depth, 1, kIntMax);
@@ -464,6 +472,8 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.DurationInto("NETRA_RUN_TIMEOUT_MS", t.run);
     r.DurationInto("NETRA_HTTP_READ_TIMEOUT_MS", t.http_read);
     r.DurationInto("NETRA_WS_PING_INTERVAL_MS", t.ws_ping_interval);
+    r.DurationInto("NETRA_WS_HANDSHAKE_TIMEOUT_MS", t.ws_handshake);
+    r.DurationInto("NETRA_WS_CLOSE_GRACE_MS", t.ws_close_grace);
     r.DurationInto("NETRA_SHUTDOWN_DRAIN_MS", t.shutdown_drain);
 
     // Cross-field rules, each naming the setting (by where it was set when it was).

@@ -13,6 +13,7 @@ namespace netra::config {
 enum class Environment { kDevelopment, kTest, kStaging, kProduction };
 
 struct Limits {
+    std::size_t max_header_bytes = 16 << 10;      // HTTP request line + headers (also the WebSocket upgrade)
     std::size_t max_body_bytes = 1 << 20;         // HTTP request bodies (except uploads)
     std::size_t max_upload_bytes = 256ull << 20;  // dataset uploads
     std::size_t max_json_depth = 64;
@@ -32,6 +33,8 @@ struct Timeouts {
     std::chrono::milliseconds run{300'000};
     std::chrono::milliseconds http_read{30'000};
     std::chrono::milliseconds ws_ping_interval{25'000};
+    std::chrono::milliseconds ws_handshake{30'000};   // the WebSocket opening and closing handshakes
+    std::chrono::milliseconds ws_close_grace{3'000};  // a peer that never completes the close loses the socket
     std::chrono::milliseconds shutdown_drain{20'000};
 };
 
@@ -50,7 +53,9 @@ struct Settings {
     std::string openai_base_url;
     std::string openai_api_key;
     std::string llm_model;
-    std::string e2e_bypass_key;  // empty = /auth/e2e/test-auth disabled
+    int llm_breaker_failures = 5;                        // consecutive failures that open the breaker (§8)
+    std::chrono::milliseconds llm_breaker_open{30'000};  // how long it stays open before one trial call
+    std::string e2e_bypass_key;                          // empty = /auth/e2e/test-auth disabled
     bool fault_injection = false;
     std::string log_format;  // "", "text", "json"
     std::string log_level = "info";

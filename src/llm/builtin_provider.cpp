@@ -73,6 +73,6 @@ core::Result<CompletionResult> BuiltinProvider::Complete(const CompletionRequest
     return result;
 }
 
-ProviderHealth BuiltinProvider::Health() const { return ProviderHealth{"builtin", "up", "closed", 0}; }
+ProviderHealth BuiltinProvider::Health() const { return ProviderHealth{"builtin", "", "up", "closed", 0, ""}; }
 
 }  // namespace netra::llm

@@ -23,6 +23,7 @@ class BuiltinProvider final : public Provider {
     // Never fails except kCancelled when on_chunk returns false.
     core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) override;
     ProviderHealth Health() const override;
+    bool TemplateOnly() const override { return true; }
 
     // The text Complete would return for `request` (builtin_text, or the purpose template).
     static std::string TextFor(const CompletionRequest& request);

@@ -27,13 +27,14 @@ OpenAiOptions OpenAiOptionsFromSettings(const config::Settings& settings) {
 
 std::shared_ptr<Provider> MakeProvider(const config::Settings& settings, FaultHook fault_hook) {
     auto builtin = std::make_shared<BuiltinProvider>();
+    CircuitBreaker::Options breaker{settings.llm_breaker_failures, settings.llm_breaker_open};
     if (settings.llm_provider == "openai") {
         auto openai = std::make_shared<OpenAiProvider>(OpenAiOptionsFromSettings(settings));
-        return std::make_shared<FallbackProvider>(openai, builtin, CircuitBreaker::Options{}, CircuitBreaker::Clock{},
+        return std::make_shared<FallbackProvider>(openai, builtin, breaker, CircuitBreaker::Clock{},
                                                   std::move(fault_hook));
     }
     if (fault_hook) {
-        return std::make_shared<FallbackProvider>(builtin, builtin, CircuitBreaker::Options{}, CircuitBreaker::Clock{},
+        return std::make_shared<FallbackProvider>(builtin, builtin, breaker, CircuitBreaker::Clock{},
                                                   std::move(fault_hook));
     }
     return builtin;

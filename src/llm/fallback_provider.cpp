@@ -41,6 +41,7 @@ core::Result<CompletionResult> FallbackProvider::Complete(const CompletionReques
     if (fault_hook_) {
         if (auto injected = fault_hook_(); !injected.ok()) {
             breaker_.RecordFailure();
+            RememberError(injected.error().message);
             return FallBack(request, on_chunk, primary_name + " failed: " + injected.error().message, false);
         }
     }
@@ -62,14 +63,23 @@ core::Result<CompletionResult> FallbackProvider::Complete(const CompletionReques
         return result.error();
     }
     breaker_.RecordFailure();
+    RememberError(result.error().message);
     auto answer = FallBack(request, on_chunk, primary_name + " failed: " + result.error().message, !streamed.empty());
     if (answer.ok() && !streamed.empty()) answer->text = streamed + answer->text;
     return answer;
 }
 
+void FallbackProvider::RememberError(std::string message) {
+    std::lock_guard lock(error_mutex_);
+    last_error_ = std::move(message);
+}
+
 ProviderHealth FallbackProvider::Health() const {
-    ProviderHealth health;
-    health.provider = primary_->Name();
+    ProviderHealth health = primary_->Health();
+    {
+        std::lock_guard lock(error_mutex_);
+        health.last_error = last_error_;
+    }
     auto state = breaker_.State();
     health.breaker_state = std::string(BreakerStateName(state));
     health.consecutive_failures = breaker_.ConsecutiveFailures();

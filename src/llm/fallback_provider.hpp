@@ -8,6 +8,8 @@
 // returned text (the partial primary text is kept, not hidden). A cancellation (on_chunk returned false) is
 // returned as kCancelled and neither falls back nor counts against the breaker.
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "llm/circuit_breaker.hpp"
 #include "llm/fault_hook.hpp"
@@ -24,8 +26,8 @@ class FallbackProvider final : public Provider {
     std::string Name() const override { return primary_->Name(); }  // the configured provider
     // Fails only with kCancelled or, should the fallback itself fail, with the fallback's error.
     core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) override;
-    // The primary's name, the breaker guarding it and its consecutive failures. status: up when closed and
-    // the last call succeeded, degraded otherwise (builtin still answers, so never down).
+    // The primary's name and model, the breaker guarding it, its consecutive failures and last error. status: up
+    // when closed and the last call succeeded, degraded otherwise (builtin still answers, so never down).
     ProviderHealth Health() const override;
 
     const CircuitBreaker& breaker() const { return breaker_; }
@@ -33,11 +35,14 @@ class FallbackProvider final : public Provider {
   private:
     core::Result<CompletionResult> FallBack(const CompletionRequest& request, const ChunkCallback& on_chunk,
                                             std::string reason, bool separate);
+    void RememberError(std::string message);
 
     std::shared_ptr<Provider> primary_;
     std::shared_ptr<Provider> fallback_;
     CircuitBreaker breaker_;
     FaultHook fault_hook_;
+    mutable std::mutex error_mutex_;
+    std::string last_error_;
 };
 
 }  // namespace netra::llm

@@ -7,8 +7,8 @@
 
 #include "llm/builtin_provider.hpp"
 #include "llm/factory.hpp"
-#include "llm/fake_openai_server.hpp"
 #include "llm/openai_provider.hpp"
+#include "llm/testing/fake_openai_server.hpp"
 
 namespace netra::llm {
 namespace {

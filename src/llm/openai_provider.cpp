@@ -501,7 +501,12 @@ core::Result<CompletionResult> OpenAiProvider::Complete(const CompletionRequest&
 }
 
 ProviderHealth OpenAiProvider::Health() const {
-    ProviderHealth health{"openai", "up", "closed", consecutive_failures_.load()};
+    ProviderHealth health;
+    health.provider = "openai";
+    health.model = options_.model;
+    health.status = "up";
+    health.breaker_state = "closed";
+    health.consecutive_failures = consecutive_failures_.load();
     if (!endpoint_.ok()) {
         health.status = "down";
     } else if (health.consecutive_failures > 0) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "llm/builtin_provider.hpp"
-#include "llm/fake_openai_server.hpp"
+#include "llm/testing/fake_openai_server.hpp"
 
 namespace netra::llm {
 namespace {

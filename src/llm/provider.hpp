@@ -40,9 +40,11 @@ using ChunkCallback = std::function<bool(std::string_view chunk)>;
 
 struct ProviderHealth {
     std::string provider;
+    std::string model;          // the configured model ("" for builtin)
     std::string status;         // up | degraded | down
     std::string breaker_state;  // closed | open | half_open (builtin: closed)
     int consecutive_failures = 0;
+    std::string last_error;  // the last failure of the configured provider ("" when none yet)
 };
 
 class Provider {
@@ -54,6 +56,9 @@ class Provider {
     virtual core::Result<CompletionResult> Complete(const CompletionRequest& request,
                                                     const ChunkCallback& on_chunk) = 0;
     virtual ProviderHealth Health() const = 0;
+    // True for the builtin provider alone: its prose is the agents' own template, so agents render it
+    // themselves instead of making a call (and emitting its tool events) for the same text.
+    virtual bool TemplateOnly() const { return false; }
 };
 
 }  // namespace netra::llm

@@ -1,6 +1,11 @@
 #pragma once
-// Everything a request handler or WebSocket session needs, built once by app/ and shared.
+// What a request handler or WebSocket session sees. Two parts, both built by app/:
+//  - ServerContext: the server itself (settings, worker pool, metrics, start-up state, open sessions), there
+//    from the first accepted connection so liveness answers during start-up;
+//  - Services: every domain service, built once with all it needs (references, never null) once the
+//    database is up, and handed to the server in one step (`Open`). Handlers reach services, never the store.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -10,6 +15,7 @@
 #include "auth/auth_service.hpp"
 #include "config/settings.hpp"
 #include "core/faults.hpp"
+#include "datasets/dataset_service.hpp"
 #include "llm/provider.hpp"
 #include "net/metrics.hpp"
 #include "runs/event_bus.hpp"
@@ -28,42 +34,63 @@ class StartupState {
   public:
     void PhaseDone(const std::string& phase, double duration_ms);
     void SetPhase(const std::string& phase);
-    void MarkReady(double total_ms);
-    bool ready() const { return ready_.load(); }
     std::string phase() const;
     std::vector<std::pair<std::string, double>> completed() const;
     double total_ms() const;
 
   private:
+    friend class ServerContext;
+    void MarkReady(double total_ms);
+
     mutable std::mutex mutex_;
     std::string phase_ = "config";
     std::vector<std::pair<std::string, double>> completed_;
     double total_ms_ = 0;
-    std::atomic<bool> ready_{false};
+};
+
+struct Services {
+    auth::AuthService& auth;
+    runs::RunService& runs;
+    runs::ThreadService& threads;
+    datasets::DatasetService& datasets;
+    runs::EventBus& bus;  // live delivery: sessions and SSE streams subscribe here
+    const analysis::Catalog& catalog;
+    const llm::Provider& llm;
+    core::FaultRegistry& faults;  // consulted only when settings.fault_injection is on
+    storage::DatabaseHealth& database;
 };
 
 namespace ws {
 class WsSessionRegistry;
 }
 
-struct ServerContext {
-    const config::Settings* settings = nullptr;
-    std::shared_ptr<storage::Store> store;
-    std::shared_ptr<auth::AuthService> auth;
-    std::shared_ptr<runs::RunService> runs;
-    std::shared_ptr<runs::ThreadService> threads;
-    runs::EventBus* bus = nullptr;
-    boost::asio::thread_pool* workers = nullptr;
-    std::shared_ptr<const analysis::Catalog> catalog;
-    std::shared_ptr<llm::Provider> llm;
-    std::shared_ptr<Metrics> metrics;
-    std::shared_ptr<core::FaultRegistry> faults;  // set only when fault injection is enabled
-    std::shared_ptr<StartupState> startup;
-    std::shared_ptr<ws::WsSessionRegistry> sessions;
-    std::string version;
-    std::string instance_id;
-    std::chrono::steady_clock::time_point started_at;
+class ServerContext {
+    std::unique_ptr<ws::WsSessionRegistry> sessions_owned_;  // first: `sessions` below refers to it
+
+  public:
+    ServerContext(const config::Settings& settings, boost::asio::thread_pool& workers, std::string version);
+    ~ServerContext();
+
+    // The server becomes ready by being given its services: from here on every route answers.
+    void Open(std::shared_ptr<const Services> services, double startup_total_ms);
+    // Null until Open: only the health routes answer before (everything else 503).
+    std::shared_ptr<const Services> services() const { return services_.load(); }
+    bool ready() const { return services() != nullptr; }
+    // Ready and not shutting down.
+    bool accepting() const { return ready() && !shutting_down; }
+
+    const config::Settings& settings;
+    boost::asio::thread_pool& workers;
+    Metrics metrics;
+    StartupState startup;
+    ws::WsSessionRegistry& sessions;
+    const std::string version;
+    const std::string instance_id;
+    const std::chrono::steady_clock::time_point started_at;
     std::atomic<bool> shutting_down{false};
+
+  private:
+    std::atomic<std::shared_ptr<const Services>> services_;
 };
 
 }  // namespace netra::net

@@ -9,16 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace netra::runs {
+#include "runs/event_publisher.hpp"
 
-struct LiveEvent {
-    std::string user_id;
-    std::string run_id;
-    std::string thread_id;
-    std::int64_t seq = 0;
-    std::string type;
-    std::shared_ptr<const std::string> frame;  // the serialized envelope, shared by every connection
-};
+namespace netra::runs {
 
 class EventListener {
   public:
@@ -26,13 +19,13 @@ class EventListener {
     virtual void OnEvent(const std::shared_ptr<const LiveEvent>& event) = 0;
 };
 
-class EventBus {
+class EventBus final : public EventPublisher {
   public:
     using SubscriptionId = std::uint64_t;
 
     SubscriptionId Subscribe(const std::string& user_id, std::weak_ptr<EventListener> listener);
     void Unsubscribe(const std::string& user_id, SubscriptionId id);
-    void Publish(const std::shared_ptr<const LiveEvent>& event);
+    void Publish(const std::shared_ptr<const LiveEvent>& event) override;
     std::size_t ListenerCount(const std::string& user_id) const;
     std::size_t TotalListeners() const;
     std::uint64_t EventsPublished() const;

@@ -19,7 +19,7 @@ using core::MakeError;
 namespace {
 
 // Fans a stored event out to the run's user; the envelope is serialized once for every connection.
-void PublishStored(EventBus& bus, const storage::Run& run, const storage::RunEvent& event) {
+void PublishStored(EventPublisher& publisher, const storage::Run& run, const storage::RunEvent& event) {
     auto live = std::make_shared<LiveEvent>();
     live->user_id = run.user_id;
     live->run_id = event.run_id;
@@ -27,7 +27,7 @@ void PublishStored(EventBus& bus, const storage::Run& run, const storage::RunEve
     live->seq = event.seq;
     live->type = event.type;
     live->frame = std::make_shared<const std::string>(SerializeEnvelope(event, run.thread_id));
-    bus.Publish(live);
+    publisher.Publish(live);
 }
 
 }  // namespace
@@ -70,8 +70,8 @@ class RunService::Sink : public agents::EventSink {
     // Applies a registered fault for `target`: latency sleeps cooperatively (cancellation and timeouts still
     // end the run promptly), timeout sleeps until the step or run deadline ends it, error fails the call.
     core::Status InjectedFault(const std::string& target) {
-        if (!service_.faults_) return core::Ok();
-        auto fault = service_.faults_->Check(target);
+        if (!service_.settings_.fault_injection) return core::Ok();
+        auto fault = service_.faults_.Check(target);
         if (!fault) return core::Ok();
         if (fault->mode == "error") {
             return MakeError(target == "database" ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
@@ -125,22 +125,25 @@ class RunService::Sink : public agents::EventSink {
         return event;
     }
 
-    void Publish(const storage::RunEvent& event) { PublishStored(service_.bus_, run_.run, event); }
+    void Publish(const storage::RunEvent& event) { PublishStored(service_.publisher_, run_.run, event); }
 
   private:
     RunService& service_;
     ActiveRun& run_;
 };
 
-RunService::RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventBus& bus,
-                       std::function<void(std::function<void()>)> post)
+RunService::RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store,
+                       EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
+                       llm::Provider& llm, core::FaultRegistry& faults, std::function<void(std::function<void()>)> post)
     : settings_(settings),
       store_(std::move(store)),
-      bus_(bus),
+      publisher_(publisher),
+      datasets_(datasets),
+      faults_(faults),
       post_(std::move(post)),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
       message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)),
-      data_access_(store_) {}
+      supervisor_(catalog, llm) {}
 
 RunService::~RunService() = default;
 
@@ -317,7 +320,7 @@ void RunService::Execute(std::shared_ptr<ActiveRun> run) {
     if (input.thread_user_messages.empty()) input.thread_user_messages.push_back(input.request);
     if (run->dataset_id) add_dataset(*run->dataset_id);  // the message's own dataset is the newest
 
-    auto output = supervisor_.Execute(input, sink, &data_access_, llm_.get());
+    auto output = supervisor_.Execute(input, sink, datasets_);
     if (!output.ok()) return fail(output.error());
     FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
 }
@@ -408,7 +411,7 @@ core::Status RunService::FinishNotStarted(const storage::Run& run, const std::st
     auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
                                event.created_at, std::nullopt, {event});
     if (!s.ok()) return s;
-    PublishStored(bus_, run, event);
+    PublishStored(publisher_, run, event);
     return core::Ok();
 }
 
@@ -461,6 +464,43 @@ core::Result<std::vector<RunStatusInfo>> RunService::Status(const std::string& u
         auto seq = store_->LastEventSeq(*run_id);
         if (!seq.ok()) return seq.error();
         out.push_back(RunStatusInfo{(*stored)->id, (*stored)->thread_id, (*stored)->status, "", *seq});
+    }
+    return out;
+}
+
+core::Result<RunView> RunService::Get(const std::string& user_id, const std::string& run_id) {
+    auto run = store_->GetRun(user_id, run_id);
+    if (!run.ok()) return run.error();
+    if (!*run) return MakeError(ErrorCode::kNotFound, "run not found");
+    auto seq = store_->LastEventSeq(run_id);
+    if (!seq.ok()) return seq.error();
+    return RunView{std::move(**run), *seq};
+}
+
+core::Result<RunEvents> RunService::Events(const std::string& user_id, const std::string& run_id,
+                                           const storage::EventFilter& filter) {
+    auto run = store_->GetRun(user_id, run_id);
+    if (!run.ok()) return run.error();
+    if (!*run) return MakeError(ErrorCode::kNotFound, "run not found");
+    auto events = store_->ListEvents(run_id, filter);
+    if (!events.ok()) return events.error();
+    return RunEvents{std::move(**run), std::move(*events)};
+}
+
+core::Result<std::vector<RunEvents>> RunService::ThreadEvents(const std::string& user_id,
+                                                              const std::string& thread_id) {
+    auto thread = store_->GetThread(user_id, thread_id);
+    if (!thread.ok()) return thread.error();
+    if (!*thread) return MakeError(ErrorCode::kNotFound, "thread not found");
+    auto runs = store_->ListThreadRuns(user_id, thread_id);
+    if (!runs.ok()) return runs.error();
+    std::vector<RunEvents> out;
+    for (auto& run : *runs) {
+        storage::EventFilter filter;
+        filter.limit = 1'000'000;
+        auto events = store_->ListEvents(run.id, filter);
+        if (!events.ok()) return events.error();
+        out.push_back(RunEvents{std::move(run), std::move(*events)});
     }
     return out;
 }

@@ -11,15 +11,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agents/data_access.hpp"
 #include "agents/supervisor.hpp"
+#include "analysis/catalog.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
 #include "core/faults.hpp"
 #include "core/rate_limiter.hpp"
 #include "llm/provider.hpp"
-#include "runs/event_bus.hpp"
+#include "runs/event_publisher.hpp"
 #include "runs/scheduler.hpp"
-#include "runs/store_data_access.hpp"
 #include "storage/store.hpp"
 
 namespace netra::runs {
@@ -46,11 +47,26 @@ struct RunStatusInfo {
     std::int64_t seq = 0;
 };
 
+// A run as clients read it back: the stored row and the seq of its last stored event.
+struct RunView {
+    storage::Run run;
+    std::int64_t last_seq = 0;
+};
+
+// A run with its stored events (after some seq): what replays and event listings are built from.
+struct RunEvents {
+    storage::Run run;
+    std::vector<storage::RunEvent> events;
+};
+
 class RunService {
   public:
-    // `post` runs a task on the worker pool (runs execute there, never on network threads).
-    RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventBus& bus,
-               std::function<void(std::function<void()>)> post);
+    // Everything a run needs, given once: the agents price with `catalog` (the operator's --catalog, else the
+    // bundled one) and write their prose with `llm`; `datasets` serves usage logs; `faults` is consulted only
+    // when fault injection is on; `post` runs a task on the run pool (never on network threads).
+    RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventPublisher& publisher,
+               agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
+               core::FaultRegistry& faults, std::function<void(std::function<void()>)> post);
     ~RunService();
 
     // Validates and stores the message with its queued run in one transaction (the message is durable when
@@ -72,18 +88,13 @@ class RunService {
     // Shutdown: stop starting runs, wait up to `drain` for running ones, mark the rest interrupted.
     void Drain(std::chrono::milliseconds drain);
 
-    // Test deployments only: faults consulted at tool calls and event writes (§11). Null = none.
-    void SetFaults(core::FaultRegistry* faults) { faults_ = faults; }
-    // The LLM provider agents use for prose (null = builtin text only). Set once at start-up.
-    void SetLlm(std::shared_ptr<llm::Provider> provider) { llm_ = std::move(provider); }
-    // The supply catalog the agents price with (the operator's --catalog, else the bundled one).
-    void SetCatalog(const analysis::Catalog* catalog) { supervisor_ = agents::Supervisor(catalog); }
-
-    // Hands freshly uploaded records to the dataset cache (datasets are immutable once stored).
-    void RememberDataset(const std::string& dataset_id,
-                         std::shared_ptr<const std::vector<storage::UsageRecord>> records) {
-        data_access_.Remember(dataset_id, std::move(records));
-    }
+    // The user's run with its last seq (kNotFound for another user's).
+    core::Result<RunView> Get(const std::string& user_id, const std::string& run_id);
+    // The user's run with its stored events matching `filter`.
+    core::Result<RunEvents> Events(const std::string& user_id, const std::string& run_id,
+                                   const storage::EventFilter& filter);
+    // Every run of the user's thread, oldest first, each with all its stored events.
+    core::Result<std::vector<RunEvents>> ThreadEvents(const std::string& user_id, const std::string& thread_id);
 
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }
@@ -104,7 +115,9 @@ class RunService {
 
     const config::Settings& settings_;
     std::shared_ptr<storage::Store> store_;
-    EventBus& bus_;
+    EventPublisher& publisher_;
+    agents::DataAccess& datasets_;
+    core::FaultRegistry& faults_;
     std::function<void(std::function<void()>)> post_;
     Scheduler scheduler_;
     core::RateLimiter message_limiter_;  // per user: messages and runs submitted per minute
@@ -113,9 +126,6 @@ class RunService {
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
     std::atomic<bool> draining_{false};
-    core::FaultRegistry* faults_ = nullptr;
-    std::shared_ptr<llm::Provider> llm_;
-    StoreDataAccess data_access_;
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 

@@ -22,17 +22,21 @@ inline core::Error Unsupported(const char* what) {
                            std::string(what) + " are not supported by this store");
 }
 
-class Store {
+// What readiness needs of the database, and nothing more: health checks see this, never the whole store.
+class DatabaseHealth {
   public:
-    virtual ~Store() = default;
-
+    virtual ~DatabaseHealth() = default;
     virtual std::string BackendName() const = 0;  // "sqlite" | "postgresql"
+    // A cheap round trip (SELECT 1) for readiness checks.
+    virtual Status Ping() = 0;
+};
+
+class Store : public DatabaseHealth {
+  public:
     // Applies pending versioned migrations (idempotent; recorded in schema_migrations).
     virtual Status Migrate() = 0;
     // Returns the applied schema version.
     virtual Result<int> SchemaVersion() = 0;
-    // A cheap round trip (SELECT 1) for readiness checks.
-    virtual Status Ping() = 0;
 
     // Users. CreateUser fails with kConflict when the email (case-insensitive) exists.
     virtual Status CreateUser(const User& user) = 0;

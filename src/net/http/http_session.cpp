@@ -9,47 +9,13 @@
 
 #include "core/ids.hpp"
 #include "net/http/handlers/dataset_upload.hpp"
-#include "net/ws/ws_session.hpp"
+#include "net/http/request_target.hpp"
+#include "net/ws/ws_upgrade.hpp"
 
 namespace netra::net::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using asio::as_tuple;
-
-std::string PercentDecode(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '+') {
-            out.push_back(' ');
-        } else if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-                   std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-            out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-            i += 2;
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
-
-void ParseTarget(std::string_view target, std::string& path, std::unordered_map<std::string, std::string>& query) {
-    auto q = target.find('?');
-    path = std::string(target.substr(0, q));
-    if (q == std::string_view::npos) return;
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        std::string_view pair = rest.substr(0, amp);
-        auto eq = pair.find('=');
-        std::string key = PercentDecode(pair.substr(0, eq));
-        std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
-        if (!key.empty()) query.emplace(std::move(key), std::move(value));
-        if (amp == std::string_view::npos) break;
-        rest = rest.substr(amp + 1);
-    }
-}
 
 namespace {
 
@@ -69,9 +35,9 @@ bool AvailableBeforeReady(const std::string& path) {
 
 asio::awaitable<Response> Dispatch(ServerContext& server, const Router& router, const Request& req,
                                    const std::string& request_id, const std::string& client_ip, Takeover& takeover) {
-    RequestContext ctx{req, server, request_id, {}, {}, {}, client_ip, {}};
+    RequestContext ctx{req, server, request_id, {}, {}, {}, client_ip, {}, {}};
     ParseTarget(std::string_view(req.target().data(), req.target().size()), ctx.path, ctx.query);
-    if ((!server.startup->ready() || server.shutting_down) && !AvailableBeforeReady(ctx.path)) {
+    if (!server.accepting() && !AvailableBeforeReady(ctx.path)) {
         co_return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kServiceUnavailable,
                                                      server.shutting_down ? "server is shutting down"
                                                                           : "server is starting; retry shortly"));
@@ -101,7 +67,7 @@ asio::awaitable<Response> Dispatch(ServerContext& server, const Router& router, 
 
 asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std::shared_ptr<const Router> router,
                                      beast::tcp_stream stream) {
-    server->metrics->ConnectionOpened(false);
+    server->metrics.ConnectionOpened(false);
     std::string client_ip;
     {
         beast::error_code ec;
@@ -109,14 +75,14 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
         if (!ec) client_ip = ep.address().to_string();
     }
     beast::flat_buffer buffer;
-    const auto& limits = server->settings->limits;
+    const auto& limits = server->settings.limits;
     for (;;) {
         // The header first: uploads stream their body through their own parser (never buffered whole); every
         // other request reads a small string body under the normal limit.
         bhttp::request_parser<bhttp::empty_body> header_parser;
-        header_parser.header_limit(16 * 1024);
+        header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         header_parser.body_limit(limits.max_upload_bytes);
-        stream.expires_after(server->settings->timeouts.http_read);
+        stream.expires_after(server->settings.timeouts.http_read);
         auto [hec, hbytes] =
             co_await bhttp::async_read_header(stream, buffer, header_parser, as_tuple(asio::use_awaitable));
         (void)hbytes;
@@ -126,7 +92,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             std::string request_id = RequestIdFor(header_parser.get());
             auto start = std::chrono::steady_clock::now();
             Response res = co_await HandleDatasetUpload(*server, stream, buffer, header_parser, request_id, client_ip);
-            server->metrics->ObserveRequest(
+            server->metrics.ObserveRequest(
                 res.result_int(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
             bool keep_alive = res.keep_alive() && !server->shutting_down;
             res.keep_alive(keep_alive);
@@ -162,14 +128,26 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
                     too_large ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
                     too_large ? "request larger than the limit" : "malformed HTTP request: " + ec.message()));
             res.keep_alive(false);
-            server->metrics->ObserveRequest(res.result_int(), 0);
+            server->metrics.ObserveRequest(res.result_int(), 0);
             co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
             break;
         }
         Request req = parser->release();
+        if (beast::websocket::is_upgrade(req) && !ws::IsWebSocketPath(std::string_view(req.target()))) {
+            // An upgrade anywhere else is refused like any unknown route, and the connection closes: the client
+            // expected a protocol switch, not a keep-alive HTTP exchange.
+            auto res =
+                ErrorResponse(req, RequestIdFor(req),
+                              core::MakeError(core::ErrorCode::kNotFound,
+                                              "no WebSocket endpoint at this path; use /api/v1/websocket or /ws"));
+            res.keep_alive(false);
+            server->metrics.ObserveRequest(res.result_int(), 0);
+            co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
+            break;
+        }
         if (beast::websocket::is_upgrade(req)) {
             stream.expires_never();
-            server->metrics->ConnectionClosed(false);
+            server->metrics.ConnectionClosed(false);
             co_await ws::RunWebSocketUpgrade(server, std::move(stream), std::move(req), client_ip);
             co_return;
         }
@@ -178,13 +156,13 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
         Takeover takeover;
         Response res = co_await Dispatch(*server, *router, req, request_id, client_ip, takeover);
         if (takeover) {
-            server->metrics->ObserveRequest(200, 0);
+            server->metrics.ObserveRequest(200, 0);
             stream.expires_never();
             co_await takeover(stream);
             break;
         }
-        server->metrics->ObserveRequest(
-            res.result_int(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        server->metrics.ObserveRequest(res.result_int(),
+                                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         bool keep_alive = res.keep_alive() && !server->shutting_down;
         res.keep_alive(keep_alive);
         auto [wec, wbytes] = co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
@@ -193,7 +171,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
     }
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    server->metrics->ConnectionClosed(false);
+    server->metrics.ConnectionClosed(false);
 }
 
 }  // namespace netra::net::http

@@ -11,8 +11,4 @@ namespace netra::net::http {
 boost::asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std::shared_ptr<const Router> router,
                                             boost::beast::tcp_stream stream);
 
-// Splits a request target into a path and percent-decoded query parameters.
-void ParseTarget(std::string_view target, std::string& path, std::unordered_map<std::string, std::string>& query);
-std::string PercentDecode(std::string_view in);
-
 }  // namespace netra::net::http

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 
@@ -37,6 +38,14 @@ struct RequestContext {
         return it == query.end() ? std::nullopt : std::optional<std::string>(it->second);
     }
     const std::string& Param(const std::string& key) const { return params.at(key); }
+    // The domain services. Only the health routes run before the server is open; every other route is behind
+    // the readiness gate in the session, so this is never reached unopened (it throws → 500, never a crash).
+    const Services& services() const {
+        if (!opened) opened = server.services();
+        if (!opened) throw std::logic_error("services requested before the server opened");
+        return *opened;
+    }
+    mutable std::shared_ptr<const Services> opened;
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;

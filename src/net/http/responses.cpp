@@ -40,7 +40,7 @@ Response ErrorResponse(const Request& req, const std::string& request_id, const 
 }
 
 Response ErrorResponse(const RequestContext& ctx, const core::Error& error) {
-    ctx.server.metrics->ErrorReturned();
+    ctx.server.metrics.ErrorReturned();
     return ErrorResponse(ctx.req, ctx.request_id, error);
 }
 
@@ -60,7 +60,7 @@ core::Result<json::object> JsonBody(const RequestContext& ctx) {
         return core::MakeError(core::ErrorCode::kUnsupportedMediaType, "send the body as application/json");
     }
     if (ctx.req.body().empty()) return core::MakeError(core::ErrorCode::kInvalidRequest, "request body is empty");
-    return core::ParseJsonObject(ctx.req.body(), core::JsonLimits{ctx.server.settings->limits.max_json_depth});
+    return core::ParseJsonObject(ctx.req.body(), core::JsonLimits{ctx.server.settings.limits.max_json_depth});
 }
 
 }  // namespace netra::net::http

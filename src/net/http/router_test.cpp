@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "net/http/http_session.hpp"
+#include "net/http/request_target.hpp"
 
 namespace netra::net::http {
 

@@ -3,135 +3,20 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <deque>
 
-#include "auth/credentials.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 #include "net/offload.hpp"
-#include "net/ws/protocol.hpp"
 #include "runs/event_envelope.hpp"
 
 namespace netra::net::ws {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace json = boost::json;
 using asio::as_tuple;
-using core::ErrorCode;
-
-bool WsSessionRegistry::Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<WsSession>& session,
-                            int limit) {
-    std::lock_guard lock(mutex_);
-    int& count = per_user_[user_id];
-    if (count >= limit) return false;
-    ++count;
-    sessions_[id] = session;
-    return true;
-}
-void WsSessionRegistry::Remove(std::uint64_t id, const std::string& user_id) {
-    std::lock_guard lock(mutex_);
-    if (sessions_.erase(id) == 0) return;
-    auto it = per_user_.find(user_id);
-    if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
-}
-std::size_t WsSessionRegistry::size() const {
-    std::lock_guard lock(mutex_);
-    return sessions_.size();
-}
-
-namespace {
-
-asio::awaitable<void> Refuse(beast::tcp_stream& stream, const http::Request& req, const core::Error& error,
-                             ServerContext& server) {
-    auto res = http::ErrorResponse(req, core::NewId(), error);
-    res.keep_alive(false);
-    server.metrics->ObserveRequest(res.result_int(), 0);
-    co_await beast::http::async_write(stream, res, as_tuple(asio::use_awaitable));
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-}
-
-}  // namespace
-
-class WsSession : public runs::EventListener, public std::enable_shared_from_this<WsSession> {
-  public:
-    WsSession(std::shared_ptr<ServerContext> server, beast::tcp_stream stream, auth::AccessClaims claims)
-        : server_(std::move(server)),
-          ws_(std::move(stream)),
-          claims_(std::move(claims)),
-          connection_id_(core::NewId()),
-          close_guard_(ws_.get_executor()) {}
-
-    asio::awaitable<void> Run(http::Request req, std::optional<std::string> echo_subprotocol);
-    void OnEvent(const std::shared_ptr<const runs::LiveEvent>& event) override {
-        asio::post(ws_.get_executor(), [self = shared_from_this(), event] { self->DeliverLive(event); });
-    }
-    void CloseGoingAway() {
-        asio::post(ws_.get_executor(),
-                   [self = shared_from_this()] { self->CloseWith(websocket::close_code::going_away); });
-    }
-
-  private:
-    struct RunDelivery {
-        std::vector<bool> received;  // received[seq] — each event at most once per connection
-        bool replaying = false;
-        std::vector<std::shared_ptr<const runs::LiveEvent>> buffered;  // live events that arrive mid-replay
-    };
-
-    asio::awaitable<void> Handle(const std::string& text);
-    asio::awaitable<void> HandleSubmit(const ClientFrame& frame);
-    asio::awaitable<void> HandleCancel(const ClientFrame& frame);
-    asio::awaitable<void> HandleSubscribe(const ClientFrame& frame);
-    asio::awaitable<void> HandleThreadSubscribe(const ClientFrame& frame);
-    // Sends an event this connection has not sent yet, and remembers it.
-    void SendOnce(const std::string& run_id, std::int64_t seq,
-                  const std::function<std::shared_ptr<const std::string>()>& frame);
-    asio::awaitable<void> HandleStatus(const ClientFrame& frame);
-
-    static bool Received(const RunDelivery& d, std::int64_t seq) {
-        return seq >= 0 && static_cast<std::size_t>(seq) < d.received.size() && d.received[seq];
-    }
-    static void Mark(RunDelivery& d, std::int64_t seq) {
-        if (static_cast<std::size_t>(seq) >= d.received.size()) d.received.resize(seq + 1, false);
-        d.received[seq] = true;
-    }
-    void DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event);
-    void SendJson(const json::object& frame) { Send(std::make_shared<const std::string>(json::serialize(frame))); }
-    void SendError(ErrorCode code, const std::string& message, const std::string& request_type) {
-        server_->metrics->ErrorReturned();
-        Send(std::make_shared<const std::string>(ErrorFrame(code, message, request_type)));
-    }
-    void Send(std::shared_ptr<const std::string> frame);
-    void DoWrite();
-    void CloseWith(websocket::close_code code);
-    void DoClose(websocket::close_code code);
-    bool FloodCheck();
-
-    std::shared_ptr<ServerContext> server_;
-    websocket::stream<beast::tcp_stream> ws_;
-    auth::AccessClaims claims_;
-    std::string connection_id_;
-    std::deque<std::shared_ptr<const std::string>> outbox_;
-    bool writing_ = false;
-    bool closing_ = false;
-    std::optional<websocket::close_code> pending_close_;
-    asio::steady_timer close_guard_;
-    std::unordered_map<std::string, RunDelivery> runs_;
-    // Threads being replayed by a thread subscription: their live events wait here until the replay is sent.
-    std::unordered_map<std::string, std::vector<std::shared_ptr<const runs::LiveEvent>>> replaying_threads_;
-    std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
-    int frames_in_window_ = 0;
-};
 
 void WsSession::Send(std::shared_ptr<const std::string> frame) {
     if (closing_) return;
-    if (outbox_.size() >= server_->settings->limits.ws_outbound_queue_messages) {
+    if (outbox_.size() >= server_->settings.limits.ws_outbound_queue_messages) {
         // A consumer that cannot keep up is dropped rather than buffered without bound; it resumes with
         // `subscribe` and after_seq (§6).
         spdlog::warn("ws {}: outbound queue full ({} frames), closing 1013", connection_id_, outbox_.size());
@@ -156,7 +41,7 @@ void WsSession::DoWrite() {
                 self->outbox_.clear();
                 return;
             }
-            self->server_->metrics->WsFrameSent();
+            self->server_->metrics.WsFrameSent();
             if (self->pending_close_) {
                 auto code = *self->pending_close_;
                 self->pending_close_.reset();
@@ -176,7 +61,7 @@ void WsSession::CloseWith(websocket::close_code code) {
         DoClose(code);
     }
     // A peer that never completes the close handshake (or a stalled write) must not hold the socket.
-    close_guard_.expires_after(std::chrono::seconds(3));
+    close_guard_.expires_after(server_->settings.timeouts.ws_close_grace);
     close_guard_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
         beast::error_code ignored;
@@ -218,34 +103,23 @@ bool WsSession::FloodCheck() {
         window_start_ = now;
         frames_in_window_ = 0;
     }
-    return ++frames_in_window_ <= server_->settings->limits.ws_frames_per_second;
+    return ++frames_in_window_ <= server_->settings.limits.ws_frames_per_second;
 }
 
 asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::string> echo_subprotocol) {
     auto self = shared_from_this();
-    const auto& settings = *server_->settings;
+    const auto& settings = server_->settings;
     ws_.set_option(
-        websocket::stream_base::timeout{std::chrono::seconds(30), settings.timeouts.ws_ping_interval * 2, true});
+        websocket::stream_base::timeout{settings.timeouts.ws_handshake, settings.timeouts.ws_ping_interval * 2, true});
     ws_.read_message_max(settings.limits.max_ws_frame_bytes);
     ws_.set_option(websocket::stream_base::decorator([echo_subprotocol](websocket::response_type& res) {
         res.set(beast::http::field::server, "netra");
         if (echo_subprotocol) res.set(beast::http::field::sec_websocket_protocol, *echo_subprotocol);
     }));
-    static std::atomic<std::uint64_t> next_session{1};
-    const std::uint64_t session_id = next_session++;
-    if (!server_->sessions->Add(session_id, claims_.user_id, self, settings.limits.ws_connections_per_user)) {
-        co_await Refuse(ws_.next_layer(), req,
-                        core::MakeError(ErrorCode::kRateLimited, "too many WebSocket connections for this user"),
-                        *server_);
-        co_return;
-    }
     auto [aec] = co_await ws_.async_accept(req, as_tuple(asio::use_awaitable));
-    if (aec) {
-        server_->sessions->Remove(session_id, claims_.user_id);
-        co_return;
-    }
-    server_->metrics->ConnectionOpened(true);
-    auto subscription = server_->bus->Subscribe(claims_.user_id, std::weak_ptr<runs::EventListener>(self));
+    if (aec) co_return;
+    server_->metrics.ConnectionOpened(true);
+    auto subscription = services_->bus.Subscribe(claims_.user_id, std::weak_ptr<runs::EventListener>(self));
 
     SendJson(json::object{{"type", "connection_established"},
                           {"connection_id", connection_id_},
@@ -258,7 +132,7 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
         auto [ec, bytes] = co_await ws_.async_read(buffer, as_tuple(asio::use_awaitable));
         (void)bytes;
         if (ec) break;  // closed, too big (Beast answers 1009), timed out, or reset
-        server_->metrics->WsFrameReceived();
+        server_->metrics.WsFrameReceived();
         std::string text = beast::buffers_to_string(buffer.data());
         buffer.consume(buffer.size());
         if (closing_) continue;  // draining until the close handshake completes
@@ -278,14 +152,13 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
             SendError(ErrorCode::kInternal, "internal error", "");
         }
     }
-    server_->bus->Unsubscribe(claims_.user_id, subscription);
-    server_->sessions->Remove(session_id, claims_.user_id);
-    server_->metrics->ConnectionClosed(true);
+    services_->bus.Unsubscribe(claims_.user_id, subscription);
+    server_->metrics.ConnectionClosed(true);
     close_guard_.cancel();
 }
 
 asio::awaitable<void> WsSession::Handle(const std::string& text) {
-    ParseLimits limits{server_->settings->limits.max_json_depth, server_->settings->limits.max_message_bytes};
+    ParseLimits limits{server_->settings.limits.max_json_depth, server_->settings.limits.max_message_bytes};
     auto parsed = ParseClientFrame(text, limits);
     if (auto* error = std::get_if<FrameError>(&parsed)) {
         SendError(error->code, error->message, error->request_type);
@@ -324,9 +197,9 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
     request.dataset_id = frame.dataset_id;
     request.policy = frame.policy.value_or("enqueue");
     request.agent = frame.agent;
-    auto runs = server_->runs;
-    auto work = [runs, request] { return runs->Submit(request); };  // named: GCC 12 co_await temporaries
-    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto services = services_;
+    auto work = [services, request] { return services->runs.Submit(request); };  // named: GCC 12 co_await temporaries
+    auto result = co_await Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -343,14 +216,14 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
         ack["client_message_id"] = nullptr;
     SendJson(ack);
     // Scheduling after the ack is queued guarantees the ack precedes every event of the run.
-    runs->Schedule(result->run.id);
+    services_->runs.Schedule(result->run.id);
 }
 
 asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
-    auto runs = server_->runs;
+    auto services = services_;
     std::string user = claims_.user_id, run_id = *frame.run_id;
-    auto work = [runs, user, run_id] { return runs->Cancel(user, run_id); };
-    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto work = [services, user, run_id] { return services->runs.Cancel(user, run_id); };
+    auto result = co_await Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -364,28 +237,19 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
     const std::string run_id = *frame.run_id;
     {
         auto& d = runs_[run_id];
-        for (std::int64_t s = 1; s <= frame.after_seq && s < (1 << 20); ++s) Mark(d, s);
+        for (std::int64_t s = 1; s <= frame.after_seq && s < kMaxTrackedSeq; ++s) Mark(d, s);
         d.replaying = true;
     }
-    struct Replay {
-        storage::Run run;
-        std::vector<storage::RunEvent> events;
-    };
-    auto store = server_->store;
+    auto services = services_;
     std::string user = claims_.user_id;
     std::int64_t after = frame.after_seq;
-    auto work = [store, user, run_id, after]() -> core::Result<Replay> {
-        auto run = store->GetRun(user, run_id);
-        if (!run.ok()) return run.error();
-        if (!*run) return core::MakeError(ErrorCode::kNotFound, "run not found");
+    auto work = [services, user, run_id, after] {
         storage::EventFilter filter;
         filter.after_seq = after;
         filter.limit = 1'000'000;
-        auto events = store->ListEvents(run_id, filter);
-        if (!events.ok()) return events.error();
-        return Replay{**run, std::move(*events)};
+        return services->runs.Events(user, run_id, filter);
     };
-    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto result = co_await Offload(server_->workers, std::move(work));
     // The map may have changed while the query ran: look the entry up again.
     auto& d = runs_[run_id];
     d.replaying = false;
@@ -415,29 +279,10 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
 asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame) {
     const std::string thread_id = *frame.thread_id;
     replaying_threads_[thread_id];
-    struct RunReplay {
-        storage::Run run;
-        std::vector<storage::RunEvent> events;
-    };
-    auto store = server_->store;
+    auto services = services_;
     std::string user = claims_.user_id;
-    auto work = [store, user, thread_id]() -> core::Result<std::vector<RunReplay>> {
-        auto thread = store->GetThread(user, thread_id);
-        if (!thread.ok()) return thread.error();
-        if (!*thread) return core::MakeError(ErrorCode::kNotFound, "thread not found");
-        auto runs = store->ListThreadRuns(user, thread_id);
-        if (!runs.ok()) return runs.error();
-        std::vector<RunReplay> out;
-        for (auto& run : *runs) {
-            storage::EventFilter filter;
-            filter.limit = 1'000'000;
-            auto events = store->ListEvents(run.id, filter);
-            if (!events.ok()) return events.error();
-            out.push_back(RunReplay{std::move(run), std::move(*events)});
-        }
-        return out;
-    };
-    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto work = [services, user, thread_id] { return services->runs.ThreadEvents(user, thread_id); };
+    auto result = co_await Offload(server_->workers, std::move(work));
     auto buffered = std::move(replaying_threads_[thread_id]);
     replaying_threads_.erase(thread_id);
     if (!result.ok()) {
@@ -461,11 +306,11 @@ asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame)
 }
 
 asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
-    auto runs = server_->runs;
+    auto services = services_;
     std::string user = claims_.user_id;
     auto run_id = frame.run_id;
-    auto work = [runs, user, run_id] { return runs->Status(user, run_id); };
-    auto result = co_await Offload(*server_->workers, std::move(work));
+    auto work = [services, user, run_id] { return services->runs.Status(user, run_id); };
+    auto result = co_await Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -480,61 +325,6 @@ asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
             {"seq", r.seq}});
     }
     SendJson(json::object{{"type", "agent_status"}, {"runs", std::move(list)}});
-}
-
-void WsSessionRegistry::CloseAll() {
-    std::vector<std::shared_ptr<WsSession>> open;
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& [id, weak] : sessions_) {
-            if (auto s = weak.lock()) open.push_back(std::move(s));
-        }
-    }
-    for (auto& s : open) s->CloseGoingAway();
-}
-
-asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server, beast::tcp_stream stream,
-                                          http::Request req, std::string client_ip) {
-    (void)client_ip;
-    if (!server->startup->ready() || server->shutting_down) {
-        co_await Refuse(stream, req, core::MakeError(ErrorCode::kServiceUnavailable, "server is not ready"), *server);
-        co_return;
-    }
-    const auto& origins = server->settings->allowed_origins;
-    auto origin = req[beast::http::field::origin];
-    if (!origins.empty() && !origin.empty() &&
-        std::find(origins.begin(), origins.end(), std::string(origin)) == origins.end()) {
-        co_await Refuse(stream, req, core::MakeError(ErrorCode::kForbidden, "origin not allowed"), *server);
-        co_return;
-    }
-    auto target = req.target();
-    auto q = target.find('?');
-    std::string_view query = q == boost::string_view::npos
-                                 ? std::string_view()
-                                 : std::string_view(target.data() + q + 1, target.size() - q - 1);
-    auto protocols = req[beast::http::field::sec_websocket_protocol];
-    auto authorization = req[beast::http::field::authorization];
-    auto creds = auth::ExtractWsCredentials(std::string_view(protocols.data(), protocols.size()),
-                                            std::string_view(authorization.data(), authorization.size()), query);
-    if (!creds.token) {
-        co_await Refuse(stream, req,
-                        core::MakeError(ErrorCode::kUnauthenticated,
-                                        "missing credentials: send Sec-WebSocket-Protocol jwt-auth.<token>, "
-                                        "Authorization: Bearer <token> or ?token="),
-                        *server);
-        co_return;
-    }
-    auto auth = server->auth;
-    std::string token = *creds.token;
-    auto work = [auth, token] { return auth->Authenticate(token); };
-    auto claims = co_await Offload(*server->workers, std::move(work));
-    if (!claims.ok()) {
-        co_await Refuse(stream, req, core::MakeError(ErrorCode::kForbidden, "invalid token: " + claims.error().message),
-                        *server);
-        co_return;
-    }
-    auto session = std::make_shared<WsSession>(server, std::move(stream), std::move(*claims));
-    co_await session->Run(std::move(req), creds.echo_subprotocol);
 }
 
 }  // namespace netra::net::ws

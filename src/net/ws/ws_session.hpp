@@ -1,37 +1,114 @@
 #pragma once
-// One WebSocket connection (§6): authenticates before the upgrade, then reads client frames one at a time
-// (which keeps a user's rapid messages in order) while run events arrive from the event bus. Everything
+// One WebSocket connection (§6), once its upgrade was accepted (ws_upgrade.hpp): reads client frames one at a
+// time (which keeps a user's rapid messages in order) while run events arrive from the event bus. Everything
 // that touches the socket runs on the connection's strand; storage work is offloaded to the worker pool.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/object.hpp>
+#include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "auth/jwt.hpp"
+#include "core/ids.hpp"
 #include "net/http/http_types.hpp"
+#include "net/ws/protocol.hpp"
+#include "net/ws/session_registry.hpp"
+#include "runs/event_bus.hpp"
 
 namespace netra::net::ws {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using core::ErrorCode;
 
-class WsSession;
+// Per-run delivery bookkeeping covers seqs below this; a client's after_seq beyond it marks no more.
+inline constexpr std::int64_t kMaxTrackedSeq = 1 << 20;
 
-// Open sessions, so shutdown can close each with 1001.
-class WsSessionRegistry {
+class WsSession : public runs::EventListener, public GoingAway, public std::enable_shared_from_this<WsSession> {
   public:
-    // Registers a session unless its user already has `limit` open; false when over the limit.
-    bool Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<WsSession>& session, int limit);
-    void Remove(std::uint64_t id, const std::string& user_id);
-    void CloseAll();
-    std::size_t size() const;
+    WsSession(std::shared_ptr<ServerContext> server, std::shared_ptr<const Services> services, beast::tcp_stream stream,
+              auth::AccessClaims claims)
+        : server_(std::move(server)),
+          services_(std::move(services)),
+          ws_(std::move(stream)),
+          claims_(std::move(claims)),
+          connection_id_(core::NewId()),
+          close_guard_(ws_.get_executor()) {}
+
+    // Accepts the handshake, then serves frames until the peer goes. The caller has authenticated the user and
+    // registered the session.
+    asio::awaitable<void> Run(http::Request req, std::optional<std::string> echo_subprotocol);
+    beast::tcp_stream& tcp_stream() { return ws_.next_layer(); }
+    void OnEvent(const std::shared_ptr<const runs::LiveEvent>& event) override {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), event] { self->DeliverLive(event); });
+    }
+    void CloseGoingAway() override {
+        asio::post(ws_.get_executor(),
+                   [self = shared_from_this()] { self->CloseWith(websocket::close_code::going_away); });
+    }
 
   private:
-    mutable std::mutex mutex_;
-    std::unordered_map<std::uint64_t, std::weak_ptr<WsSession>> sessions_;
-    std::unordered_map<std::string, int> per_user_;
-};
+    struct RunDelivery {
+        std::vector<bool> received;  // received[seq] — each event at most once per connection
+        bool replaying = false;
+        std::vector<std::shared_ptr<const runs::LiveEvent>> buffered;  // live events that arrive mid-replay
+    };
 
-boost::asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server, boost::beast::tcp_stream stream,
-                                                 http::Request req, std::string client_ip);
+    asio::awaitable<void> Handle(const std::string& text);
+    asio::awaitable<void> HandleSubmit(const ClientFrame& frame);
+    asio::awaitable<void> HandleCancel(const ClientFrame& frame);
+    asio::awaitable<void> HandleSubscribe(const ClientFrame& frame);
+    asio::awaitable<void> HandleThreadSubscribe(const ClientFrame& frame);
+    // Sends an event this connection has not sent yet, and remembers it.
+    void SendOnce(const std::string& run_id, std::int64_t seq,
+                  const std::function<std::shared_ptr<const std::string>()>& frame);
+    asio::awaitable<void> HandleStatus(const ClientFrame& frame);
+
+    static bool Received(const RunDelivery& d, std::int64_t seq) {
+        return seq >= 0 && static_cast<std::size_t>(seq) < d.received.size() && d.received[seq];
+    }
+    static void Mark(RunDelivery& d, std::int64_t seq) {
+        if (static_cast<std::size_t>(seq) >= d.received.size()) d.received.resize(seq + 1, false);
+        d.received[seq] = true;
+    }
+    void DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event);
+    void SendJson(const json::object& frame) { Send(std::make_shared<const std::string>(json::serialize(frame))); }
+    void SendError(ErrorCode code, const std::string& message, const std::string& request_type) {
+        server_->metrics.ErrorReturned();
+        Send(std::make_shared<const std::string>(ErrorFrame(code, message, request_type)));
+    }
+    void Send(std::shared_ptr<const std::string> frame);
+    void DoWrite();
+    void CloseWith(websocket::close_code code);
+    void DoClose(websocket::close_code code);
+    bool FloodCheck();
+
+    std::shared_ptr<ServerContext> server_;
+    std::shared_ptr<const Services> services_;
+    websocket::stream<beast::tcp_stream> ws_;
+    auth::AccessClaims claims_;
+    std::string connection_id_;
+    std::deque<std::shared_ptr<const std::string>> outbox_;
+    bool writing_ = false;
+    bool closing_ = false;
+    std::optional<websocket::close_code> pending_close_;
+    asio::steady_timer close_guard_;
+    std::unordered_map<std::string, RunDelivery> runs_;
+    // Threads being replayed by a thread subscription: their live events wait here until the replay is sent.
+    std::unordered_map<std::string, std::vector<std::shared_ptr<const runs::LiveEvent>>> replaying_threads_;
+    std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+    int frames_in_window_ = 0;
+};
 
 }  // namespace netra::net::ws

@@ -18,8 +18,9 @@ namespace {
 
 // Not found when disabled, unauthenticated when the key does not match (constant-time compare).
 std::optional<core::Error> CheckAdmin(const RequestContext& ctx) {
-    const auto& key = ctx.server.settings->e2e_bypass_key;
-    if (!ctx.server.faults || key.empty()) return MakeError(ErrorCode::kNotFound, "no route for " + ctx.path);
+    const auto& key = ctx.server.settings.e2e_bypass_key;
+    if (!ctx.server.settings.fault_injection || key.empty())
+        return MakeError(ErrorCode::kNotFound, "no route for " + ctx.path);
     auto given = ctx.req["X-E2E-Bypass-Key"];
     if (given.size() != key.size() || sodium_memcmp(given.data(), key.data(), key.size()) != 0) {
         return MakeError(ErrorCode::kUnauthenticated, "X-E2E-Bypass-Key missing or wrong");
@@ -74,19 +75,19 @@ asio::awaitable<Response> SetFault(RequestContext& ctx) {
     if (spec.mode == "latency" && spec.latency_ms <= 0) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "latency mode needs latency_ms > 0"));
     }
-    ctx.server.faults->Set(spec);
-    co_return JsonResponse(ctx, bhttp::status::created, ActiveJson(*ctx.server.faults));
+    ctx.services().faults.Set(spec);
+    co_return JsonResponse(ctx, bhttp::status::created, ActiveJson(ctx.services().faults));
 }
 
 asio::awaitable<Response> ListFaults(RequestContext& ctx) {
     if (auto e = CheckAdmin(ctx)) co_return ErrorResponse(ctx, *e);
-    co_return JsonResponse(ctx, bhttp::status::ok, ActiveJson(*ctx.server.faults));
+    co_return JsonResponse(ctx, bhttp::status::ok, ActiveJson(ctx.services().faults));
 }
 
 asio::awaitable<Response> ClearFaults(RequestContext& ctx) {
     if (auto e = CheckAdmin(ctx)) co_return ErrorResponse(ctx, *e);
-    ctx.server.faults->Clear();
-    co_return JsonResponse(ctx, bhttp::status::ok, ActiveJson(*ctx.server.faults));
+    ctx.services().faults.Clear();
+    co_return JsonResponse(ctx, bhttp::status::ok, ActiveJson(ctx.services().faults));
 }
 
 }  // namespace

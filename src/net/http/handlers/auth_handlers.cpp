@@ -38,7 +38,7 @@ asio::awaitable<Response> WithBody(RequestContext& ctx, F fn) {
     auto body = JsonBody(ctx);
     if (!body.ok()) co_return ErrorResponse(ctx, body.error());
     auto work = [&ctx, b = std::move(*body), fn]() { return fn(ctx, b); };  // named: see Authed
-    co_return co_await Offload(*ctx.server.workers, std::move(work));
+    co_return co_await Offload(ctx.server.workers, std::move(work));
 }
 
 Response PairOr(RequestContext& ctx, const core::Result<auth::TokenPair>& r, bhttp::status status) {
@@ -51,7 +51,7 @@ asio::awaitable<Response> Register(RequestContext& ctx) {
         auto fields = RequiredStrings(body, {"email", "password"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
         auto name = core::GetString(body, "name").value_or("");
-        return PairOr(c, c.server.auth->Register((*fields)[0], (*fields)[1], name), bhttp::status::created);
+        return PairOr(c, c.services().auth.Register((*fields)[0], (*fields)[1], name), bhttp::status::created);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await WithBody(ctx, std::move(handler));
 }
@@ -60,7 +60,7 @@ asio::awaitable<Response> Login(RequestContext& ctx) {
     auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"email", "password"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
-        return PairOr(c, c.server.auth->Login((*fields)[0], (*fields)[1], c.client_ip), bhttp::status::ok);
+        return PairOr(c, c.services().auth.Login((*fields)[0], (*fields)[1], c.client_ip), bhttp::status::ok);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await WithBody(ctx, std::move(handler));
 }
@@ -69,7 +69,7 @@ asio::awaitable<Response> Refresh(RequestContext& ctx) {
     auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"refresh_token"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
-        return PairOr(c, c.server.auth->Refresh((*fields)[0]), bhttp::status::ok);
+        return PairOr(c, c.services().auth.Refresh((*fields)[0]), bhttp::status::ok);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await WithBody(ctx, std::move(handler));
 }
@@ -78,7 +78,7 @@ asio::awaitable<Response> Logout(RequestContext& ctx) {
     auto handler = [](RequestContext& c, const json::object& body) {
         auto fields = RequiredStrings(body, {"refresh_token"});
         if (!fields.ok()) return ErrorResponse(c, fields.error());
-        auto s = c.server.auth->Logout((*fields)[0]);
+        auto s = c.services().auth.Logout((*fields)[0]);
         if (!s.ok()) return ErrorResponse(c, s.error());
         return JsonResponse(c, bhttp::status::ok, json::object{{"status", "logged_out"}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -87,7 +87,7 @@ asio::awaitable<Response> Logout(RequestContext& ctx) {
 
 asio::awaitable<Response> Me(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto user = ctx.server.auth->Me(claims.user_id);
+        auto user = ctx.services().auth.Me(claims.user_id);
         if (!user.ok()) return ErrorResponse(ctx, user.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"user", UserJson(*user)}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -99,7 +99,7 @@ asio::awaitable<Response> Validate(RequestContext& ctx) {
         auto token = core::GetString(body, "token");
         if (!token)
             return ErrorResponse(c, MakeError(ErrorCode::kValidationFailed, "field 'token' (string) is required"));
-        auto claims = c.server.auth->Authenticate(*token);
+        auto claims = c.services().auth.Authenticate(*token);
         if (!claims.ok()) {
             return JsonResponse(c, bhttp::status::ok,
                                 json::object{{"valid", false}, {"error", claims.error().message}});
@@ -117,7 +117,7 @@ asio::awaitable<Response> Validate(RequestContext& ctx) {
 }
 
 asio::awaitable<Response> TestAuth(RequestContext& ctx) {
-    if (ctx.server.settings->e2e_bypass_key.empty()) {
+    if (ctx.server.settings.e2e_bypass_key.empty()) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "no route for " + ctx.path));
     }
     auto handler = [](RequestContext& c, const json::object& body) {
@@ -131,10 +131,10 @@ asio::awaitable<Response> TestAuth(RequestContext& ctx) {
                 if (p.is_string()) permissions.emplace_back(p.get_string());
             }
         }
-        return PairOr(
-            c,
-            c.server.auth->TestAuth(std::string(key), *email, core::GetString(body, "name").value_or(""), permissions),
-            bhttp::status::ok);
+        return PairOr(c,
+                      c.services().auth.TestAuth(std::string(key), *email, core::GetString(body, "name").value_or(""),
+                                                 permissions),
+                      bhttp::status::ok);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await WithBody(ctx, std::move(handler));
 }

@@ -11,7 +11,7 @@ namespace {
 
 asio::awaitable<Response> CatalogModels(RequestContext& ctx) {
     // Serialized once: the catalog does not change while the server runs.
-    static const boost::json::object kBody = analysis::CatalogToJson(*ctx.server.catalog);
+    static const boost::json::object kBody = analysis::CatalogToJson(ctx.services().catalog);
     co_return JsonResponse(ctx, bhttp::status::ok, kBody);
 }
 

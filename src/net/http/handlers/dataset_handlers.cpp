@@ -7,8 +7,6 @@
 namespace netra::net::http {
 namespace json = boost::json;
 namespace asio = boost::asio;
-using core::ErrorCode;
-using core::MakeError;
 
 json::object DatasetJson(const storage::Dataset& d) {
     json::array columns;
@@ -30,7 +28,7 @@ namespace {
 
 asio::awaitable<Response> ListDatasets(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto page = ctx.server.store->ListDatasets(claims.user_id, LimitParam(ctx), ctx.Query("cursor"));
+        auto page = ctx.services().datasets.List(claims.user_id, LimitParam(ctx), ctx.Query("cursor"));
         if (!page.ok()) return ErrorResponse(ctx, page.error());
         return JsonResponse(ctx, bhttp::status::ok, PageJson(*page, DatasetJson));
     };
@@ -39,19 +37,17 @@ asio::awaitable<Response> ListDatasets(RequestContext& ctx) {
 
 asio::awaitable<Response> GetDataset(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto d = ctx.server.store->GetDataset(claims.user_id, ctx.Param("id"));
+        auto d = ctx.services().datasets.Get(claims.user_id, ctx.Param("id"));
         if (!d.ok()) return ErrorResponse(ctx, d.error());
-        if (!*d) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "dataset not found"));
-        return JsonResponse(ctx, bhttp::status::ok, DatasetJson(**d));
+        return JsonResponse(ctx, bhttp::status::ok, DatasetJson(*d));
     };
     co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> DeleteDataset(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto deleted = ctx.server.store->DeleteDataset(claims.user_id, ctx.Param("id"));
+        auto deleted = ctx.services().datasets.Delete(claims.user_id, ctx.Param("id"));
         if (!deleted.ok()) return ErrorResponse(ctx, deleted.error());
-        if (!*deleted) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "dataset not found"));
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"id", ctx.Param("id")}, {"deleted", true}});
     };
     co_return co_await Authed(ctx, std::move(handler));

@@ -26,12 +26,12 @@ boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
             return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated,
                                                       "missing bearer token: send Authorization: Bearer <token>"));
         }
-        auto claims = ctx.server.auth->Authenticate(*token);
+        auto claims = ctx.services().auth.Authenticate(*token);
         if (!claims.ok())
             return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated, claims.error().message));
         return fn(*claims);
     };
-    co_return co_await Offload(*ctx.server.workers, std::move(work));
+    co_return co_await Offload(ctx.server.workers, std::move(work));
 }
 
 boost::json::object UserJson(const storage::User& user);

@@ -20,70 +20,72 @@ asio::awaitable<Response> Liveness(RequestContext& ctx) {
                                         {"uptime_s", uptime}});
 }
 
-// The LLM provider and its circuit breaker (§8): "down" while the breaker is open; runs still complete on the
-// builtin fallback, so this does not make readiness fail.
-json::object LlmCheck(const ServerContext& server) {
-    if (!server.llm) return json::object{{"status", "disabled"}};
-    auto h = server.llm->Health();
+// The LLM provider, its model and circuit breaker (§8). Runs still complete on the builtin fallback when it
+// fails, so this never makes readiness fail.
+json::object LlmCheck(const llm::Provider& provider) {
+    auto h = provider.Health();
     return json::object{{"status", h.status},
                         {"provider", h.provider},
+                        {"model", h.model},
                         {"breaker", h.breaker_state},
-                        {"consecutive_failures", h.consecutive_failures}};
+                        {"consecutive_failures", h.consecutive_failures},
+                        {"last_error", h.last_error.empty() ? json::value(nullptr) : json::value(h.last_error)}};
 }
 
 // Readiness: the database answers and start-up has finished (§4, §10).
 asio::awaitable<Response> Readiness(RequestContext& ctx) {
-    auto store = ctx.server.store;
+    auto services = ctx.server.services();  // null while starting
     struct DbCheck {
         bool up = false;
         double latency_ms = 0;
         std::string error;
     };
     DbCheck db;
-    if (store) {
-        auto ping = [store] {
+    if (services) {
+        auto ping = [services] {
             DbCheck c;
             auto start = core::MonoNow();
-            auto s = store->Ping();
+            auto s = services->database.Ping();
             c.latency_ms = core::ElapsedMs(start);
             c.up = s.ok();
             if (!s.ok()) c.error = s.error().message;
             return c;
         };
-        db = co_await Offload(*ctx.server.workers, std::move(ping));
+        db = co_await Offload(ctx.server.workers, std::move(ping));
     }
-    const auto& startup = *ctx.server.startup;
-    bool healthy = db.up && startup.ready() && !ctx.server.shutting_down;
+    const auto& startup = ctx.server.startup;
+    bool healthy = db.up && ctx.server.accepting();
     json::object database{{"status", db.up ? "up" : "down"}, {"latency_ms", db.latency_ms}};
-    if (store) database["backend"] = store->BackendName();
+    if (services) database["backend"] = services->database.BackendName();
     if (!db.error.empty()) database["error"] = db.error;
     json::array phases;
     for (const auto& [name, ms] : startup.completed())
         phases.push_back(json::object{{"phase", name}, {"duration_ms", ms}});
-    json::object body{{"status", healthy ? "healthy" : "unhealthy"},
-                      {"service", "netra-backend"},
-                      {"version", ctx.server.version},
-                      {"checks", json::object{{"database", std::move(database)},
-                                              {"redis", json::object{{"status", "disabled"}}},
-                                              {"llm", LlmCheck(ctx.server)}}},
-                      {"startup", json::object{{"phase", startup.phase()},
-                                               {"completed_phases", std::move(phases)},
-                                               {"duration_ms", startup.total_ms()}}}};
+    json::object body{
+        {"status", healthy ? "healthy" : "unhealthy"},
+        {"service", "netra-backend"},
+        {"version", ctx.server.version},
+        {"checks", json::object{{"database", std::move(database)},
+                                {"redis", json::object{{"status", "disabled"}}},
+                                {"llm", services ? LlmCheck(services->llm) : json::object{{"status", "starting"}}}}},
+        {"startup", json::object{{"phase", startup.phase()},
+                                 {"completed_phases", std::move(phases)},
+                                 {"duration_ms", startup.total_ms()}}}};
     co_return JsonResponse(ctx, healthy ? bhttp::status::ok : bhttp::status::service_unavailable, body);
 }
 
 asio::awaitable<Response> MetricsText(RequestContext& ctx) {
     Metrics::Gauges g;
-    if (ctx.server.runs) {
-        g.runs_running = ctx.server.runs->RunningCount();
-        g.runs_queued = ctx.server.runs->QueuedCount();
-        g.runs_completed = ctx.server.runs->CompletedCount();
-        g.runs_failed = ctx.server.runs->FailedCount();
-        g.runs_cancelled = ctx.server.runs->CancelledCount();
+    if (auto services = ctx.server.services()) {  // /metrics answers during start-up too
+        g.runs_running = services->runs.RunningCount();
+        g.runs_queued = services->runs.QueuedCount();
+        g.runs_completed = services->runs.CompletedCount();
+        g.runs_failed = services->runs.FailedCount();
+        g.runs_cancelled = services->runs.CancelledCount();
+        g.events_published = services->bus.EventsPublished();
     }
-    if (ctx.server.bus) g.events_published = ctx.server.bus->EventsPublished();
-    g.db_pool_size = ctx.server.settings->worker_threads;
-    co_return TextResponse(ctx, bhttp::status::ok, ctx.server.metrics->RenderPrometheus(g),
+    g.db_pool_size = ctx.server.settings.worker_threads;
+    co_return TextResponse(ctx, bhttp::status::ok, ctx.server.metrics.RenderPrometheus(g),
                            "text/plain; version=0.0.4; charset=utf-8");
 }
 

@@ -43,12 +43,10 @@ asio::awaitable<Response> Execute(RequestContext& ctx) {
 
 asio::awaitable<Response> GetRun(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
-        if (!run.ok()) return ErrorResponse(ctx, run.error());
-        if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
-        auto seq = ctx.server.store->LastEventSeq((*run)->id);
-        json::object o = RunJson(**run);
-        o["last_seq"] = seq.ok() ? *seq : 0;
+        auto view = ctx.services().runs.Get(claims.user_id, ctx.Param("id"));
+        if (!view.ok()) return ErrorResponse(ctx, view.error());
+        json::object o = RunJson(view->run);
+        o["last_seq"] = view->last_seq;
         return JsonResponse(ctx, bhttp::status::ok, o);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
@@ -69,23 +67,20 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
     filter.limit = LimitParam(ctx, 10000);
     if (auto l = ctx.Query("limit"); !l) filter.limit = 10000;
     auto handler = [&ctx, filter](const auth::AccessClaims& claims) {
-        auto run = ctx.server.store->GetRun(claims.user_id, ctx.Param("id"));
-        if (!run.ok()) return ErrorResponse(ctx, run.error());
-        if (!*run) return ErrorResponse(ctx, MakeError(ErrorCode::kNotFound, "run not found"));
-        auto events = ctx.server.store->ListEvents((*run)->id, filter);
-        if (!events.ok()) return ErrorResponse(ctx, events.error());
+        auto read = ctx.services().runs.Events(claims.user_id, ctx.Param("id"), filter);
+        if (!read.ok()) return ErrorResponse(ctx, read.error());
         json::array data;
-        for (const auto& e : *events) data.push_back(runs::EnvelopeJson(e, (*run)->thread_id));
+        for (const auto& e : read->events) data.push_back(runs::EnvelopeJson(e, read->run.thread_id));
         return JsonResponse(
             ctx, bhttp::status::ok,
-            json::object{{"data", std::move(data)}, {"next_cursor", nullptr}, {"status", (*run)->status}});
+            json::object{{"data", std::move(data)}, {"next_cursor", nullptr}, {"status", read->run.status}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
 }
 
 asio::awaitable<Response> Cancel(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto run = ctx.server.runs->Cancel(claims.user_id, ctx.Param("id"));
+        auto run = ctx.services().runs.Cancel(claims.user_id, ctx.Param("id"));
         if (!run.ok()) return ErrorResponse(ctx, run.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"run_id", run->id}, {"status", run->status}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -99,20 +94,6 @@ void AddRunRoutes(Router& router) {
     router.Add(bhttp::verb::get, "/api/runs/{id}", GetRun);
     router.Add(bhttp::verb::get, "/api/runs/{id}/events", ListEvents);
     router.Add(bhttp::verb::post, "/api/runs/{id}/cancel", Cancel);
-}
-
-std::shared_ptr<const Router> BuildRouter() {
-    auto router = std::make_shared<Router>();
-    AddHealthRoutes(*router);
-    AddDiscoveryRoutes(*router);
-    AddAuthRoutes(*router);
-    AddThreadRoutes(*router);
-    AddRunRoutes(*router);
-    AddStreamRoutes(*router);
-    AddAdminRoutes(*router);
-    AddDatasetRoutes(*router);
-    AddCatalogRoutes(*router);
-    return router;
 }
 
 }  // namespace netra::net::http

@@ -61,22 +61,22 @@ std::string SseFrame(std::int64_t seq, const std::string& type, const std::strin
     return out;
 }
 
-asio::awaitable<void> StreamRun(ServerContext& server, beast::tcp_stream& stream, storage::Run run,
-                                std::string request_id, std::int64_t after) {
+asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Services> services,
+                                beast::tcp_stream& stream, storage::Run run, std::string request_id,
+                                std::int64_t after) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
-    auto subscription = server.bus->Subscribe(run.user_id, follower);
+    auto subscription = services->bus.Subscribe(run.user_id, follower);
     // Subscribed first, then the stored events are read: an event lands in one or both (deduplicated by seq),
     // never in neither.
-    auto store = server.store;
-    auto read = [store, run_id = run.id, after]() {
+    auto read = [services, user_id = run.user_id, run_id = run.id, after]() {
         storage::EventFilter filter;
         filter.after_seq = after;
         filter.limit = 1'000'000;
-        return store->ListEvents(run_id, filter);
+        return services->runs.Events(user_id, run_id, filter);
     };
-    auto read_result = co_await Offload(*server.workers, std::move(read));
+    auto read_result = co_await Offload(server.workers, std::move(read));
     std::vector<storage::RunEvent> stored =
-        read_result.ok() ? std::move(*read_result) : std::vector<storage::RunEvent>{};
+        read_result.ok() ? std::move(read_result->events) : std::vector<storage::RunEvent>{};
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: netra\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
         "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: " +
@@ -98,7 +98,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, beast::tcp_stream& stream
         done = done || IsTerminal(e.type);
     }
     const auto keepalive = std::chrono::seconds(15);
-    const std::size_t max_pending = server.settings->limits.ws_outbound_queue_messages;
+    const std::size_t max_pending = server.settings.limits.ws_outbound_queue_messages;
     while (ok && !done && !server.shutting_down) {
         auto& pending = follower->pending();
         if (pending.size() > max_pending) break;  // a consumer this far behind reconnects with Last-Event-ID
@@ -115,7 +115,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, beast::tcp_stream& stream
         auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
         if (!ec) co_await write(": keep-alive\n\n");  // timer expired: nothing happened for a while
     }
-    server.bus->Unsubscribe(run.user_id, subscription);
+    services->bus.Unsubscribe(run.user_id, subscription);
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
@@ -146,22 +146,22 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
         std::vector<storage::RunEvent> events;
     };
     auto* server = &ctx.server;
+    auto services = ctx.server.services();
     std::string run_id = ctx.Param("id");
     std::string bearer = *token;
-    auto load = [server, run_id, bearer, after]() -> core::Result<Loaded> {
-        auto claims = server->auth->Authenticate(bearer);
+    auto load = [services, run_id, bearer]() -> core::Result<Loaded> {
+        auto claims = services->auth.Authenticate(bearer);
         if (!claims.ok()) return MakeError(ErrorCode::kUnauthenticated, claims.error().message);
-        auto run = server->store->GetRun(claims->user_id, run_id);
-        if (!run.ok()) return run.error();
-        if (!*run) return MakeError(ErrorCode::kNotFound, "run not found");
-        return Loaded{**run, {}};
+        auto view = services->runs.Get(claims->user_id, run_id);
+        if (!view.ok()) return view.error();
+        return Loaded{std::move(view->run), {}};
     };
-    auto loaded = co_await Offload(*ctx.server.workers, std::move(load));
+    auto loaded = co_await Offload(ctx.server.workers, std::move(load));
     if (!loaded.ok()) co_return ErrorResponse(ctx, loaded.error());
     storage::Run run = loaded->run;
     std::string request_id = ctx.request_id;
-    ctx.takeover = [server, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
-        co_await StreamRun(*server, stream, run, request_id, after);
+    ctx.takeover = [server, services, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
+        co_await StreamRun(*server, services, stream, run, request_id, after);
     };
     co_return Response{};
 }

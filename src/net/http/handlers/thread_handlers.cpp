@@ -20,7 +20,7 @@ core::Result<json::object> OptionalBody(RequestContext& ctx) {
 
 asio::awaitable<Response> ListThreads(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto page = ctx.server.threads->List(claims.user_id, LimitParam(ctx), ctx.Query("cursor"));
+        auto page = ctx.services().threads.List(claims.user_id, LimitParam(ctx), ctx.Query("cursor"));
         if (!page.ok()) return ErrorResponse(ctx, page.error());
         return JsonResponse(ctx, bhttp::status::ok, PageJson(*page, ThreadJson));
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -37,7 +37,7 @@ asio::awaitable<Response> CreateThread(RequestContext& ctx) {
         title = std::string(it->value().get_string());
     }
     auto handler = [&ctx, title](const auth::AccessClaims& claims) {
-        auto thread = ctx.server.threads->Create(claims.user_id, title);
+        auto thread = ctx.services().threads.Create(claims.user_id, title);
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::created, ThreadJson(*thread));
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -46,7 +46,7 @@ asio::awaitable<Response> CreateThread(RequestContext& ctx) {
 
 asio::awaitable<Response> GetThread(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto thread = ctx.server.threads->Get(claims.user_id, ctx.Param("id"));
+        auto thread = ctx.services().threads.Get(claims.user_id, ctx.Param("id"));
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::ok, ThreadJson(*thread));
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -60,7 +60,7 @@ asio::awaitable<Response> PatchThread(RequestContext& ctx) {
     if (!title)
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "field 'title' (string) is required"));
     auto handler = [&ctx, t = *title](const auth::AccessClaims& claims) {
-        auto thread = ctx.server.threads->Rename(claims.user_id, ctx.Param("id"), t);
+        auto thread = ctx.services().threads.Rename(claims.user_id, ctx.Param("id"), t);
         if (!thread.ok()) return ErrorResponse(ctx, thread.error());
         return JsonResponse(ctx, bhttp::status::ok, ThreadJson(*thread));
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -69,7 +69,7 @@ asio::awaitable<Response> PatchThread(RequestContext& ctx) {
 
 asio::awaitable<Response> DeleteThread(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto s = ctx.server.threads->Delete(claims.user_id, ctx.Param("id"));
+        auto s = ctx.services().threads.Delete(claims.user_id, ctx.Param("id"));
         if (!s.ok()) return ErrorResponse(ctx, s.error());
         return JsonResponse(ctx, bhttp::status::ok, json::object{{"id", ctx.Param("id")}, {"deleted", true}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -79,7 +79,7 @@ asio::awaitable<Response> DeleteThread(RequestContext& ctx) {
 asio::awaitable<Response> ListMessages(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto page =
-            ctx.server.threads->Messages(claims.user_id, ctx.Param("id"), LimitParam(ctx, 100), ctx.Query("cursor"));
+            ctx.services().threads.Messages(claims.user_id, ctx.Param("id"), LimitParam(ctx, 100), ctx.Query("cursor"));
         if (!page.ok()) return ErrorResponse(ctx, page.error());
         return JsonResponse(ctx, bhttp::status::ok, PageJson(*page, MessageJson));
     };  // named: GCC 12 mishandles capturing temporaries in co_await
@@ -88,7 +88,7 @@ asio::awaitable<Response> ListMessages(RequestContext& ctx) {
 
 asio::awaitable<Response> ListThreadRuns(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
-        auto runs = ctx.server.threads->Runs(claims.user_id, ctx.Param("id"));
+        auto runs = ctx.services().threads.Runs(claims.user_id, ctx.Param("id"));
         if (!runs.ok()) return ErrorResponse(ctx, runs.error());
         json::array data;
         for (const auto& r : *runs) data.push_back(RunJson(r));
@@ -101,8 +101,8 @@ asio::awaitable<Response> ListThreadRuns(RequestContext& ctx) {
 
 // Shared by POST /api/threads/{id}/messages and POST /api/agents/execute: submit, then schedule.
 core::Result<runs::SubmitResult> SubmitAndSchedule(RequestContext& ctx, runs::SubmitRequest request) {
-    auto result = ctx.server.runs->Submit(request);
-    if (result.ok()) ctx.server.runs->Schedule(result->run.id);
+    auto result = ctx.services().runs.Submit(request);
+    if (result.ok()) ctx.services().runs.Schedule(result->run.id);
     return result;
 }
 

@@ -1,4 +1,4 @@
-#include "llm/fake_openai_server.hpp"
+#include "llm/testing/fake_openai_server.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,11 +1,11 @@
-#include "runs/store_data_access.hpp"
+#include "datasets/dataset_service.hpp"
 
 #include <gtest/gtest.h>
 
 #include "core/ids.hpp"
 #include "storage/open_store.hpp"
 
-namespace netra::runs {
+namespace netra::datasets {
 namespace {
 
 struct Fixture {
@@ -43,9 +43,9 @@ struct Fixture {
 
 }  // namespace
 
-TEST(StoreDataAccess, ServesCachedRecordsButChecksOwnershipAndDeletion) {
+TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
     Fixture f;
-    StoreDataAccess access(f.store, 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 10);
     auto id = f.Dataset(5);
     auto first = access.LoadDataset(f.user, id);
     ASSERT_TRUE(first.ok() && first->has_value());
@@ -62,9 +62,9 @@ TEST(StoreDataAccess, ServesCachedRecordsButChecksOwnershipAndDeletion) {
     EXPECT_FALSE(deleted->has_value());
 }
 
-TEST(StoreDataAccess, EvictsWithinTheRecordBudget) {
+TEST(DatasetService, EvictsWithinTheRecordBudget) {
     Fixture f;
-    StoreDataAccess access(f.store, 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 10);
     auto a = f.Dataset(6), b = f.Dataset(6), big = f.Dataset(11);
     for (const auto& id : {a, b, big, a}) {
         auto r = access.LoadDataset(f.user, id);
@@ -75,4 +75,39 @@ TEST(StoreDataAccess, EvictsWithinTheRecordBudget) {
     EXPECT_EQ((*r)->records.size(), 6u);
 }
 
-}  // namespace netra::runs
+TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
+    Fixture f;
+    DatasetService service(f.store, analysis::BundledCatalog());
+    auto foreign = service.BeginUpload(f.user, core::NewId(), "", analysis::Format::kCsv);
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_EQ(foreign.error().code, core::ErrorCode::kNotFound);
+    auto long_name = service.BeginUpload(f.user, std::nullopt, std::string(201, 'x'), analysis::Format::kCsv);
+    ASSERT_FALSE(long_name.ok());
+    EXPECT_EQ(long_name.error().code, core::ErrorCode::kValidationFailed);
+
+    auto upload = service.BeginUpload(f.user, std::nullopt, "", analysis::Format::kCsv);
+    ASSERT_TRUE(upload.ok());
+    ASSERT_TRUE((*upload)->Feed("timestamp,model,input_tokens,output_tokens\n2025-01-02T00:00:00Z,gpt-4o,100,").ok());
+    ASSERT_TRUE((*upload)->Feed("20\n2025-01-01T00:00:00Z,gpt-4o,50,10\nnot-a-time,gpt-4o,1,1\n").ok());
+    auto done = service.FinishUpload(**upload);
+    ASSERT_TRUE(done.ok()) << done.error().message;
+    EXPECT_EQ(done->dataset.name, "usage.csv");
+    EXPECT_EQ(done->dataset.rows, 2);
+    EXPECT_EQ(done->dataset.rejected_rows, 1);
+    ASSERT_EQ(done->errors.size(), 1u);
+    EXPECT_EQ(done->errors[0].line, 4);
+    auto view = service.LoadDataset(f.user, done->dataset.id);
+    ASSERT_TRUE(view.ok() && view->has_value());
+    ASSERT_EQ((*view)->records.size(), 2u);
+    EXPECT_EQ((*view)->records[0].input_tokens, 50);  // timestamp order, as storage returns them
+    ASSERT_TRUE(service.Delete(f.user, done->dataset.id).ok());
+    EXPECT_EQ(service.Delete(f.user, done->dataset.id).error().code, core::ErrorCode::kNotFound);
+
+    auto empty = service.BeginUpload(f.user, std::nullopt, "empty", analysis::Format::kCsv);
+    ASSERT_TRUE(empty.ok());
+    auto refused = service.FinishUpload(**empty);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, core::ErrorCode::kValidationFailed);
+}
+
+}  // namespace netra::datasets

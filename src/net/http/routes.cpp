@@ -1,0 +1,21 @@
+// The route table: every HTTP route of the server, one resource file each (handlers/). WebSocket upgrades are
+// answered on their own paths only (ws/ws_upgrade.hpp).
+#include "net/http/handlers/handlers.hpp"
+
+namespace netra::net::http {
+
+std::shared_ptr<const Router> BuildRouter() {
+    auto router = std::make_shared<Router>();
+    AddHealthRoutes(*router);
+    AddDiscoveryRoutes(*router);
+    AddAuthRoutes(*router);
+    AddThreadRoutes(*router);
+    AddRunRoutes(*router);
+    AddStreamRoutes(*router);
+    AddAdminRoutes(*router);
+    AddDatasetRoutes(*router);
+    AddCatalogRoutes(*router);
+    return router;
+}
+
+}  // namespace netra::net::http

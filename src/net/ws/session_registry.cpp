@@ -1,0 +1,40 @@
+#include "net/ws/session_registry.hpp"
+
+#include <vector>
+
+namespace netra::net::ws {
+
+bool WsSessionRegistry::Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<GoingAway>& session,
+                            int limit) {
+    std::lock_guard lock(mutex_);
+    int& count = per_user_[user_id];
+    if (count >= limit) return false;
+    ++count;
+    sessions_[id] = session;
+    return true;
+}
+
+void WsSessionRegistry::Remove(std::uint64_t id, const std::string& user_id) {
+    std::lock_guard lock(mutex_);
+    if (sessions_.erase(id) == 0) return;
+    auto it = per_user_.find(user_id);
+    if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
+}
+
+std::size_t WsSessionRegistry::size() const {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+}
+
+void WsSessionRegistry::CloseAll() {
+    std::vector<std::shared_ptr<GoingAway>> open;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, weak] : sessions_) {
+            if (auto s = weak.lock()) open.push_back(std::move(s));
+        }
+    }
+    for (auto& s : open) s->CloseGoingAway();
+}
+
+}  // namespace netra::net::ws
