@@ -404,7 +404,7 @@ void StepTimeout(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> AgentOrchestrationTests() {
-    return {
+    std::vector<TestCase> tests = {
         {"agent_registry", AgentRegistry},
         {"mcp_servers", McpServers},
         {"pipeline_general_question", PipelineGeneral},
@@ -418,6 +418,8 @@ std::vector<TestCase> AgentOrchestrationTests() {
         {"double_text_interrupt", DoubleTextInterrupt},
         {"step_timeout", StepTimeout},
     };
+    for (auto& t : AgentLlmTests()) tests.push_back(std::move(t));
+    return tests;
 }
 
 }  // namespace netra::stage

@@ -1344,21 +1344,18 @@ struct TempDir {
     TempDir& operator=(const TempDir&) = delete;
 };
 
-void AnalyzeCliAgreesWithServer(StageContext& ctx) {
-    if (!ctx.spawned()) {
-        Skip(
-            "runs `netra analyze` next to the server, so it needs the netra binary and a server whose catalog is "
-            "known: only with --spawn");
-    }
-    std::string binary = ctx.options().netra_binary.empty() ? SelfExecutable() : ctx.options().netra_binary;
-    // The spawned server inherits this environment, so a NETRA_CATALOG here is its catalog too; analyze reads no
-    // environment and gets it as --catalog. (The result's catalog_as_of is compared below, so a catalog given to
-    // the server some other way, e.g. a config file, shows up as a difference rather than passing silently.)
-    std::string catalog_file;
-    if (const char* c = std::getenv("NETRA_CATALOG"); c != nullptr && *c != '\0') {
-        catalog_file = std::filesystem::absolute(c).string();
-    }
+// What one comparison of a server's run with `netra analyze` saw: the server's run result, the catalog the
+// server listed and the figures expected from it.
+struct AnalyzeComparison {
+    json::object server_result;
+    Expected expected;
+};
 
+// Uploads a generated log to the server behind `ctx`, runs it, runs `netra analyze` (with `catalog_file` as
+// --catalog when given) on the same file, and requires the same numbers and, on the builtin provider, the same
+// report byte for byte.
+AnalyzeComparison CompareWithAnalyze(StageContext& ctx, const std::string& catalog_file) {
+    std::string binary = ctx.options().netra_binary.empty() ? SelfExecutable() : ctx.options().netra_binary;
     auto http = ctx.Http();
     Catalog catalog = FetchCatalog(http);
     UsageLog log = GenerateLog(catalog, 3000);
@@ -1480,6 +1477,73 @@ void AnalyzeCliAgreesWithServer(StageContext& ctx) {
              (builtin ? "identical (" + std::to_string(cli_md.size()) + " bytes)" : "not compared (LLM narrative)") +
              "; analyze took " + Fmt(std::round(cli_ms)) + " ms" +
              (catalog_file.empty() ? "" : ", --catalog " + catalog_file));
+    return AnalyzeComparison{*server_result, e};
+}
+
+void AnalyzeCliAgreesWithServer(StageContext& ctx) {
+    if (!ctx.spawned()) {
+        Skip(
+            "runs `netra analyze` next to the server, so it needs the netra binary and a server whose catalog is "
+            "known: only with --spawn");
+    }
+    // The spawned server inherits this environment, so a NETRA_CATALOG here is its catalog too; analyze reads no
+    // environment and gets it as --catalog. (The result's catalog_as_of is compared, so a catalog given to the
+    // server some other way, e.g. a config file, shows up as a difference rather than passing silently.)
+    std::string catalog_file;
+    if (const char* c = std::getenv("NETRA_CATALOG"); c != nullptr && *c != '\0') {
+        catalog_file = std::filesystem::absolute(c).string();
+    }
+    CompareWithAnalyze(ctx, catalog_file);
+}
+
+// An operator's --catalog prices the agents' runs, not only the catalog listing: a server started with every
+// price tripled reports the figures of the tripled list, and `netra analyze --catalog` with the same file agrees.
+void OperatorCatalogPricesRuns(StageContext& ctx) {
+    auto http = ctx.Http();
+    auto listed = Must(http.Get("/api/catalog/models"), "GET /api/catalog/models");
+    const auto& body = ExpectJson(listed, {200}, "GET /api/catalog/models");
+    const auto* entries = Arr(body, "data");
+    Expect(entries && !entries->empty(), "GET /api/catalog/models has no data array: " + Quote(body));
+    json::array models;
+    for (const auto& v : *entries) {
+        json::object m = v.as_object();
+        for (const char* price : {"input_per_mtok", "output_per_mtok", "cached_input_per_mtok"}) {
+            if (auto* p = m.if_contains(price); p && p->is_number()) *p = p->to_number<double>() * 3;
+        }
+        models.push_back(std::move(m));
+    }
+    const std::string as_of = "2099-01-01";
+    json::object doc{{"version", 1},
+                     {"as_of", as_of},
+                     {"currency", "USD"},
+                     {"unit", "per 1M tokens"},
+                     {"source", "netra stage: every list price of the server's catalog, tripled"},
+                     {"models", std::move(models)}};
+    TempDir dir;
+    const std::string file = dir.path + "/tripled-catalog.json";
+    {
+        std::ofstream out(file, std::ios::binary);
+        out << json::serialize(doc);
+        Expect(static_cast<bool>(out), "could not write " + file);
+    }
+    Catalog standard = FetchCatalog(http);
+    auto server = ctx.SpawnDedicated({"NETRA_CATALOG=" + file}, "starts a server with its own --catalog");
+    auto dedicated = ctx.ForServer(*server);
+    auto tripled = CompareWithAnalyze(*dedicated, file);
+    Expect(JStr(tripled.server_result, "catalog_as_of") == as_of, "the run was priced with catalog_as_of '" +
+                                                                      JStr(tripled.server_result, "catalog_as_of") +
+                                                                      "', not the " + as_of + " of --catalog");
+    // Rows without cost_usd are priced from the catalog: the monthly figure follows the tripled list, and it is
+    // not the one the standard list gives for the same rows.
+    ExpectClose(NeedNum(tripled.server_result, "monthly_cost_usd", "server result"), tripled.expected.monthly,
+                "monthly cost with the tripled catalog");
+    UsageLog log = GenerateLog(standard, 3000);
+    Expected at_standard = Compute(log, standard);
+    Expect(std::abs(tripled.expected.monthly - at_standard.monthly) > 0.5 * at_standard.monthly,
+           "tripling every price moved the monthly cost only from " + Money(at_standard.monthly) + " to " +
+               Money(tripled.expected.monthly));
+    ctx.Note("monthly cost " + Money(at_standard.monthly) + " at list prices, " + Money(tripled.expected.monthly) +
+             " with --catalog (every price x3); server and analyze agree");
 }
 
 }  // namespace
@@ -1493,6 +1557,7 @@ std::vector<TestCase> AgentPipelineTests() {
         {"agent_status_during_and_after", AgentStatusDuringAndAfter},
         {"bad_requests_keep_connection", BadRequestsKeepConnection},
         {"analyze_cli_agrees_with_server", AnalyzeCliAgreesWithServer},
+        {"operator_catalog_prices_runs", OperatorCatalogPricesRuns},
     };
 }
 

@@ -110,6 +110,7 @@ std::vector<TestCase> MessageFlowTests();
 std::vector<TestCase> AgentPipelineTests();
 std::vector<TestCase> CriticalPathTests();
 std::vector<TestCase> AgentOrchestrationTests();
+std::vector<TestCase> AgentLlmTests();  // module 4 too: the configured LLM provider in the loop
 std::vector<TestCase> ResponseStreamingTests();
 std::vector<TestCase> LifecycleEventsTests();
 std::vector<TestCase> CoordinationTests();

@@ -239,6 +239,11 @@ void FakeOpenAiServer::Enqueue(FakeReply reply) {
     queue_.push_back(std::move(reply));
 }
 
+void FakeOpenAiServer::SetResponder(Responder responder) {
+    std::lock_guard lock(mutex_);
+    responder_ = std::move(responder);
+}
+
 void FakeOpenAiServer::SetDefault(FakeReply reply) {
     std::lock_guard lock(mutex_);
     default_reply_ = std::move(reply);
@@ -254,8 +259,11 @@ std::vector<RecordedRequest> FakeOpenAiServer::Requests() {
     return requests_;
 }
 
-FakeReply FakeOpenAiServer::NextReply() {
+FakeReply FakeOpenAiServer::NextReply(const RecordedRequest& request) {
     std::lock_guard lock(mutex_);
+    if (responder_) {
+        if (auto reply = responder_(request)) return std::move(*reply);
+    }
     if (queue_.empty()) return default_reply_;
     FakeReply reply = std::move(queue_.front());
     queue_.pop_front();
@@ -322,7 +330,7 @@ void FakeOpenAiServer::Serve(int fd) {
             std::lock_guard lock(mutex_);
             requests_.push_back(request);
         }
-        FakeReply reply = NextReply();
+        FakeReply reply = NextReply(request);
         const bool chunked = reply.chunked && reply.kind != FakeReply::Kind::kStatus;
         auto write_body = [&](std::string_view piece) {
             if (!chunked) return SendAll(conn, piece);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,6 +64,11 @@ class FakeOpenAiServer {
 
     void Enqueue(FakeReply reply);
     void SetDefault(FakeReply reply);  // used once the queue is empty; initially Stream({"ok"})
+    // Chooses the reply from the request itself (a classification call and a prose call want different
+    // answers, whatever order concurrent runs make them in). nullopt falls through to the queue/default.
+    // Called under the server's lock: keep it quick and do not call back into the server.
+    using Responder = std::function<std::optional<FakeReply>(const RecordedRequest&)>;
+    void SetResponder(Responder responder);
     int RequestCount();
     std::vector<RecordedRequest> Requests();
     // Closes the listener and every open connection (hanging replies end), joins all threads.
@@ -71,7 +77,7 @@ class FakeOpenAiServer {
   private:
     void AcceptLoop();
     void Serve(int fd);
-    FakeReply NextReply();
+    FakeReply NextReply(const RecordedRequest& request);
     bool SleepUnlessStopped(std::chrono::milliseconds duration);  // false once stopping
 
     std::uint16_t port_ = 0;
@@ -83,6 +89,7 @@ class FakeOpenAiServer {
     bool stopping_ = false;
     std::deque<FakeReply> queue_;
     FakeReply default_reply_;
+    Responder responder_;
     std::vector<RecordedRequest> requests_;
     std::vector<int> open_fds_;
     std::vector<std::thread> threads_;
