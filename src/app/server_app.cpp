@@ -67,7 +67,8 @@ struct AppServices {
           runs(settings, store, bus, datasets, *catalog, *llm, faults,
                [&run_pool](std::function<void()> task) { asio::post(run_pool, std::move(task)); }),
           threads(store, runs),
-          view{auth, runs, threads, datasets, bus, *catalog, *llm, faults, *store} {}
+          events(store),
+          view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store} {}
 
     core::FaultRegistry faults;
     runs::EventBus bus;
@@ -78,6 +79,7 @@ struct AppServices {
     datasets::DatasetService datasets;
     runs::RunService runs;
     runs::ThreadService threads;
+    runs::StoreEventReader events;
     net::Services view;  // what handlers see
 };
 

@@ -19,6 +19,7 @@
 #include "llm/provider.hpp"
 #include "net/metrics.hpp"
 #include "runs/event_bus.hpp"
+#include "runs/event_replay.hpp"
 #include "runs/run_service.hpp"
 #include "runs/thread_service.hpp"
 #include "storage/store.hpp"
@@ -53,7 +54,8 @@ struct Services {
     runs::RunService& runs;
     runs::ThreadService& threads;
     datasets::DatasetService& datasets;
-    runs::EventBus& bus;  // live delivery: sessions and SSE streams subscribe here
+    runs::EventBus& bus;        // live delivery: sessions and SSE streams subscribe here
+    runs::EventReader& events;  // stored events, for replays and listings
     const analysis::Catalog& catalog;
     const llm::Provider& llm;
     core::FaultRegistry& faults;  // consulted only when settings.fault_injection is on

@@ -477,34 +477,6 @@ core::Result<RunView> RunService::Get(const std::string& user_id, const std::str
     return RunView{std::move(**run), *seq};
 }
 
-core::Result<RunEvents> RunService::Events(const std::string& user_id, const std::string& run_id,
-                                           const storage::EventFilter& filter) {
-    auto run = store_->GetRun(user_id, run_id);
-    if (!run.ok()) return run.error();
-    if (!*run) return MakeError(ErrorCode::kNotFound, "run not found");
-    auto events = store_->ListEvents(run_id, filter);
-    if (!events.ok()) return events.error();
-    return RunEvents{std::move(**run), std::move(*events)};
-}
-
-core::Result<std::vector<RunEvents>> RunService::ThreadEvents(const std::string& user_id,
-                                                              const std::string& thread_id) {
-    auto thread = store_->GetThread(user_id, thread_id);
-    if (!thread.ok()) return thread.error();
-    if (!*thread) return MakeError(ErrorCode::kNotFound, "thread not found");
-    auto runs = store_->ListThreadRuns(user_id, thread_id);
-    if (!runs.ok()) return runs.error();
-    std::vector<RunEvents> out;
-    for (auto& run : *runs) {
-        storage::EventFilter filter;
-        filter.limit = 1'000'000;
-        auto events = store_->ListEvents(run.id, filter);
-        if (!events.ok()) return events.error();
-        out.push_back(RunEvents{std::move(run), std::move(*events)});
-    }
-    return out;
-}
-
 void RunService::CancelThreadRuns(const std::string& user_id, const std::string& thread_id) {
     std::vector<std::string> ids;
     {

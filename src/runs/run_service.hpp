@@ -53,12 +53,6 @@ struct RunView {
     std::int64_t last_seq = 0;
 };
 
-// A run with its stored events (after some seq): what replays and event listings are built from.
-struct RunEvents {
-    storage::Run run;
-    std::vector<storage::RunEvent> events;
-};
-
 class RunService {
   public:
     // Everything a run needs, given once: the agents price with `catalog` (the operator's --catalog, else the
@@ -90,11 +84,6 @@ class RunService {
 
     // The user's run with its last seq (kNotFound for another user's).
     core::Result<RunView> Get(const std::string& user_id, const std::string& run_id);
-    // The user's run with its stored events matching `filter`.
-    core::Result<RunEvents> Events(const std::string& user_id, const std::string& run_id,
-                                   const storage::EventFilter& filter);
-    // Every run of the user's thread, oldest first, each with all its stored events.
-    core::Result<std::vector<RunEvents>> ThreadEvents(const std::string& user_id, const std::string& thread_id);
 
     std::size_t RunningCount() const { return scheduler_.RunningCount(); }
     std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }

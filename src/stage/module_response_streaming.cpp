@@ -193,7 +193,18 @@ void WsResumeAfterSeq(StageContext& ctx) {
     Expect(after_it != so.end() && after_it->value().is_int64() && after_it->value().get_int64() == held.back(),
            "subscribed.after_seq is not " + std::to_string(held.back()) + ": " + sub.back().text);
     std::string status_at_subscribe = JStr(so, "status");
+    // The run is resumed, not joined: nothing of it goes out before `subscribed`, and after it the seqs continue
+    // exactly at after_seq + 1, one by one (a client that starts counting at `subscribed` misses nothing).
+    auto before = EventsOf(sub, run_id);
+    Expect(before.empty(), "seq " + std::to_string(before.empty() ? 0 : Seq(before.front())) +
+                               " of the resumed run arrived before `subscribed`");
     auto frames = CollectRuns(*ws2, {run_id}, sub);
+    long long expect_seq = held.back() + 1;
+    for (const auto& e : EventsOf(frames, run_id)) {
+        Expect(Seq(e) == expect_seq, "after subscribe {after_seq: " + std::to_string(held.back()) + "} came seq " +
+                                         std::to_string(Seq(e)) + ", expected " + std::to_string(expect_seq));
+        ++expect_seq;
+    }
     for (const auto& e : EventsOf(frames, run_id)) held.push_back(Seq(e));
     auto http = ctx.Http();
     auto stored = StoredEvents(http, user, run_id);

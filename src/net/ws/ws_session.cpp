@@ -74,27 +74,8 @@ void WsSession::DoClose(websocket::close_code code) {
     ws_.async_close(code, asio::bind_executor(ws_.get_executor(), [self = shared_from_this()](beast::error_code) {}));
 }
 
-void WsSession::SendOnce(const std::string& run_id, std::int64_t seq,
-                         const std::function<std::shared_ptr<const std::string>()>& frame) {
-    auto& d = runs_[run_id];
-    if (Received(d, seq)) return;
-    Mark(d, seq);
-    Send(frame());
-}
-
 void WsSession::DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event) {
-    if (auto t = replaying_threads_.find(event->thread_id); t != replaying_threads_.end()) {
-        t->second.push_back(event);
-        return;
-    }
-    auto& d = runs_[event->run_id];
-    if (d.replaying) {
-        d.buffered.push_back(event);
-        return;
-    }
-    if (Received(d, event->seq)) return;
-    Mark(d, event->seq);
-    Send(event->frame);
+    SendAll(ledger_.OnLive(runs::ReplayEventFromLive(*event)));
 }
 
 bool WsSession::FloodCheck() {
@@ -232,61 +213,51 @@ asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
         {"type", "ack"}, {"request_type", frame.type_name}, {"run_id", run_id}, {"status", result->status}});
 }
 
+// subscribe {run_id, after_seq}: the stored events after after_seq that this connection has not sent, then live.
+// The connection is registered with the bus since it opened and the ledger holds the run's live events from
+// here until the hand-over, so every event is either in the read or arrives live (or both, sent once).
 asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
     if (!frame.run_id || frame.run_id->empty()) co_return co_await HandleThreadSubscribe(frame);
     const std::string run_id = *frame.run_id;
-    {
-        auto& d = runs_[run_id];
-        for (std::int64_t s = 1; s <= frame.after_seq && s < kMaxTrackedSeq; ++s) Mark(d, s);
-        d.replaying = true;
-    }
+    ledger_.BeginRunReplay(run_id, frame.after_seq);
     auto services = services_;
     std::string user = claims_.user_id;
     std::int64_t after = frame.after_seq;
     auto work = [services, user, run_id, after] {
         storage::EventFilter filter;
         filter.after_seq = after;
-        filter.limit = 1'000'000;
-        return services->runs.Events(user, run_id, filter);
+        filter.limit = 0;  // every event after `after`, read page by page
+        return services->events.ReadRunEvents(user, run_id, filter);
     };
     auto result = co_await Offload(server_->workers, std::move(work));
-    // The map may have changed while the query ran: look the entry up again.
-    auto& d = runs_[run_id];
-    d.replaying = false;
-    auto buffered = std::move(d.buffered);
-    d.buffered.clear();
     if (!result.ok()) {
-        runs_.erase(run_id);  // never the user's run: forget it (nothing of it was buffered)
         SendError(result.error().code, result.error().message, frame.type_name);
+        SendAll(ledger_.AbandonRunReplay(run_id));
         co_return;
     }
     std::int64_t last_seq = result->events.empty() ? frame.after_seq : result->events.back().seq;
     SendJson(json::object{{"type", "subscribed"},
                           {"run_id", run_id},
                           {"after_seq", frame.after_seq},
-                          {"last_seq", last_seq},
+                          {"last_seq", std::max(last_seq, frame.after_seq)},
                           {"status", result->run.status}});
-    for (const auto& event : result->events) {
-        SendOnce(run_id, event.seq, [&] {
-            return std::make_shared<const std::string>(runs::SerializeEnvelope(event, result->run.thread_id));
-        });
-    }
-    for (const auto& event : buffered) SendOnce(run_id, event->seq, [&] { return event->frame; });
+    // No co_await from here to the hand-over: nothing can interleave with the replay on this strand.
+    SendAll(ledger_.AcceptStored(run_id, runs::ReplayEventsOf(*result)));
+    SendAll(ledger_.EndRunReplay(run_id));
 }
 
-// subscribe {thread_id}: every stored event of every run of the thread that this connection has not sent yet,
-// run by run in creation order, then live ones (which this connection receives anyway as the user's).
+// subscribe {thread_id}: every event of every run of the thread that this connection has not sent yet, run by
+// run in creation order, then live ones.
 asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame) {
     const std::string thread_id = *frame.thread_id;
-    replaying_threads_[thread_id];
+    ledger_.BeginThreadReplay(thread_id);
     auto services = services_;
     std::string user = claims_.user_id;
-    auto work = [services, user, thread_id] { return services->runs.ThreadEvents(user, thread_id); };
+    auto work = [services, user, thread_id] { return services->events.ReadThreadEvents(user, thread_id); };
     auto result = co_await Offload(server_->workers, std::move(work));
-    auto buffered = std::move(replaying_threads_[thread_id]);
-    replaying_threads_.erase(thread_id);
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
+        SendAll(ledger_.AbandonThreadReplay(thread_id));
         co_return;
     }
     json::array summary;
@@ -295,14 +266,8 @@ asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame)
             {"run_id", r.run.id}, {"last_seq", r.events.empty() ? 0 : r.events.back().seq}, {"status", r.run.status}});
     }
     SendJson(json::object{{"type", "subscribed"}, {"thread_id", thread_id}, {"runs", std::move(summary)}});
-    for (const auto& r : *result) {
-        for (const auto& event : r.events) {
-            SendOnce(r.run.id, event.seq, [&] {
-                return std::make_shared<const std::string>(runs::SerializeEnvelope(event, r.run.thread_id));
-            });
-        }
-    }
-    for (const auto& event : buffered) SendOnce(event->run_id, event->seq, [&] { return event->frame; });
+    for (const auto& r : *result) SendAll(ledger_.AcceptThreadRunStored(thread_id, r.run.id, runs::ReplayEventsOf(r)));
+    SendAll(ledger_.EndThreadReplay(thread_id));
 }
 
 asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {

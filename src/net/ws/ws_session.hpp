@@ -24,6 +24,7 @@
 #include "net/ws/protocol.hpp"
 #include "net/ws/session_registry.hpp"
 #include "runs/event_bus.hpp"
+#include "runs/event_replay.hpp"
 
 namespace netra::net::ws {
 namespace asio = boost::asio;
@@ -31,9 +32,6 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
 using core::ErrorCode;
-
-// Per-run delivery bookkeeping covers seqs below this; a client's after_seq beyond it marks no more.
-inline constexpr std::int64_t kMaxTrackedSeq = 1 << 20;
 
 class WsSession : public runs::EventListener, public GoingAway, public std::enable_shared_from_this<WsSession> {
   public:
@@ -59,30 +57,18 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     }
 
   private:
-    struct RunDelivery {
-        std::vector<bool> received;  // received[seq] — each event at most once per connection
-        bool replaying = false;
-        std::vector<std::shared_ptr<const runs::LiveEvent>> buffered;  // live events that arrive mid-replay
-    };
-
     asio::awaitable<void> Handle(const std::string& text);
     asio::awaitable<void> HandleSubmit(const ClientFrame& frame);
     asio::awaitable<void> HandleCancel(const ClientFrame& frame);
     asio::awaitable<void> HandleSubscribe(const ClientFrame& frame);
     asio::awaitable<void> HandleThreadSubscribe(const ClientFrame& frame);
-    // Sends an event this connection has not sent yet, and remembers it.
-    void SendOnce(const std::string& run_id, std::int64_t seq,
-                  const std::function<std::shared_ptr<const std::string>()>& frame);
     asio::awaitable<void> HandleStatus(const ClientFrame& frame);
 
-    static bool Received(const RunDelivery& d, std::int64_t seq) {
-        return seq >= 0 && static_cast<std::size_t>(seq) < d.received.size() && d.received[seq];
-    }
-    static void Mark(RunDelivery& d, std::int64_t seq) {
-        if (static_cast<std::size_t>(seq) >= d.received.size()) d.received.resize(seq + 1, false);
-        d.received[seq] = true;
-    }
     void DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event);
+    // Sends what the replay ledger decided, in its order.
+    void SendAll(const std::vector<runs::ReplayEvent>& events) {
+        for (const auto& e : events) Send(e.envelope);
+    }
     void SendJson(const json::object& frame) { Send(std::make_shared<const std::string>(json::serialize(frame))); }
     void SendError(ErrorCode code, const std::string& message, const std::string& request_type) {
         server_->metrics.ErrorReturned();
@@ -104,9 +90,9 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     bool closing_ = false;
     std::optional<websocket::close_code> pending_close_;
     asio::steady_timer close_guard_;
-    std::unordered_map<std::string, RunDelivery> runs_;
-    // Threads being replayed by a thread subscription: their live events wait here until the replay is sent.
-    std::unordered_map<std::string, std::vector<std::shared_ptr<const runs::LiveEvent>>> replaying_threads_;
+    // Which events of which run this connection sent, and the merge of live events with replays (exactly once,
+    // in seq order; runs/event_replay.hpp).
+    runs::EventReplayLedger ledger_;
     std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
     int frames_in_window_ = 0;
 };

@@ -67,13 +67,17 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
     filter.limit = LimitParam(ctx, 10000);
     if (auto l = ctx.Query("limit"); !l) filter.limit = 10000;
     auto handler = [&ctx, filter](const auth::AccessClaims& claims) {
-        auto read = ctx.services().runs.Events(claims.user_id, ctx.Param("id"), filter);
+        auto read = ctx.services().events.ReadRunEvents(claims.user_id, ctx.Param("id"), filter);
         if (!read.ok()) return ErrorResponse(ctx, read.error());
         json::array data;
         for (const auto& e : read->events) data.push_back(runs::EnvelopeJson(e, read->run.thread_id));
+        // More events than the limit: the client reads on with after_seq = next_cursor.
+        json::value next = read->truncated && !read->events.empty()
+                               ? json::value(std::to_string(read->events.back().seq))
+                               : json::value(nullptr);
         return JsonResponse(
             ctx, bhttp::status::ok,
-            json::object{{"data", std::move(data)}, {"next_cursor", nullptr}, {"status", read->run.status}});
+            json::object{{"data", std::move(data)}, {"next_cursor", next}, {"status", read->run.status}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
 }

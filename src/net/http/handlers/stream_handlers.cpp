@@ -20,8 +20,9 @@ using core::MakeError;
 
 namespace {
 
-bool IsTerminal(const std::string& type) {
-    return type == "run_completed" || type == "run_failed" || type == "run_cancelled";
+// A run in one of these states publishes nothing more.
+bool IsFinishedStatus(const std::string& status) {
+    return status == "completed" || status == "failed" || status == "cancelled";
 }
 
 // Receives the user's live events on the bus and wakes the stream's coroutine on its strand.
@@ -66,54 +67,63 @@ asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Ser
                                 std::int64_t after) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
     auto subscription = services->bus.Subscribe(run.user_id, follower);
-    // Subscribed first, then the stored events are read: an event lands in one or both (deduplicated by seq),
-    // never in neither.
+    // Subscribed first, then the stored events are read: the ledger merges both, each event once, in seq order.
+    runs::EventReplayLedger ledger;
+    ledger.BeginRunReplay(run.id, after);
     auto read = [services, user_id = run.user_id, run_id = run.id, after]() {
         storage::EventFilter filter;
         filter.after_seq = after;
-        filter.limit = 1'000'000;
-        return services->runs.Events(user_id, run_id, filter);
+        filter.limit = 0;  // all of them, page by page
+        return services->events.ReadRunEvents(user_id, run_id, filter);
     };
     auto read_result = co_await Offload(server.workers, std::move(read));
-    std::vector<storage::RunEvent> stored =
-        read_result.ok() ? std::move(read_result->events) : std::vector<storage::RunEvent>{};
-    std::string head =
-        "HTTP/1.1 200 OK\r\nServer: netra\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-        "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: " +
-        request_id + "\r\n\r\n";
     bool ok = true;
-    bool done = false;
-    std::int64_t last = after;
     auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
         auto [ec, n] =
             co_await asio::async_write(stream.socket(), asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) ok = false;
     };
-    co_await write(head + "retry: 1000\n\n");
-    for (const auto& e : stored) {
-        if (!ok || e.seq <= last) continue;
-        co_await write(SseFrame(e.seq, e.type, runs::SerializeEnvelope(e, run.thread_id)));
-        last = e.seq;
-        done = done || IsTerminal(e.type);
-    }
-    const auto keepalive = std::chrono::seconds(15);
-    const std::size_t max_pending = server.settings.limits.ws_outbound_queue_messages;
-    while (ok && !done && !server.shutting_down) {
-        auto& pending = follower->pending();
-        if (pending.size() > max_pending) break;  // a consumer this far behind reconnects with Last-Event-ID
-        if (!pending.empty()) {
-            auto event = pending.front();
-            pending.pop_front();
-            if (event->seq <= last) continue;
-            co_await write(SseFrame(event->seq, event->type, *event->frame));
-            last = event->seq;
-            done = IsTerminal(event->type);
-            continue;
+    auto emit = [&](std::vector<runs::ReplayEvent> events) -> asio::awaitable<void> {
+        for (const auto& e : events) {
+            if (ok) co_await write(SseFrame(e.seq, e.type, *e.envelope));
         }
-        follower->wake().expires_after(keepalive);
-        auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
-        if (!ec) co_await write(": keep-alive\n\n");  // timer expired: nothing happened for a while
+    };
+    if (!read_result.ok()) {
+        // Never a stream with a hole in it: the client retries (EventSource reconnects with Last-Event-ID).
+        Request req;
+        req.version(11);
+        auto res = ErrorResponse(req, request_id, read_result.error());
+        res.keep_alive(false);
+        co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    } else {
+        co_await write(
+            "HTTP/1.1 200 OK\r\nServer: netra\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: " +
+            request_id + "\r\n\r\nretry: 1000\n\n");
+        // No co_await may separate these two from the read's result: they decide what the live side adds.
+        auto stored = ledger.AcceptStored(run.id, runs::ReplayEventsOf(*read_result));
+        auto released = ledger.EndRunReplay(run.id);
+        co_await emit(std::move(stored));
+        co_await emit(std::move(released));
+        // A finished run whose events the client already holds (Last-Event-ID at its end): nothing will follow.
+        bool done = ledger.Ended(run.id) || IsFinishedStatus(read_result->run.status);
+        const auto keepalive = std::chrono::seconds(15);
+        const std::size_t max_pending = server.settings.limits.ws_outbound_queue_messages;
+        while (ok && !done && !server.shutting_down) {
+            auto& pending = follower->pending();
+            if (pending.size() > max_pending) break;  // a consumer this far behind reconnects with Last-Event-ID
+            if (!pending.empty()) {
+                auto event = pending.front();
+                pending.pop_front();
+                co_await emit(ledger.OnLive(runs::ReplayEventFromLive(*event)));
+                done = ledger.Ended(run.id);
+                continue;
+            }
+            follower->wake().expires_after(keepalive);
+            auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
+            if (!ec) co_await write(": keep-alive\n\n");  // timer expired: nothing happened for a while
+        }
     }
     services->bus.Unsubscribe(run.user_id, subscription);
     beast::error_code ignored;
