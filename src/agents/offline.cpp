@@ -1,7 +1,9 @@
 #include "agents/offline.hpp"
 
 #include <algorithm>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
+#include <thread>
 
 #include "agents/supervisor.hpp"
 
@@ -13,9 +15,9 @@ namespace {
 class RecordingSink : public EventSink {
   public:
     explicit RecordingSink(std::vector<RecordedEvent>& events) : events_(events) {}
-    core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
-        events_.push_back(RecordedEvent{std::string(type), std::string(agent_name), std::move(payload)});
-        return core::Ok();
+    boost::asio::awaitable<core::Status> Emit(std::string type, std::string agent_name, json::object payload) override {
+        events_.push_back(RecordedEvent{std::move(type), std::move(agent_name), std::move(payload)});
+        co_return core::Ok();
     }
     core::Status CheckContinue() override { return core::Ok(); }
 
@@ -81,8 +83,13 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     input.dataset_id = "offline";
     input.dataset_ids = {"offline"};
     RecordingSink sink(out.events);
-    Supervisor supervisor(catalog, llm);
-    auto result = supervisor.Execute(input, sink, data);
+    // The analysis runs on a pool as wide as the machine; the dataset is in memory, so nothing blocks.
+    boost::asio::thread_pool compute(std::max(1u, std::thread::hardware_concurrency()));
+    boost::asio::thread_pool blocking(1);
+    Supervisor supervisor(catalog, llm, Pools{compute, blocking});
+    auto result = ExecuteBlocking(supervisor, std::move(input), sink, data);
+    compute.join();
+    blocking.join();
     if (!result.ok()) return result.error();
     out.output = std::move(result.value());
     return out;

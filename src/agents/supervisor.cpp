@@ -2,14 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <exception>
+#include <optional>
 
 #include "agents/data_helper.hpp"
 #include "agents/reporting.hpp"
 #include "agents/triage.hpp"
+#include "core/offload.hpp"
 #include "core/time.hpp"
 
 namespace netra::agents {
+namespace asio = boost::asio;
 namespace json = boost::json;
 using core::ErrorCode;
 
@@ -17,48 +23,74 @@ namespace {
 
 bool IsFatal(const core::Error& e) { return e.code == ErrorCode::kCancelled || e.code == ErrorCode::kTimeout; }
 
-#define NETRA_TRY(expr)                                    \
-    do {                                                   \
-        if (auto _s = (expr); !_s.ok()) return _s.error(); \
+// In the agents' coroutines: a failed Status (awaited, or plain) ends the coroutine with its error.
+// (No co_await inside an if-statement's initializer: GCC 12 destroys such a temporary twice.)
+#define NETRA_TRY(awaitable_status)                    \
+    do {                                               \
+        core::Status _s = co_await (awaitable_status); \
+        if (!_s.ok()) co_return _s.error();            \
+    } while (0)
+#define NETRA_CHECK(status)                                     \
+    do {                                                        \
+        if (auto _s = (status); !_s.ok()) co_return _s.error(); \
     } while (0)
 
 // Emits the agent_started … agent_completed|agent_failed frame around one agent, runs its tools with their
 // tool_executing/tool_completed pairs, and fills the completion metadata.
 class AgentScope {
   public:
-    AgentScope(EventSink& sink, std::string name) : sink_(sink), name_(std::move(name)), start_(core::MonoNow()) {}
+    // Where a tool's synchronous body runs: CPU work on the compute pool, blocking storage reads on the
+    // blocking pool; never on the run's own executor, which only waits.
+    enum class Where { kCompute, kBlocking };
 
-    core::Status Start(const std::string& input_summary) {
-        return sink_.Emit("agent_started", name_, json::object{{"agent", name_}, {"input_summary", input_summary}});
+    AgentScope(EventSink& sink, const Pools& pools, std::string name)
+        : sink_(sink), pools_(pools), name_(std::move(name)), start_(core::MonoNow()) {}
+
+    asio::awaitable<core::Status> Start(std::string input_summary) {
+        return sink_.Emit("agent_started", name_,
+                          json::object{{"agent", name_}, {"input_summary", std::move(input_summary)}});
     }
-    core::Status Think(const std::string& thought, int step, int progress) {
+    asio::awaitable<core::Status> Think(std::string thought, int step, int progress) {
         return sink_.Emit("agent_thinking", name_,
-                          json::object{{"thought", thought}, {"step", step}, {"progress", progress}});
+                          json::object{{"thought", std::move(thought)}, {"step", step}, {"progress", progress}});
     }
-    // Runs one tool. Error: the run must end. false: the tool failed (tool_completed success:false was sent;
-    // `failure_` says why) and the agent should end with Fail().
+    // Runs one tool whose body is synchronous work (`where` says on which pool). Error: the run must end.
+    // false: the tool failed (tool_completed success:false was sent; Failure() says why) and the agent should end
+    // with Fail().
     template <class Fn>
-    core::Result<bool> Tool(const std::string& tool, json::object parameters, Fn&& fn) {
+    asio::awaitable<core::Result<bool>> Tool(std::string tool, json::object parameters, Fn fn,
+                                             Where where = Where::kCompute) {
+        auto& pool = where == Where::kCompute ? pools_.compute : pools_.blocking;
+        co_return co_await ToolAsync(std::move(tool), std::move(parameters),
+                                     [&pool, &fn]() { return core::Offload(pool, fn); });
+    }
+    // The same for a tool that is itself a coroutine (an LLM call): `start()` returns its awaitable.
+    template <class Start>
+    asio::awaitable<core::Result<bool>> ToolAsync(std::string tool, json::object parameters, Start start) {
         ++tools_;
         auto tool_start = core::MonoNow();
-        NETRA_TRY(
-            sink_.Emit("tool_executing", name_, json::object{{"tool", tool}, {"parameters", std::move(parameters)}}));
-        core::Result<json::object> result = [&]() -> core::Result<json::object> {
-            if (auto s = sink_.BeforeTool(tool); !s.ok()) return s.error();
-            return fn();
-        }();
-        if (!result.ok() && IsFatal(result.error())) return result.error();
+        json::object executing{{"tool", tool}, {"parameters", std::move(parameters)}};
+        NETRA_TRY(sink_.Emit("tool_executing", name_, std::move(executing)));
+        std::optional<core::Result<json::object>> outcome;
+        auto s = co_await sink_.BeforeTool(tool);
+        if (!s.ok()) {
+            outcome.emplace(s.error());
+        } else {
+            outcome.emplace(co_await start());
+        }
+        core::Result<json::object>& result = *outcome;
+        if (!result.ok() && IsFatal(result.error())) co_return result.error();
         bool success = result.ok();
         json::object summary = success ? std::move(result.value()) : json::object{{"error", result.error().message}};
-        NETRA_TRY(sink_.Emit("tool_completed", name_,
-                             json::object{{"tool", tool},
-                                          {"result", std::move(summary)},
-                                          {"duration_ms", core::ElapsedMs(tool_start)},
-                                          {"success", success}}));
+        json::object completed{{"tool", tool},
+                               {"result", std::move(summary)},
+                               {"duration_ms", core::ElapsedMs(tool_start)},
+                               {"success", success}};
+        NETRA_TRY(sink_.Emit("tool_completed", name_, std::move(completed)));
         if (!success) failure_ = result.error();
-        return success;
+        co_return success;
     }
-    core::Status Complete(json::object result, bool success = true) {
+    asio::awaitable<core::Status> Complete(json::object result, bool success = true) {
         json::object metadata{{"duration_ms", core::ElapsedMs(start_)},
                               {"tools_invoked", tools_},
                               {"tokens_used", tokens_},
@@ -68,7 +100,7 @@ class AgentScope {
             json::object{{"agent", name_}, {"result", std::move(result)}, {"metadata", std::move(metadata)}});
     }
     // Ends the agent after a tool failure; the pipeline carries on with what it has.
-    core::Status Fail() {
+    asio::awaitable<core::Status> Fail() {
         return sink_.Emit("agent_failed", name_,
                           json::object{{"agent", name_},
                                        {"error", json::object{{"code", core::WsErrorCode(failure_.code)},
@@ -80,6 +112,7 @@ class AgentScope {
 
   private:
     EventSink& sink_;
+    const Pools& pools_;
     std::string name_;
     std::chrono::steady_clock::time_point start_;
     int tools_ = 0;
@@ -88,16 +121,20 @@ class AgentScope {
 };
 
 // Runs a tool; on failure ends the agent (agent_failed), records the gap and returns false from the agent.
-#define NETRA_TOOL(scope, ctx, tool, params, ...)                                                                    \
-    do {                                                                                                             \
-        auto _ok = (scope).Tool((tool), (params), __VA_ARGS__);                                                      \
-        if (!_ok.ok()) return _ok.error();                                                                           \
-        if (!*_ok) {                                                                                                 \
-            (ctx).gaps.push_back(                                                                                    \
-                fmt::format("The {} step failed ({}); this report is partial.", (tool), (scope).Failure().message)); \
-            NETRA_TRY((scope).Fail());                                                                               \
-            return false;                                                                                            \
-        }                                                                                                            \
+// (The tool's name and parameters are named first: GCC 12 miscompiles initializer-list temporaries that live
+// across a co_await, "array used as initializer".)
+#define NETRA_TOOL(scope, ctx, tool, params, ...)                                                                   \
+    do {                                                                                                            \
+        std::string _tool = (tool);                                                                                 \
+        json::object _params = params;                                                                              \
+        auto _ok = co_await (scope).Tool(_tool, std::move(_params), __VA_ARGS__);                                   \
+        if (!_ok.ok()) co_return _ok.error();                                                                       \
+        if (!*_ok) {                                                                                                \
+            (ctx).gaps.push_back(                                                                                   \
+                fmt::format("The {} step failed ({}); this report is partial.", _tool, (scope).Failure().message)); \
+            NETRA_TRY((scope).Fail());                                                                              \
+            co_return false;                                                                                        \
+        }                                                                                                           \
     } while (0)
 
 json::array Strings(const std::vector<std::string>& v) {
@@ -117,13 +154,20 @@ bool LatencyGoal(const TriageResult& t) {
 
 class Pipeline {
   public:
-    Pipeline(const analysis::Catalog& catalog, EventSink& sink, DataAccess& data, llm::Provider& llm, RunContext& ctx)
-        : catalog_(catalog), sink_(sink), data_(data), llm_(llm), ask_llm_(!llm.TemplateOnly()), ctx_(ctx) {}
+    Pipeline(const analysis::Catalog& catalog, EventSink& sink, DataAccess& data, llm::Provider& llm,
+             const Pools& pools, RunContext& ctx)
+        : catalog_(catalog),
+          sink_(sink),
+          data_(data),
+          llm_(llm),
+          pools_(pools),
+          ask_llm_(!llm.TemplateOnly()),
+          ctx_(ctx) {}
 
     // Each agent: error = the run must end; false = the agent failed (already reported), true = done.
-    core::Result<bool> Triage() {
+    asio::awaitable<core::Result<bool>> Triage() {
         const RunInput& in = ctx_.input;
-        AgentScope scope(sink_, "triage");
+        AgentScope scope(sink_, pools_, "triage");
         NETRA_TRY(scope.Start(in.request.substr(0, 200)));
         NETRA_TRY(scope.Think(fmt::format("Reading the {} user message(s) of this thread to extract spend, volume, "
                                           "models and goals.",
@@ -145,8 +189,9 @@ class Pipeline {
                 scope.Think(fmt::format("Checking the {} dataset(s) attached to this thread for a usable usage log.",
                                         candidates.size()),
                             2, 30));
-            NETRA_TOOL(scope, ctx_, "check_datasets", (json::object{{"dataset_ids", Strings(candidates)}}),
-                       [&]() { return CheckDatasets(candidates); });
+            NETRA_TOOL(
+                scope, ctx_, "check_datasets", (json::object{{"dataset_ids", Strings(candidates)}}),
+                [&]() { return CheckDatasets(candidates); }, AgentScope::Where::kBlocking);
         }
         ctx_.triage = agents::Triage(in.thread_user_messages, ctx_.dataset.has_value(), &catalog_);
         if (ask_llm_ && ctx_.triage.confidence < kUnsureConfidence) {
@@ -154,9 +199,10 @@ class Pipeline {
                                               "to classify the request.",
                                               ctx_.triage.confidence * 100, llm_.Name()),
                                   3, 45));
-            NETRA_TOOL(scope, ctx_, "classify_request",
-                       (json::object{{"provider", llm_.Name()}, {"rules_category", ctx_.triage.category}}),
-                       [&]() { return ClassifyWithLlm(scope); });
+            json::object params{{"provider", llm_.Name()}, {"rules_category", ctx_.triage.category}};
+            auto classified = co_await scope.ToolAsync("classify_request", std::move(params),
+                                                       [&]() { return ClassifyWithLlm(scope); });
+            if (!classified.ok()) co_return classified.error();  // a failed call keeps the rules' category
         }
         const TriageResult& t = ctx_.triage;
         NETRA_TRY(scope.Think(fmt::format("Classified as {} (confidence {:.0f}%); scoring how complete the facts are.",
@@ -178,15 +224,17 @@ class Pipeline {
         if (!ctx_.dataset_problem.empty()) result["dataset_problem"] = ctx_.dataset_problem;
         NETRA_TRY(scope.Complete(std::move(result)));
         ctx_.triage_ok = true;
-        return true;
+        co_return true;
     }
 
-    core::Result<bool> DataHelper() {
+    asio::awaitable<core::Result<bool>> DataHelper() {
         const TriageResult& t = ctx_.triage;
-        AgentScope scope(sink_, "data_helper");
+        AgentScope scope(sink_, pools_, "data_helper");
         std::string missing;
         for (const auto& f : t.facts_missing) missing += (missing.empty() ? "" : ", ") + f;
-        NETRA_TRY(scope.Start("missing: " + (missing.empty() ? std::string("a usage log") : missing)));
+        // Arguments with a conditional are named first: GCC 12 destroys a ?: temporary twice across a co_await.
+        std::string summary = "missing: " + (missing.empty() ? std::string("a usage log") : missing);
+        NETRA_TRY(scope.Start(std::move(summary)));
         NETRA_TRY(scope.Think(fmt::format("Working out exactly which data a {} request still needs and how to "
                                           "export it.",
                                           t.category),
@@ -206,16 +254,18 @@ class Pipeline {
         if (ask_llm_) {
             NETRA_TRY(scope.Think(
                 fmt::format("Asking the {} model to explain the request in plain words.", llm_.Name()), 2, 60));
-            auto ok = scope.Tool("write_data_request_message", json::object{{"provider", llm_.Name()}},
-                                 [&]() { return WriteDataRequestMessage(scope); });
-            if (!ok.ok()) return ok.error();
+            json::object params{{"provider", llm_.Name()}};
+            auto ok = co_await scope.ToolAsync("write_data_request_message", std::move(params),
+                                               [&]() { return WriteDataRequestMessage(scope); });
+            if (!ok.ok()) co_return ok.error();
         }
-        NETRA_TRY(scope.Complete(json::object{{"data_request", *ctx_.data_request}}));
-        return true;
+        json::object result{{"data_request", *ctx_.data_request}};
+        NETRA_TRY(scope.Complete(std::move(result)));
+        co_return true;
     }
 
-    core::Result<bool> Data() {
-        AgentScope scope(sink_, "data");
+    asio::awaitable<core::Result<bool>> Data() {
+        AgentScope scope(sink_, pools_, "data");
         if (ctx_.dataset) {
             const DatasetView& d = *ctx_.dataset;
             NETRA_TRY(scope.Start(fmt::format("dataset {} ({} rows)", d.meta.id, d.records.size())));
@@ -258,22 +308,24 @@ class Pipeline {
                                                {"primary_model", p.primary_model}};
                        });
         }
-        NETRA_TRY(scope.Complete(
-            json::object{{"profile", analysis::ProfileToJson(*ctx_.profile)}, {"estimated", ctx_.profile->estimated}}));
-        return true;
+        json::object result{{"profile", analysis::ProfileToJson(*ctx_.profile)},
+                            {"estimated", ctx_.profile->estimated}};
+        NETRA_TRY(scope.Complete(std::move(result)));
+        co_return true;
     }
 
-    core::Result<bool> Optimization() {
-        AgentScope scope(sink_, "optimization");
+    asio::awaitable<core::Result<bool>> Optimization() {
+        AgentScope scope(sink_, pools_, "optimization");
         const analysis::Profile& p = *ctx_.profile;
         analysis::StrategyOptions options;
         options.latency_goal = LatencyGoal(ctx_.triage);
         options.latency_target_ms = ctx_.triage.facts.latency_target_ms;
-        NETRA_TRY(scope.Start(fmt::format("{} profile, {} per month", p.estimated ? "estimated" : "measured",
-                                          Money(p.monthly_cost_usd))));
-        NETRA_TRY(scope.Think(fmt::format("Pricing each strategy on {} with the supply catalog as of {}.",
-                                          p.estimated ? "the stated facts" : "your own traffic", catalog_.AsOf()),
-                              1, 10));
+        std::string summary =
+            fmt::format("{} profile, {} per month", p.estimated ? "estimated" : "measured", Money(p.monthly_cost_usd));
+        NETRA_TRY(scope.Start(std::move(summary)));
+        std::string thought = fmt::format("Pricing each strategy on {} with the supply catalog as of {}.",
+                                          p.estimated ? "the stated facts" : "your own traffic", catalog_.AsOf());
+        NETRA_TRY(scope.Think(std::move(thought), 1, 10));
         analysis::OptimizationResult result;
         result.estimated = p.estimated;
         if (p.estimated) {
@@ -322,11 +374,11 @@ class Pipeline {
                    });
         ctx_.optimization = std::move(result);
         NETRA_TRY(scope.Complete(analysis::OptimizationToJson(*ctx_.optimization)));
-        return true;
+        co_return true;
     }
 
-    core::Result<bool> Actions() {
-        AgentScope scope(sink_, "actions");
+    asio::awaitable<core::Result<bool>> Actions() {
+        AgentScope scope(sink_, pools_, "actions");
         const auto& o = *ctx_.optimization;
         NETRA_TRY(scope.Start(fmt::format("{} priced strategies", o.strategies.size())));
         NETRA_TRY(
@@ -342,13 +394,14 @@ class Pipeline {
                    });
         json::array steps;
         for (const auto& s : *ctx_.plan) steps.push_back(analysis::ActionStepToJson(s));
-        NETRA_TRY(scope.Complete(json::object{{"plan", std::move(steps)}}));
-        return true;
+        json::object result{{"plan", std::move(steps)}};
+        NETRA_TRY(scope.Complete(std::move(result)));
+        co_return true;
     }
 
     // Never fails: a failing tool or LLM degrades the report, never the run.
-    core::Result<RunOutput> Reporting() {
-        AgentScope scope(sink_, "reporting");
+    asio::awaitable<core::Result<RunOutput>> Reporting() {
+        AgentScope scope(sink_, pools_, "reporting");
         ReportInputs inputs;
         inputs.triage = &ctx_.triage;
         inputs.profile = ctx_.profile ? &*ctx_.profile : nullptr;
@@ -381,9 +434,10 @@ class Pipeline {
                                               llm_.Name()),
                                   2, 40));
             std::string streamed;
-            auto ok = scope.Tool("write_narrative", json::object{{"provider", llm_.Name()}},
-                                 [&]() { return WriteNarrative(inputs, builtin, scope, streamed); });
-            if (!ok.ok()) return ok.error();
+            json::object params{{"provider", llm_.Name()}};
+            auto ok = co_await scope.ToolAsync("write_narrative", std::move(params),
+                                               [&]() { return WriteNarrative(inputs, builtin, scope, streamed); });
+            if (!ok.ok()) co_return ok.error();
             if (!*ok) {
                 inputs.llm_note = "The LLM provider failed (" + scope.Failure().message +
                                   "); this summary was written by the built-in template.";
@@ -398,18 +452,19 @@ class Pipeline {
             markdown = ctx_.preamble + RenderReport(inputs);
             std::string seen = ctx_.preamble + prefix + streamed;
             if (markdown.compare(0, seen.size(), seen) != 0) {
-                return core::MakeError(ErrorCode::kInternal, "report prefix changed while streaming");  // a bug
+                co_return core::MakeError(ErrorCode::kInternal, "report prefix changed while streaming");  // a bug
             }
             NETRA_TRY(StreamText(markdown.substr(seen.size()), "reporting"));
             llm_info = json::object{{"provider", llm_provider_.empty() ? llm_.Name() : llm_provider_},
                                     {"fell_back", !inputs.llm_note.empty()}};
         } else {
+            json::object params{{"report_type", type}};
             auto rendered =
-                scope.Tool("render_report", json::object{{"report_type", type}}, [&]() -> core::Result<json::object> {
+                co_await scope.Tool("render_report", std::move(params), [&]() -> core::Result<json::object> {
                     markdown = ctx_.preamble + RenderReport(inputs);
                     return json::object{{"bytes", markdown.size()}, {"report_type", type}};
                 });
-            if (!rendered.ok()) return rendered.error();
+            if (!rendered.ok()) co_return rendered.error();
             if (!*rendered) {
                 // The renderer itself failed: a minimal report from the same numbers, never an empty answer.
                 degraded = true;
@@ -429,7 +484,7 @@ class Pipeline {
         RunOutput out;
         out.report_markdown = std::move(markdown);
         out.result = std::move(summary);
-        return out;
+        co_return out;
     }
 
   private:
@@ -470,42 +525,45 @@ class Pipeline {
     }
 
     // Emits `text` as stream_chunk events (a section or paragraph each), continuing the run's chunk index.
-    core::Status StreamText(const std::string& text, const char* agent) {
-        for (const auto& chunk : ChunkReport(text)) {
-            if (auto s = EmitChunk(chunk, agent); !s.ok()) return s;
+    asio::awaitable<core::Status> StreamText(std::string text, std::string agent) {
+        for (auto& chunk : ChunkReport(text)) {
+            auto s = co_await EmitChunk(std::move(chunk), agent);
+            if (!s.ok()) co_return s;
         }
-        return core::Ok();
+        co_return core::Ok();
     }
-    core::Status EmitChunk(std::string_view text, const char* agent) {
-        if (auto s = sink_.CheckContinue(); !s.ok()) return s;
-        return sink_.Emit("stream_chunk", agent, json::object{{"text", text}, {"index", ctx_.next_chunk_index++}});
+    asio::awaitable<core::Status> EmitChunk(std::string text, std::string agent) {
+        if (auto s = sink_.CheckContinue(); !s.ok()) co_return s;
+        json::object chunk{{"text", std::move(text)}, {"index", ctx_.next_chunk_index++}};
+        co_return co_await sink_.Emit("stream_chunk", std::move(agent), std::move(chunk));
     }
 
     // Calls the LLM, handing each streamed piece to the client at once as a stream_chunk of `agent`; `streamed`
     // collects what was sent. A run that must end (cancelled, timed out) is an error; a failing provider is
     // not (the fallback answers and says so in the result).
-    core::Result<llm::CompletionResult> StreamCompletion(const llm::CompletionRequest& request, const char* agent,
-                                                         std::string& streamed) {
-        core::Status emit_status;
-        auto on_chunk = [&](std::string_view piece) {
-            if (piece.empty()) return true;
-            emit_status = EmitChunk(piece, agent);
-            if (!emit_status.ok()) return false;
+    asio::awaitable<core::Result<llm::CompletionResult>> StreamCompletion(const llm::CompletionRequest& request,
+                                                                          std::string agent, std::string& streamed) {
+        auto emit_status = std::make_shared<core::Status>(core::Ok());
+        llm::AsyncChunkCallback on_chunk = [this, agent, emit_status,
+                                            &streamed](std::string piece) -> asio::awaitable<bool> {
+            if (piece.empty()) co_return true;
+            *emit_status = co_await EmitChunk(piece, agent);
+            if (!emit_status->ok()) co_return false;
             streamed.append(piece);
-            return true;
+            co_return true;
         };
-        auto result = llm_.Complete(request, on_chunk);
-        if (!emit_status.ok()) return emit_status.error();
+        auto result = co_await llm_.CompleteAsync(request, std::move(on_chunk));
+        if (!emit_status->ok()) co_return emit_status->error();
         if (!result.ok()) {
-            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
-            return result.error();
+            if (auto s = sink_.CheckContinue(); !s.ok()) co_return s.error();
+            co_return result.error();
         }
-        return result;
+        co_return result;
     }
 
     // Triage's second opinion where the rules are unsure: the model answers one category as JSON. Anything
     // else (or a fallback) keeps the rules' answer.
-    core::Result<json::object> ClassifyWithLlm(AgentScope& scope) {
+    asio::awaitable<core::Result<json::object>> ClassifyWithLlm(AgentScope& scope) {
         const auto& categories = TriageCategories();
         std::string list;
         for (const auto& c : categories) list += (list.empty() ? "" : ", ") + c;
@@ -521,10 +579,10 @@ class Pipeline {
                              "Answer with JSON only, {\"category\": \"...\"}, the category one of: " +
                                  list + "."},
                             {"user", "The team's messages, oldest first:\n" + thread}};
-        auto result = llm_.Complete(request, llm::ChunkCallback{});
+        auto result = co_await llm_.CompleteAsync(request, llm::AsyncChunkCallback{});
         if (!result.ok()) {
-            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();
-            return result.error();
+            if (auto s = sink_.CheckContinue(); !s.ok()) co_return s.error();
+            co_return result.error();
         }
         scope.AddTokens(result->tokens_used);
         std::string answer;
@@ -547,22 +605,22 @@ class Pipeline {
         if (!valid) {
             summary["accepted"] = false;
             summary["reason"] = "the model's answer is not one of the categories; the rules' category stands";
-            return summary;
+            co_return summary;
         }
         if (result->fell_back || result->provider == "builtin") {
             summary["accepted"] = false;
             summary["reason"] = "the model did not answer; the rules' category stands";
-            return summary;
+            co_return summary;
         }
         ctx_.triage = agents::Triage(ctx_.input.thread_user_messages, ctx_.dataset.has_value(), &catalog_, answer);
         ctx_.triage.classified_by = "llm";
         summary["accepted"] = true;
-        return summary;
+        co_return summary;
     }
 
     // The data helper's message to the user, streamed: what is missing and why, in plain words. Its figures and
     // items stay in the structured data_request; the prose opens the report.
-    core::Result<json::object> WriteDataRequestMessage(AgentScope& scope) {
+    asio::awaitable<core::Result<json::object>> WriteDataRequestMessage(AgentScope& scope) {
         const TriageResult& t = ctx_.triage;
         std::string missing;
         for (const auto& f : t.facts_missing) missing += (missing.empty() ? "" : ", ") + f;
@@ -584,9 +642,9 @@ class Pipeline {
         NETRA_TRY(StreamText(kLead, "data_helper"));
         ctx_.preamble = kLead;
         std::string streamed;
-        auto result = StreamCompletion(request, "data_helper", streamed);
+        auto result = co_await StreamCompletion(request, "data_helper", streamed);
         if (!result.ok()) {
-            if (auto s = sink_.CheckContinue(); !s.ok()) return s.error();  // the run ends: no report follows
+            if (auto s = sink_.CheckContinue(); !s.ok()) co_return s.error();  // the run ends: no report follows
         }
         if (streamed.empty()) {  // nothing came through: the template says it
             NETRA_TRY(StreamText(builtin, "data_helper"));
@@ -594,16 +652,16 @@ class Pipeline {
         }
         NETRA_TRY(StreamText("\n\n", "data_helper"));
         ctx_.preamble += streamed + "\n\n";
-        if (!result.ok()) return result.error();
+        if (!result.ok()) co_return result.error();
         scope.AddTokens(result->tokens_used);
-        return json::object{{"provider", result->provider},
-                            {"fell_back", result->fell_back},
-                            {"tokens_used", result->tokens_used},
-                            {"chars", streamed.size()}};
+        co_return json::object{{"provider", result->provider},
+                               {"fell_back", result->fell_back},
+                               {"tokens_used", result->tokens_used},
+                               {"chars", streamed.size()}};
     }
 
-    core::Result<json::object> WriteNarrative(ReportInputs& inputs, const std::string& builtin, AgentScope& scope,
-                                              std::string& streamed) {
+    asio::awaitable<core::Result<json::object>> WriteNarrative(ReportInputs& inputs, const std::string& builtin,
+                                                               AgentScope& scope, std::string& streamed) {
         llm::CompletionRequest request;
         request.purpose = "prose";
         request.builtin_text = builtin;
@@ -613,8 +671,8 @@ class Pipeline {
              "You write the executive summary of an LLM cost-optimization report in 2-4 sentences of plain prose. "
              "Use only the figures given; do not invent numbers, models or strategies."},
             {"user", "Write the executive summary for these results. Facts:\n" + builtin}};
-        auto result = StreamCompletion(request, "reporting", streamed);
-        if (!result.ok()) return result.error();
+        auto result = co_await StreamCompletion(request, "reporting", streamed);
+        if (!result.ok()) co_return result.error();
         scope.AddTokens(result->tokens_used);
         llm_provider_ = result->provider;
         if (result->fell_back) {
@@ -622,10 +680,10 @@ class Pipeline {
                               (result->fallback_reason.empty() ? std::string("unavailable") : result->fallback_reason) +
                               "); this summary was written by the built-in template.";
         }
-        return json::object{{"provider", result->provider},
-                            {"fell_back", result->fell_back},
-                            {"tokens_used", result->tokens_used},
-                            {"chars", streamed.size()}};
+        co_return json::object{{"provider", result->provider},
+                               {"fell_back", result->fell_back},
+                               {"tokens_used", result->tokens_used},
+                               {"chars", streamed.size()}};
     }
 
     json::object Summary(const std::string& type) const {
@@ -664,6 +722,7 @@ class Pipeline {
     EventSink& sink_;
     DataAccess& data_;
     llm::Provider& llm_;
+    const Pools& pools_;
     const bool ask_llm_;  // false for the builtin provider: its prose is our own template, rendered directly
     RunContext& ctx_;
     std::string llm_provider_;
@@ -671,34 +730,49 @@ class Pipeline {
 
 }  // namespace
 
-core::Result<RunOutput> Supervisor::Execute(const RunInput& input, EventSink& sink, DataAccess& data) const {
+asio::awaitable<core::Result<RunOutput>> Supervisor::Execute(RunInput input, EventSink& sink, DataAccess& data) const {
     RunContext ctx;
-    ctx.input = input;
-    Pipeline pipeline(catalog_, sink, data, llm_, ctx);
+    ctx.input = std::move(input);
+    Pipeline pipeline(catalog_, sink, data, llm_, pools_, ctx);
 
-    auto triaged = pipeline.Triage();
-    if (!triaged.ok()) return triaged.error();
+    auto triaged = co_await pipeline.Triage();
+    if (!triaged.ok()) co_return triaged.error();
     const TriageResult& t = ctx.triage;
     if (*triaged && !(t.category == "general" && !t.has_dataset)) {
         bool run_helper = t.sufficiency != "sufficient";
         bool run_data = t.sufficiency != "insufficient";
         if (run_helper) {
-            if (auto r = pipeline.DataHelper(); !r.ok()) return r.error();
+            auto r = co_await pipeline.DataHelper();
+            if (!r.ok()) co_return r.error();
         }
         if (run_data) {
-            auto profiled = pipeline.Data();
-            if (!profiled.ok()) return profiled.error();
+            auto profiled = co_await pipeline.Data();
+            if (!profiled.ok()) co_return profiled.error();
             if (*profiled) {
-                auto optimized = pipeline.Optimization();
-                if (!optimized.ok()) return optimized.error();
+                auto optimized = co_await pipeline.Optimization();
+                if (!optimized.ok()) co_return optimized.error();
                 // Actions follow only a sufficient picture (§8: the partial path goes straight to reporting).
                 if (*optimized && t.sufficiency == "sufficient") {
-                    if (auto r = pipeline.Actions(); !r.ok()) return r.error();
+                    auto r = co_await pipeline.Actions();
+                    if (!r.ok()) co_return r.error();
                 }
             }
         }
     }
-    return pipeline.Reporting();
+    co_return co_await pipeline.Reporting();
+}
+
+core::Result<RunOutput> ExecuteBlocking(const Supervisor& supervisor, RunInput input, EventSink& sink,
+                                        DataAccess& data) {
+    asio::io_context ioc;
+    std::optional<core::Result<RunOutput>> out;
+    std::exception_ptr failure;
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { out.emplace(co_await supervisor.Execute(std::move(input), sink, data)); },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure) std::rethrow_exception(failure);
+    return std::move(*out);
 }
 
 }  // namespace netra::agents

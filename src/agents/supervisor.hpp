@@ -6,6 +6,9 @@
 //   insufficient → data_helper → reporting                        (guidance report)
 //   general      → reporting                                       (answer)
 // Agents talk only through the RunContext and their tools. Numbers come from analysis/, never from the LLM.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include "agents/data_access.hpp"
 #include "agents/event_sink.hpp"
 #include "agents/run_context.hpp"
@@ -15,23 +18,38 @@
 
 namespace netra::agents {
 
+// Where a run's work happens besides its own executor (which only waits): the tools' CPU work (profiles,
+// pricing) on a bounded compute pool, blocking calls (dataset reads from storage) on the blocking pool.
+struct Pools {
+    boost::asio::thread_pool& compute;
+    boost::asio::thread_pool& blocking;
+};
+
 class Supervisor {
   public:
-    // Prices with `catalog` and has `llm` write the prose (both must outlive the supervisor). With a provider
+    // Prices with `catalog` and has `llm` write the prose (all must outlive the supervisor). With a provider
     // that is not template-only, triage asks it to classify where the rules are unsure, and the data helper
     // and reporting stream its prose token by token as stream_chunk; every figure still comes from the tools.
-    Supervisor(const analysis::Catalog& catalog, llm::Provider& llm) : catalog_(catalog), llm_(llm) {}
+    Supervisor(const analysis::Catalog& catalog, llm::Provider& llm, Pools pools)
+        : catalog_(catalog), llm_(llm), pools_(pools) {}
 
-    // Runs the pipeline. An error means the run must end (cancelled, timed out, storage failure); the caller
-    // records the terminal event. Agent failures the pipeline can absorb (a tool fault, an unreadable dataset,
-    // a failing LLM) end that agent with agent_failed or a fallback and the report degrades; they are not errors.
-    core::Result<RunOutput> Execute(const RunInput& input, EventSink& sink, DataAccess& data) const;
+    // Runs the pipeline as a coroutine on the caller's executor: waiting on events being stored, the LLM or an
+    // injected delay holds no thread. An error means the run must end (cancelled, timed out, storage failure);
+    // the caller records the terminal event. Agent failures the pipeline can absorb (a tool fault, an
+    // unreadable dataset, a failing LLM) end that agent with agent_failed or a fallback and the report
+    // degrades; they are not errors.
+    boost::asio::awaitable<core::Result<RunOutput>> Execute(RunInput input, EventSink& sink, DataAccess& data) const;
 
     const analysis::Catalog& Catalog() const { return catalog_; }
 
   private:
     const analysis::Catalog& catalog_;
     llm::Provider& llm_;
+    Pools pools_;
 };
+
+// Runs Execute to its end on a private io_context on the calling thread (`netra analyze`, tests).
+core::Result<RunOutput> ExecuteBlocking(const Supervisor& supervisor, RunInput input, EventSink& sink,
+                                        DataAccess& data);
 
 }  // namespace netra::agents

@@ -23,17 +23,17 @@ struct Event {
 
 class FakeSink : public EventSink {
   public:
-    core::Status Emit(std::string_view type, std::string_view agent, json::object payload) override {
+    boost::asio::awaitable<core::Status> Emit(std::string type, std::string agent, json::object payload) override {
         if (cancel_after_ >= 0 && static_cast<int>(events.size()) >= cancel_after_) {
-            return core::MakeError(core::ErrorCode::kCancelled, "run cancelled");
+            co_return core::MakeError(core::ErrorCode::kCancelled, "run cancelled");
         }
-        events.push_back(Event{std::string(type), std::string(agent), std::move(payload)});
-        return core::Ok();
+        events.push_back(Event{std::move(type), std::move(agent), std::move(payload)});
+        co_return core::Ok();
     }
     core::Status CheckContinue() override { return core::Ok(); }
-    core::Status BeforeTool(std::string_view tool) override {
-        if (tool == failing_tool_) return core::MakeError(core::ErrorCode::kInternal, "injected fault");
-        return core::Ok();
+    boost::asio::awaitable<core::Status> BeforeTool(std::string tool) override {
+        if (tool == failing_tool_) co_return core::MakeError(core::ErrorCode::kInternal, "injected fault");
+        co_return core::Ok();
     }
 
     std::vector<Event> events;
@@ -128,11 +128,16 @@ std::string Streamed(const std::vector<Event>& events) {
 
 double Num(const json::value& v) { return v.to_number<double>(); }
 
-// Runs the pipeline with the bundled catalog and the builtin provider, as a default server does.
-Supervisor Builtin() {
-    static llm::BuiltinProvider provider;
-    return Supervisor(analysis::BundledCatalog(), provider);
-}
+// Runs the pipeline with the bundled catalog and the builtin provider, as a default server does, to its end.
+struct BuiltinSupervisor {
+    core::Result<RunOutput> Execute(RunInput input, EventSink& sink, DataAccess& data) const {
+        static llm::BuiltinProvider provider;
+        static boost::asio::thread_pool compute(2), blocking(1);
+        static Supervisor supervisor(analysis::BundledCatalog(), provider, Pools{compute, blocking});
+        return ExecuteBlocking(supervisor, std::move(input), sink, data);
+    }
+};
+BuiltinSupervisor Builtin() { return {}; }
 NoDataAccess kNoData;
 
 }  // namespace

@@ -57,15 +57,14 @@ core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Setting
 // objects, never null: a service that lacks a dependency does not compile.
 struct AppServices {
     AppServices(const config::Settings& settings, std::shared_ptr<storage::Store> store_in,
-                std::shared_ptr<const analysis::Catalog> catalog_in, asio::thread_pool& run_pool)
+                std::shared_ptr<const analysis::Catalog> catalog_in, asio::thread_pool& run_pool, agents::Pools pools)
         : store(std::move(store_in)),
           catalog(std::move(catalog_in)),
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
           auth(settings, store),
           datasets(store, *catalog),
-          runs(settings, store, bus, datasets, *catalog, *llm, faults,
-               [&run_pool](std::function<void()> task) { asio::post(run_pool, std::move(task)); }),
+          runs(settings, store, bus, datasets, *catalog, *llm, faults, run_pool, pools),
           threads(store, runs),
           events(store),
           view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store} {}
@@ -108,6 +107,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     asio::io_context ioc(settings.io_threads);
     asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
     asio::thread_pool run_pool(static_cast<std::size_t>(settings.run_threads));
+    asio::thread_pool compute_pool(static_cast<std::size_t>(settings.compute_threads));
     auto server = std::make_shared<net::ServerContext>(settings, workers, kVersion);
     server->startup.PhaseDone("config", config_phase_ms);
 
@@ -125,6 +125,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
         ioc.stop();
         for (auto& t : io_threads) t.join();
         run_pool.join();
+        compute_pool.join();
         workers.join();
     };
 
@@ -163,7 +164,8 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   }
                   spdlog::info("supply catalog: {} models, as of {}", (*catalog)->Models().size(), (*catalog)->AsOf());
                   try {
-                      services = std::make_shared<AppServices>(settings, store, *catalog, run_pool);
+                      services = std::make_shared<AppServices>(settings, store, *catalog, run_pool,
+                                                               agents::Pools{compute_pool, workers});
                   } catch (const std::exception& e) {
                       spdlog::critical("services: {}", e.what());
                       return false;

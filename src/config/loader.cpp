@@ -80,6 +80,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_IO_THREADS", "", "io_threads", Kind::kInt},
     SettingDef{"NETRA_WORKER_THREADS", "", "worker_threads", Kind::kInt},
     SettingDef{"NETRA_RUN_THREADS", "", "run_threads", Kind::kInt},
+    SettingDef{"NETRA_COMPUTE_THREADS", "", "compute_threads", Kind::kInt},
     SettingDef{"NETRA_CATALOG", "", "catalog", Kind::kString},
     SettingDef{"NETRA_MAX_HEADER_BYTES", "limits", "max_header_bytes", Kind::kInt},
     SettingDef{"NETRA_MAX_BODY_BYTES", "limits", "max_body_bytes", Kind::kInt},
@@ -450,6 +451,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.IntInto("NETRA_IO_THREADS", settings.io_threads, 1, kMaxIoThreads);
     r.IntInto("NETRA_WORKER_THREADS", settings.worker_threads, 1, kMaxWorkerThreads);
     r.IntInto("NETRA_RUN_THREADS", settings.run_threads, 1, kMaxWorkerThreads);
+    r.IntInto("NETRA_COMPUTE_THREADS", settings.compute_threads, 1, kMaxWorkerThreads);
     r.String("NETRA_CATALOG", settings.catalog_path);
 
     Limits& l = settings.limits;
@@ -587,6 +589,7 @@ std::string DescribeSettings(const Settings& s) {
         for (std::size_t i = 0; i < s.allowed_origins.size(); ++i) out << (i ? "," : "") << s.allowed_origins[i];
     }
     out << " io_threads=" << s.io_threads << " worker_threads=" << s.worker_threads << " run_threads=" << s.run_threads
+        << " compute_threads=" << s.compute_threads
         << " catalog=" << (s.catalog_path.empty() ? std::string("bundled") : s.catalog_path)
         << " config=" << (s.config_file.empty() ? std::string("none") : s.config_file)
         << " max_concurrent_runs_per_user=" << s.limits.max_concurrent_runs_per_user

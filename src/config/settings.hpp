@@ -62,9 +62,11 @@ struct Settings {
     std::vector<std::string> allowed_origins;  // empty = any Origin accepted
     int io_threads = 2;
     int worker_threads = 4;
-    // Runs execute on their own pool: a run holds its thread while it waits on tools and the LLM, and must
-    // never starve request handlers. Must cover every user's concurrent runs (`max_concurrent_runs_per_user`).
-    int run_threads = 16;
+    // Runs are coroutines on strands of their own small pool: a waiting run (LLM, storage, a timer) holds no
+    // thread, so these threads only route and never starve request handlers.
+    int run_threads = 2;
+    // The bounded pool for the runs' CPU-heavy analysis (profiles, pricing), a thread per core by default.
+    int compute_threads = 2;
     std::string catalog_path;  // empty = the bundled supply catalog (`--catalog FILE` overrides)
     std::string config_file;   // the TOML file the settings were loaded from; empty = none
     Limits limits;

@@ -59,18 +59,20 @@ std::string BuiltinProvider::TextFor(const CompletionRequest& request) {
     return text;
 }
 
-core::Result<CompletionResult> BuiltinProvider::Complete(const CompletionRequest& request,
-                                                         const ChunkCallback& on_chunk) {
+boost::asio::awaitable<core::Result<CompletionResult>> BuiltinProvider::CompleteAsync(const CompletionRequest& request,
+                                                                                      AsyncChunkCallback on_chunk) {
     CompletionResult result;
     result.text = TextFor(request);
     result.provider = "builtin";
     result.tokens_used = EstimateTokens(request, result.text);
     if (on_chunk) {
         for (auto piece : SplitWordGroups(result.text, options_.words_per_chunk)) {
-            if (!on_chunk(piece)) return core::MakeError(core::ErrorCode::kCancelled, "llm call cancelled");
+            if (!co_await on_chunk(std::string(piece))) {
+                co_return core::MakeError(core::ErrorCode::kCancelled, "llm call cancelled");
+            }
         }
     }
-    return result;
+    co_return result;
 }
 
 ProviderHealth BuiltinProvider::Health() const { return ProviderHealth{"builtin", "", "up", "closed", 0, ""}; }

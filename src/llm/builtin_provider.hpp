@@ -21,7 +21,8 @@ class BuiltinProvider final : public Provider {
     explicit BuiltinProvider(BuiltinOptions options = {});
     std::string Name() const override { return "builtin"; }
     // Never fails except kCancelled when on_chunk returns false.
-    core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) override;
+    boost::asio::awaitable<core::Result<CompletionResult>> CompleteAsync(const CompletionRequest& request,
+                                                                         AsyncChunkCallback on_chunk) override;
     ProviderHealth Health() const override;
     bool TemplateOnly() const override { return true; }
 

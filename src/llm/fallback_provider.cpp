@@ -16,57 +16,63 @@ FallbackProvider::FallbackProvider(std::shared_ptr<Provider> primary, std::share
       breaker_(breaker_options, std::move(clock)),
       fault_hook_(std::move(fault_hook)) {}
 
-core::Result<CompletionResult> FallbackProvider::FallBack(const CompletionRequest& request,
-                                                          const ChunkCallback& on_chunk, std::string reason,
-                                                          bool separate) {
+boost::asio::awaitable<core::Result<CompletionResult>> FallbackProvider::FallBack(const CompletionRequest& request,
+                                                                                  const AsyncChunkCallback& on_chunk,
+                                                                                  std::string reason, bool separate) {
     std::string prefix;
     if (separate) {
         prefix = std::string(kSeparator);
-        if (on_chunk && !on_chunk(prefix)) return core::MakeError(core::ErrorCode::kCancelled, "llm call cancelled");
+        if (on_chunk && !co_await on_chunk(prefix)) {
+            co_return core::MakeError(core::ErrorCode::kCancelled, "llm call cancelled");
+        }
     }
-    auto result = fallback_->Complete(request, on_chunk);
-    if (!result.ok()) return result;
+    auto result = co_await fallback_->CompleteAsync(request, on_chunk);
+    if (!result.ok()) co_return result;
     result->text = prefix + result->text;
     result->fell_back = true;
     result->fallback_reason = std::move(reason);
-    return result;
+    co_return result;
 }
 
-core::Result<CompletionResult> FallbackProvider::Complete(const CompletionRequest& request,
-                                                          const ChunkCallback& on_chunk) {
+boost::asio::awaitable<core::Result<CompletionResult>> FallbackProvider::CompleteAsync(const CompletionRequest& request,
+                                                                                       AsyncChunkCallback on_chunk) {
     const std::string primary_name = primary_->Name();
     if (!breaker_.Allow()) {
-        return FallBack(request, on_chunk, primary_name + " circuit breaker is open after repeated failures", false);
+        co_return co_await FallBack(request, on_chunk,
+                                    primary_name + " circuit breaker is open after repeated failures", false);
     }
     if (fault_hook_) {
-        if (auto injected = fault_hook_(); !injected.ok()) {
+        auto injected = co_await fault_hook_();
+        if (!injected.ok()) {
             breaker_.RecordFailure();
             RememberError(injected.error().message);
-            return FallBack(request, on_chunk, primary_name + " failed: " + injected.error().message, false);
+            co_return co_await FallBack(request, on_chunk, primary_name + " failed: " + injected.error().message,
+                                        false);
         }
     }
-    std::string streamed;  // what the caller has already seen of the primary's answer
-    ChunkCallback tracking;
+    auto streamed = std::make_shared<std::string>();  // what the caller has already seen of the primary's answer
+    AsyncChunkCallback tracking;
     if (on_chunk) {
-        tracking = [&](std::string_view chunk) {
-            streamed.append(chunk);
-            return on_chunk(chunk);
+        tracking = [streamed, on_chunk](std::string chunk) -> boost::asio::awaitable<bool> {
+            streamed->append(chunk);
+            co_return co_await on_chunk(std::move(chunk));
         };
     }
-    auto result = primary_->Complete(request, tracking);
+    auto result = co_await primary_->CompleteAsync(request, tracking);
     if (result.ok()) {
         breaker_.RecordSuccess();
-        return result;
+        co_return result;
     }
     if (result.error().code == core::ErrorCode::kCancelled) {
         breaker_.RecordAbandoned();
-        return result.error();
+        co_return result.error();
     }
     breaker_.RecordFailure();
     RememberError(result.error().message);
-    auto answer = FallBack(request, on_chunk, primary_name + " failed: " + result.error().message, !streamed.empty());
-    if (answer.ok() && !streamed.empty()) answer->text = streamed + answer->text;
-    return answer;
+    auto answer =
+        co_await FallBack(request, on_chunk, primary_name + " failed: " + result.error().message, !streamed->empty());
+    if (answer.ok() && !streamed->empty()) answer->text = *streamed + answer->text;
+    co_return answer;
 }
 
 void FallbackProvider::RememberError(std::string message) {

@@ -25,7 +25,8 @@ class FallbackProvider final : public Provider {
 
     std::string Name() const override { return primary_->Name(); }  // the configured provider
     // Fails only with kCancelled or, should the fallback itself fail, with the fallback's error.
-    core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) override;
+    boost::asio::awaitable<core::Result<CompletionResult>> CompleteAsync(const CompletionRequest& request,
+                                                                         AsyncChunkCallback on_chunk) override;
     // The primary's name and model, the breaker guarding it, its consecutive failures and last error. status: up
     // when closed and the last call succeeded, degraded otherwise (builtin still answers, so never down).
     ProviderHealth Health() const override;
@@ -33,8 +34,9 @@ class FallbackProvider final : public Provider {
     const CircuitBreaker& breaker() const { return breaker_; }
 
   private:
-    core::Result<CompletionResult> FallBack(const CompletionRequest& request, const ChunkCallback& on_chunk,
-                                            std::string reason, bool separate);
+    boost::asio::awaitable<core::Result<CompletionResult>> FallBack(const CompletionRequest& request,
+                                                                    const AsyncChunkCallback& on_chunk,
+                                                                    std::string reason, bool separate);
     void RememberError(std::string message);
 
     std::shared_ptr<Provider> primary_;

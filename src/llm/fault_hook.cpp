@@ -1,23 +1,29 @@
 #include "llm/fault_hook.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
-#include <thread>
 
 namespace netra::llm {
 
 FaultHook FaultHookFromRegistry(core::FaultRegistry& registry) {
-    return [&registry]() -> core::Status {
+    return [&registry]() -> boost::asio::awaitable<core::Status> {
         auto fault = registry.Check("llm");
-        if (!fault) return core::Ok();
-        // Sleeping is acceptable: the hook runs on a worker thread, never an I/O thread.
+        if (!fault) co_return core::Ok();
         if (fault->latency_ms > 0 && fault->mode != "error") {
-            std::this_thread::sleep_for(std::chrono::milliseconds(fault->latency_ms));
+            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+            timer.expires_after(std::chrono::milliseconds(fault->latency_ms));
+            co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         }
         if (fault->mode == "error") {
-            return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: llm error");
+            co_return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: llm error");
         }
-        if (fault->mode == "timeout") return core::MakeError(core::ErrorCode::kTimeout, "injected fault: llm timeout");
-        return core::Ok();
+        if (fault->mode == "timeout") {
+            co_return core::MakeError(core::ErrorCode::kTimeout, "injected fault: llm timeout");
+        }
+        co_return core::Ok();
     };
 }
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -19,7 +21,7 @@
 #endif
 #include <charconv>
 #include <optional>
-#include <thread>
+#include <vector>
 
 #include "llm/builtin_provider.hpp"
 #include "llm/sse_parser.hpp"
@@ -55,18 +57,15 @@ AttemptFailure Failure(ErrorCode code, std::string message, bool retryable) {
 struct AttemptState {
     std::string text;
     int usage_tokens = -1;
-    bool delivered = false;  // the caller has seen at least one chunk: no retry from here on
+    bool delivered = false;            // the caller has seen at least one chunk: no retry from here on
+    std::vector<std::string> pending;  // pieces parsed from the stream, not yet handed to the caller
 };
 
-// Runs the io_context until the single outstanding operation has completed (its handler stored the error code).
-// All I/O of a call happens here, on the calling thread.
-template <class Initiate>
-beast::error_code RunOne(asio::io_context& ioc, Initiate&& initiate) {
-    beast::error_code result;
-    initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
-    ioc.restart();
-    ioc.run();
-    return result;
+// The error code of one awaited operation (its other results, such as byte counts, are not needed here).
+template <class Op>
+asio::awaitable<beast::error_code> Await(Op&& op) {
+    auto result = co_await std::forward<Op>(op)(asio::as_tuple(asio::use_awaitable));
+    co_return std::get<0>(result);
 }
 
 // The budget for the next operation: its own timeout or what is left of the call, whichever is shorter.
@@ -109,7 +108,7 @@ std::optional<milliseconds> ParseRetryAfter(const http::fields& fields) {
 // Turns one SSE `data` payload into progress, or a failure. Returns false to stop reading.
 class StreamHandler {
   public:
-    StreamHandler(AttemptState& state, const ChunkCallback& on_chunk) : state_(state), on_chunk_(on_chunk) {}
+    explicit StreamHandler(AttemptState& state) : state_(state) {}
 
     bool OnData(std::string_view data) {
         if (done_) return true;  // anything after [DONE] is ignored
@@ -185,17 +184,11 @@ class StreamHandler {
     bool Deliver(std::string_view piece) {
         if (piece.empty()) return true;
         state_.text.append(piece);
-        if (!on_chunk_) return true;
-        state_.delivered = true;
-        if (!on_chunk_(piece)) {
-            failure_ = Failure(ErrorCode::kCancelled, "llm call cancelled", false);
-            return false;
-        }
+        state_.pending.emplace_back(piece);
         return true;
     }
 
     AttemptState& state_;
-    const ChunkCallback& on_chunk_;
     bool done_ = false;
     std::optional<AttemptFailure> failure_;
 };
@@ -205,13 +198,27 @@ struct AttemptContext {
     const OpenAiEndpoint& endpoint;
     const std::string& body;
     SteadyClock::time_point deadline;
-    const ChunkCallback& on_chunk;
+    const AsyncChunkCallback& on_chunk;
 };
+
+// Hands the pieces parsed so far to the caller, in order. A failure when the caller cancelled.
+asio::awaitable<std::optional<AttemptFailure>> DeliverPending(const AttemptContext& ctx, AttemptState& state) {
+    auto pieces = std::move(state.pending);
+    state.pending.clear();
+    if (!ctx.on_chunk) co_return std::nullopt;
+    for (auto& piece : pieces) {
+        state.delivered = true;
+        if (!co_await ctx.on_chunk(std::move(piece))) {
+            co_return Failure(ErrorCode::kCancelled, "llm call cancelled", false);
+        }
+    }
+    co_return std::nullopt;
+}
 
 // Sends the request on a connected stream and reads the answer. std::nullopt = success (state holds the text).
 template <class Stream>
-std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, const AttemptContext& ctx,
-                                       AttemptState& state) {
+asio::awaitable<std::optional<AttemptFailure>> Exchange(Stream& stream, const AttemptContext& ctx,
+                                                        AttemptState& state) {
     auto& lowest = beast::get_lowest_layer(stream);
     http::request<http::string_body> request{http::verb::post, ctx.endpoint.target, 11};
     request.set(http::field::host, ctx.endpoint.host_header);
@@ -225,26 +232,25 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
     // The first-byte timeout runs from the start of the write until the response headers are in.
     auto budget = BudgetFor(ctx.options.first_byte_timeout, ctx.deadline);
     lowest.expires_after(budget.duration);
-    auto ec = RunOne(ioc, [&](auto handler) { http::async_write(stream, request, std::move(handler)); });
+    auto ec = co_await Await([&](auto token) { return http::async_write(stream, request, token); });
     beast::flat_buffer buffer;
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(ctx.options.max_response_bytes);
-    if (!ec)
-        ec = RunOne(ioc, [&](auto handler) { http::async_read_header(stream, buffer, parser, std::move(handler)); });
+    if (!ec) ec = co_await Await([&](auto token) { return http::async_read_header(stream, buffer, parser, token); });
     if (ec == beast::error::timeout)
-        return TimeoutFailure(budget, "waiting for the response", ctx.options.first_byte_timeout);
-    if (ec) return Failure(ErrorCode::kServiceUnavailable, "request failed: " + ec.message(), true);
+        co_return TimeoutFailure(budget, "waiting for the response", ctx.options.first_byte_timeout);
+    if (ec) co_return Failure(ErrorCode::kServiceUnavailable, "request failed: " + ec.message(), true);
 
     const unsigned status = parser.get().result_int();
     std::string content_type(parser.get()[http::field::content_type]);
     const bool ok_status = status == 200;
     const bool whole_json = content_type.rfind("application/json", 0) == 0;
     if (ok_status && !whole_json && !content_type.empty() && content_type.rfind("text/event-stream", 0) != 0) {
-        return Failure(ErrorCode::kServiceUnavailable, "malformed response: unexpected content type " + content_type,
-                       false);
+        co_return Failure(ErrorCode::kServiceUnavailable, "malformed response: unexpected content type " + content_type,
+                          false);
     }
 
-    StreamHandler handler(state, ctx.on_chunk);
+    StreamHandler handler(state);
     SseParser sse(ctx.options.max_response_bytes);
     auto sink = [&handler](std::string_view data) { return handler.OnData(data); };
     std::string collected;  // error bodies and non-streamed JSON
@@ -254,7 +260,7 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
         parser.get().body().size = piece.size();
         budget = BudgetFor(ctx.options.idle_timeout, ctx.deadline);
         lowest.expires_after(budget.duration);
-        ec = RunOne(ioc, [&](auto h) { http::async_read_some(stream, buffer, parser, std::move(h)); });
+        ec = co_await Await([&](auto token) { return http::async_read_some(stream, buffer, parser, token); });
         if (ec == http::error::need_buffer) ec = {};
         std::string_view got(piece.data(), piece.size() - parser.get().body().size);
         if (!ok_status) {
@@ -264,18 +270,24 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
         }
         if (whole_json) {
             collected.append(got);
-        } else if (!got.empty() && !sse.Feed(got, sink)) {
-            if (handler.failure()) return std::move(handler.failure());
-            return Failure(ErrorCode::kServiceUnavailable, "malformed response: SSE line too long", false);
+        } else if (!got.empty()) {
+            bool fed = sse.Feed(got, sink);
+            // What parsed cleanly reaches the caller before anything else happens (failure included).
+            auto cancelled = co_await DeliverPending(ctx, state);
+            if (cancelled) co_return cancelled;
+            if (!fed) {
+                if (handler.failure()) co_return std::move(handler.failure());
+                co_return Failure(ErrorCode::kServiceUnavailable, "malformed response: SSE line too long", false);
+            }
         }
-        if (handler.done()) return std::nullopt;  // [DONE] is the end, whatever the connection does next
+        if (handler.done()) co_return std::nullopt;  // [DONE] is the end, whatever the connection does next
         if (ec == beast::error::timeout)
-            return TimeoutFailure(budget, "waiting for stream data", ctx.options.idle_timeout);
+            co_return TimeoutFailure(budget, "waiting for stream data", ctx.options.idle_timeout);
         if (ec == http::error::body_limit) {
-            return Failure(ErrorCode::kServiceUnavailable, "response larger than max_response_bytes", false);
+            co_return Failure(ErrorCode::kServiceUnavailable, "response larger than max_response_bytes", false);
         }
         if (ec) {
-            return Failure(ErrorCode::kServiceUnavailable, "connection closed mid-stream: " + ec.message(), true);
+            co_return Failure(ErrorCode::kServiceUnavailable, "connection closed mid-stream: " + ec.message(), true);
         }
     }
 
@@ -285,98 +297,102 @@ std::optional<AttemptFailure> Exchange(asio::io_context& ioc, Stream& stream, co
         const bool retryable = status == 429 || status >= 500;
         AttemptFailure failure = Failure(ErrorCode::kServiceUnavailable, std::move(message), retryable);
         if (retryable) failure.retry_after = ParseRetryAfter(parser.get().base());
-        return failure;
+        co_return failure;
     }
     if (whole_json) {
-        if (!handler.OnWholeBody(collected)) return std::move(handler.failure());
-        return std::nullopt;
+        bool parsed = handler.OnWholeBody(collected);
+        auto cancelled = co_await DeliverPending(ctx, state);
+        if (cancelled) co_return cancelled;
+        if (!parsed) co_return std::move(handler.failure());
+        co_return std::nullopt;
     }
-    if (!sse.Finish(sink)) return std::move(handler.failure());
+    bool finished = sse.Finish(sink);
+    auto cancelled = co_await DeliverPending(ctx, state);
+    if (cancelled) co_return cancelled;
+    if (!finished) co_return std::move(handler.failure());
     if (!handler.done()) {
-        return Failure(ErrorCode::kServiceUnavailable, "stream ended before data: [DONE]", true);
+        co_return Failure(ErrorCode::kServiceUnavailable, "stream ended before data: [DONE]", true);
     }
-    return std::nullopt;
+    co_return std::nullopt;
 }
 
 // Resolves and connects within the connect timeout. std::nullopt = connected.
-std::optional<AttemptFailure> Connect(asio::io_context& ioc, beast::tcp_stream& stream, const AttemptContext& ctx) {
+asio::awaitable<std::optional<AttemptFailure>> Connect(beast::tcp_stream& stream, const AttemptContext& ctx) {
     auto budget = BudgetFor(ctx.options.connect_timeout, ctx.deadline);
-    tcp::resolver resolver(ioc);
-    tcp::resolver::results_type endpoints;
-    asio::steady_timer timer(ioc);
-    beast::error_code ec;
-    bool timed_out = false;
+    auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    asio::steady_timer timer(executor);
+    // The resolver has no timeout of its own: a timer cancels it. Both complete on this coroutine's executor.
+    auto timed_out = std::make_shared<bool>(false);
     timer.expires_after(budget.duration);
-    timer.async_wait([&](beast::error_code timer_ec) {
+    timer.async_wait([timed_out, &resolver](beast::error_code timer_ec) {
         if (timer_ec) return;
-        timed_out = true;
+        *timed_out = true;
         resolver.cancel();
     });
-    resolver.async_resolve(ctx.endpoint.host, ctx.endpoint.port,
-                           [&](beast::error_code resolve_ec, tcp::resolver::results_type results) {
-                               ec = resolve_ec;
-                               endpoints = std::move(results);
-                               timer.cancel();
-                           });
-    ioc.restart();
-    ioc.run();
-    if (timed_out) return TimeoutFailure(budget, "resolving the host", ctx.options.connect_timeout);
-    if (ec)
-        return Failure(ErrorCode::kServiceUnavailable, "cannot resolve " + ctx.endpoint.host + ": " + ec.message(),
-                       true);
+    auto [ec, endpoints] =
+        co_await resolver.async_resolve(ctx.endpoint.host, ctx.endpoint.port, asio::as_tuple(asio::use_awaitable));
+    timer.cancel();
+    if (*timed_out) co_return TimeoutFailure(budget, "resolving the host", ctx.options.connect_timeout);
+    if (ec) {
+        co_return Failure(ErrorCode::kServiceUnavailable, "cannot resolve " + ctx.endpoint.host + ": " + ec.message(),
+                          true);
+    }
 
     budget = BudgetFor(ctx.options.connect_timeout, ctx.deadline);
     stream.expires_after(budget.duration);
-    ec = RunOne(ioc, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
-    if (ec == beast::error::timeout) return TimeoutFailure(budget, "connecting", ctx.options.connect_timeout);
-    if (ec) {
-        return Failure(ErrorCode::kServiceUnavailable,
-                       "cannot connect to " + ctx.endpoint.host + ":" + ctx.endpoint.port + ": " + ec.message(), true);
+    auto [cec, connected] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    (void)connected;
+    if (cec == beast::error::timeout) co_return TimeoutFailure(budget, "connecting", ctx.options.connect_timeout);
+    if (cec) {
+        co_return Failure(ErrorCode::kServiceUnavailable,
+                          "cannot connect to " + ctx.endpoint.host + ":" + ctx.endpoint.port + ": " + cec.message(),
+                          true);
     }
-    return std::nullopt;
+    co_return std::nullopt;
 }
 
 #if NETRA_LLM_TLS
 // TLS handshake with SNI and host name verification, within the connect timeout.
-std::optional<AttemptFailure> Handshake(asio::io_context& ioc, beast::ssl_stream<beast::tcp_stream>& stream,
-                                        const AttemptContext& ctx) {
+asio::awaitable<std::optional<AttemptFailure>> Handshake(beast::ssl_stream<beast::tcp_stream>& stream,
+                                                         const AttemptContext& ctx) {
     if (!SSL_set_tlsext_host_name(stream.native_handle(), ctx.endpoint.host.c_str())) {
-        return Failure(ErrorCode::kServiceUnavailable, "cannot set TLS server name", false);
+        co_return Failure(ErrorCode::kServiceUnavailable, "cannot set TLS server name", false);
     }
     stream.set_verify_callback(asio::ssl::host_name_verification(ctx.endpoint.host));
     auto budget = BudgetFor(ctx.options.connect_timeout, ctx.deadline);
     beast::get_lowest_layer(stream).expires_after(budget.duration);
-    auto ec =
-        RunOne(ioc, [&](auto handler) { stream.async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
-    if (ec == beast::error::timeout) return TimeoutFailure(budget, "TLS handshake", ctx.options.connect_timeout);
+    auto ec = co_await Await([&](auto token) { return stream.async_handshake(asio::ssl::stream_base::client, token); });
+    if (ec == beast::error::timeout) co_return TimeoutFailure(budget, "TLS handshake", ctx.options.connect_timeout);
     // A certificate or protocol mismatch will not fix itself on the next attempt.
-    if (ec) return Failure(ErrorCode::kServiceUnavailable, "TLS handshake failed: " + ec.message(), false);
-    return std::nullopt;
+    if (ec) co_return Failure(ErrorCode::kServiceUnavailable, "TLS handshake failed: " + ec.message(), false);
+    co_return std::nullopt;
 }
 #endif
 
-std::optional<AttemptFailure> Attempt(const AttemptContext& ctx, AttemptState& state,
-                                      [[maybe_unused]] asio::ssl::context* tls_context) {
-    asio::io_context ioc;
+// One attempt on a fresh connection, on the calling coroutine's executor.
+asio::awaitable<std::optional<AttemptFailure>> Attempt(const AttemptContext& ctx, AttemptState& state,
+                                                       [[maybe_unused]] asio::ssl::context* tls_context) {
+    auto executor = co_await asio::this_coro::executor;
     beast::error_code ignored;
 #if NETRA_LLM_TLS
     if (ctx.endpoint.tls) {
-        beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls_context);
-        auto failure = Connect(ioc, beast::get_lowest_layer(stream), ctx);
-        if (!failure) failure = Handshake(ioc, stream, ctx);
-        if (!failure) failure = Exchange(ioc, stream, ctx, state);
+        beast::ssl_stream<beast::tcp_stream> stream(executor, *tls_context);
+        auto failure = co_await Connect(beast::get_lowest_layer(stream), ctx);
+        if (!failure) failure = co_await Handshake(stream, ctx);
+        if (!failure) failure = co_await Exchange(stream, ctx, state);
         // No TLS close_notify exchange: the answer is complete (or abandoned) and the socket is not reused.
         beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(stream).socket().close(ignored);
-        return failure;
+        co_return failure;
     }
 #endif
-    beast::tcp_stream stream(ioc);
-    auto failure = Connect(ioc, stream, ctx);
-    if (!failure) failure = Exchange(ioc, stream, ctx, state);
+    beast::tcp_stream stream(executor);
+    auto failure = co_await Connect(stream, ctx);
+    if (!failure) failure = co_await Exchange(stream, ctx, state);
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream.socket().close(ignored);
-    return failure;
+    co_return failure;
 }
 
 std::string BuildBody(const OpenAiOptions& options, const CompletionRequest& request) {
@@ -453,11 +469,11 @@ std::chrono::milliseconds OpenAiProvider::Backoff(int attempt) {
     return milliseconds(std::uniform_int_distribution<long long>(0, cap)(random_));
 }
 
-core::Result<CompletionResult> OpenAiProvider::Complete(const CompletionRequest& request,
-                                                        const ChunkCallback& on_chunk) {
+asio::awaitable<core::Result<CompletionResult>> OpenAiProvider::CompleteAsync(const CompletionRequest& request,
+                                                                              AsyncChunkCallback on_chunk) {
     if (!endpoint_.ok()) {
         consecutive_failures_.fetch_add(1);
-        return endpoint_.error();
+        co_return endpoint_.error();
     }
     const auto body = BuildBody(options_, request);
     const auto deadline = SteadyClock::now() + options_.total_timeout;
@@ -465,16 +481,16 @@ core::Result<CompletionResult> OpenAiProvider::Complete(const CompletionRequest&
     const int attempts = 1 + std::max(options_.max_retries, 0);
     for (int attempt = 1;; ++attempt) {
         AttemptState state;
-        auto failure = Attempt(ctx, state, tls_context_.get());
+        auto failure = co_await Attempt(ctx, state, tls_context_.get());
         if (!failure) {
             consecutive_failures_.store(0);
             CompletionResult result;
             result.text = std::move(state.text);
             result.provider = "openai";
             result.tokens_used = state.usage_tokens >= 0 ? state.usage_tokens : EstimateTokens(request, result.text);
-            return result;
+            co_return result;
         }
-        if (failure->error.code == ErrorCode::kCancelled) return failure->error;  // not the server's fault
+        if (failure->error.code == ErrorCode::kCancelled) co_return failure->error;  // not the server's fault
         std::string why;
         if (!failure->retryable) {
             why = "not retryable";
@@ -489,14 +505,16 @@ core::Result<CompletionResult> OpenAiProvider::Complete(const CompletionRequest&
             } else if (SteadyClock::now() + wait >= deadline) {
                 why = "no time left for another attempt";
             } else {
-                std::this_thread::sleep_for(wait);  // a worker thread: blocking here is the contract
+                asio::steady_timer backoff(co_await asio::this_coro::executor);  // waits without a thread
+                backoff.expires_after(wait);
+                co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
                 continue;
             }
         }
         consecutive_failures_.fetch_add(1);
-        return core::MakeError(failure->error.code, "openai: " + failure->error.message + " (attempt " +
-                                                        std::to_string(attempt) + " of " + std::to_string(attempts) +
-                                                        ", " + why + ")");
+        co_return core::MakeError(failure->error.code, "openai: " + failure->error.message + " (attempt " +
+                                                           std::to_string(attempt) + " of " + std::to_string(attempts) +
+                                                           ", " + why + ")");
     }
 }
 

@@ -2,11 +2,11 @@
 // The `openai` provider (§8): POST {base_url}/v1/chat/completions with stream:true against any OpenAI-compatible
 // server, parsing the SSE stream and handing each content delta to the caller as it arrives.
 //
-// Blocking: each call runs its own io_context on the calling (worker) thread; nothing is shared between calls
-// except the jitter random generator. Timeouts, retries and the response size limit are named options below.
-// Retries (jittered exponential backoff, Retry-After honoured) happen on connect errors, timeouts, HTTP 5xx and
-// 429, and a connection closed before any text — never on other 4xx, malformed streams, or once a chunk has been
-// given to the caller. The circuit breaker lives in FallbackProvider, which wraps this class.
+// A coroutine on the caller's executor: connecting, waiting for the answer and backing off between attempts hold
+// no thread. Nothing is shared between calls except the jitter random generator. Timeouts, retries and the response
+// size limit are named options below. Retries (jittered exponential backoff, Retry-After honoured) happen on connect
+// errors, timeouts, HTTP 5xx and 429, and a connection closed before any text — never on other 4xx, malformed streams,
+// or once a chunk has been given to the caller. The circuit breaker lives in FallbackProvider, which wraps this class.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -65,7 +65,8 @@ class OpenAiProvider final : public Provider {
     // Errors: kTimeout (any timeout), kCancelled (on_chunk returned false), kInvalidRequest (bad base URL),
     // kServiceUnavailable (everything else: connection, HTTP status, malformed or cut stream), each message
     // starting with "openai:" and saying how many attempts were made.
-    core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk) override;
+    boost::asio::awaitable<core::Result<CompletionResult>> CompleteAsync(const CompletionRequest& request,
+                                                                         AsyncChunkCallback on_chunk) override;
     // status: down when the base URL is unusable, degraded after a failed call, up otherwise; breaker "closed"
     // (the breaker guarding this provider is FallbackProvider's).
     ProviderHealth Health() const override;

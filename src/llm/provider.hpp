@@ -1,7 +1,9 @@
 #pragma once
 // The LLM provider seam (§8). Agents ask for prose or a classification; numbers never come from here.
 // `builtin` is deterministic and offline; `openai` talks to any OpenAI-compatible /v1/chat/completions with
-// streaming, timeouts, jittered retries and a circuit breaker, and falls back to builtin when it fails.
+// streaming, timeouts, jittered retries and a circuit breaker, and falls back to builtin when it fails. Calls
+// are coroutines: a run waiting on a provider costs memory, not a thread.
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +39,8 @@ struct CompletionResult {
 
 // Called with each streamed piece of text in order; return false to stop (cancellation).
 using ChunkCallback = std::function<bool(std::string_view chunk)>;
+// The same for callers that must wait on each piece (a run stores it as an event before it asks for the next).
+using AsyncChunkCallback = std::function<boost::asio::awaitable<bool>(std::string chunk)>;
 
 struct ProviderHealth {
     std::string provider;
@@ -51,10 +55,13 @@ class Provider {
   public:
     virtual ~Provider() = default;
     virtual std::string Name() const = 0;
-    // Blocking (runs on the worker pool). Streams chunks through `on_chunk` when given. kCancelled when the
-    // callback returned false.
-    virtual core::Result<CompletionResult> Complete(const CompletionRequest& request,
-                                                    const ChunkCallback& on_chunk) = 0;
+    // Runs on the caller's executor and holds no thread while it waits (network, backoff, injected latency).
+    // Streams chunks through `on_chunk` when given; kCancelled when it answered false. `request` must outlive
+    // the call.
+    virtual boost::asio::awaitable<core::Result<CompletionResult>> CompleteAsync(const CompletionRequest& request,
+                                                                                 AsyncChunkCallback on_chunk) = 0;
+    // Blocking convenience for tools and tests: CompleteAsync on a private io_context on the calling thread.
+    core::Result<CompletionResult> Complete(const CompletionRequest& request, const ChunkCallback& on_chunk);
     virtual ProviderHealth Health() const = 0;
     // True for the builtin provider alone: its prose is the agents' own template, so agents render it
     // themselves instead of making a call (and emitting its tool events) for the same text.

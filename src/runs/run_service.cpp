@@ -3,15 +3,23 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <thread>
 
 #include "agents/registry.hpp"
 #include "core/ids.hpp"
+#include "core/offload.hpp"
 #include "core/time.hpp"
 #include "runs/event_envelope.hpp"
 
 namespace netra::runs {
+namespace asio = boost::asio;
 namespace json = boost::json;
 using core::ErrorCode;
 using core::MakeError;
@@ -49,39 +57,57 @@ struct RunService::ActiveRun {
     QueuedRun AsQueued() const { return QueuedRun{run.id, run.thread_id, run.user_id}; }
 };
 
-// Stores each event with the next seq, then fans it out: durable before delivered (§7).
+// Stores each event with the next seq, then fans it out: durable before delivered (§7). The run waits for the
+// write on the blocking pool without holding a thread.
 class RunService::Sink : public agents::EventSink {
   public:
     Sink(RunService& service, ActiveRun& run) : service_(service), run_(run) {}
 
-    core::Status Emit(std::string_view type, std::string_view agent_name, json::object payload) override {
-        if (auto s = CheckContinue(); !s.ok()) return s;
-        if (auto s = InjectedFault("database"); !s.ok()) return s;
+    asio::awaitable<core::Status> Emit(std::string type, std::string agent_name, json::object payload) override {
+        if (auto s = CheckContinue(); !s.ok()) co_return s;
+        core::Status injected = co_await InjectedFault("database");
+        if (!injected.ok()) co_return injected;
         storage::RunEvent event = Next(type, agent_name, std::move(payload));
-        if (auto s = service_.store_->AppendEvents({event}); !s.ok()) return s;
+        auto store = service_.store_;
+        auto append = [store, &event] { return store->AppendEvents({event}); };
+        core::Status stored = co_await core::Offload(service_.pools_.blocking, std::move(append));
+        if (!stored.ok()) {
+            std::lock_guard lock(run_.mutex);
+            --run_.seq;  // never stored: the next event takes this seq, so the stored run has no hole
+            co_return stored;
+        }
         Publish(event);
-        return core::Ok();
+        co_return core::Ok();
     }
 
     // Called by agents after each tool_executing: an injected tool error becomes a failed tool (the agents
     // degrade to a partial report); latency and timeout faults delay it cooperatively.
-    core::Status BeforeTool(std::string_view tool) override { return InjectedFault("tool:" + std::string(tool)); }
+    asio::awaitable<core::Status> BeforeTool(std::string tool) override { return InjectedFault("tool:" + tool); }
 
-    // Applies a registered fault for `target`: latency sleeps cooperatively (cancellation and timeouts still
-    // end the run promptly), timeout sleeps until the step or run deadline ends it, error fails the call.
-    core::Status InjectedFault(const std::string& target) {
-        if (!service_.settings_.fault_injection) return core::Ok();
+    // Applies a registered fault for `target`: latency waits on a timer (cancellation and timeouts still end the
+    // run promptly), timeout waits until the step or run deadline ends it, error fails the call.
+    asio::awaitable<core::Status> InjectedFault(std::string target) {
+        if (!service_.settings_.fault_injection) co_return core::Ok();
         auto fault = service_.faults_.Check(target);
-        if (!fault) return core::Ok();
+        if (!fault) co_return core::Ok();
         if (fault->mode == "error") {
-            return MakeError(target == "database" ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
-                             "injected fault: " + target);
+            co_return MakeError(target == "database" ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
+                                "injected fault: " + target);
         }
         auto until = core::MonoNow() + std::chrono::milliseconds(fault->latency_ms);
+        asio::steady_timer timer(co_await asio::this_coro::executor);
         for (;;) {
-            if (auto s = CheckContinue(); !s.ok()) return s;
-            if (fault->mode != "timeout" && core::MonoNow() >= until) return core::Ok();
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a worker thread, never an I/O thread
+            if (auto s = CheckContinue(); !s.ok()) co_return s;
+            auto now = core::MonoNow();
+            if (fault->mode != "timeout" && now >= until) co_return core::Ok();
+            // Short steps keep cancellation prompt (§7: < 100 ms) without holding a thread.
+            auto step = std::chrono::milliseconds(20);
+            if (fault->mode != "timeout") {
+                step = std::min(step, std::chrono::duration_cast<std::chrono::milliseconds>(until - now) +
+                                          std::chrono::milliseconds(1));
+            }
+            timer.expires_after(step);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }
 
@@ -134,16 +160,18 @@ class RunService::Sink : public agents::EventSink {
 
 RunService::RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store,
                        EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
-                       llm::Provider& llm, core::FaultRegistry& faults, std::function<void(std::function<void()>)> post)
+                       llm::Provider& llm, core::FaultRegistry& faults, asio::thread_pool& run_pool,
+                       agents::Pools pools)
     : settings_(settings),
       store_(std::move(store)),
       publisher_(publisher),
       datasets_(datasets),
       faults_(faults),
-      post_(std::move(post)),
+      run_pool_(run_pool),
+      pools_(pools),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
       message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)),
-      supervisor_(catalog, llm) {}
+      supervisor_(catalog, llm, pools) {}
 
 RunService::~RunService() = default;
 
@@ -268,30 +296,27 @@ void RunService::DispatchStartable() {
             continue;
         }
         run->started = true;
-        post_([this, run] { Execute(run); });
+        // Each run is a coroutine on its own strand of the run pool: it holds a thread only while it computes.
+        asio::co_spawn(asio::make_strand(run_pool_), Execute(run), [id = run->run.id](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                spdlog::error("run {}: {}", id, ex.what());
+            }
+        });
     }
 }
 
-void RunService::Execute(std::shared_ptr<ActiveRun> run) {
-    run->start_time = core::MonoNow();
-    Sink sink(*this, *run);
-    auto fail = [&](const core::Error& e) {
-        FinishActive(run, e.code == ErrorCode::kCancelled ? "cancelled" : "failed", e, std::nullopt, {});
-    };
-    if (run->cancel_requested) return fail(MakeError(ErrorCode::kCancelled, "run cancelled"));
-    if (auto s = store_->UpdateRunStatus(run->run.id, "running", std::nullopt, core::NowMs(), std::nullopt); !s.ok()) {
-        return fail(s.error());
-    }
-    if (auto s = sink.Emit("run_started", "", json::object{{"status", "running"}, {"duration_ms", 0}}); !s.ok()) {
-        return fail(s.error());
-    }
-
+// The run's input: its request, the thread's user messages up to its own, and every dataset attached to the
+// thread or to one of those messages. Blocking (storage).
+core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, const ActiveRun& run) {
     agents::RunInput input;
-    input.run_id = run->run.id;
-    input.thread_id = run->run.thread_id;
-    input.user_id = run->run.user_id;
-    input.request = run->run.request;
-    input.dataset_id = run->dataset_id;
+    input.run_id = run.run.id;
+    input.thread_id = run.run.thread_id;
+    input.user_id = run.run.user_id;
+    input.request = run.run.request;
+    input.dataset_id = run.dataset_id;
     // Conversation context (§7): every user message of the thread up to this run's own message, and every
     // dataset attached to the thread or to one of those messages (oldest first, so the newest is last).
     auto add_dataset = [&input](const std::string& id) {
@@ -299,35 +324,72 @@ void RunService::Execute(std::shared_ptr<ActiveRun> run) {
             input.dataset_ids.push_back(id);
         }
     };
-    auto attached = store_->ListThreadDatasets(run->run.user_id, run->run.thread_id);
-    if (!attached.ok()) return fail(attached.error());
+    auto attached = store.ListThreadDatasets(run.run.user_id, run.run.thread_id);
+    if (!attached.ok()) return attached.error();
     std::sort(attached->begin(), attached->end(),
               [](const storage::Dataset& a, const storage::Dataset& b) { return a.created_at < b.created_at; });
     for (const auto& d : *attached) add_dataset(d.id);
     std::optional<std::string> cursor;
     bool reached_own = false;
     do {
-        auto page = store_->ListMessages(run->run.user_id, run->run.thread_id, 200, cursor);
-        if (!page.ok()) return fail(page.error());
+        auto page = store.ListMessages(run.run.user_id, run.run.thread_id, 200, cursor);
+        if (!page.ok()) return page.error();
         for (const auto& m : page->data) {
             if (reached_own) break;
             if (m.role == "user") input.thread_user_messages.push_back(m.content);
             if (m.role == "user" && m.dataset_id) add_dataset(*m.dataset_id);
-            if (m.run_id == run->run.id) reached_own = true;
+            if (m.run_id == run.run.id) reached_own = true;
         }
         cursor = page->next_cursor;
     } while (cursor && !reached_own);
     if (input.thread_user_messages.empty()) input.thread_user_messages.push_back(input.request);
-    if (run->dataset_id) add_dataset(*run->dataset_id);  // the message's own dataset is the newest
+    if (run.dataset_id) add_dataset(*run.dataset_id);  // the message's own dataset is the newest
 
-    auto output = supervisor_.Execute(input, sink, datasets_);
-    if (!output.ok()) return fail(output.error());
-    FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
+    return input;
 }
 
-void RunService::FinishActive(const std::shared_ptr<ActiveRun>& run, const std::string& status,
-                              const std::optional<core::Error>& error, const std::optional<std::string>& report,
-                              const json::object& result) {
+asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
+    run->start_time = core::MonoNow();
+    Sink sink(*this, *run);
+    std::optional<core::Error> failure;
+    if (run->cancel_requested) failure = MakeError(ErrorCode::kCancelled, "run cancelled");
+    std::optional<agents::RunInput> input;
+    if (!failure) {
+        auto store = store_;
+        auto prepare = [store, run]() -> core::Result<agents::RunInput> {
+            if (auto s = store->UpdateRunStatus(run->run.id, "running", std::nullopt, core::NowMs(), std::nullopt);
+                !s.ok()) {
+                return s.error();
+            }
+            return LoadRunInput(*store, *run);
+        };
+        auto prepared = co_await core::Offload(pools_.blocking, std::move(prepare));
+        if (prepared.ok()) {
+            input.emplace(std::move(*prepared));
+        } else {
+            failure = prepared.error();
+        }
+    }
+    if (!failure) {
+        json::object started{{"status", "running"}, {"duration_ms", 0}};
+        core::Status emitted = co_await sink.Emit("run_started", "", std::move(started));
+        if (!emitted.ok()) failure = emitted.error();
+    }
+    if (!failure) {
+        auto output = co_await supervisor_.Execute(std::move(*input), sink, datasets_);
+        if (output.ok()) {
+            co_await FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
+            co_return;
+        }
+        failure = output.error();
+    }
+    co_await FinishActive(run, failure->code == ErrorCode::kCancelled ? "cancelled" : "failed", failure, std::nullopt,
+                          {});
+}
+
+asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, std::string status,
+                                               std::optional<core::Error> error, std::optional<std::string> report,
+                                               json::object result) {
     Sink sink(*this, *run);
     std::vector<storage::RunEvent> final_events;
     std::string interrupted_agent, open_tool;
@@ -375,11 +437,17 @@ void RunService::FinishActive(const std::shared_ptr<ActiveRun>& run, const std::
     }
     std::optional<std::string> error_text;
     if (error) error_text = code + ": " + error->message;
-    auto stored = store_->FinishRun(run->run.id, status, error_text, core::NowMs(), assistant, final_events);
-    if (!stored.ok()) {
+    auto store = store_;
+    auto finish = [store, run_id = run->run.id, status, error_text, assistant, &final_events] {
+        return store->FinishRun(run_id, status, error_text, core::NowMs(), assistant, final_events);
+    };
+    auto stored = co_await core::Offload(pools_.blocking, std::move(finish));
+    if (stored.ok()) {
+        for (const auto& e : final_events) sink.Publish(e);
+    } else {
+        // Nothing unstored is published: the run stays as storage has it, and clients read that.
         spdlog::error("run {}: could not store its end: {}", run->run.id, stored.error().message);
     }
-    for (const auto& e : final_events) sink.Publish(e);
     if (status == "completed")
         ++completed_;
     else if (status == "cancelled")

@@ -57,10 +57,11 @@ class RunService {
   public:
     // Everything a run needs, given once: the agents price with `catalog` (the operator's --catalog, else the
     // bundled one) and write their prose with `llm`; `datasets` serves usage logs; `faults` is consulted only
-    // when fault injection is on; `post` runs a task on the run pool (never on network threads).
+    // when fault injection is on. Runs are coroutines on strands of `run_pool` (which only waits and routes);
+    // storage calls go to `pools.blocking`, analysis to `pools.compute`. A waiting run holds no thread.
     RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventPublisher& publisher,
                agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
-               core::FaultRegistry& faults, std::function<void(std::function<void()>)> post);
+               core::FaultRegistry& faults, boost::asio::thread_pool& run_pool, agents::Pools pools);
     ~RunService();
 
     // Validates and stores the message with its queued run in one transaction (the message is durable when
@@ -96,10 +97,11 @@ class RunService {
     class Sink;
 
     void DispatchStartable();
-    void Execute(std::shared_ptr<ActiveRun> run);
-    void FinishActive(const std::shared_ptr<ActiveRun>& run, const std::string& status,
-                      const std::optional<core::Error>& error, const std::optional<std::string>& report,
-                      const boost::json::object& result);
+    boost::asio::awaitable<void> Execute(std::shared_ptr<ActiveRun> run);
+    static core::Result<agents::RunInput> LoadRunInput(storage::Store& store, const ActiveRun& run);
+    boost::asio::awaitable<void> FinishActive(std::shared_ptr<ActiveRun> run, std::string status,
+                                              std::optional<core::Error> error, std::optional<std::string> report,
+                                              boost::json::object result);
     core::Status FinishNotStarted(const storage::Run& run, const std::string& status, const std::string& error);
 
     const config::Settings& settings_;
@@ -107,7 +109,8 @@ class RunService {
     EventPublisher& publisher_;
     agents::DataAccess& datasets_;
     core::FaultRegistry& faults_;
-    std::function<void(std::function<void()>)> post_;
+    boost::asio::thread_pool& run_pool_;
+    agents::Pools pools_;
     Scheduler scheduler_;
     core::RateLimiter message_limiter_;  // per user: messages and runs submitted per minute
     agents::Supervisor supervisor_;

@@ -8,7 +8,7 @@
 
 #include "core/ids.hpp"
 #include "core/time.hpp"
-#include "net/offload.hpp"
+#include "core/offload.hpp"
 #include "runs/event_envelope.hpp"
 
 namespace netra::net::ws {
@@ -180,7 +180,7 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
     request.agent = frame.agent;
     auto services = services_;
     auto work = [services, request] { return services->runs.Submit(request); };  // named: GCC 12 co_await temporaries
-    auto result = co_await Offload(server_->workers, std::move(work));
+    auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -204,7 +204,7 @@ asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
     auto services = services_;
     std::string user = claims_.user_id, run_id = *frame.run_id;
     auto work = [services, user, run_id] { return services->runs.Cancel(user, run_id); };
-    auto result = co_await Offload(server_->workers, std::move(work));
+    auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
@@ -229,7 +229,7 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
         filter.limit = 0;  // every event after `after`, read page by page
         return services->events.ReadRunEvents(user, run_id, filter);
     };
-    auto result = co_await Offload(server_->workers, std::move(work));
+    auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         SendAll(ledger_.AbandonRunReplay(run_id));
@@ -254,7 +254,7 @@ asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame)
     auto services = services_;
     std::string user = claims_.user_id;
     auto work = [services, user, thread_id] { return services->events.ReadThreadEvents(user, thread_id); };
-    auto result = co_await Offload(server_->workers, std::move(work));
+    auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         SendAll(ledger_.AbandonThreadReplay(thread_id));
@@ -275,7 +275,7 @@ asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
     std::string user = claims_.user_id;
     auto run_id = frame.run_id;
     auto work = [services, user, run_id] { return services->runs.Status(user, run_id); };
-    auto result = co_await Offload(server_->workers, std::move(work));
+    auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;

@@ -7,7 +7,7 @@
 
 #include "auth/credentials.hpp"
 #include "core/ids.hpp"
-#include "net/offload.hpp"
+#include "core/offload.hpp"
 #include "net/ws/session_registry.hpp"
 #include "net/ws/ws_session.hpp"
 
@@ -70,7 +70,7 @@ asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server,
     }
     std::string token = *creds.token;
     auto work = [services, token] { return services->auth.Authenticate(token); };
-    auto claims = co_await Offload(server->workers, std::move(work));
+    auto claims = co_await core::Offload(server->workers, std::move(work));
     if (!claims.ok()) {
         co_await Refuse(stream, req, core::MakeError(ErrorCode::kForbidden, "invalid token: " + claims.error().message),
                         *server);

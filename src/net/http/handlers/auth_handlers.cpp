@@ -38,7 +38,7 @@ asio::awaitable<Response> WithBody(RequestContext& ctx, F fn) {
     auto body = JsonBody(ctx);
     if (!body.ok()) co_return ErrorResponse(ctx, body.error());
     auto work = [&ctx, b = std::move(*body), fn]() { return fn(ctx, b); };  // named: see Authed
-    co_return co_await Offload(ctx.server.workers, std::move(work));
+    co_return co_await core::Offload(ctx.server.workers, std::move(work));
 }
 
 Response PairOr(RequestContext& ctx, const core::Result<auth::TokenPair>& r, bhttp::status status) {

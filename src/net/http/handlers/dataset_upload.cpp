@@ -82,7 +82,7 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
         if (!claims.ok()) return MakeError(ErrorCode::kUnauthenticated, claims.error().message);
         return services->datasets.BeginUpload(claims->user_id, thread_id, name, format);
     };
-    auto begun = co_await Offload(server.workers, std::move(begin));
+    auto begun = co_await core::Offload(server.workers, std::move(begin));
     if (!begun.ok()) co_return ErrorResponse(ctx, begun.error());
     std::shared_ptr<datasets::Upload> upload = std::move(*begun);
 
@@ -118,12 +118,12 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
         std::size_t got = chunk.size() - body_parser.get().body().size;
         if (got == 0 || upload->Failed()) continue;  // after a fatal parse error the rest is drained, not parsed
         auto feed = [upload, piece = chunk.substr(0, got)] { return upload->Feed(piece); };
-        co_await Offload(server.workers, std::move(feed));
+        co_await core::Offload(server.workers, std::move(feed));
     }
     meta.keep_alive(client_keep_alive);  // the body is fully read: the connection can be reused
 
     auto finish = [services, upload] { return services->datasets.FinishUpload(*upload); };
-    auto result = co_await Offload(server.workers, std::move(finish));
+    auto result = co_await core::Offload(server.workers, std::move(finish));
     if (!result.ok()) co_return ErrorResponse(ctx, result.error());
     json::object out = DatasetJson(result->dataset);
     json::array errors;

@@ -4,7 +4,7 @@
 
 #include "auth/jwt.hpp"
 #include "net/http/http_types.hpp"
-#include "net/offload.hpp"
+#include "core/offload.hpp"
 #include "storage/records.hpp"
 
 namespace netra::net::http {
@@ -31,7 +31,7 @@ boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
             return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kUnauthenticated, claims.error().message));
         return fn(*claims);
     };
-    co_return co_await Offload(ctx.server.workers, std::move(work));
+    co_return co_await core::Offload(ctx.server.workers, std::move(work));
 }
 
 boost::json::object UserJson(const storage::User& user);

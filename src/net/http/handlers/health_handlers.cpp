@@ -51,7 +51,7 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
             if (!s.ok()) c.error = s.error().message;
             return c;
         };
-        db = co_await Offload(ctx.server.workers, std::move(ping));
+        db = co_await core::Offload(ctx.server.workers, std::move(ping));
     }
     const auto& startup = ctx.server.startup;
     bool healthy = db.up && ctx.server.accepting();

@@ -76,7 +76,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Ser
         filter.limit = 0;  // all of them, page by page
         return services->events.ReadRunEvents(user_id, run_id, filter);
     };
-    auto read_result = co_await Offload(server.workers, std::move(read));
+    auto read_result = co_await core::Offload(server.workers, std::move(read));
     bool ok = true;
     auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
         auto [ec, n] =
@@ -166,7 +166,7 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
         if (!view.ok()) return view.error();
         return Loaded{std::move(view->run), {}};
     };
-    auto loaded = co_await Offload(ctx.server.workers, std::move(load));
+    auto loaded = co_await core::Offload(ctx.server.workers, std::move(load));
     if (!loaded.ok()) co_return ErrorResponse(ctx, loaded.error());
     storage::Run run = loaded->run;
     std::string request_id = ctx.request_id;

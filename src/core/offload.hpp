@@ -1,7 +1,7 @@
 #pragma once
-// Runs blocking work (storage, password hashing, agents) on the worker pool and resumes the calling
-// coroutine on its own executor (the connection's strand). This is how network I/O threads stay free of
-// DB calls and file I/O: every handler that touches storage goes through Offload.
+// Runs blocking or CPU-heavy work on a thread pool and resumes the calling coroutine on its own executor (a
+// connection's strand, a run's strand). This is how network I/O threads stay free of DB calls and file I/O, and
+// how runs wait for storage and analysis without holding a thread of their own.
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -12,7 +12,7 @@
 #include <optional>
 #include <type_traits>
 
-namespace netra::net {
+namespace netra::core {
 
 template <class F>
 auto Offload(boost::asio::thread_pool& pool, F fn) -> boost::asio::awaitable<std::invoke_result_t<F&>> {
@@ -39,4 +39,4 @@ auto Offload(boost::asio::thread_pool& pool, F fn) -> boost::asio::awaitable<std
     co_return std::move(*out);
 }
 
-}  // namespace netra::net
+}  // namespace netra::core
