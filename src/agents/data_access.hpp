@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::agents {
 
 struct DatasetView {
-    storage::Dataset meta;
-    std::vector<storage::UsageRecord> records;  // in timestamp order (as storage returns them)
+    domain::Dataset meta;
+    std::vector<domain::UsageRecord> records;  // in timestamp order (as storage returns them)
 };
 
 class DataAccess {

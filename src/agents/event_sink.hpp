@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "domain/values.hpp"
 
 namespace netra::agents {
 
@@ -15,7 +16,7 @@ class EventSink {
     // Records one event of the run (the run waits, holding no thread, until it is stored). Fails (kCancelled /
     // kTimeout / storage error) when the run must stop; agents return that error at once, which keeps
     // cancellation cooperative and prompt.
-    virtual boost::asio::awaitable<core::Status> Emit(std::string type, std::string agent_name,
+    virtual boost::asio::awaitable<core::Status> Emit(domain::EventType type, std::string agent_name,
                                                       boost::json::object payload) = 0;
     // Cancellation and deadline check for long steps between events.
     virtual core::Status CheckContinue() = 0;

@@ -15,8 +15,9 @@ namespace {
 class RecordingSink : public EventSink {
   public:
     explicit RecordingSink(std::vector<RecordedEvent>& events) : events_(events) {}
-    boost::asio::awaitable<core::Status> Emit(std::string type, std::string agent_name, json::object payload) override {
-        events_.push_back(RecordedEvent{std::move(type), std::move(agent_name), std::move(payload)});
+    boost::asio::awaitable<core::Status> Emit(domain::EventType type, std::string agent_name,
+                                              json::object payload) override {
+        events_.push_back(RecordedEvent{std::string(domain::Name(type)), std::move(agent_name), std::move(payload)});
         co_return core::Ok();
     }
     core::Status CheckContinue() override { return core::Ok(); }
@@ -71,7 +72,7 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     view.records = ingest.TakeRecords();
     // Storage returns records by (timestamp, insertion order): sort the same way so sums match the server's.
     std::stable_sort(view.records.begin(), view.records.end(),
-                     [](const storage::UsageRecord& a, const storage::UsageRecord& b) { return a.ts < b.ts; });
+                     [](const domain::UsageRecord& a, const domain::UsageRecord& b) { return a.ts < b.ts; });
     MemoryDataAccess data(std::move(view));
 
     RunInput input;

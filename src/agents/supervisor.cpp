@@ -47,11 +47,11 @@ class AgentScope {
         : sink_(sink), pools_(pools), name_(std::move(name)), start_(core::MonoNow()) {}
 
     asio::awaitable<core::Status> Start(std::string input_summary) {
-        return sink_.Emit("agent_started", name_,
+        return sink_.Emit(domain::EventType::kAgentStarted, name_,
                           json::object{{"agent", name_}, {"input_summary", std::move(input_summary)}});
     }
     asio::awaitable<core::Status> Think(std::string thought, int step, int progress) {
-        return sink_.Emit("agent_thinking", name_,
+        return sink_.Emit(domain::EventType::kAgentThinking, name_,
                           json::object{{"thought", std::move(thought)}, {"step", step}, {"progress", progress}});
     }
     // Runs one tool whose body is synchronous work (`where` says on which pool). Error: the run must end.
@@ -70,7 +70,7 @@ class AgentScope {
         ++tools_;
         auto tool_start = core::MonoNow();
         json::object executing{{"tool", tool}, {"parameters", std::move(parameters)}};
-        NETRA_TRY(sink_.Emit("tool_executing", name_, std::move(executing)));
+        NETRA_TRY(sink_.Emit(domain::EventType::kToolExecuting, name_, std::move(executing)));
         std::optional<core::Result<json::object>> outcome;
         auto s = co_await sink_.BeforeTool(tool);
         if (!s.ok()) {
@@ -86,7 +86,7 @@ class AgentScope {
                                {"result", std::move(summary)},
                                {"duration_ms", core::ElapsedMs(tool_start)},
                                {"success", success}};
-        NETRA_TRY(sink_.Emit("tool_completed", name_, std::move(completed)));
+        NETRA_TRY(sink_.Emit(domain::EventType::kToolCompleted, name_, std::move(completed)));
         if (!success) failure_ = result.error();
         co_return success;
     }
@@ -96,12 +96,12 @@ class AgentScope {
                               {"tokens_used", tokens_},
                               {"success", success}};
         return sink_.Emit(
-            "agent_completed", name_,
+            domain::EventType::kAgentCompleted, name_,
             json::object{{"agent", name_}, {"result", std::move(result)}, {"metadata", std::move(metadata)}});
     }
     // Ends the agent after a tool failure; the pipeline carries on with what it has.
     asio::awaitable<core::Status> Fail() {
-        return sink_.Emit("agent_failed", name_,
+        return sink_.Emit(domain::EventType::kAgentFailed, name_,
                           json::object{{"agent", name_},
                                        {"error", json::object{{"code", core::WsErrorCode(failure_.code)},
                                                               {"message", failure_.message}}},
@@ -535,7 +535,7 @@ class Pipeline {
     asio::awaitable<core::Status> EmitChunk(std::string text, std::string agent) {
         if (auto s = sink_.CheckContinue(); !s.ok()) co_return s;
         json::object chunk{{"text", std::move(text)}, {"index", ctx_.next_chunk_index++}};
-        co_return co_await sink_.Emit("stream_chunk", std::move(agent), std::move(chunk));
+        co_return co_await sink_.Emit(domain::EventType::kStreamChunk, std::move(agent), std::move(chunk));
     }
 
     // Calls the LLM, handing each streamed piece to the client at once as a stream_chunk of `agent`; `streamed`

@@ -23,11 +23,12 @@ struct Event {
 
 class FakeSink : public EventSink {
   public:
-    boost::asio::awaitable<core::Status> Emit(std::string type, std::string agent, json::object payload) override {
+    boost::asio::awaitable<core::Status> Emit(domain::EventType type, std::string agent,
+                                              json::object payload) override {
         if (cancel_after_ >= 0 && static_cast<int>(events.size()) >= cancel_after_) {
             co_return core::MakeError(core::ErrorCode::kCancelled, "run cancelled");
         }
-        events.push_back(Event{std::move(type), std::move(agent), std::move(payload)});
+        events.push_back(Event{std::string(domain::Name(type)), std::move(agent), std::move(payload)});
         co_return core::Ok();
     }
     core::Status CheckContinue() override { return core::Ok(); }
@@ -209,7 +210,7 @@ DatasetView TestDataset() {
     d.meta.name = "usage.csv";
     const core::Millis t0 = 1'735'689'600'000;
     for (int i = 0; i < 10; ++i) {
-        storage::UsageRecord r;
+        domain::UsageRecord r;
         r.ts = t0 + i * 9'600'000;  // the last one 86,400,000 ms after the first
         r.model = "gpt-4o";
         r.provider = "openai";

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::analysis {
 
@@ -153,8 +153,8 @@ class GroupBuilder {
     std::size_t added_ = 0;
 };
 
-inline HashGroups GroupByHash(const std::vector<storage::UsageRecord>& records,
-                              std::string storage::UsageRecord::*column) {
+inline HashGroups GroupByHash(const std::vector<domain::UsageRecord>& records,
+                              std::string domain::UsageRecord::*column) {
     HashGroups g;
     GroupBuilder builder(g, records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -182,7 +182,7 @@ struct RecordColumns {
     std::vector<std::string> model_names;  // by model id (first occurrence order)
 };
 
-inline CompactRecord Compact(const storage::UsageRecord& r, std::int32_t model) {
+inline CompactRecord Compact(const domain::UsageRecord& r, std::int32_t model) {
     CompactRecord c;
     c.input_tokens = r.input_tokens;
     c.output_tokens = r.output_tokens;
@@ -194,7 +194,7 @@ inline CompactRecord Compact(const storage::UsageRecord& r, std::int32_t model) 
     return c;
 }
 
-inline RecordColumns BuildColumns(const std::vector<storage::UsageRecord>& records) {
+inline RecordColumns BuildColumns(const std::vector<domain::UsageRecord>& records) {
     RecordColumns c;
     c.rows.reserve(records.size());
     StringIndex models;

@@ -230,8 +230,8 @@ UsageIngest::UsageIngest(Format format, const Catalog& catalog)
 
 UsageIngest::~UsageIngest() = default;
 
-std::vector<storage::UsageRecord> UsageIngest::TakeRecords() {
-    std::vector<storage::UsageRecord> out;
+std::vector<domain::UsageRecord> UsageIngest::TakeRecords() {
+    std::vector<domain::UsageRecord> out;
     out.swap(records_);
     return out;
 }
@@ -636,7 +636,7 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     };
 
     // Built in place (a failed row is popped again): moving a finished record in would cost a second write of it.
-    storage::UsageRecord& r = records_.emplace_back();
+    domain::UsageRecord& r = records_.emplace_back();
     auto ts = core::ParseTimestamp(f[kTimestamp]);
     if (!ts) return fail("invalid timestamp (expected RFC 3339 or epoch seconds/milliseconds)", f[kTimestamp]);
     r.ts = *ts;

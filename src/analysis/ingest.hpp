@@ -1,6 +1,6 @@
 #pragma once
 // Usage log ingest (§9): a push parser for CSV (header row) and JSONL. Bytes arrive in chunks of any size
-// (a line may straddle chunks); rows become storage::UsageRecord with canonical model names and a cost
+// (a line may straddle chunks); rows become domain::UsageRecord with canonical model names and a cost
 // computed from the catalog when the file has none. Bad rows are counted with their 1-based file line
 // (a CSV header is line 1) and never stored; the first 20 are kept with a message.
 #include <array>
@@ -14,7 +14,7 @@
 
 #include "analysis/catalog.hpp"
 #include "core/error.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::analysis {
 
@@ -58,7 +58,7 @@ class UsageIngest {
     core::Status Finish();
 
     // Moves out the records produced so far (callers may drain it while streaming to bound memory).
-    std::vector<storage::UsageRecord> TakeRecords();
+    std::vector<domain::UsageRecord> TakeRecords();
     // Valid after Finish (rows/errors are live while feeding).
     const IngestSummary& Summary() const { return summary_; }
 
@@ -113,7 +113,7 @@ class UsageIngest {
     Format format_;
     const Catalog& catalog_;
     IngestSummary summary_;
-    std::vector<storage::UsageRecord> records_;
+    std::vector<domain::UsageRecord> records_;
     core::Status fatal_;
     bool header_done_ = false;
     bool in_quotes_ = false;            // CSV: the pending record ends inside a quoted field

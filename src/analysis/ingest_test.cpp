@@ -9,7 +9,7 @@ namespace {
 
 struct Ingested {
     core::Status status;
-    std::vector<storage::UsageRecord> records;
+    std::vector<domain::UsageRecord> records;
     IngestSummary summary;
 };
 

@@ -54,7 +54,7 @@ class Grouper {
     std::size_t last_index_ = 0;
 };
 
-void Add(GroupStats& g, const storage::UsageRecord& r, double cost) {
+void Add(GroupStats& g, const domain::UsageRecord& r, double cost) {
     ++g.requests;
     g.input_tokens += r.input_tokens;
     g.output_tokens += r.output_tokens;
@@ -125,7 +125,7 @@ double BlendedPricePerToken(const CatalogModel& m) {
     return (kAssumedInputShare * m.input_per_mtok + (1 - kAssumedInputShare) * m.output_per_mtok) / 1e6;
 }
 
-Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Catalog& /*catalog*/) {
+Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Catalog& /*catalog*/) {
     Profile p;
     p.rows = static_cast<std::int64_t>(records.size());
     if (records.empty()) return p;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "analysis/catalog.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::analysis {
 
@@ -85,7 +85,7 @@ struct Profile {
 
 inline constexpr double kAnomalyZ = 2.0;
 
-Profile ProfileUsage(const std::vector<storage::UsageRecord>& records, const Catalog& catalog);
+Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Catalog& catalog);
 
 // Facts a user stated in chat (triage), all per 30-day month.
 struct StatedFacts {

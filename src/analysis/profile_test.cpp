@@ -59,7 +59,7 @@ TEST(Profile, TinyLogByHand) {
 }
 
 TEST(Profile, AnomalyByDailyZScore) {
-    std::vector<storage::UsageRecord> log;
+    std::vector<domain::UsageRecord> log;
     const core::Millis t0 = 1'735'689'600'000;
     for (int day = 0; day < 10; ++day) {
         log.push_back(testing::Rec(t0 + day * 24 * testing::kHour, "mid", 1000, 0, "", "", "", 100));

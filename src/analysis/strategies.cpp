@@ -13,7 +13,7 @@
 
 namespace netra::analysis {
 namespace json = boost::json;
-using storage::UsageRecord;
+using domain::UsageRecord;
 
 namespace {
 

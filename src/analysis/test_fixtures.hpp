@@ -1,7 +1,7 @@
 #pragma once
 // A tiny catalog and usage log whose every figure is computed by hand in the tests.
 #include "analysis/catalog.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::analysis::testing {
 
@@ -19,10 +19,10 @@ inline const Catalog& TinyCatalog() {
 
 inline constexpr core::Millis kHour = 3'600'000;
 
-inline storage::UsageRecord Rec(core::Millis ts, const char* model, std::int64_t in, std::int64_t out,
-                                const char* prompt_hash, const char* prefix_hash, const char* feature, double latency,
-                                bool batchable = false, bool success = true) {
-    storage::UsageRecord r;
+inline domain::UsageRecord Rec(core::Millis ts, const char* model, std::int64_t in, std::int64_t out,
+                               const char* prompt_hash, const char* prefix_hash, const char* feature, double latency,
+                               bool batchable = false, bool success = true) {
+    domain::UsageRecord r;
     r.ts = ts;
     r.model = model;
     r.provider = "p";
@@ -40,7 +40,7 @@ inline storage::UsageRecord Rec(core::Millis ts, const char* model, std::int64_t
 
 // Costs: r1 = r2 = (1000*10 + 200*30)/1e6 = 0.016; r3 = (5000*10 + 100*30)/1e6 = 0.053;
 // r4 = (100*1 + 100*3)/1e6 = 0.0004. Total 0.0854 over exactly 2 days → monthly factor 15.
-inline std::vector<storage::UsageRecord> TinyLog() {
+inline std::vector<domain::UsageRecord> TinyLog() {
     const core::Millis t0 = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
     return {
         Rec(t0, "big", 1000, 200, "A", "X", "f1", 1000),

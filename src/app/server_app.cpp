@@ -235,7 +235,7 @@ int RunToken(const config::Settings& settings, const std::string& email, long lo
         std::cerr << user.error().message << "\n";
         return 1;
     }
-    storage::User u;
+    domain::User u;
     if (*user) {
         u = **user;
     } else {

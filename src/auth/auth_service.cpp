@@ -94,7 +94,7 @@ core::Status ValidateName(std::string_view name) {
     return core::Ok();
 }
 
-storage::User Public(storage::User user) {
+domain::User Public(domain::User user) {
     user.password_hash.clear();
     return user;
 }
@@ -209,10 +209,10 @@ const std::string& AuthService::DummyHash() {
     return state_->dummy_hash;
 }
 
-core::Result<TokenPair> AuthService::IssuePair(const storage::User& user, const std::string& family_id) {
+core::Result<TokenPair> AuthService::IssuePair(const domain::User& user, const std::string& family_id) {
     const core::Millis now = Now();
     std::string refresh = core::RandomHex(32);
-    storage::RefreshToken record;
+    domain::RefreshToken record;
     record.id = core::NewId();
     record.user_id = user.id;
     record.family_id = family_id;
@@ -246,7 +246,7 @@ core::Result<TokenPair> AuthService::Register(const std::string& email, const st
     auto hash = HashPassword(password, options_.password);
     if (!hash.ok()) return hash.error();
 
-    storage::User user;
+    domain::User user;
     user.id = core::NewId();
     user.email = normalized;
     user.name = std::string(display_name);
@@ -295,7 +295,7 @@ core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
     auto found = store_->FindRefreshTokenByHash(core::Sha256Hex(refresh_token));
     if (!found.ok()) return found.error();
     if (!found->has_value()) return Unauthenticated("invalid refresh token");
-    const storage::RefreshToken token = **found;
+    const domain::RefreshToken token = **found;
 
     if (token.revoked_at) {
         if (token.replaced_by) {
@@ -317,7 +317,7 @@ core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
     const core::Millis ttl_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_token_ttl).count();
     std::string refresh = core::RandomHex(32);
-    storage::RefreshToken next;
+    domain::RefreshToken next;
     next.id = core::NewId();
     next.user_id = token.user_id;
     next.family_id = token.family_id;
@@ -334,7 +334,7 @@ core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
         return Unauthenticated("refresh token reuse detected");
     }
 
-    const storage::User& u = **user;
+    const domain::User& u = **user;
     TokenPair pair;
     pair.user = Public(u);
     pair.access_token = jwt_.Issue(u.id, u.email, u.permissions);
@@ -357,7 +357,7 @@ core::Result<AccessClaims> AuthService::Authenticate(const std::string& access_t
     if (!claims.ok()) return claims.error();
     if (state_->IsKnown(claims->user_id)) return claims;
 
-    storage::User user;
+    domain::User user;
     user.id = claims->user_id;
     // users.email is unique and required; an external token without an email gets a reserved-domain
     // placeholder unique to its subject.
@@ -396,7 +396,7 @@ core::Result<TokenPair> AuthService::TestAuth(const std::string& bypass_key, con
 
     auto found = store_->FindUserByEmail(normalized);
     if (!found.ok()) return found.error();
-    storage::User user;
+    domain::User user;
     if (found->has_value()) {
         user = **found;
     } else {
@@ -420,7 +420,7 @@ core::Result<TokenPair> AuthService::TestAuth(const std::string& bypass_key, con
     return IssuePair(user, core::NewId());
 }
 
-core::Result<storage::User> AuthService::Me(const std::string& user_id) {
+core::Result<domain::User> AuthService::Me(const std::string& user_id) {
     auto found = store_->FindUserById(user_id);
     if (!found.ok()) return found.error();
     if (!found->has_value()) return MakeError(ErrorCode::kNotFound, "user not found");

@@ -18,7 +18,7 @@
 namespace netra::auth {
 
 struct TokenPair {
-    storage::User user;  // password_hash is always cleared
+    domain::User user;  // password_hash is always cleared
     std::string access_token;
     std::string refresh_token;
     std::int64_t expires_in = 0;  // seconds until the access token expires
@@ -60,7 +60,7 @@ class AuthService {
     core::Result<TokenPair> TestAuth(const std::string& bypass_key, const std::string& email, const std::string& name,
                                      const std::vector<std::string>& permissions);
     // kNotFound when the user does not exist; password_hash cleared.
-    core::Result<storage::User> Me(const std::string& user_id);
+    core::Result<domain::User> Me(const std::string& user_id);
 
     const JwtCodec& jwt() const { return jwt_; }
 
@@ -73,7 +73,7 @@ class AuthService {
     // (so Authenticate does not write on every request). See auth_service.cpp.
     struct State;
     std::shared_ptr<State> state_;
-    core::Result<TokenPair> IssuePair(const storage::User& user, const std::string& family_id);
+    core::Result<TokenPair> IssuePair(const domain::User& user, const std::string& family_id);
     core::Millis Now() const;
     const std::string& DummyHash();
 };

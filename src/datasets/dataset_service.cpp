@@ -46,7 +46,7 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     }
     const auto& summary = upload.ingest_.Summary();
     UploadResult out;
-    storage::Dataset& d = out.dataset;
+    domain::Dataset& d = out.dataset;
     d.id = core::NewId();
     d.user_id = upload.user_id_;
     d.thread_id = upload.thread_id_;
@@ -66,19 +66,19 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     // Cached in the order storage returns them (timestamp, then upload order) so results never depend on
     // whether a run read the records from the cache or from storage.
     std::stable_sort(records.begin(), records.end(),
-                     [](const storage::UsageRecord& a, const storage::UsageRecord& b) { return a.ts < b.ts; });
+                     [](const domain::UsageRecord& a, const domain::UsageRecord& b) { return a.ts < b.ts; });
     Remember(d.id, std::make_shared<const Records>(std::move(records)));
     out.errors = summary.errors;
     out.warnings = summary.warnings;
     return out;
 }
 
-core::Result<storage::Page<storage::Dataset>> DatasetService::List(const std::string& user_id, int limit,
-                                                                   const std::optional<std::string>& cursor) {
+core::Result<domain::Page<domain::Dataset>> DatasetService::List(const std::string& user_id, int limit,
+                                                                 const std::optional<std::string>& cursor) {
     return store_->ListDatasets(user_id, limit, cursor);
 }
 
-core::Result<storage::Dataset> DatasetService::Get(const std::string& user_id, const std::string& dataset_id) {
+core::Result<domain::Dataset> DatasetService::Get(const std::string& user_id, const std::string& dataset_id) {
     auto d = store_->GetDataset(user_id, dataset_id);
     if (!d.ok()) return d.error();
     if (!*d) return MakeError(ErrorCode::kNotFound, "dataset not found");

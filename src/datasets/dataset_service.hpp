@@ -50,7 +50,7 @@ class Upload {
 };
 
 struct UploadResult {
-    storage::Dataset dataset;
+    domain::Dataset dataset;
     std::vector<analysis::RowError> errors;  // rejected rows, by line (the first kMaxErrors)
     std::vector<std::string> warnings;
 };
@@ -71,9 +71,9 @@ class DatasetService : public agents::DataAccess {
     // a usable header is the user's data problem: kValidationFailed.
     core::Result<UploadResult> FinishUpload(Upload& upload);
 
-    core::Result<storage::Page<storage::Dataset>> List(const std::string& user_id, int limit,
-                                                       const std::optional<std::string>& cursor);
-    core::Result<storage::Dataset> Get(const std::string& user_id, const std::string& dataset_id);
+    core::Result<domain::Page<domain::Dataset>> List(const std::string& user_id, int limit,
+                                                     const std::optional<std::string>& cursor);
+    core::Result<domain::Dataset> Get(const std::string& user_id, const std::string& dataset_id);
     core::Status Delete(const std::string& user_id, const std::string& dataset_id);
     // kNotFound unless the dataset exists and is the user's.
     core::Status CheckOwned(const std::string& user_id, const std::string& dataset_id);
@@ -83,7 +83,7 @@ class DatasetService : public agents::DataAccess {
                                                                  const std::string& dataset_id) override;
 
   private:
-    using Records = std::vector<storage::UsageRecord>;
+    using Records = std::vector<domain::UsageRecord>;
     std::shared_ptr<const Records> Cached(const std::string& dataset_id);
     void Remember(const std::string& dataset_id, std::shared_ptr<const Records> records);
     void Forget(const std::string& dataset_id);

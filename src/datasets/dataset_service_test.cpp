@@ -14,14 +14,14 @@ struct Fixture {
     Fixture() {
         store = *storage::OpenStore("sqlite::memory:");
         EXPECT_TRUE(store->Migrate().ok());
-        storage::User u;
+        domain::User u;
         u.id = user;
         u.email = user + "@example.com";
         u.created_at = 1;
         EXPECT_TRUE(store->CreateUser(u).ok());
     }
     std::string Dataset(int rows) {
-        storage::Dataset d;
+        domain::Dataset d;
         d.id = core::NewId();
         d.user_id = user;
         d.name = "d";
@@ -29,7 +29,7 @@ struct Fixture {
         d.profile = "{}";
         d.created_at = 1;
         EXPECT_TRUE(store->CreateDataset(d).ok());
-        std::vector<storage::UsageRecord> records(static_cast<std::size_t>(rows));
+        std::vector<domain::UsageRecord> records(static_cast<std::size_t>(rows));
         for (int i = 0; i < rows; ++i) {
             records[static_cast<std::size_t>(i)].ts = i;
             records[static_cast<std::size_t>(i)].model = "gpt-4o";

@@ -6,9 +6,9 @@
 
 namespace netra::runs {
 
-boost::json::object EnvelopeJson(const storage::RunEvent& event, const std::string& thread_id) {
+boost::json::object EnvelopeJson(const domain::RunEvent& event, const std::string& thread_id) {
     boost::json::object o;
-    o["type"] = event.type;
+    o["type"] = domain::Name(event.type);
     o["run_id"] = event.run_id;
     o["thread_id"] = thread_id;
     o["seq"] = event.seq;
@@ -20,7 +20,7 @@ boost::json::object EnvelopeJson(const storage::RunEvent& event, const std::stri
     return o;
 }
 
-std::string SerializeEnvelope(const storage::RunEvent& event, const std::string& thread_id) {
+std::string SerializeEnvelope(const domain::RunEvent& event, const std::string& thread_id) {
     return boost::json::serialize(EnvelopeJson(event, thread_id));
 }
 

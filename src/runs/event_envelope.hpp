@@ -3,11 +3,11 @@
 #include <boost/json/object.hpp>
 #include <string>
 
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::runs {
 
-boost::json::object EnvelopeJson(const storage::RunEvent& event, const std::string& thread_id);
-std::string SerializeEnvelope(const storage::RunEvent& event, const std::string& thread_id);
+boost::json::object EnvelopeJson(const domain::RunEvent& event, const std::string& thread_id);
+std::string SerializeEnvelope(const domain::RunEvent& event, const std::string& thread_id);
 
 }  // namespace netra::runs

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "domain/values.hpp"
+
 namespace netra::runs {
 
 struct LiveEvent {
@@ -13,7 +15,7 @@ struct LiveEvent {
     std::string run_id;
     std::string thread_id;
     std::int64_t seq = 0;
-    std::string type;
+    domain::EventType type = domain::EventType::kRunStarted;
     std::shared_ptr<const std::string> frame;  // the serialized envelope, shared by every connection
 };
 

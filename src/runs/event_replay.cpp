@@ -13,13 +13,9 @@ ReplayEvent ReplayEventFromLive(const LiveEvent& event) {
     return ReplayEvent{event.run_id, event.thread_id, event.seq, event.type, event.frame};
 }
 
-ReplayEvent ReplayEventFromStored(const storage::RunEvent& event, const std::string& thread_id) {
+ReplayEvent ReplayEventFromStored(const domain::RunEvent& event, const std::string& thread_id) {
     return ReplayEvent{event.run_id, thread_id, event.seq, event.type,
                        std::make_shared<const std::string>(SerializeEnvelope(event, thread_id))};
-}
-
-bool IsTerminalEventType(std::string_view type) {
-    return type == "run_completed" || type == "run_failed" || type == "run_cancelled";
 }
 
 EventReplayLedger::EventReplayLedger(ReplayLimits limits) : limits_(limits) {}
@@ -56,7 +52,7 @@ void EventReplayLedger::Follow(RunLedger& run, ReplayEvent event, std::vector<Re
         // Joined mid-run. Sending seq 7 to a client that lacks 1..6 would leave a later `subscribe` two bad
         // choices (go backwards, or skip what it asks for), so the event waits for a replay of the run. When
         // the run ends or too much piles up, the held events are dropped: the store keeps every one of them.
-        if (IsTerminalEventType(event.type) || run.held.size() >= limits_.max_held_per_run) {
+        if (domain::IsTerminal(event.type) || run.held.size() >= limits_.max_held_per_run) {
             run.held.clear();
             return;
         }
@@ -70,7 +66,7 @@ void EventReplayLedger::Follow(RunLedger& run, ReplayEvent event, std::vector<Re
     }
     // A gap: an earlier seq is still on its way (publication is in seq order per run, so this only happens
     // when a seq was never published, e.g. its write failed). The terminal event or the limit makes it final.
-    const bool terminal = IsTerminalEventType(event.type);
+    const bool terminal = domain::IsTerminal(event.type);
     run.held.try_emplace(event.seq, std::move(event));
     if (terminal || run.held.size() > limits_.max_held_per_run) ReleaseHeld(run, out);
 }
@@ -229,7 +225,7 @@ void EventReplayLedger::Merge(RunLedger& run, std::vector<ReplayEvent> stored, s
 
 void EventReplayLedger::Send(RunLedger& run, ReplayEvent event, std::vector<ReplayEvent>& out) {
     run.last_sent = event.seq;
-    if (IsTerminalEventType(event.type)) run.ended = true;
+    if (domain::IsTerminal(event.type)) run.ended = true;
     out.push_back(std::move(event));
 }
 
@@ -282,7 +278,7 @@ StoreEventReader::StoreEventReader(std::shared_ptr<storage::Store> store, int pa
     : store_(std::move(store)), page_events_(std::max(1, page_events)) {}
 
 core::Result<StoredRunEvents> StoreEventReader::ReadRunEvents(const std::string& user_id, const std::string& run_id,
-                                                              const storage::EventFilter& filter) {
+                                                              const domain::EventFilter& filter) {
     // The run first, then its events: the status can then only be older than the events, so a terminal status
     // means the terminal event is in the answer (the other order could say "completed" without it).
     auto run = store_->GetRun(user_id, run_id);
@@ -297,7 +293,7 @@ core::Result<StoredRunEvents> StoreEventReader::ReadRunEvents(const std::string&
         return out;
     }
     // One more than asked says whether the answer is complete, without a second query.
-    storage::EventFilter probe = filter;
+    domain::EventFilter probe = filter;
     if (filter.limit < std::numeric_limits<int>::max()) probe.limit = filter.limit + 1;
     auto events = store_->ListEvents(run_id, probe);
     if (!events.ok()) return events.error();
@@ -320,17 +316,17 @@ core::Result<std::vector<StoredRunEvents>> StoreEventReader::ReadThreadEvents(co
     std::vector<StoredRunEvents> out;
     out.reserve(thread_runs->size());
     for (auto& run : *thread_runs) {
-        auto events = ReadAll(run.id, storage::EventFilter{});
+        auto events = ReadAll(run.id, domain::EventFilter{});
         if (!events.ok()) return events.error();
         out.push_back(StoredRunEvents{std::move(run), std::move(*events), false});
     }
     return out;
 }
 
-core::Result<std::vector<storage::RunEvent>> StoreEventReader::ReadAll(const std::string& run_id,
-                                                                       storage::EventFilter filter) {
+core::Result<std::vector<domain::RunEvent>> StoreEventReader::ReadAll(const std::string& run_id,
+                                                                      domain::EventFilter filter) {
     // Pages by seq rather than one unbounded query; each page starts after the last seq of the previous one.
-    std::vector<storage::RunEvent> all;
+    std::vector<domain::RunEvent> all;
     filter.limit = page_events_;
     for (;;) {
         auto page = store_->ListEvents(run_id, filter);

@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "domain/records.hpp"
 #include "runs/event_publisher.hpp"
-#include "storage/records.hpp"
 #include "storage/store.hpp"
 
 namespace netra::runs {
@@ -48,14 +48,12 @@ struct ReplayEvent {
     std::string run_id;
     std::string thread_id;
     std::int64_t seq = 0;
-    std::string type;
+    domain::EventType type = domain::EventType::kRunStarted;
     std::shared_ptr<const std::string> envelope;
 };
 
 ReplayEvent ReplayEventFromLive(const LiveEvent& event);
-ReplayEvent ReplayEventFromStored(const storage::RunEvent& event, const std::string& thread_id);
-// run_completed, run_failed, run_cancelled: nothing of the run follows them.
-bool IsTerminalEventType(std::string_view type);
+ReplayEvent ReplayEventFromStored(const domain::RunEvent& event, const std::string& thread_id);
 
 struct ReplayLimits {
     // Live events held for one run outside a replay (a run joined mid-way, or a gap while following). Past it,
@@ -133,9 +131,9 @@ class EventReplayLedger {
 
 // A run with stored events, as a replay or the events endpoint reads them.
 struct StoredRunEvents {
-    storage::Run run;  // read before the events: a terminal status means the terminal event is in `events`
-    std::vector<storage::RunEvent> events;  // ascending seq
-    bool truncated = false;                 // more events matched than the limit: read on after the last seq
+    domain::Run run;  // read before the events: a terminal status means the terminal event is in `events`
+    std::vector<domain::RunEvent> events;  // ascending seq
+    bool truncated = false;                // more events matched than the limit: read on after the last seq
 };
 
 std::vector<ReplayEvent> ReplayEventsOf(const StoredRunEvents& read);
@@ -148,7 +146,7 @@ class EventReader {
     // The run's events matching `filter` (after_seq, type, agent_name). `filter.limit` caps the answer (then
     // `truncated` tells whether more exist); a limit of 0 or less reads every matching event, page by page.
     virtual core::Result<StoredRunEvents> ReadRunEvents(const std::string& user_id, const std::string& run_id,
-                                                        const storage::EventFilter& filter) = 0;
+                                                        const domain::EventFilter& filter) = 0;
     // Every run of the thread, oldest first, each with all its events.
     virtual core::Result<std::vector<StoredRunEvents>> ReadThreadEvents(const std::string& user_id,
                                                                         const std::string& thread_id) = 0;
@@ -160,12 +158,12 @@ class StoreEventReader final : public EventReader {
     explicit StoreEventReader(std::shared_ptr<storage::Store> store, int page_events = 10000);
 
     core::Result<StoredRunEvents> ReadRunEvents(const std::string& user_id, const std::string& run_id,
-                                                const storage::EventFilter& filter) override;
+                                                const domain::EventFilter& filter) override;
     core::Result<std::vector<StoredRunEvents>> ReadThreadEvents(const std::string& user_id,
                                                                 const std::string& thread_id) override;
 
   private:
-    core::Result<std::vector<storage::RunEvent>> ReadAll(const std::string& run_id, storage::EventFilter filter);
+    core::Result<std::vector<domain::RunEvent>> ReadAll(const std::string& run_id, domain::EventFilter filter);
 
     std::shared_ptr<storage::Store> store_;
     int page_events_;

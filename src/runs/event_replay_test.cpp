@@ -21,7 +21,8 @@ constexpr const char* kRun = "run-1";
 // An event whose envelope names it ("run#seq"), so a test can tell which copy went out.
 ReplayEvent Event(const std::string& run_id, std::int64_t seq, const std::string& type = "agent_thinking",
                   const std::string& thread_id = kThread) {
-    return ReplayEvent{run_id, thread_id, seq, type,
+    // Any name that is not an event type (the tests' "x") is an ordinary, non-terminal event.
+    return ReplayEvent{run_id, thread_id, seq, domain::ParseEventType(type).value_or(domain::EventType::kAgentThinking),
                        std::make_shared<const std::string>(run_id + "#" + std::to_string(seq))};
 }
 
@@ -425,67 +426,68 @@ class StoreEventReaderTest : public ::testing::Test {
         bob_ = MakeUser("bob@example.com");
     }
 
-    storage::User MakeUser(const std::string& email) {
-        storage::User user{core::NewId(), email, "Name", "hash", {"read", "write"}, ++now_};
+    domain::User MakeUser(const std::string& email) {
+        domain::User user{core::NewId(), email, "Name", "hash", {"read", "write"}, ++now_};
         auto s = store_->CreateUser(user);
         EXPECT_TRUE(s.ok()) << s.error().message;
         return user;
     }
 
-    storage::Thread MakeThread(const storage::User& user) {
+    domain::Thread MakeThread(const domain::User& user) {
         const core::Millis at = ++now_;
-        storage::Thread thread{core::NewId(), user.id, "title", at, at};
+        domain::Thread thread{core::NewId(), user.id, "title", at, at};
         auto s = store_->CreateThread(thread);
         EXPECT_TRUE(s.ok()) << s.error().message;
         return thread;
     }
 
     // A queued run with its user message, and events 1..events.
-    storage::Run StartRun(const storage::Thread& thread, std::int64_t events) {
-        storage::Run run;
+    domain::Run StartRun(const domain::Thread& thread, std::int64_t events) {
+        domain::Run run;
         run.id = core::NewId();
         run.thread_id = thread.id;
         run.user_id = thread.user_id;
-        run.status = "queued";
-        run.policy = "enqueue";
+        run.status = domain::RunStatus::kQueued;
+        run.policy = domain::DoubleTextPolicy::kEnqueue;
         run.created_at = ++now_;
         run.request = "hello";
         const core::Millis sent_at = ++now_;
-        storage::Message message{core::NewId(), thread.id, thread.user_id, "user",
-                                 "hello",       run.id,    std::nullopt,   sent_at};
+        domain::Message message{core::NewId(), thread.id, thread.user_id, domain::MessageRole::kUser,
+                                "hello",       run.id,    std::nullopt,   sent_at};
         auto s = store_->InsertMessageAndRun(message, run);
         EXPECT_TRUE(s.ok()) << s.error().message;
-        std::vector<storage::RunEvent> stored;
+        std::vector<domain::RunEvent> stored;
         for (std::int64_t seq = 1; seq <= events; ++seq) {
-            stored.push_back(storage::RunEvent{run.id, seq, seq == 1 ? "run_started" : "agent_thinking", "",
-                                               R"({"n":)" + std::to_string(seq) + "}", 1000 + seq});
+            stored.push_back(domain::RunEvent{
+                run.id, seq, seq == 1 ? domain::EventType::kRunStarted : domain::EventType::kAgentThinking, "",
+                R"({"n":)" + std::to_string(seq) + "}", 1000 + seq});
         }
         auto appended = store_->AppendEvents(stored);
         EXPECT_TRUE(appended.ok()) << appended.error().message;
         return run;
     }
 
-    static Seqs StoredSeqs(const std::vector<storage::RunEvent>& events) {
+    static Seqs StoredSeqs(const std::vector<domain::RunEvent>& events) {
         Seqs out;
         for (const auto& e : events) out.push_back(e.seq);
         return out;
     }
 
     std::shared_ptr<storage::Store> store_;
-    storage::User alice_, bob_;
+    domain::User alice_, bob_;
     core::Millis now_ = 1000;
 };
 
 TEST_F(StoreEventReaderTest, ReadsARunsEventsAfterASeq) {
-    storage::Run run = StartRun(MakeThread(alice_), 5);
+    domain::Run run = StartRun(MakeThread(alice_), 5);
     StoreEventReader reader(store_);
-    storage::EventFilter filter;
+    domain::EventFilter filter;
     filter.after_seq = 2;
     filter.limit = 0;  // every one
     auto read = reader.ReadRunEvents(alice_.id, run.id, filter);
     ASSERT_TRUE(read.ok()) << read.error().message;
     EXPECT_EQ(read->run.id, run.id);
-    EXPECT_EQ(read->run.status, "queued");
+    EXPECT_EQ(read->run.status, domain::RunStatus::kQueued);
     EXPECT_EQ(StoredSeqs(read->events), (Seqs{3, 4, 5}));
     EXPECT_FALSE(read->truncated);
     auto replay = ReplayEventsOf(*read);
@@ -495,9 +497,9 @@ TEST_F(StoreEventReaderTest, ReadsARunsEventsAfterASeq) {
 }
 
 TEST_F(StoreEventReaderTest, ReadingEverythingPagesThroughTheStore) {
-    storage::Run run = StartRun(MakeThread(alice_), 7);
+    domain::Run run = StartRun(MakeThread(alice_), 7);
     StoreEventReader reader(store_, 2);
-    storage::EventFilter filter;
+    domain::EventFilter filter;
     filter.limit = 0;
     auto read = reader.ReadRunEvents(alice_.id, run.id, filter);
     ASSERT_TRUE(read.ok()) << read.error().message;
@@ -505,9 +507,9 @@ TEST_F(StoreEventReaderTest, ReadingEverythingPagesThroughTheStore) {
 }
 
 TEST_F(StoreEventReaderTest, ALimitedReadSaysWhetherMoreFollow) {
-    storage::Run run = StartRun(MakeThread(alice_), 5);
+    domain::Run run = StartRun(MakeThread(alice_), 5);
     StoreEventReader reader(store_);
-    storage::EventFilter filter;
+    domain::EventFilter filter;
     filter.limit = 3;
     auto first = reader.ReadRunEvents(alice_.id, run.id, filter);
     ASSERT_TRUE(first.ok()) << first.error().message;
@@ -521,9 +523,9 @@ TEST_F(StoreEventReaderTest, ALimitedReadSaysWhetherMoreFollow) {
 }
 
 TEST_F(StoreEventReaderTest, AfterSeqBeyondTheLastEventReadsNothing) {
-    storage::Run run = StartRun(MakeThread(alice_), 3);
+    domain::Run run = StartRun(MakeThread(alice_), 3);
     StoreEventReader reader(store_);
-    storage::EventFilter filter;
+    domain::EventFilter filter;
     filter.after_seq = 9;
     filter.limit = 0;
     auto read = reader.ReadRunEvents(alice_.id, run.id, filter);
@@ -532,10 +534,10 @@ TEST_F(StoreEventReaderTest, AfterSeqBeyondTheLastEventReadsNothing) {
 }
 
 TEST_F(StoreEventReaderTest, AnotherUsersRunOrThreadIsNotFound) {
-    storage::Thread thread = MakeThread(alice_);
-    storage::Run run = StartRun(thread, 2);
+    domain::Thread thread = MakeThread(alice_);
+    domain::Run run = StartRun(thread, 2);
     StoreEventReader reader(store_);
-    auto run_read = reader.ReadRunEvents(bob_.id, run.id, storage::EventFilter{});
+    auto run_read = reader.ReadRunEvents(bob_.id, run.id, domain::EventFilter{});
     ASSERT_FALSE(run_read.ok());
     EXPECT_EQ(run_read.error().code, core::ErrorCode::kNotFound);
     auto thread_read = reader.ReadThreadEvents(bob_.id, thread.id);
@@ -544,9 +546,9 @@ TEST_F(StoreEventReaderTest, AnotherUsersRunOrThreadIsNotFound) {
 }
 
 TEST_F(StoreEventReaderTest, ReadsEveryRunOfAThreadOldestFirst) {
-    storage::Thread thread = MakeThread(alice_);
-    storage::Run first = StartRun(thread, 3);
-    storage::Run second = StartRun(thread, 2);
+    domain::Thread thread = MakeThread(alice_);
+    domain::Run first = StartRun(thread, 3);
+    domain::Run second = StartRun(thread, 2);
     StartRun(MakeThread(alice_), 4);  // another thread of the same user
     StoreEventReader reader(store_, 2);
     auto read = reader.ReadThreadEvents(alice_.id, thread.id);
@@ -560,9 +562,9 @@ TEST_F(StoreEventReaderTest, ReadsEveryRunOfAThreadOldestFirst) {
 
 // The reader and the ledger together, the way a transport uses them.
 TEST_F(StoreEventReaderTest, ThreadReplayFromTheStoreThroughTheLedger) {
-    storage::Thread thread = MakeThread(alice_);
-    storage::Run first = StartRun(thread, 3);
-    storage::Run second = StartRun(thread, 2);
+    domain::Thread thread = MakeThread(alice_);
+    domain::Run first = StartRun(thread, 3);
+    domain::Run second = StartRun(thread, 2);
     StoreEventReader reader(store_);
     EventReplayLedger ledger;
     ledger.BeginThreadReplay(thread.id);

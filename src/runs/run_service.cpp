@@ -27,7 +27,7 @@ using core::MakeError;
 namespace {
 
 // Fans a stored event out to the run's user; the envelope is serialized once for every connection.
-void PublishStored(EventPublisher& publisher, const storage::Run& run, const storage::RunEvent& event) {
+void PublishStored(EventPublisher& publisher, const domain::Run& run, const domain::RunEvent& event) {
     auto live = std::make_shared<LiveEvent>();
     live->user_id = run.user_id;
     live->run_id = event.run_id;
@@ -41,7 +41,7 @@ void PublishStored(EventPublisher& publisher, const storage::Run& run, const sto
 }  // namespace
 
 struct RunService::ActiveRun {
-    storage::Run run;
+    domain::Run run;
     std::optional<std::string> dataset_id;
     std::atomic<bool> cancel_requested{false};
     std::atomic<bool> started{false};
@@ -63,11 +63,11 @@ class RunService::Sink : public agents::EventSink {
   public:
     Sink(RunService& service, ActiveRun& run) : service_(service), run_(run) {}
 
-    asio::awaitable<core::Status> Emit(std::string type, std::string agent_name, json::object payload) override {
+    asio::awaitable<core::Status> Emit(domain::EventType type, std::string agent_name, json::object payload) override {
         if (auto s = CheckContinue(); !s.ok()) co_return s;
         core::Status injected = co_await InjectedFault("database");
         if (!injected.ok()) co_return injected;
-        storage::RunEvent event = Next(type, agent_name, std::move(payload));
+        domain::RunEvent event = Next(type, agent_name, std::move(payload));
         auto store = service_.store_;
         auto append = [store, &event] { return store->AppendEvents({event}); };
         core::Status stored = co_await core::Offload(service_.pools_.blocking, std::move(append));
@@ -125,33 +125,33 @@ class RunService::Sink : public agents::EventSink {
     }
 
     // Builds the next event without storing it (terminal events are stored by FinishRun atomically).
-    storage::RunEvent Next(std::string_view type, std::string_view agent_name, json::object payload) {
-        storage::RunEvent event;
+    domain::RunEvent Next(domain::EventType type, std::string_view agent_name, json::object payload) {
+        domain::RunEvent event;
         event.run_id = run_.run.id;
-        event.type = std::string(type);
+        event.type = type;
         event.agent_name = std::string(agent_name);
         event.payload = json::serialize(payload);
         event.created_at = core::NowMs();
         std::lock_guard lock(run_.mutex);
         event.seq = ++run_.seq;
-        if (type == "agent_started") {
+        if (type == domain::EventType::kAgentStarted) {
             run_.current_agent = std::string(agent_name);
             run_.step_start = core::MonoNow();
-        } else if (type == "agent_completed" || type == "agent_failed") {
+        } else if (type == domain::EventType::kAgentCompleted || type == domain::EventType::kAgentFailed) {
             run_.current_agent.clear();
             run_.open_tool.clear();
-        } else if (type == "tool_executing") {
+        } else if (type == domain::EventType::kToolExecuting) {
             if (auto it = payload.find("tool"); it != payload.end() && it->value().is_string()) {
                 run_.open_tool = std::string(it->value().get_string());
             }
             run_.tool_start = core::MonoNow();
-        } else if (type == "tool_completed") {
+        } else if (type == domain::EventType::kToolCompleted) {
             run_.open_tool.clear();
         }
         return event;
     }
 
-    void Publish(const storage::RunEvent& event) { PublishStored(service_.publisher_, run_.run, event); }
+    void Publish(const domain::RunEvent& event) { PublishStored(service_.publisher_, run_.run, event); }
 
   private:
     RunService& service_;
@@ -205,9 +205,8 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
             ErrorCode::kPayloadTooLarge,
             "message content is larger than " + std::to_string(settings_.limits.max_message_bytes) + " bytes");
     }
-    if (request.policy != "enqueue" && request.policy != "reject" && request.policy != "interrupt") {
-        return MakeError(ErrorCode::kInvalidRequest, "policy must be enqueue, reject or interrupt");
-    }
+    auto policy = domain::ParseDoubleTextPolicy(request.policy);
+    if (!policy) return MakeError(ErrorCode::kInvalidRequest, "policy must be enqueue, reject or interrupt");
     if (!agents::IsKnownAgent(request.agent)) {
         return MakeError(ErrorCode::kInvalidRequest, "unknown agent '" + request.agent + "'");
     }
@@ -229,15 +228,15 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
         if (!*thread) return MakeError(ErrorCode::kNotFound, "thread not found");
         thread_id = *request.thread_id;
         if (scheduler_.ThreadHasWork(thread_id)) {
-            if (request.policy == "reject") {
+            if (*policy == domain::DoubleTextPolicy::kReject) {
                 return MakeError(ErrorCode::kThreadBusy, "thread has an active run; policy is reject");
             }
-            if (request.policy == "interrupt") {
+            if (*policy == domain::DoubleTextPolicy::kInterrupt) {
                 if (auto active = scheduler_.ActiveRunOfThread(thread_id)) (void)Cancel(request.user_id, *active);
             }
         }
     } else {
-        storage::Thread thread{core::NewId(), request.user_id, TitleFrom(request.content), now, now};
+        domain::Thread thread{core::NewId(), request.user_id, TitleFrom(request.content), now, now};
         if (auto s = store_->CreateThread(thread); !s.ok()) return s.error();
         thread_id = thread.id;
     }
@@ -246,14 +245,14 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     result.run.id = core::NewId();
     result.run.thread_id = thread_id;
     result.run.user_id = request.user_id;
-    result.run.status = "queued";
-    result.run.policy = request.policy;
+    result.run.status = domain::RunStatus::kQueued;
+    result.run.policy = *policy;
     result.run.created_at = now;
     result.run.request = request.content;
     result.message.id = core::NewId();
     result.message.thread_id = thread_id;
     result.message.user_id = request.user_id;
-    result.message.role = "user";
+    result.message.role = domain::MessageRole::kUser;
     result.message.content = request.content;
     result.message.run_id = result.run.id;
     result.message.dataset_id = request.dataset_id;
@@ -327,7 +326,7 @@ core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, c
     auto attached = store.ListThreadDatasets(run.run.user_id, run.run.thread_id);
     if (!attached.ok()) return attached.error();
     std::sort(attached->begin(), attached->end(),
-              [](const storage::Dataset& a, const storage::Dataset& b) { return a.created_at < b.created_at; });
+              [](const domain::Dataset& a, const domain::Dataset& b) { return a.created_at < b.created_at; });
     for (const auto& d : *attached) add_dataset(d.id);
     std::optional<std::string> cursor;
     bool reached_own = false;
@@ -336,8 +335,8 @@ core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, c
         if (!page.ok()) return page.error();
         for (const auto& m : page->data) {
             if (reached_own) break;
-            if (m.role == "user") input.thread_user_messages.push_back(m.content);
-            if (m.role == "user" && m.dataset_id) add_dataset(*m.dataset_id);
+            if (m.role == domain::MessageRole::kUser) input.thread_user_messages.push_back(m.content);
+            if (m.role == domain::MessageRole::kUser && m.dataset_id) add_dataset(*m.dataset_id);
             if (m.run_id == run.run.id) reached_own = true;
         }
         cursor = page->next_cursor;
@@ -357,7 +356,8 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
     if (!failure) {
         auto store = store_;
         auto prepare = [store, run]() -> core::Result<agents::RunInput> {
-            if (auto s = store->UpdateRunStatus(run->run.id, "running", std::nullopt, core::NowMs(), std::nullopt);
+            if (auto s = store->UpdateRunStatus(run->run.id, domain::RunStatus::kRunning, std::nullopt, core::NowMs(),
+                                                std::nullopt);
                 !s.ok()) {
                 return s.error();
             }
@@ -372,26 +372,28 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
     }
     if (!failure) {
         json::object started{{"status", "running"}, {"duration_ms", 0}};
-        core::Status emitted = co_await sink.Emit("run_started", "", std::move(started));
+        core::Status emitted = co_await sink.Emit(domain::EventType::kRunStarted, "", std::move(started));
         if (!emitted.ok()) failure = emitted.error();
     }
     if (!failure) {
         auto output = co_await supervisor_.Execute(std::move(*input), sink, datasets_);
         if (output.ok()) {
-            co_await FinishActive(run, "completed", std::nullopt, output->report_markdown, output->result);
+            co_await FinishActive(run, domain::RunStatus::kCompleted, std::nullopt, output->report_markdown,
+                                  output->result);
             co_return;
         }
         failure = output.error();
     }
-    co_await FinishActive(run, failure->code == ErrorCode::kCancelled ? "cancelled" : "failed", failure, std::nullopt,
-                          {});
+    co_await FinishActive(
+        run, failure->code == ErrorCode::kCancelled ? domain::RunStatus::kCancelled : domain::RunStatus::kFailed,
+        failure, std::nullopt, {});
 }
 
-asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, std::string status,
+asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
                                                std::optional<core::Error> error, std::optional<std::string> report,
                                                json::object result) {
     Sink sink(*this, *run);
-    std::vector<storage::RunEvent> final_events;
+    std::vector<domain::RunEvent> final_events;
     std::string interrupted_agent, open_tool;
     double tool_ms = 0;
     {
@@ -404,7 +406,7 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, s
     if (!open_tool.empty() && error) {
         // Tool events come in pairs (§6): a call cut short by cancellation or a timeout is closed as failed.
         final_events.push_back(sink.Next(
-            "tool_completed", interrupted_agent,
+            domain::EventType::kToolCompleted, interrupted_agent,
             json::object{{"tool", open_tool},
                          {"result", json::object{{"error", json::object{{"code", code}, {"message", error->message}}}}},
                          {"duration_ms", tool_ms},
@@ -412,24 +414,24 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, s
     }
     if (!interrupted_agent.empty() && error) {
         final_events.push_back(
-            sink.Next("agent_failed", interrupted_agent,
+            sink.Next(domain::EventType::kAgentFailed, interrupted_agent,
                       json::object{{"agent", interrupted_agent},
                                    {"error", json::object{{"code", code}, {"message", error->message}}},
                                    {"recoverable", false}}));
     }
     double duration_ms = run->started ? core::ElapsedMs(run->start_time) : 0.0;
-    json::object payload{{"status", status}, {"duration_ms", duration_ms}};
+    json::object payload{{"status", domain::Name(status)}, {"duration_ms", duration_ms}};
     if (error) payload["error"] = json::object{{"code", code}, {"message", error->message}};
     if (!result.empty()) payload["result"] = result;
-    final_events.push_back(sink.Next("run_" + status, "", std::move(payload)));
+    final_events.push_back(sink.Next(domain::TerminalEventFor(status), "", std::move(payload)));
 
-    std::optional<storage::Message> assistant;
+    std::optional<domain::Message> assistant;
     if (report) {
-        storage::Message m;
+        domain::Message m;
         m.id = core::NewId();
         m.thread_id = run->run.thread_id;
         m.user_id = run->run.user_id;
-        m.role = "assistant";
+        m.role = domain::MessageRole::kAssistant;
         m.content = *report;
         m.run_id = run->run.id;
         m.created_at = core::NowMs();
@@ -448,9 +450,9 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, s
         // Nothing unstored is published: the run stays as storage has it, and clients read that.
         spdlog::error("run {}: could not store its end: {}", run->run.id, stored.error().message);
     }
-    if (status == "completed")
+    if (status == domain::RunStatus::kCompleted)
         ++completed_;
-    else if (status == "cancelled")
+    else if (status == domain::RunStatus::kCancelled)
         ++cancelled_;
     else
         ++failed_;
@@ -462,18 +464,18 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, s
     DispatchStartable();
 }
 
-core::Status RunService::FinishNotStarted(const storage::Run& run, const std::string& status,
-                                          const std::string& error) {
+core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error) {
     auto last = store_->LastEventSeq(run.id);
     if (!last.ok()) return last.error();
-    storage::RunEvent event;
+    domain::RunEvent event;
     event.run_id = run.id;
     event.seq = *last + 1;
-    event.type = "run_" + status;
-    json::object payload{{"status", status}, {"duration_ms", 0}};
-    if (!error.empty())
-        payload["error"] =
-            json::object{{"code", status == "cancelled" ? "CANCELLED" : "INTERRUPTED"}, {"message", error}};
+    event.type = domain::TerminalEventFor(status);
+    json::object payload{{"status", domain::Name(status)}, {"duration_ms", 0}};
+    if (!error.empty()) {
+        payload["error"] = json::object{{"code", status == domain::RunStatus::kCancelled ? "CANCELLED" : "INTERRUPTED"},
+                                        {"message", error}};
+    }
     event.payload = json::serialize(payload);
     event.created_at = core::NowMs();
     auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
@@ -483,7 +485,7 @@ core::Status RunService::FinishNotStarted(const storage::Run& run, const std::st
     return core::Ok();
 }
 
-core::Result<storage::Run> RunService::Cancel(const std::string& user_id, const std::string& run_id) {
+core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const std::string& run_id) {
     std::shared_ptr<ActiveRun> active;
     {
         std::lock_guard lock(mutex_);
@@ -496,15 +498,15 @@ core::Result<storage::Run> RunService::Cancel(const std::string& user_id, const 
                 std::lock_guard lock(mutex_);
                 active_.erase(run_id);
             }
-            if (auto s = FinishNotStarted(active->run, "cancelled", ""); !s.ok()) return s.error();
+            if (auto s = FinishNotStarted(active->run, domain::RunStatus::kCancelled, ""); !s.ok()) return s.error();
             ++cancelled_;
-            storage::Run r = active->run;
-            r.status = "cancelled";
+            domain::Run r = active->run;
+            r.status = domain::RunStatus::kCancelled;
             return r;
         }
         active->cancel_requested = true;
-        storage::Run r = active->run;
-        r.status = "cancelling";
+        domain::Run r = active->run;
+        r.status = domain::RunStatus::kCancelling;
         return r;
     }
     auto stored = store_->GetRun(user_id, run_id);
@@ -521,8 +523,9 @@ core::Result<std::vector<RunStatusInfo>> RunService::Status(const std::string& u
         for (const auto& [id, run] : active_) {
             if (run->run.user_id != user_id || (run_id && *run_id != id)) continue;
             std::lock_guard run_lock(run->mutex);
-            out.push_back(RunStatusInfo{id, run->run.thread_id, run->started ? "running" : "queued", run->current_agent,
-                                        run->seq});
+            out.push_back(RunStatusInfo{id, run->run.thread_id,
+                                        run->started ? domain::RunStatus::kRunning : domain::RunStatus::kQueued,
+                                        run->current_agent, run->seq});
         }
     }
     if (run_id && out.empty()) {
@@ -557,17 +560,19 @@ void RunService::CancelThreadRuns(const std::string& user_id, const std::string&
 }
 
 core::Status RunService::RecoverInterrupted() {
-    for (const char* status : {"running", "queued", "interrupted"}) {
+    for (auto status : {domain::RunStatus::kRunning, domain::RunStatus::kQueued, domain::RunStatus::kInterrupted}) {
         auto runs = store_->ListRunsByStatus(status);
         if (!runs.ok()) return runs.error();
         for (const auto& run : *runs) {
             // Marked interrupted first so a crash during recovery still leaves an honest state.
-            if (auto s = store_->UpdateRunStatus(run.id, "interrupted", std::string("server stopped during the run"),
-                                                 std::nullopt, std::nullopt);
+            if (auto s =
+                    store_->UpdateRunStatus(run.id, domain::RunStatus::kInterrupted,
+                                            std::string("server stopped during the run"), std::nullopt, std::nullopt);
                 !s.ok()) {
                 return s;
             }
-            if (auto s = FinishNotStarted(run, "failed", "server stopped during the run; send the message again");
+            if (auto s = FinishNotStarted(run, domain::RunStatus::kFailed,
+                                          "server stopped during the run; send the message again");
                 !s.ok()) {
                 return s;
             }
@@ -591,8 +596,8 @@ void RunService::Drain(std::chrono::milliseconds drain) {
     }
     for (const auto& run : rest) {
         run->cancel_requested = true;
-        (void)store_->UpdateRunStatus(run->run.id, "interrupted", std::string("server shut down"), std::nullopt,
-                                      std::nullopt);
+        (void)store_->UpdateRunStatus(run->run.id, domain::RunStatus::kInterrupted, std::string("server shut down"),
+                                      std::nullopt, std::nullopt);
     }
 }
 

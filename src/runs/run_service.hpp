@@ -35,21 +35,21 @@ struct SubmitRequest {
 };
 
 struct SubmitResult {
-    storage::Message message;
-    storage::Run run;
+    domain::Message message;
+    domain::Run run;
 };
 
 struct RunStatusInfo {
     std::string run_id;
     std::string thread_id;
-    std::string status;
+    domain::RunStatus status = domain::RunStatus::kQueued;
     std::string current_agent;
     std::int64_t seq = 0;
 };
 
 // A run as clients read it back: the stored row and the seq of its last stored event.
 struct RunView {
-    storage::Run run;
+    domain::Run run;
     std::int64_t last_seq = 0;
 };
 
@@ -71,7 +71,7 @@ class RunService {
     void Schedule(const std::string& run_id);
     // Idempotent: a finished run answers its final state; a queued run is cancelled at once; a running
     // run is flagged and stops at its next event boundary ("cancelling").
-    core::Result<storage::Run> Cancel(const std::string& user_id, const std::string& run_id);
+    core::Result<domain::Run> Cancel(const std::string& user_id, const std::string& run_id);
     // Active (queued or running) runs of the user, or the one run asked for (kNotFound if not the user's).
     core::Result<std::vector<RunStatusInfo>> Status(const std::string& user_id,
                                                     const std::optional<std::string>& run_id);
@@ -99,10 +99,10 @@ class RunService {
     void DispatchStartable();
     boost::asio::awaitable<void> Execute(std::shared_ptr<ActiveRun> run);
     static core::Result<agents::RunInput> LoadRunInput(storage::Store& store, const ActiveRun& run);
-    boost::asio::awaitable<void> FinishActive(std::shared_ptr<ActiveRun> run, std::string status,
+    boost::asio::awaitable<void> FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
                                               std::optional<core::Error> error, std::optional<std::string> report,
                                               boost::json::object result);
-    core::Status FinishNotStarted(const storage::Run& run, const std::string& status, const std::string& error);
+    core::Status FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error);
 
     const config::Settings& settings_;
     std::shared_ptr<storage::Store> store_;

@@ -18,30 +18,30 @@ core::Status ValidateTitle(const std::string& title) {
 }
 }  // namespace
 
-core::Result<storage::Thread> ThreadService::Create(const std::string& user_id,
-                                                    const std::optional<std::string>& title) {
+core::Result<domain::Thread> ThreadService::Create(const std::string& user_id,
+                                                   const std::optional<std::string>& title) {
     std::string t = title.value_or("New conversation");
     if (auto s = ValidateTitle(t); !s.ok()) return s.error();
     core::Millis now = core::NowMs();
-    storage::Thread thread{core::NewId(), user_id, t, now, now};
+    domain::Thread thread{core::NewId(), user_id, t, now, now};
     if (auto s = store_->CreateThread(thread); !s.ok()) return s.error();
     return thread;
 }
 
-core::Result<storage::Thread> ThreadService::Get(const std::string& user_id, const std::string& thread_id) {
+core::Result<domain::Thread> ThreadService::Get(const std::string& user_id, const std::string& thread_id) {
     auto t = store_->GetThread(user_id, thread_id);
     if (!t.ok()) return t.error();
     if (!*t) return MakeError(ErrorCode::kNotFound, "thread not found");
     return **t;
 }
 
-core::Result<storage::Page<storage::Thread>> ThreadService::List(const std::string& user_id, int limit,
-                                                                 const std::optional<std::string>& cursor) {
+core::Result<domain::Page<domain::Thread>> ThreadService::List(const std::string& user_id, int limit,
+                                                               const std::optional<std::string>& cursor) {
     return store_->ListThreads(user_id, limit, cursor);
 }
 
-core::Result<storage::Thread> ThreadService::Rename(const std::string& user_id, const std::string& thread_id,
-                                                    const std::string& title) {
+core::Result<domain::Thread> ThreadService::Rename(const std::string& user_id, const std::string& thread_id,
+                                                   const std::string& title) {
     if (auto s = ValidateTitle(title); !s.ok()) return s.error();
     auto updated = store_->UpdateThreadTitle(user_id, thread_id, title, core::NowMs());
     if (!updated.ok()) return updated.error();
@@ -59,14 +59,14 @@ core::Status ThreadService::Delete(const std::string& user_id, const std::string
     return core::Ok();
 }
 
-core::Result<storage::Page<storage::Message>> ThreadService::Messages(const std::string& user_id,
-                                                                      const std::string& thread_id, int limit,
-                                                                      const std::optional<std::string>& cursor) {
+core::Result<domain::Page<domain::Message>> ThreadService::Messages(const std::string& user_id,
+                                                                    const std::string& thread_id, int limit,
+                                                                    const std::optional<std::string>& cursor) {
     if (auto t = Get(user_id, thread_id); !t.ok()) return t.error();
     return store_->ListMessages(user_id, thread_id, limit, cursor);
 }
 
-core::Result<std::vector<storage::Run>> ThreadService::Runs(const std::string& user_id, const std::string& thread_id) {
+core::Result<std::vector<domain::Run>> ThreadService::Runs(const std::string& user_id, const std::string& thread_id) {
     if (auto t = Get(user_id, thread_id); !t.ok()) return t.error();
     return store_->ListThreadRuns(user_id, thread_id);
 }

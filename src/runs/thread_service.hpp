@@ -15,16 +15,16 @@ class ThreadService {
   public:
     ThreadService(std::shared_ptr<storage::Store> store, RunService& runs) : store_(std::move(store)), runs_(runs) {}
 
-    core::Result<storage::Thread> Create(const std::string& user_id, const std::optional<std::string>& title);
-    core::Result<storage::Thread> Get(const std::string& user_id, const std::string& thread_id);
-    core::Result<storage::Page<storage::Thread>> List(const std::string& user_id, int limit,
-                                                      const std::optional<std::string>& cursor);
-    core::Result<storage::Thread> Rename(const std::string& user_id, const std::string& thread_id,
-                                         const std::string& title);
+    core::Result<domain::Thread> Create(const std::string& user_id, const std::optional<std::string>& title);
+    core::Result<domain::Thread> Get(const std::string& user_id, const std::string& thread_id);
+    core::Result<domain::Page<domain::Thread>> List(const std::string& user_id, int limit,
+                                                    const std::optional<std::string>& cursor);
+    core::Result<domain::Thread> Rename(const std::string& user_id, const std::string& thread_id,
+                                        const std::string& title);
     core::Status Delete(const std::string& user_id, const std::string& thread_id);
-    core::Result<storage::Page<storage::Message>> Messages(const std::string& user_id, const std::string& thread_id,
-                                                           int limit, const std::optional<std::string>& cursor);
-    core::Result<std::vector<storage::Run>> Runs(const std::string& user_id, const std::string& thread_id);
+    core::Result<domain::Page<domain::Message>> Messages(const std::string& user_id, const std::string& thread_id,
+                                                         int limit, const std::optional<std::string>& cursor);
+    core::Result<std::vector<domain::Run>> Runs(const std::string& user_id, const std::string& thread_id);
 
   private:
     std::shared_ptr<storage::Store> store_;

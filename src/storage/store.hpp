@@ -9,12 +9,24 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
 
 namespace netra::storage {
 
+using core::Millis;
 using core::Result;
 using core::Status;
+// The records are the domain's; storage keeps them under their plain names.
+using domain::Dataset;
+using domain::EventFilter;
+using domain::Message;
+using domain::Page;
+using domain::RefreshToken;
+using domain::Run;
+using domain::RunEvent;
+using domain::Thread;
+using domain::UsageRecord;
+using domain::User;
 
 // The answer of a backend that lacks an optional capability.
 inline core::Error Unsupported(const char* what) {
@@ -78,9 +90,9 @@ class Store : public DatabaseHealth {
     virtual Result<std::optional<Run>> GetRun(const std::string& user_id, const std::string& run_id) = 0;
     virtual Result<std::optional<Run>> GetRunById(const std::string& run_id) = 0;  // internal (scheduler)
     virtual Result<std::vector<Run>> ListThreadRuns(const std::string& user_id, const std::string& thread_id) = 0;
-    virtual Result<std::vector<Run>> ListRunsByStatus(const std::string& status) = 0;
+    virtual Result<std::vector<Run>> ListRunsByStatus(domain::RunStatus status) = 0;
     // Sets status and optional fields; started_at/finished_at are only written when given.
-    virtual Status UpdateRunStatus(const std::string& run_id, const std::string& status,
+    virtual Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status,
                                    const std::optional<std::string>& error, std::optional<Millis> started_at,
                                    std::optional<Millis> finished_at) = 0;
 
@@ -89,7 +101,7 @@ class Store : public DatabaseHealth {
     virtual Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) = 0;
     virtual Result<std::int64_t> LastEventSeq(const std::string& run_id) = 0;  // 0 when none
     // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status.
-    virtual Status FinishRun(const std::string& run_id, const std::string& status,
+    virtual Status FinishRun(const std::string& run_id, domain::RunStatus status,
                              const std::optional<std::string>& error, Millis finished_at,
                              const std::optional<Message>& assistant_message,
                              const std::vector<RunEvent>& final_events) = 0;

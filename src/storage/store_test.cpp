@@ -21,7 +21,7 @@ namespace {
 
 using core::ErrorCode;
 
-using RunRecord = storage::Run;  // testing::Test::Run would shadow the record type in fixtures
+using RunRecord = domain::Run;  // testing::Test::Run would shadow the record type in fixtures
 
 enum class Backend { kSqliteFile, kSqliteMemory, kPostgres };
 
@@ -116,7 +116,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     }
 
     Message MakeMessage(const Thread& th, const std::string& content, Millis at = 0) {
-        return Message{core::NewId(), th.id,        th.user_id,   "user",
+        return Message{core::NewId(), th.id,        th.user_id,   domain::MessageRole::kUser,
                        content,       std::nullopt, std::nullopt, at != 0 ? at : ++now_};
     }
 
@@ -125,8 +125,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
         run.id = core::NewId();
         run.thread_id = th.id;
         run.user_id = th.user_id;
-        run.status = "queued";
-        run.policy = "enqueue";
+        run.status = domain::RunStatus::kQueued;
+        run.policy = domain::DoubleTextPolicy::kEnqueue;
         run.created_at = ++now_;
         run.request = request;
         return run;
@@ -144,7 +144,13 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
     static RunEvent Event(const std::string& run_id, std::int64_t seq, const std::string& type,
                           const std::string& agent = "") {
-        return RunEvent{run_id, seq, type, agent, R"({"n":)" + std::to_string(seq) + "}", 1000 + seq};
+        // Names that are not event types ("x", "dup" in the conflict tests) are ordinary agent_thinking events.
+        return RunEvent{run_id,
+                        seq,
+                        domain::ParseEventType(type).value_or(domain::EventType::kAgentThinking),
+                        agent,
+                        R"({"n":)" + std::to_string(seq) + "}",
+                        1000 + seq};
     }
 
     std::filesystem::path dir_;
@@ -439,10 +445,6 @@ TEST_P(StoreTest, ListMessagesPagesOldestFirstAndIsScoped) {
     auto ins = store_->InsertMessage(sneaky);
     ASSERT_FALSE(ins.ok());
     EXPECT_EQ(ins.error().code, ErrorCode::kNotFound);
-
-    Message bad_role = MakeMessage(th, "x");
-    bad_role.role = "robot";
-    EXPECT_FALSE(store_->InsertMessage(bad_role).ok());
 }
 
 TEST_P(StoreTest, InsertMessageAndRunIsAtomic) {
@@ -458,8 +460,8 @@ TEST_P(StoreTest, InsertMessageAndRunIsAtomic) {
     auto stored = store_->GetRun(alice.id, run.id);
     ASSERT_TRUE(stored.ok() && stored->has_value());
     EXPECT_EQ((*stored)->request, "cut my costs");
-    EXPECT_EQ((*stored)->status, "queued");
-    EXPECT_EQ((*stored)->policy, "enqueue");
+    EXPECT_EQ((*stored)->status, domain::RunStatus::kQueued);
+    EXPECT_EQ((*stored)->policy, domain::DoubleTextPolicy::kEnqueue);
     EXPECT_EQ((*stored)->attempt, 0);
     EXPECT_FALSE((*stored)->started_at.has_value());
     EXPECT_EQ((*store_->GetThread(alice.id, th.id))->updated_at, 500);  // bumped
@@ -494,31 +496,31 @@ TEST_P(StoreTest, RunStatusUpdatesAndQueries) {
     RunRecord r1 = StartRun(th, "one");
     RunRecord r2 = StartRun(th, "two");
 
-    ASSERT_TRUE(store_->UpdateRunStatus(r1.id, "running", std::nullopt, 111, std::nullopt).ok());
+    ASSERT_TRUE(store_->UpdateRunStatus(r1.id, domain::RunStatus::kRunning, std::nullopt, 111, std::nullopt).ok());
     auto got = store_->GetRunById(r1.id);
     ASSERT_TRUE(got.ok() && got->has_value());
-    EXPECT_EQ((*got)->status, "running");
+    EXPECT_EQ((*got)->status, domain::RunStatus::kRunning);
     EXPECT_EQ((*got)->started_at, 111);
     EXPECT_FALSE((*got)->finished_at.has_value());
 
-    ASSERT_TRUE(store_->UpdateRunStatus(r1.id, "failed", std::string("TIMEOUT"), std::nullopt, 222).ok());
+    ASSERT_TRUE(
+        store_->UpdateRunStatus(r1.id, domain::RunStatus::kFailed, std::string("TIMEOUT"), std::nullopt, 222).ok());
     got = store_->GetRun(alice.id, r1.id);
-    EXPECT_EQ((*got)->status, "failed");
+    EXPECT_EQ((*got)->status, domain::RunStatus::kFailed);
     EXPECT_EQ((*got)->started_at, 111);  // kept: not given
     EXPECT_EQ((*got)->finished_at, 222);
     EXPECT_EQ((*got)->error, "TIMEOUT");
 
-    auto missing = store_->UpdateRunStatus("no-run", "running", std::nullopt, 1, std::nullopt);
+    auto missing = store_->UpdateRunStatus("no-run", domain::RunStatus::kRunning, std::nullopt, 1, std::nullopt);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-    EXPECT_FALSE(store_->UpdateRunStatus(r2.id, "bogus", std::nullopt, std::nullopt, std::nullopt).ok());
 
     EXPECT_FALSE(store_->GetRun(bob.id, r1.id)->has_value());
-    auto queued = store_->ListRunsByStatus("queued");
+    auto queued = store_->ListRunsByStatus(domain::RunStatus::kQueued);
     ASSERT_TRUE(queued.ok());
     ASSERT_EQ(queued->size(), 1u);
     EXPECT_EQ((*queued)[0].id, r2.id);
-    EXPECT_EQ(store_->ListRunsByStatus("failed")->size(), 1u);
+    EXPECT_EQ(store_->ListRunsByStatus(domain::RunStatus::kFailed)->size(), 1u);
 
     auto runs = store_->ListThreadRuns(alice.id, th.id);
     ASSERT_TRUE(runs.ok());
@@ -585,7 +587,7 @@ TEST_P(StoreTest, ListEventsFilters) {
                      int limit = 10000) {
         EventFilter f;
         f.after_seq = after;
-        f.type = std::move(type);
+        if (type) f.type = domain::ParseEventType(*type);
         f.agent_name = std::move(agent);
         f.limit = limit;
         return f;
@@ -606,24 +608,26 @@ TEST_P(StoreTest, FinishRunIsAtomic) {
     RunRecord run = StartRun(th);
     ASSERT_TRUE(store_->AppendEvents({Event(run.id, 1, "run_started")}).ok());
 
-    Message reply{core::NewId(), th.id, alice.id, "assistant", "report", run.id, std::nullopt, now_ + 100};
+    Message reply{core::NewId(), th.id,  alice.id,     domain::MessageRole::kAssistant,
+                  "report",      run.id, std::nullopt, now_ + 100};
     // A clashing terminal event: nothing of the finish may be visible.
-    auto clash =
-        store_->FinishRun(run.id, "completed", std::nullopt, now_ + 100, reply, {Event(run.id, 1, "run_completed")});
+    auto clash = store_->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, now_ + 100, reply,
+                                   {Event(run.id, 1, "run_completed")});
     ASSERT_FALSE(clash.ok());
     EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
-    EXPECT_EQ((*store_->GetRunById(run.id))->status, "queued");
+    EXPECT_EQ((*store_->GetRunById(run.id))->status, domain::RunStatus::kQueued);
     EXPECT_EQ(store_->ListMessages(alice.id, th.id, 50, std::nullopt)->data.size(), 1u);
 
-    ASSERT_TRUE(
-        store_->FinishRun(run.id, "completed", std::nullopt, now_ + 100, reply, {Event(run.id, 2, "run_completed")})
-            .ok());
+    ASSERT_TRUE(store_
+                    ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, now_ + 100, reply,
+                                {Event(run.id, 2, "run_completed")})
+                    .ok());
     auto done = store_->GetRunById(run.id);
-    EXPECT_EQ((*done)->status, "completed");
+    EXPECT_EQ((*done)->status, domain::RunStatus::kCompleted);
     EXPECT_EQ((*done)->finished_at, now_ + 100);
     auto msgs = store_->ListMessages(alice.id, th.id, 50, std::nullopt);
     ASSERT_EQ(msgs->data.size(), 2u);
-    EXPECT_EQ(msgs->data[1].role, "assistant");
+    EXPECT_EQ(msgs->data[1].role, domain::MessageRole::kAssistant);
     EXPECT_EQ(msgs->data[1].content, "report");
     EXPECT_EQ(*store_->LastEventSeq(run.id), 2);
     EXPECT_EQ((*store_->GetThread(alice.id, th.id))->updated_at, now_ + 100);
@@ -631,12 +635,12 @@ TEST_P(StoreTest, FinishRunIsAtomic) {
     // Without a message, with an error.
     RunRecord failed = StartRun(th);
     ASSERT_TRUE(store_
-                    ->FinishRun(failed.id, "failed", std::string("TIMEOUT"), 9, std::nullopt,
+                    ->FinishRun(failed.id, domain::RunStatus::kFailed, std::string("TIMEOUT"), 9, std::nullopt,
                                 {Event(failed.id, 1, "run_failed")})
                     .ok());
     EXPECT_EQ((*store_->GetRunById(failed.id))->error, "TIMEOUT");
 
-    auto missing = store_->FinishRun("no-such-run", "completed", std::nullopt, 1, std::nullopt, {});
+    auto missing = store_->FinishRun("no-such-run", domain::RunStatus::kCompleted, std::nullopt, 1, std::nullopt, {});
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
@@ -657,7 +661,7 @@ TEST_P(StoreTest, DeleteThreadCascades) {
     auto msgs = store_->ListMessages(alice.id, doomed.id, 50, std::nullopt);
     ASSERT_FALSE(msgs.ok());
     EXPECT_EQ(msgs.error().code, ErrorCode::kNotFound);
-    EXPECT_TRUE(store_->ListRunsByStatus("queued")->size() == 1u);
+    EXPECT_TRUE(store_->ListRunsByStatus(domain::RunStatus::kQueued)->size() == 1u);
 
     EXPECT_TRUE(store_->GetRunById(kept_run.id)->has_value());
     EXPECT_EQ(*store_->LastEventSeq(kept_run.id), 1);
@@ -973,10 +977,11 @@ TEST_P(StoreTest, ConcurrentWritersAndReaders) {
                 run.id = core::NewId();
                 run.thread_id = th.id;
                 run.user_id = th.user_id;
-                run.status = "queued";
-                run.policy = "enqueue";
+                run.status = domain::RunStatus::kQueued;
+                run.policy = domain::DoubleTextPolicy::kEnqueue;
                 run.created_at = 1000 + i;
-                Message m{core::NewId(), th.id, th.user_id, "user", "msg", run.id, std::nullopt, 1000 + i};
+                Message m{core::NewId(), th.id,  th.user_id,   domain::MessageRole::kUser,
+                          "msg",         run.id, std::nullopt, 1000 + i};
                 if (!store_->InsertMessageAndRun(m, run).ok()) ++failures;
                 std::vector<RunEvent> batch;
                 for (int s = 1; s <= 4; ++s) batch.push_back(Event(run.id, s, "e"));
@@ -993,7 +998,8 @@ TEST_P(StoreTest, ConcurrentWritersAndReaders) {
                   static_cast<std::size_t>(kRunsEach));
         EXPECT_EQ(store_->ListThreadRuns(alice.id, th.id)->size(), static_cast<std::size_t>(kRunsEach));
     }
-    EXPECT_EQ(store_->ListRunsByStatus("queued")->size(), static_cast<std::size_t>(kWriters * kRunsEach));
+    EXPECT_EQ(store_->ListRunsByStatus(domain::RunStatus::kQueued)->size(),
+              static_cast<std::size_t>(kWriters * kRunsEach));
 }
 
 // --- backend-specific ---------------------------------------------------------------------------------------

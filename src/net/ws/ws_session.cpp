@@ -7,8 +7,8 @@
 #include <boost/json.hpp>
 
 #include "core/ids.hpp"
-#include "core/time.hpp"
 #include "core/offload.hpp"
+#include "core/time.hpp"
 #include "runs/event_envelope.hpp"
 
 namespace netra::net::ws {
@@ -190,7 +190,7 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
                      {"message_id", result->message.id},
                      {"thread_id", result->run.thread_id},
                      {"run_id", result->run.id},
-                     {"status", result->run.status}};
+                     {"status", domain::Name(result->run.status)}};
     if (frame.client_message_id)
         ack["client_message_id"] = *frame.client_message_id;
     else
@@ -209,8 +209,10 @@ asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
         SendError(result.error().code, result.error().message, frame.type_name);
         co_return;
     }
-    SendJson(json::object{
-        {"type", "ack"}, {"request_type", frame.type_name}, {"run_id", run_id}, {"status", result->status}});
+    SendJson(json::object{{"type", "ack"},
+                          {"request_type", frame.type_name},
+                          {"run_id", run_id},
+                          {"status", domain::Name(result->status)}});
 }
 
 // subscribe {run_id, after_seq}: the stored events after after_seq that this connection has not sent, then live.
@@ -224,7 +226,7 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
     std::string user = claims_.user_id;
     std::int64_t after = frame.after_seq;
     auto work = [services, user, run_id, after] {
-        storage::EventFilter filter;
+        domain::EventFilter filter;
         filter.after_seq = after;
         filter.limit = 0;  // every event after `after`, read page by page
         return services->events.ReadRunEvents(user, run_id, filter);
@@ -240,7 +242,7 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
                           {"run_id", run_id},
                           {"after_seq", frame.after_seq},
                           {"last_seq", std::max(last_seq, frame.after_seq)},
-                          {"status", result->run.status}});
+                          {"status", domain::Name(result->run.status)}});
     // No co_await from here to the hand-over: nothing can interleave with the replay on this strand.
     SendAll(ledger_.AcceptStored(run_id, runs::ReplayEventsOf(*result)));
     SendAll(ledger_.EndRunReplay(run_id));
@@ -262,8 +264,9 @@ asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame)
     }
     json::array summary;
     for (const auto& r : *result) {
-        summary.push_back(json::object{
-            {"run_id", r.run.id}, {"last_seq", r.events.empty() ? 0 : r.events.back().seq}, {"status", r.run.status}});
+        summary.push_back(json::object{{"run_id", r.run.id},
+                                       {"last_seq", r.events.empty() ? 0 : r.events.back().seq},
+                                       {"status", domain::Name(r.run.status)}});
     }
     SendJson(json::object{{"type", "subscribed"}, {"thread_id", thread_id}, {"runs", std::move(summary)}});
     for (const auto& r : *result) SendAll(ledger_.AcceptThreadRunStored(thread_id, r.run.id, runs::ReplayEventsOf(r)));
@@ -285,7 +288,7 @@ asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
         list.push_back(json::object{
             {"run_id", r.run_id},
             {"thread_id", r.thread_id},
-            {"status", r.status},
+            {"status", domain::Name(r.status)},
             {"current_agent", r.current_agent.empty() ? json::value(nullptr) : json::value(r.current_agent)},
             {"seq", r.seq}});
     }

@@ -77,9 +77,19 @@ Thread ThreadFromRow(const SqlRow& r) {
     return Thread{ToStr(r[0]), ToStr(r[1]), ToStr(r[2]), ToInt(r[3]), ToInt(r[4])};
 }
 
+// A stored name outside its set is a corrupt row (the schema's CHECK constraints keep them out): it fails the
+// call that read it instead of becoming some default value.
+template <class E>
+E Decode(std::optional<E> value, std::string_view what, const std::string& text) {
+    if (!value) throw std::runtime_error("corrupt row: " + std::string(what) + " '" + text + "'");
+    return *value;
+}
+
 constexpr std::string_view kMessageCols = "id, thread_id, user_id, role, content, run_id, dataset_id, created_at";
 Message MessageFromRow(const SqlRow& r) {
-    return Message{ToStr(r[0]), ToStr(r[1]), ToStr(r[2]), ToStr(r[3]), ToStr(r[4]), r[5], r[6], ToInt(r[7])};
+    std::string role = ToStr(r[3]);
+    return Message{ToStr(r[0]), ToStr(r[1]), ToStr(r[2]), Decode(domain::ParseMessageRole(role), "message role", role),
+                   ToStr(r[4]), r[5],        r[6],        ToInt(r[7])};
 }
 
 constexpr std::string_view kRunCols =
@@ -90,8 +100,9 @@ Run RunFromRow(const SqlRow& r) {
     run.id = ToStr(r[0]);
     run.thread_id = ToStr(r[1]);
     run.user_id = ToStr(r[2]);
-    run.status = ToStr(r[3]);
-    run.policy = ToStr(r[4]);
+    std::string status = ToStr(r[3]), policy = ToStr(r[4]);
+    run.status = Decode(domain::ParseRunStatus(status), "run status", status);
+    run.policy = Decode(domain::ParseDoubleTextPolicy(policy), "run policy", policy);
     run.error = r[5];
     run.created_at = ToInt(r[6]);
     run.started_at = ToOptInt(r[7]);
@@ -105,7 +116,9 @@ Run RunFromRow(const SqlRow& r) {
 
 constexpr std::string_view kEventCols = "run_id, seq, type, agent_name, payload, created_at";
 RunEvent EventFromRow(const SqlRow& r) {
-    return RunEvent{ToStr(r[0]), ToInt(r[1]), ToStr(r[2]), ToStr(r[3]), ToStr(r[4]), ToInt(r[5])};
+    std::string type = ToStr(r[2]);
+    return RunEvent{ToStr(r[0]), ToInt(r[1]), Decode(domain::ParseEventType(type), "event type", type),
+                    ToStr(r[3]), ToStr(r[4]), ToInt(r[5])};
 }
 
 constexpr std::string_view kDatasetCols =
@@ -280,7 +293,8 @@ const std::string& InsertMessageSql() {
     return sql;
 }
 SqlParams MessageParams(const Message& m) {
-    return {m.id, m.thread_id, m.user_id, m.role, m.content, m.run_id, m.dataset_id, m.created_at};
+    return {m.id,      m.thread_id, m.user_id,    std::string(domain::Name(m.role)),
+            m.content, m.run_id,    m.dataset_id, m.created_at};
 }
 
 const std::string& InsertEventSql() {
@@ -288,7 +302,12 @@ const std::string& InsertEventSql() {
     return sql;
 }
 SqlParams EventParams(const RunEvent& e) {
-    return {e.run_id, e.seq, e.type, e.agent_name, e.payload.empty() ? std::string("{}") : e.payload, e.created_at};
+    return {e.run_id,
+            e.seq,
+            std::string(domain::Name(e.type)),
+            e.agent_name,
+            e.payload.empty() ? std::string("{}") : e.payload,
+            e.created_at};
 }
 
 core::Status BumpThread(SqlConnection& c, const std::string& thread_id, const std::string& user_id, Millis now) {
@@ -645,9 +664,9 @@ Status SqlStore::InsertMessageAndRun(const Message& message, const Run& run) {
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         if (auto s = BumpThread(c, message.thread_id, message.user_id, message.created_at); !s) return s;
         if (auto s = InsertMessageRow(c, message); !s) return s;
-        auto r = c.Exec(insert_run, {run.id, run.thread_id, run.user_id, run.status, run.policy, run.error,
-                                     run.created_at, run.started_at, run.finished_at, run.owner_instance,
-                                     run.lease_until, run.attempt, run.request});
+        auto r = c.Exec(insert_run, {run.id, run.thread_id, run.user_id, std::string(domain::Name(run.status)),
+                                     std::string(domain::Name(run.policy)), run.error, run.created_at, run.started_at,
+                                     run.finished_at, run.owner_instance, run.lease_until, run.attempt, run.request});
         if (!r) return Rename(r.error(), ErrorCode::kConflict, "run id already exists");
         return core::Ok();
     });
@@ -680,24 +699,24 @@ Result<std::vector<Run>> SqlStore::ListThreadRuns(const std::string& user_id, co
     return out;
 }
 
-Result<std::vector<Run>> SqlStore::ListRunsByStatus(const std::string& status) {
+Result<std::vector<Run>> SqlStore::ListRunsByStatus(domain::RunStatus status) {
     static const std::string sql =
         Sql({"SELECT ", kRunCols, " FROM runs WHERE status = ? ORDER BY created_at ASC, id ASC"});
-    auto r = Read(*backend_, sql, {status});
+    auto r = Read(*backend_, sql, {std::string(domain::Name(status))});
     if (!r) return r.error();
     std::vector<Run> out;
     for (const auto& row : r->rows) out.push_back(RunFromRow(row));
     return out;
 }
 
-Status SqlStore::UpdateRunStatus(const std::string& run_id, const std::string& status,
+Status SqlStore::UpdateRunStatus(const std::string& run_id, domain::RunStatus status,
                                  const std::optional<std::string>& error, std::optional<Millis> started_at,
                                  std::optional<Millis> finished_at) {
     auto r = Write(*backend_,
                    "UPDATE runs SET status = ?, error = COALESCE(CAST(? AS TEXT), error),"
                    " started_at = COALESCE(CAST(? AS BIGINT), started_at),"
                    " finished_at = COALESCE(CAST(? AS BIGINT), finished_at) WHERE id = ?",
-                   {status, error, started_at, finished_at, run_id});
+                   {std::string(domain::Name(status)), error, started_at, finished_at, run_id});
     if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
     if (r->affected == 0) return MakeError(ErrorCode::kNotFound, "run not found");
     return core::Ok();
@@ -717,8 +736,9 @@ Result<std::vector<RunEvent>> SqlStore::ListEvents(const std::string& run_id, co
                                         " AND (CAST(? AS TEXT) IS NULL OR agent_name = ?)"
                                         " ORDER BY seq ASC LIMIT ?"});
     const int limit = filter.limit > 0 ? filter.limit : kDefaultEventLimit;
-    auto r = Read(*backend_, sql,
-                  {run_id, filter.after_seq, filter.type, filter.type, filter.agent_name, filter.agent_name, limit});
+    std::optional<std::string> type;
+    if (filter.type) type = std::string(domain::Name(*filter.type));
+    auto r = Read(*backend_, sql, {run_id, filter.after_seq, type, type, filter.agent_name, filter.agent_name, limit});
     if (!r) return r.error();
     std::vector<RunEvent> out;
     out.reserve(r->rows.size());
@@ -732,14 +752,14 @@ Result<std::int64_t> SqlStore::LastEventSeq(const std::string& run_id) {
     return ToInt(r->rows.at(0).at(0));
 }
 
-Status SqlStore::FinishRun(const std::string& run_id, const std::string& status,
-                           const std::optional<std::string>& error, Millis finished_at,
-                           const std::optional<Message>& assistant_message, const std::vector<RunEvent>& final_events) {
+Status SqlStore::FinishRun(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
+                           Millis finished_at, const std::optional<Message>& assistant_message,
+                           const std::vector<RunEvent>& final_events) {
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         auto r = c.Exec(
             "UPDATE runs SET status = ?, error = COALESCE(CAST(? AS TEXT), error), finished_at = ?"
             " WHERE id = ?",
-            {status, error, finished_at, run_id});
+            {std::string(domain::Name(status)), error, finished_at, run_id});
         if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
         if (r->affected == 0) return MakeError(ErrorCode::kNotFound, "run not found");
         if (assistant_message) {

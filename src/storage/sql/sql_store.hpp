@@ -50,15 +50,14 @@ class SqlStore final : public Store {
     Result<std::optional<Run>> GetRun(const std::string& user_id, const std::string& run_id) override;
     Result<std::optional<Run>> GetRunById(const std::string& run_id) override;
     Result<std::vector<Run>> ListThreadRuns(const std::string& user_id, const std::string& thread_id) override;
-    Result<std::vector<Run>> ListRunsByStatus(const std::string& status) override;
-    Status UpdateRunStatus(const std::string& run_id, const std::string& status,
-                           const std::optional<std::string>& error, std::optional<Millis> started_at,
-                           std::optional<Millis> finished_at) override;
+    Result<std::vector<Run>> ListRunsByStatus(domain::RunStatus status) override;
+    Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
+                           std::optional<Millis> started_at, std::optional<Millis> finished_at) override;
 
     Status AppendEvents(const std::vector<RunEvent>& events) override;
     Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) override;
     Result<std::int64_t> LastEventSeq(const std::string& run_id) override;
-    Status FinishRun(const std::string& run_id, const std::string& status, const std::optional<std::string>& error,
+    Status FinishRun(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                      Millis finished_at, const std::optional<Message>& assistant_message,
                      const std::vector<RunEvent>& final_events) override;
 

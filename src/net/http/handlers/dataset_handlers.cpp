@@ -8,7 +8,7 @@ namespace netra::net::http {
 namespace json = boost::json;
 namespace asio = boost::asio;
 
-json::object DatasetJson(const storage::Dataset& d) {
+json::object DatasetJson(const domain::Dataset& d) {
     json::array columns;
     for (const auto& c : d.columns) columns.emplace_back(c);
     boost::system::error_code ec;

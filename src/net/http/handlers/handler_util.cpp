@@ -34,7 +34,7 @@ json::value OptTime(const std::optional<core::Millis>& t) {
 }
 }  // namespace
 
-json::object UserJson(const storage::User& u) {
+json::object UserJson(const domain::User& u) {
     json::array perms;
     for (const auto& p : u.permissions) perms.emplace_back(p);
     return json::object{{"id", u.id},
@@ -44,29 +44,29 @@ json::object UserJson(const storage::User& u) {
                         {"created_at", core::FormatRfc3339Ms(u.created_at)}};
 }
 
-json::object ThreadJson(const storage::Thread& t) {
+json::object ThreadJson(const domain::Thread& t) {
     return json::object{{"id", t.id},
                         {"title", t.title},
                         {"created_at", core::FormatRfc3339Ms(t.created_at)},
                         {"updated_at", core::FormatRfc3339Ms(t.updated_at)}};
 }
 
-json::object MessageJson(const storage::Message& m) {
+json::object MessageJson(const domain::Message& m) {
     return json::object{{"id", m.id},
                         {"thread_id", m.thread_id},
-                        {"role", m.role},
+                        {"role", domain::Name(m.role)},
                         {"content", m.content},
                         {"run_id", OptString(m.run_id)},
                         {"dataset_id", OptString(m.dataset_id)},
                         {"created_at", core::FormatRfc3339Ms(m.created_at)}};
 }
 
-json::object RunJson(const storage::Run& r) {
+json::object RunJson(const domain::Run& r) {
     return json::object{{"id", r.id},
                         {"run_id", r.id},
                         {"thread_id", r.thread_id},
-                        {"status", r.status},
-                        {"policy", r.policy},
+                        {"status", domain::Name(r.status)},
+                        {"policy", domain::Name(r.policy)},
                         {"error", OptString(r.error)},
                         {"created_at", core::FormatRfc3339Ms(r.created_at)},
                         {"started_at", OptTime(r.started_at)},

@@ -3,9 +3,9 @@
 #include <boost/json.hpp>
 
 #include "auth/jwt.hpp"
-#include "net/http/http_types.hpp"
 #include "core/offload.hpp"
-#include "storage/records.hpp"
+#include "domain/records.hpp"
+#include "net/http/http_types.hpp"
 
 namespace netra::net::http {
 
@@ -34,14 +34,14 @@ boost::asio::awaitable<Response> Authed(RequestContext& ctx, F fn) {
     co_return co_await core::Offload(ctx.server.workers, std::move(work));
 }
 
-boost::json::object UserJson(const storage::User& user);
-boost::json::object ThreadJson(const storage::Thread& thread);
-boost::json::object MessageJson(const storage::Message& message);
-boost::json::object RunJson(const storage::Run& run);
-boost::json::object DatasetJson(const storage::Dataset& dataset);
+boost::json::object UserJson(const domain::User& user);
+boost::json::object ThreadJson(const domain::Thread& thread);
+boost::json::object MessageJson(const domain::Message& message);
+boost::json::object RunJson(const domain::Run& run);
+boost::json::object DatasetJson(const domain::Dataset& dataset);
 
 template <class T, class F>
-boost::json::object PageJson(const storage::Page<T>& page, F render) {
+boost::json::object PageJson(const domain::Page<T>& page, F render) {
     boost::json::array data;
     for (const auto& item : page.data) data.push_back(render(item));
     boost::json::object o{{"data", std::move(data)}};

@@ -36,7 +36,7 @@ asio::awaitable<Response> Execute(RequestContext& ctx) {
                             json::object{{"run_id", result->run.id},
                                          {"thread_id", result->run.thread_id},
                                          {"message_id", result->message.id},
-                                         {"status", result->run.status}});
+                                         {"status", domain::Name(result->run.status)}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
 }
@@ -53,7 +53,7 @@ asio::awaitable<Response> GetRun(RequestContext& ctx) {
 }
 
 asio::awaitable<Response> ListEvents(RequestContext& ctx) {
-    storage::EventFilter filter;
+    domain::EventFilter filter;
     if (auto after = ctx.Query("after_seq")) {
         auto seq = ParseSeq(*after);
         if (!seq) {
@@ -62,7 +62,12 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
         }
         filter.after_seq = *seq;
     }
-    if (auto type = ctx.Query("type"); type && !type->empty()) filter.type = *type;
+    if (auto type = ctx.Query("type"); type && !type->empty()) {
+        filter.type = domain::ParseEventType(*type);
+        if (!filter.type) {
+            co_return ErrorResponse(ctx, MakeError(ErrorCode::kInvalidRequest, "unknown event type '" + *type + "'"));
+        }
+    }
     if (auto agent = ctx.Query("agent"); agent && !agent->empty()) filter.agent_name = *agent;
     filter.limit = LimitParam(ctx, 10000);
     if (auto l = ctx.Query("limit"); !l) filter.limit = 10000;
@@ -77,7 +82,7 @@ asio::awaitable<Response> ListEvents(RequestContext& ctx) {
                                : json::value(nullptr);
         return JsonResponse(
             ctx, bhttp::status::ok,
-            json::object{{"data", std::move(data)}, {"next_cursor", next}, {"status", read->run.status}});
+            json::object{{"data", std::move(data)}, {"next_cursor", next}, {"status", domain::Name(read->run.status)}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
 }
@@ -86,7 +91,8 @@ asio::awaitable<Response> Cancel(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto run = ctx.services().runs.Cancel(claims.user_id, ctx.Param("id"));
         if (!run.ok()) return ErrorResponse(ctx, run.error());
-        return JsonResponse(ctx, bhttp::status::ok, json::object{{"run_id", run->id}, {"status", run->status}});
+        return JsonResponse(ctx, bhttp::status::ok,
+                            json::object{{"run_id", run->id}, {"status", domain::Name(run->status)}});
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await Authed(ctx, std::move(handler));
 }

@@ -20,11 +20,6 @@ using core::MakeError;
 
 namespace {
 
-// A run in one of these states publishes nothing more.
-bool IsFinishedStatus(const std::string& status) {
-    return status == "completed" || status == "failed" || status == "cancelled";
-}
-
 // Receives the user's live events on the bus and wakes the stream's coroutine on its strand.
 class SseFollower : public runs::EventListener, public std::enable_shared_from_this<SseFollower> {
   public:
@@ -63,7 +58,7 @@ std::string SseFrame(std::int64_t seq, const std::string& type, const std::strin
 }
 
 asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Services> services,
-                                beast::tcp_stream& stream, storage::Run run, std::string request_id,
+                                beast::tcp_stream& stream, domain::Run run, std::string request_id,
                                 std::int64_t after) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
     auto subscription = services->bus.Subscribe(run.user_id, follower);
@@ -71,7 +66,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Ser
     runs::EventReplayLedger ledger;
     ledger.BeginRunReplay(run.id, after);
     auto read = [services, user_id = run.user_id, run_id = run.id, after]() {
-        storage::EventFilter filter;
+        domain::EventFilter filter;
         filter.after_seq = after;
         filter.limit = 0;  // all of them, page by page
         return services->events.ReadRunEvents(user_id, run_id, filter);
@@ -86,7 +81,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Ser
     };
     auto emit = [&](std::vector<runs::ReplayEvent> events) -> asio::awaitable<void> {
         for (const auto& e : events) {
-            if (ok) co_await write(SseFrame(e.seq, e.type, *e.envelope));
+            if (ok) co_await write(SseFrame(e.seq, std::string(domain::Name(e.type)), *e.envelope));
         }
     };
     if (!read_result.ok()) {
@@ -107,7 +102,7 @@ asio::awaitable<void> StreamRun(ServerContext& server, std::shared_ptr<const Ser
         co_await emit(std::move(stored));
         co_await emit(std::move(released));
         // A finished run whose events the client already holds (Last-Event-ID at its end): nothing will follow.
-        bool done = ledger.Ended(run.id) || IsFinishedStatus(read_result->run.status);
+        bool done = ledger.Ended(run.id) || domain::IsFinished(read_result->run.status);
         const auto keepalive = std::chrono::seconds(15);
         const std::size_t max_pending = server.settings.limits.ws_outbound_queue_messages;
         while (ok && !done && !server.shutting_down) {
@@ -152,8 +147,8 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnauthenticated, "missing bearer token"));
     }
     struct Loaded {
-        storage::Run run;
-        std::vector<storage::RunEvent> events;
+        domain::Run run;
+        std::vector<domain::RunEvent> events;
     };
     auto* server = &ctx.server;
     auto services = ctx.server.services();
@@ -168,7 +163,7 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
     };
     auto loaded = co_await core::Offload(ctx.server.workers, std::move(load));
     if (!loaded.ok()) co_return ErrorResponse(ctx, loaded.error());
-    storage::Run run = loaded->run;
+    domain::Run run = loaded->run;
     std::string request_id = ctx.request_id;
     ctx.takeover = [server, services, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
         co_await StreamRun(*server, services, stream, run, request_id, after);

@@ -1,13 +1,15 @@
 #pragma once
-// Plain records of the §3 data model. Times are UTC milliseconds since the epoch (core::Millis).
+// The domain room: plain records of the §3 data model and the closed sets of values they hold, shared by
+// storage, analysis, agents, runs and net. Times are UTC milliseconds since the epoch (core::Millis).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/time.hpp"
+#include "domain/values.hpp"
 
-namespace netra::storage {
+namespace netra::domain {
 
 using core::Millis;
 
@@ -42,7 +44,7 @@ struct Message {
     std::string id;
     std::string thread_id;
     std::string user_id;
-    std::string role;  // user | assistant | system
+    MessageRole role = MessageRole::kUser;
     std::string content;
     std::optional<std::string> run_id;
     std::optional<std::string> dataset_id;
@@ -53,8 +55,8 @@ struct Run {
     std::string id;
     std::string thread_id;
     std::string user_id;
-    std::string status;  // queued | running | completed | failed | cancelled | interrupted
-    std::string policy;  // enqueue | reject | interrupt
+    RunStatus status = RunStatus::kQueued;
+    DoubleTextPolicy policy = DoubleTextPolicy::kEnqueue;
     std::optional<std::string> error;
     Millis created_at = 0;
     std::optional<Millis> started_at;
@@ -68,7 +70,7 @@ struct Run {
 struct RunEvent {
     std::string run_id;
     std::int64_t seq = 0;
-    std::string type;
+    EventType type = EventType::kRunStarted;
     std::string agent_name;  // empty when the event belongs to the run, not an agent
     std::string payload;     // serialized JSON object
     Millis created_at = 0;
@@ -113,9 +115,9 @@ struct Page {
 
 struct EventFilter {
     std::int64_t after_seq = 0;
-    std::optional<std::string> type;
+    std::optional<EventType> type;
     std::optional<std::string> agent_name;
     int limit = 10000;
 };
 
-}  // namespace netra::storage
+}  // namespace netra::domain
