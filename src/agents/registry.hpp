@@ -1,25 +1,37 @@
 #pragma once
-// The agent registry served by GET /api/agents and the tool list served by /api/mcp/config.
+// The one registry of agents: it drives the supervisor (which agent runs, in pipeline order) and answers
+// GET /api/agents and the tool list of /api/mcp/config, so what is listed is exactly what runs.
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "agents/agent.hpp"
 
 namespace netra::agents {
 
-struct ToolInfo {
-    std::string name;
-    std::string description;
-    std::string input_schema_json;  // JSON Schema of the tool's parameters
+// The orchestrator is listed with the agents (a client may address it) but is not an Agent itself.
+inline constexpr std::string_view kSupervisorName = "supervisor";
+inline constexpr std::string_view kSupervisorDescription =
+    "Plans and runs the agent pipeline for each message, adapting it to data sufficiency.";
+
+class AgentRegistry {
+  public:
+    // The pipeline's six agents, in pipeline order: triage, data_helper, data, optimization, actions, reporting.
+    static const AgentRegistry& Get();
+
+    const std::vector<std::unique_ptr<Agent>>& Agents() const { return agents_; }
+    const Agent* Find(std::string_view name) const;  // null when there is no such agent
+    const Agent& Need(std::string_view name) const;  // for names the code itself uses (throws when missing)
+    // Every tool any agent declares, in pipeline order.
+    std::vector<const ToolSpec*> Tools() const;
+
+  private:
+    AgentRegistry();
+    std::vector<std::unique_ptr<Agent>> agents_;
 };
 
-struct AgentInfo {
-    std::string name;
-    std::string description;
-    std::vector<std::string> tools;
-    bool available = true;  // false while the agent is not part of the running pipeline yet
-};
-
-const std::vector<AgentInfo>& AgentRegistry();
-const std::vector<ToolInfo>& ToolRegistry();
+// "supervisor" or a registered agent: what start_agent {agent} accepts.
 bool IsKnownAgent(const std::string& name);
 
 }  // namespace netra::agents

@@ -37,6 +37,8 @@ struct RunContext {
     std::vector<std::string> gaps;  // agent failures in words, for the report
     std::string preamble;           // prose streamed before reporting ran (the data helper's); opens the report
     std::int64_t next_chunk_index = 0;
+    std::string report_markdown;  // reporting's report
+    boost::json::object result;   // reporting's structured numbers
 };
 
 struct RunOutput {

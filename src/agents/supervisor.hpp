@@ -1,6 +1,6 @@
 #pragma once
-// The supervisor runs the adaptive agent pipeline of §8 for one run and reports every step through the
-// EventSink: triage, then by data sufficiency
+// The supervisor runs the adaptive agent pipeline of §8 for one run, taking each agent from the registry, and
+// reports every step through the EventSink: triage, then by data sufficiency
 //   sufficient   → data → optimization → actions → reporting
 //   partial      → data_helper → data → optimization → reporting   (estimates flagged)
 //   insufficient → data_helper → reporting                        (guidance report)
@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "agents/agent.hpp"
 #include "agents/data_access.hpp"
 #include "agents/event_sink.hpp"
 #include "agents/run_context.hpp"
@@ -17,13 +18,6 @@
 #include "llm/provider.hpp"
 
 namespace netra::agents {
-
-// Where a run's work happens besides its own executor (which only waits): the tools' CPU work (profiles,
-// pricing) on a bounded compute pool, blocking calls (dataset reads from storage) on the blocking pool.
-struct Pools {
-    boost::asio::thread_pool& compute;
-    boost::asio::thread_pool& blocking;
-};
 
 class Supervisor {
   public:

@@ -192,6 +192,23 @@ TEST(Supervisor, SpecExampleTakesThePartialPathWithEstimates) {
     EXPECT_EQ(Streamed(sink.events), out->report_markdown);
 }
 
+TEST(Supervisor, StartAgentRunsTheNamedAgentWithWhatItNeeds) {
+    // The partial path would run the data helper; a client that asks for the optimization agent gets it and
+    // what it needs before it, then the report.
+    FakeSink sink;
+    RunInput in = Input({"We spend $40k/month on GPT-4o for customer support, 2M requests per month"});
+    in.agent = "optimization";
+    auto out = Builtin().Execute(in, sink, kNoData);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(CheckSequence(sink.events), (std::vector<std::string>{"triage", "data", "optimization", "reporting"}));
+    EXPECT_TRUE(out->result.contains("savings_usd"));
+
+    FakeSink triage_only;
+    in.agent = "triage";
+    ASSERT_TRUE(Builtin().Execute(in, triage_only, kNoData).ok());
+    EXPECT_EQ(CheckSequence(triage_only.events), (std::vector<std::string>{"triage", "reporting"}));
+}
+
 TEST(Supervisor, GeneralQuestionGoesStraightToReporting) {
     FakeSink sink;
     auto out = Builtin().Execute(Input({"hello, what can you do?"}), sink, kNoData);
@@ -322,10 +339,8 @@ TEST(Supervisor, RegistryListsEveryAgentThatEmitsEventsAndItsTools) {
     for (const auto& e : sink.events) {
         if (e.type != "tool_executing") continue;
         bool listed = false;
-        for (const auto& a : AgentRegistry()) {
-            if (a.name != e.agent) continue;
-            EXPECT_TRUE(a.available);
-            listed = std::find(a.tools.begin(), a.tools.end(), e.payload.at("tool").as_string()) != a.tools.end();
+        if (const Agent* a = AgentRegistry::Get().Find(e.agent)) {
+            for (const auto& t : a->Tools()) listed = listed || t.name == e.payload.at("tool").as_string();
         }
         EXPECT_TRUE(listed) << e.agent << " " << e.payload.at("tool").as_string();
     }

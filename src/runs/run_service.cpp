@@ -43,6 +43,7 @@ void PublishStored(EventPublisher& publisher, const domain::Run& run, const doma
 struct RunService::ActiveRun {
     domain::Run run;
     std::optional<std::string> dataset_id;
+    std::string agent;  // start_agent {agent}: the agent the client asked for (its prerequisites run first)
     std::atomic<bool> cancel_requested{false};
     std::atomic<bool> started{false};
     std::chrono::steady_clock::time_point start_time;
@@ -262,6 +263,7 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     auto active = std::make_shared<ActiveRun>();
     active->run = result.run;
     active->dataset_id = request.dataset_id;
+    active->agent = request.agent;
     {
         std::lock_guard lock(mutex_);
         active_[result.run.id] = active;
@@ -316,6 +318,7 @@ core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, c
     input.user_id = run.run.user_id;
     input.request = run.run.request;
     input.dataset_id = run.dataset_id;
+    input.agent = run.agent;
     // Conversation context (§7): every user message of the thread up to this run's own message, and every
     // dataset attached to the thread or to one of those messages (oldest first, so the newest is last).
     auto add_dataset = [&input](const std::string& id) {

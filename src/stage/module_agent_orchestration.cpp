@@ -134,6 +134,21 @@ void PipelinePartial(StageContext& ctx) {
     ExpectPipeline(ctx, t, {"triage", "data_helper", "data", "optimization", "reporting"}, "partial", "partial facts");
 }
 
+// start_agent {agent}: the named agent runs, with what it needs before it, even where the adaptive pipeline
+// would take another path (these partial facts would get the data helper and no optimization by name).
+void StartAgentRunsTheNamedAgent(StageContext& ctx) {
+    auto user = ctx.NewUser("orch-start-agent");
+    auto ws = ctx.Connect(user);
+    json::object frame{{"type", "start_agent"},
+                       {"client_message_id", core::NewId()},
+                       {"payload", json::object{{"user_request",
+                                                 "We spend $40k/month on GPT-4o for customer support, "
+                                                 "2M requests per month. How can we cut costs?"},
+                                                {"agent", "optimization"}}}};
+    auto t = SendAndFollowRun(*ws, frame);
+    ExpectPipeline(ctx, t, {"triage", "data", "optimization", "reporting"}, "partial", "start_agent optimization");
+}
+
 void PipelineSufficientFacts(StageContext& ctx) {
     auto user = ctx.NewUser("orch-sufficient");
     auto ws = ctx.Connect(user);
@@ -411,6 +426,7 @@ std::vector<TestCase> AgentOrchestrationTests() {
         {"pipeline_insufficient", PipelineInsufficient},
         {"pipeline_partial", PipelinePartial},
         {"pipeline_sufficient_facts", PipelineSufficientFacts},
+        {"start_agent_runs_the_named_agent", StartAgentRunsTheNamedAgent},
         {"pipeline_sufficient_dataset", PipelineDataset},
         {"per_user_concurrency_limit", ConcurrencyLimit},
         {"double_text_reject", DoubleTextReject},

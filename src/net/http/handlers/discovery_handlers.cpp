@@ -31,9 +31,9 @@ asio::awaitable<Response> Services(RequestContext& ctx) {
 
 json::array ToolsJson() {
     json::array tools;
-    for (const auto& t : agents::ToolRegistry()) {
+    for (const auto* t : agents::AgentRegistry::Get().Tools()) {
         tools.push_back(json::object{
-            {"name", t.name}, {"description", t.description}, {"input_schema", json::parse(t.input_schema_json)}});
+            {"name", t->name}, {"description", t->description}, {"input_schema", json::parse(t->input_schema_json)}});
     }
     return tools;
 }
@@ -46,18 +46,22 @@ asio::awaitable<Response> McpConfig(RequestContext& ctx) {
 
 asio::awaitable<Response> McpServers(RequestContext& ctx) {
     json::array data;
-    data.push_back(
-        json::object{{"name", "netra-tools"}, {"status", "connected"}, {"tools", agents::ToolRegistry().size()}});
+    data.push_back(json::object{
+        {"name", "netra-tools"}, {"status", "connected"}, {"tools", agents::AgentRegistry::Get().Tools().size()}});
     co_return JsonResponse(ctx, bhttp::status::ok, json::object{{"data", std::move(data)}, {"next_cursor", nullptr}});
 }
 
 asio::awaitable<Response> Agents(RequestContext& ctx) {
     json::array data;
-    for (const auto& a : agents::AgentRegistry()) {
+    data.push_back(json::object{{"name", agents::kSupervisorName},
+                                {"description", agents::kSupervisorDescription},
+                                {"tools", json::array{}},
+                                {"available", true}});
+    for (const auto& a : agents::AgentRegistry::Get().Agents()) {
         json::array tools;
-        for (const auto& t : a.tools) tools.emplace_back(t);
+        for (const auto& t : a->Tools()) tools.emplace_back(t.name);
         data.push_back(json::object{
-            {"name", a.name}, {"description", a.description}, {"tools", std::move(tools)}, {"available", a.available}});
+            {"name", a->Name()}, {"description", a->Description()}, {"tools", std::move(tools)}, {"available", true}});
     }
     co_return JsonResponse(ctx, bhttp::status::ok, json::object{{"data", std::move(data)}, {"next_cursor", nullptr}});
 }
