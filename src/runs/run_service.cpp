@@ -69,9 +69,7 @@ class RunService::Sink : public agents::EventSink {
         core::Status injected = co_await InjectedFault("database");
         if (!injected.ok()) co_return injected;
         domain::RunEvent event = Next(type, agent_name, std::move(payload));
-        auto store = service_.store_;
-        auto append = [store, &event] { return store->AppendEvents({event}); };
-        core::Status stored = co_await core::Offload(service_.pools_.blocking, std::move(append));
+        core::Status stored = co_await service_.event_writer_.Write(event);
         if (!stored.ok()) {
             std::lock_guard lock(run_.mutex);
             --run_.seq;  // never stored: the next event takes this seq, so the stored run has no hole
@@ -172,7 +170,8 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       pools_(pools),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
       message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)),
-      supervisor_(catalog, llm, pools) {}
+      supervisor_(catalog, llm, pools),
+      event_writer_(store_, pools.blocking) {}
 
 RunService::~RunService() = default;
 

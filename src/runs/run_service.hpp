@@ -20,6 +20,7 @@
 #include "core/rate_limiter.hpp"
 #include "llm/provider.hpp"
 #include "runs/event_publisher.hpp"
+#include "runs/event_writer.hpp"
 #include "runs/scheduler.hpp"
 #include "storage/store.hpp"
 
@@ -114,6 +115,7 @@ class RunService {
     Scheduler scheduler_;
     core::RateLimiter message_limiter_;  // per user: messages and runs submitted per minute
     agents::Supervisor supervisor_;
+    EventWriter event_writer_;  // group commit of the runs' events
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
