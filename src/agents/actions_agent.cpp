@@ -14,19 +14,14 @@ namespace {
 
 class ActionsAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "actions"; }
-    std::string_view Description() const override {
-        return "Turns the strategies into a phased plan, quick wins first.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"plan_actions", "Turn priced strategies into a phased plan with owners, validation metrics and rollbacks.",
-             R"({"type":"object","properties":{"strategies":{"type":"integer"}}})"}};
-        return kTools;
-    }
+    ActionsAgent()
+        : Agent("actions", "Turns the strategies into a phased plan, quick wins first.",
+                {{"plan_actions",
+                  "Turn priced strategies into a phased plan with owners, validation metrics and rollbacks.",
+                  R"({"type":"object","properties":{"strategies":{"type":"integer"}}})"}}) {}
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
-        AgentScope scope(env.sink, env.pools, "actions");
+        AgentScope scope(env.sink, env.pools, Name());
         const auto& o = *env.ctx.optimization;
         NETRA_TRY(scope.Start(fmt::format("{} priced strategies", o.strategies.size())));
         NETRA_TRY(

@@ -62,13 +62,21 @@ class AgentEnv {
 
 class Agent {
   public:
+    Agent(std::string name, std::string description, std::vector<ToolSpec> tools)
+        : name_(std::move(name)), description_(std::move(description)), tools_(std::move(tools)) {}
     virtual ~Agent() = default;
-    virtual std::string_view Name() const = 0;
-    virtual std::string_view Description() const = 0;
-    virtual const std::vector<ToolSpec>& Tools() const = 0;
+
+    const std::string& Name() const { return name_; }
+    const std::string& Description() const { return description_; }
+    const std::vector<ToolSpec>& Tools() const { return tools_; }
     // Runs the agent: an error means the run must end; false = the agent failed (already reported with
     // agent_failed, the report degrades); true = done, its results are in env.ctx.
     virtual boost::asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const = 0;
+
+  private:
+    std::string name_;
+    std::string description_;
+    std::vector<ToolSpec> tools_;
 };
 
 }  // namespace netra::agents

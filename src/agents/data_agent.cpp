@@ -12,21 +12,16 @@ namespace {
 
 class DataAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "data"; }
-    std::string_view Description() const override {
-        return "Profiles the user's usage dataset or estimates a profile from stated facts.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"profile_dataset", "Profile a usage dataset: spend, tokens, latency percentiles, repetition, anomalies.",
-             R"({"type":"object","properties":{"dataset_id":{"type":"string"}},"required":["dataset_id"]})"},
-            {"estimate_profile", "Estimate a usage profile from facts stated in the conversation.",
-             R"({"type":"object","properties":{"facts":{"type":"object"}},"required":["facts"]})"}};
-        return kTools;
-    }
+    DataAgent()
+        : Agent("data", "Profiles the user's usage dataset or estimates a profile from stated facts.",
+                {{"profile_dataset",
+                  "Profile a usage dataset: spend, tokens, latency percentiles, repetition, anomalies.",
+                  R"({"type":"object","properties":{"dataset_id":{"type":"string"}},"required":["dataset_id"]})"},
+                 {"estimate_profile", "Estimate a usage profile from facts stated in the conversation.",
+                  R"({"type":"object","properties":{"facts":{"type":"object"}},"required":["facts"]})"}}) {}
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
-        AgentScope scope(env.sink, env.pools, "data");
+        AgentScope scope(env.sink, env.pools, Name());
         if (env.ctx.dataset) {
             const DatasetView& d = *env.ctx.dataset;
             NETRA_TRY(scope.Start(fmt::format("dataset {} ({} rows)", d.meta.id, d.records.size())));

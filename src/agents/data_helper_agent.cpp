@@ -12,29 +12,25 @@ namespace {
 
 class DataHelperAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "data_helper"; }
-    std::string_view Description() const override {
-        return "Asks precisely for the usage data that is missing, why each item matters and how to export it; with an "
-               "LLM, explains it in plain words, streamed.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"build_data_request", "List the data still missing for the goal, why it matters and how to export it.",
-             R"({"type":"object","properties":{"category":{"type":"string"},"missing_facts":{"type":"array","items":{"type":"string"}}},"required":["category"]})"},
-            {"write_data_request_message",
-             "Explain the data request in plain words with the configured LLM, streamed (no figures).",
-             R"({"type":"object","properties":{"provider":{"type":"string"}}})"}};
-        return kTools;
-    }
+    DataHelperAgent()
+        : Agent(
+              "data_helper",
+              "Asks precisely for the usage data that is missing, why each item matters and how to export it; with an "
+              "LLM, explains it in plain words, streamed.",
+              {{"build_data_request", "List the data still missing for the goal, why it matters and how to export it.",
+                R"({"type":"object","properties":{"category":{"type":"string"},"missing_facts":{"type":"array","items":{"type":"string"}}},"required":["category"]})"},
+               {"write_data_request_message",
+                "Explain the data request in plain words with the configured LLM, streamed (no figures).",
+                R"({"type":"object","properties":{"provider":{"type":"string"}}})"}}) {}
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
         const TriageResult& t = env.ctx.triage;
-        AgentScope scope(env.sink, env.pools, "data_helper");
+        AgentScope scope(env.sink, env.pools, Name());
         std::string missing;
         for (const auto& f : t.facts_missing) missing += (missing.empty() ? "" : ", ") + f;
         // Arguments with a conditional are named first: GCC 12 destroys a ?: temporary twice across a co_await.
-        std::string summary = "missing: " + (missing.empty() ? std::string("a usage log") : missing);
-        NETRA_TRY(scope.Start(std::move(summary)));
+        std::string input_summary = "missing: " + (missing.empty() ? std::string("a usage log") : missing);
+        NETRA_TRY(scope.Start(std::move(input_summary)));
         NETRA_TRY(scope.Think(fmt::format("Working out exactly which data a {} request still needs and how to "
                                           "export it.",
                                           t.category),

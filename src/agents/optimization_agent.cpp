@@ -17,31 +17,27 @@ bool LatencyGoal(const TriageResult& t) {
 
 class OptimizationAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "optimization"; }
-    std::string_view Description() const override {
-        return "Prices optimization strategies with the supply catalog on the user's traffic and combines their "
-               "savings.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"price_strategy", "Price one optimization strategy on the dataset with the supply catalog.",
-             R"({"type":"object","properties":{"strategy":{"type":"string","enum":["response_caching","model_right_sizing","prompt_caching","batch_api","prompt_compression","latency_routing"]}},"required":["strategy"]})"},
-            {"estimate_strategies", "Price strategies on an estimated profile (stated assumptions, low confidence).",
-             R"({"type":"object","properties":{"monthly_cost_usd":{"type":"number"}},"required":["monthly_cost_usd"]})"},
-            {"combine_savings", "Combine strategy savings in sequence on the remaining spend (no double counting).",
-             R"({"type":"object","properties":{"strategies":{"type":"integer"}}})"}};
-        return kTools;
-    }
+    OptimizationAgent()
+        : Agent(
+              "optimization",
+              "Prices optimization strategies with the supply catalog on the user's traffic and combines their "
+              "savings.",
+              {{"price_strategy", "Price one optimization strategy on the dataset with the supply catalog.",
+                R"({"type":"object","properties":{"strategy":{"type":"string","enum":["response_caching","model_right_sizing","prompt_caching","batch_api","prompt_compression","latency_routing"]}},"required":["strategy"]})"},
+               {"estimate_strategies", "Price strategies on an estimated profile (stated assumptions, low confidence).",
+                R"({"type":"object","properties":{"monthly_cost_usd":{"type":"number"}},"required":["monthly_cost_usd"]})"},
+               {"combine_savings", "Combine strategy savings in sequence on the remaining spend (no double counting).",
+                R"({"type":"object","properties":{"strategies":{"type":"integer"}}})"}}) {}
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
-        AgentScope scope(env.sink, env.pools, "optimization");
+        AgentScope scope(env.sink, env.pools, Name());
         const analysis::Profile& p = *env.ctx.profile;
         analysis::StrategyOptions options;
         options.latency_goal = LatencyGoal(env.ctx.triage);
         options.latency_target_ms = env.ctx.triage.facts.latency_target_ms;
-        std::string summary =
+        std::string input_summary =
             fmt::format("{} profile, {} per month", p.estimated ? "estimated" : "measured", Money(p.monthly_cost_usd));
-        NETRA_TRY(scope.Start(std::move(summary)));
+        NETRA_TRY(scope.Start(std::move(input_summary)));
         std::string thought = fmt::format("Pricing each strategy on {} with the supply catalog as of {}.",
                                           p.estimated ? "the stated facts" : "your own traffic", env.catalog.AsOf());
         NETRA_TRY(scope.Think(std::move(thought), 1, 10));

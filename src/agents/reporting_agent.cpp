@@ -16,23 +16,19 @@ constexpr std::string_view kNarrativeMark = "\x01narrative\x01";
 
 class ReportingAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "reporting"; }
-    std::string_view Description() const override {
-        return "Writes the markdown report (the LLM writes the summary prose when configured) and streams it; never "
-               "fails.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"write_narrative",
-             "Write the executive-summary prose with the configured LLM provider, streamed (numbers stay from tools).",
-             R"({"type":"object","properties":{"provider":{"type":"string"}}})"},
-            {"render_report", "Render the optimization report as markdown.",
-             R"({"type":"object","properties":{"report_type":{"type":"string"}},"required":["report_type"]})"}};
-        return kTools;
-    }
+    ReportingAgent()
+        : Agent("reporting",
+                "Writes the markdown report (the LLM writes the summary prose when configured) and streams it; never "
+                "fails.",
+                {{"write_narrative",
+                  "Write the executive-summary prose with the configured LLM provider, streamed (numbers stay from "
+                  "tools).",
+                  R"({"type":"object","properties":{"provider":{"type":"string"}}})"},
+                 {"render_report", "Render the optimization report as markdown.",
+                  R"({"type":"object","properties":{"report_type":{"type":"string"}},"required":["report_type"]})"}}) {}
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
-        AgentScope scope(env.sink, env.pools, "reporting");
+        AgentScope scope(env.sink, env.pools, Name());
         ReportInputs inputs;
         inputs.triage = &env.ctx.triage;
         inputs.profile = env.ctx.profile ? &*env.ctx.profile : nullptr;

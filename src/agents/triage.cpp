@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cmath>
 #include <regex>
 
 namespace netra::agents {
@@ -258,11 +259,60 @@ const std::vector<std::string>& TriageCategories() {
     return kCategories;
 }
 
+namespace {
+
+// Whether `value` is a number the text states: as written, times a k/M/B multiplier, or that times 30 (a daily
+// figure given where a monthly one is meant), within 1 %.
+bool StatedIn(double value, const std::string& text) {
+    static const std::regex kNumberRe(R"(([0-9][0-9,]*(?:\.[0-9]+)?)\s*(k|m|b|thousand|million|billion)?\b)",
+                                      std::regex::icase);
+    if (!(value > 0)) return false;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kNumberRe); it != std::sregex_iterator(); ++it) {
+        std::string digits;
+        for (char c : (*it)[1].str()) {
+            if (c != ',') digits += c;
+        }
+        double n = std::strtod(digits.c_str(), nullptr);
+        std::string unit = Lower((*it)[2].str());
+        double multiplier = unit.empty()                          ? 1
+                            : (unit == "k" || unit == "thousand") ? 1e3
+                            : (unit == "m" || unit == "million")  ? 1e6
+                                                                  : 1e9;
+        for (double candidate : {n, n * multiplier, n * multiplier * 30}) {
+            if (candidate > 0 && std::abs(candidate - value) <= 0.01 * candidate) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+std::vector<std::string> MergeStatedFacts(ExtractedFacts& facts, const boost::json::object& model_facts,
+                                          const std::vector<std::string>& messages) {
+    std::string all;
+    for (const auto& m : messages) all += m + "\n";
+    std::vector<std::string> taken;
+    auto merge = [&](const char* key, std::optional<double>& slot) {
+        const auto* v = model_facts.if_contains(key);
+        if (slot || v == nullptr || !v->is_number()) return;
+        double value = v->to_number<double>();
+        if (!StatedIn(value, all)) return;
+        slot = value;
+        taken.emplace_back(key);
+    };
+    merge("monthly_spend_usd", facts.monthly_spend_usd);
+    merge("monthly_requests", facts.monthly_requests);
+    merge("tokens_per_request", facts.tokens_per_request);
+    merge("monthly_tokens", facts.monthly_tokens);
+    merge("latency_target_ms", facts.latency_target_ms);
+    return taken;
+}
+
 TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset, const analysis::Catalog* catalog,
-                    const std::optional<std::string>& category) {
+                    const std::optional<std::string>& category, const std::optional<ExtractedFacts>& facts) {
     TriageResult r;
     r.has_dataset = has_dataset;
-    r.facts = ExtractFacts(messages, catalog);
+    r.facts = facts ? *facts : ExtractFacts(messages, catalog);
     std::string all;
     for (const auto& m : messages) all += Lower(m) + "\n";
     r.category = Classify(all, r.facts, r.confidence);

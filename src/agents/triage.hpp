@@ -41,8 +41,18 @@ struct TriageResult {
 ExtractedFacts ExtractFacts(const std::vector<std::string>& messages, const analysis::Catalog* catalog = nullptr);
 // `category`: the category an LLM chose where the rules were unsure (one of TriageCategories()); the facts,
 // sufficiency and priority are then scored for it.
+// `facts`: the facts to score instead of the rules' own extraction (the rules' facts merged with what an LLM
+// read, MergeStatedFacts).
 TriageResult Triage(const std::vector<std::string>& messages, bool has_dataset,
-                    const analysis::Catalog* catalog = nullptr, const std::optional<std::string>& category = {});
+                    const analysis::Catalog* catalog = nullptr, const std::optional<std::string>& category = {},
+                    const std::optional<ExtractedFacts>& facts = {});
+
+// Figures an LLM read from the messages (`model_facts`: monthly_spend_usd, monthly_requests, tokens_per_request,
+// monthly_tokens, latency_target_ms), taken only where the rules found nothing and only when the messages state
+// that number (as written, with a k/M/B multiplier, or per day where a month is meant): a model may read what the
+// rules missed, never invent a figure. Returns the names of the facts taken.
+std::vector<std::string> MergeStatedFacts(ExtractedFacts& facts, const boost::json::object& model_facts,
+                                          const std::vector<std::string>& messages);
 const std::vector<std::string>& TriageCategories();
 boost::json::object FactsToJson(const ExtractedFacts& facts);
 boost::json::object TriageToJson(const TriageResult& result);

@@ -17,27 +17,24 @@ constexpr double kUnsureConfidence = 0.6;
 
 class TriageAgent final : public Agent {
   public:
-    std::string_view Name() const override { return "triage"; }
-    std::string_view Description() const override {
-        return "Extracts entities from the thread, finds a usable attached dataset, classifies the request (asking the "
-               "LLM where the rules are unsure) and scores data sufficiency.";
-    }
-    const std::vector<ToolSpec>& Tools() const override {
-        static const std::vector<ToolSpec> kTools = {
-            {"extract_entities", "Extract spend, volume, models, latency targets and use case from text.",
-             R"({"type":"object","properties":{"messages":{"type":"array","items":{"type":"string"}}},"required":["messages"]})"},
-            {"check_datasets", "Find the newest usable usage dataset attached to the thread.",
-             R"({"type":"object","properties":{"dataset_ids":{"type":"array","items":{"type":"string"}}},"required":["dataset_ids"]})"},
-            {"classify_request", "Ask the configured LLM for the request category where the rules are unsure.",
-             R"({"type":"object","properties":{"provider":{"type":"string"},"rules_category":{"type":"string"}},"required":["rules_category"]})"},
-            {"score_sufficiency", "Score how complete the stated facts are for the request's category.",
-             R"({"type":"object","properties":{"category":{"type":"string"},"has_dataset":{"type":"boolean"}},"required":["category"]})"}};
-        return kTools;
+    TriageAgent()
+        : Agent(
+              "triage",
+              "Extracts entities from the thread, finds a usable attached dataset, classifies the request (asking the "
+              "LLM where the rules are unsure) and scores data sufficiency.",
+              {{"extract_entities", "Extract spend, volume, models, latency targets and use case from text.",
+                R"({"type":"object","properties":{"messages":{"type":"array","items":{"type":"string"}}},"required":["messages"]})"},
+               {"check_datasets", "Find the newest usable usage dataset attached to the thread.",
+                R"({"type":"object","properties":{"dataset_ids":{"type":"array","items":{"type":"string"}}},"required":["dataset_ids"]})"},
+               {"classify_request", "Ask the configured LLM for the request category where the rules are unsure.",
+                R"({"type":"object","properties":{"provider":{"type":"string"},"rules_category":{"type":"string"}},"required":["rules_category"]})"},
+               {"score_sufficiency", "Score how complete the stated facts are for the request's category.",
+                R"({"type":"object","properties":{"category":{"type":"string"},"has_dataset":{"type":"boolean"}},"required":["category"]})"}}) {
     }
 
     asio::awaitable<core::Result<bool>> Run(AgentEnv& env) const override {
         const RunInput& in = env.ctx.input;
-        AgentScope scope(env.sink, env.pools, "triage");
+        AgentScope scope(env.sink, env.pools, Name());
         NETRA_TRY(scope.Start(in.request.substr(0, 200)));
         NETRA_TRY(scope.Think(fmt::format("Reading the {} user message(s) of this thread to extract spend, volume, "
                                           "models and goals.",
@@ -144,13 +141,16 @@ class TriageAgent final : public Agent {
         for (const auto& m : env.ctx.input.thread_user_messages) thread += "- " + m + "\n";
         llm::CompletionRequest request;
         request.purpose = "classification";
-        request.max_tokens = 60;
+        request.max_tokens = 160;
         request.temperature = 0;
         request.builtin_text = json::serialize(json::object{{"category", env.ctx.triage.category}});
         request.messages = {{"system",
-                             "You classify what a team asks an LLM cost and performance optimization assistant. "
-                             "Answer with JSON only, {\"category\": \"...\"}, the category one of: " +
-                                 list + "."},
+                             "You classify what a team asks an LLM cost and performance optimization assistant, and "
+                             "read the figures they state. Answer with JSON only: {\"category\": \"...\", "
+                             "\"facts\": {\"monthly_spend_usd\": n, \"monthly_requests\": n, "
+                             "\"tokens_per_request\": n, \"monthly_tokens\": n, \"latency_target_ms\": n}}, the "
+                             "category one of: " +
+                                 list + ". Use null for a figure the messages do not state; never estimate one."},
                             {"user", "The team's messages, oldest first:\n" + thread}};
         auto result = co_await env.llm.CompleteAsync(request, llm::AsyncChunkCallback{});
         if (!result.ok()) {
@@ -159,6 +159,7 @@ class TriageAgent final : public Agent {
         }
         scope.AddTokens(result->tokens_used);
         std::string answer;
+        json::object model_facts;
         const std::string& text = result->text;
         auto open = text.find('{'), close = text.rfind('}');
         if (open != std::string::npos && close != std::string::npos && close > open) {
@@ -167,6 +168,9 @@ class TriageAgent final : public Agent {
             if (!ec && parsed.is_object()) {
                 if (const auto* c = parsed.as_object().if_contains("category"); c && c->is_string()) {
                     answer = std::string(c->get_string());
+                }
+                if (const auto* f = parsed.as_object().if_contains("facts"); f && f->is_object()) {
+                    model_facts = f->as_object();
                 }
             }
         }
@@ -185,10 +189,14 @@ class TriageAgent final : public Agent {
             summary["reason"] = "the model did not answer; the rules' category stands";
             co_return summary;
         }
-        env.ctx.triage =
-            agents::Triage(env.ctx.input.thread_user_messages, env.ctx.dataset.has_value(), &env.catalog, answer);
+        // Figures the model read count only where the rules found none and the messages state them.
+        ExtractedFacts facts = env.ctx.triage.facts;
+        auto taken = MergeStatedFacts(facts, model_facts, env.ctx.input.thread_user_messages);
+        env.ctx.triage = agents::Triage(env.ctx.input.thread_user_messages, env.ctx.dataset.has_value(), &env.catalog,
+                                        answer, facts);
         env.ctx.triage.classified_by = "llm";
         summary["accepted"] = true;
+        summary["facts_from_llm"] = Strings(taken);
         co_return summary;
     }
 };

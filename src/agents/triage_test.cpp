@@ -54,4 +54,26 @@ TEST(Triage, CatalogNamesAndAliasesAreMatched) {
     EXPECT_NE(std::find(f.providers.begin(), f.providers.end(), "mistral"), f.providers.end());
 }
 
+TEST(Triage, FiguresAnLlmReadCountOnlyWhereTheRulesFoundNoneAndTheMessagesStateThem) {
+    std::vector<std::string> messages = {
+        "We run GPT-4o for support, 60k chats a day; last month's invoice came to 12k. p95 under 800 ms"};
+    ExtractedFacts facts = ExtractFacts(messages);
+    ASSERT_FALSE(facts.monthly_spend_usd);  // the rules read neither an invoice nor chats
+    ASSERT_FALSE(facts.monthly_requests);
+    ASSERT_TRUE(facts.latency_target_ms);
+    boost::json::object model{{"monthly_spend_usd", 12000},   // "12k": stated
+                              {"monthly_requests", 1800000},  // 60k a day, per month: stated
+                              {"tokens_per_request", 950},    // not in the messages: invented
+                              {"latency_target_ms", 500}};    // the rules already read 800
+    auto taken = MergeStatedFacts(facts, model, messages);
+    EXPECT_EQ(taken, (std::vector<std::string>{"monthly_spend_usd", "monthly_requests"}));
+    EXPECT_DOUBLE_EQ(*facts.monthly_spend_usd, 12000);
+    EXPECT_FALSE(facts.tokens_per_request);
+    EXPECT_DOUBLE_EQ(*facts.latency_target_ms, 800);
+    auto scored = Triage(messages, false, nullptr, std::string("cost_optimization"), facts);
+    EXPECT_EQ(scored.category, "cost_optimization");
+    EXPECT_NE(std::find(scored.facts_present.begin(), scored.facts_present.end(), "monthly_spend"),
+              scored.facts_present.end());
+}
+
 }  // namespace netra::agents

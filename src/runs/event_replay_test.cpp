@@ -446,9 +446,7 @@ class StoreEventReaderTest : public ::testing::Test {
         domain::Run run;
         run.id = core::NewId();
         run.thread_id = thread.id;
-        run.user_id = thread.user_id;
-        run.status = domain::RunStatus::kQueued;
-        run.policy = domain::DoubleTextPolicy::kEnqueue;
+        run.user_id = thread.user_id;  // queued, policy enqueue: the record's defaults
         run.created_at = ++now_;
         run.request = "hello";
         const core::Millis sent_at = ++now_;

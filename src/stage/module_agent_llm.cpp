@@ -43,8 +43,11 @@ bool IsClassification(const RecordedRequest& r) { return r.body.find("Answer wit
 // Classification calls answer a category as JSON; prose calls stream kProsePieces. Both report kUsageTokens.
 FakeOpenAiServer::Responder HealthyModel(const std::string& category) {
     return [category](const RecordedRequest& r) -> std::optional<FakeReply> {
-        auto reply = IsClassification(r) ? FakeReply::Stream({json::serialize(json::object{{"category", category}})})
-                                         : FakeReply::Stream(kProsePieces);
+        // The classification also reads the figures: one the message states ("12k"), one it does not (950).
+        json::object facts{{"monthly_spend_usd", 12000}, {"tokens_per_request", 950}, {"monthly_requests", nullptr}};
+        auto reply = IsClassification(r)
+                         ? FakeReply::Stream({json::serialize(json::object{{"category", category}, {"facts", facts}})})
+                         : FakeReply::Stream(kProsePieces);
         reply.usage_total_tokens = kUsageTokens;
         return reply;
     };
@@ -165,10 +168,12 @@ json::object WaitBreaker(HttpClient& http, const std::string& state, std::chrono
     }
 }
 
-// No rule word names a category here, so triage's rules are unsure and ask the model; the stated facts
-// (model, volume, use case) then make a partial picture: data helper, estimates, optimization, reporting.
+// No rule word names a category here, so triage's rules are unsure and ask the model; the rules do not read the
+// invoice either, the model does. The facts (model, volume, use case, spend) then make a partial picture: data
+// helper, estimates, optimization, reporting.
 constexpr const char* kUnsureMessage =
-    "Our assistant runs on GPT-4o for customer support, about 2M requests per month. What would you suggest?";
+    "Our assistant runs on GPT-4o for customer support, about 2M requests per month, and last month's invoice came "
+    "to 12k. What would you suggest?";
 
 void LlmInTheLoop(StageContext& ctx) {
     FakeOpenAiServer fake;
@@ -210,6 +215,14 @@ void LlmInTheLoop(StageContext& ctx) {
                                      " calls in all)");
     Expect(JStr(*tr, "category") == "cost_optimization" && JStr(*tr, "classified_by") == "llm",
            "triage did not take the model's category: " + Quote(*tr));
+    // The figure the message states was taken from the model; the one it does not state was not.
+    const auto* facts = JObj(*tr, "entities");
+    Expect(facts != nullptr, "triage's result has no entities: " + Quote(*tr));
+    Expect(facts->contains("monthly_spend_usd") && facts->at("monthly_spend_usd").is_number() &&
+               facts->at("monthly_spend_usd").to_number<double>() == 12000,
+           "triage did not take the stated spend the model read (12k): " + Quote(*facts));
+    Expect(!facts->contains("tokens_per_request") || facts->at("tokens_per_request").is_null(),
+           "triage took a figure the messages never state (tokens_per_request 950): " + Quote(*facts));
 
     // The model's prose streamed token by token, as the provider's deltas, for the data helper and reporting;
     // the chunks concatenate to the report.
@@ -304,12 +317,40 @@ void LlmFailureFallsBackAndRecovers(StageContext& ctx) {
              " ms, closed again: " + Quote(closed, 200));
 }
 
+// The `llm` fault target (§11) acts on a deployment's runs: with every LLM call failing, the run completes on
+// the builtin text and says so, and /api/health shows the injected error. A server of its own, so the breaker
+// this opens never touches other tests.
+void LlmFaultTarget(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({}, "injects an llm fault into a server of its own");
+    auto dedicated = ctx.ForServer(*server);
+    FaultGuard fault(*dedicated, json::object{{"target", "llm"}, {"mode", "error"}, {"rate", 1.0}, {"duration_s", 60}});
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("llm-fault");
+    auto ws = dedicated->Connect(user);
+    auto t = SendAndFollowRun(*ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
+    Expect(t.terminal == "run_completed", "with an llm fault the run ended '" + t.terminal + "'");
+    ExpectValidSequence(t);
+    const auto* rr = JObj(Completed(t, "reporting"), "result");
+    Expect(rr != nullptr, "reporting completed without a result");
+    std::string report = JStr(*rr, "report_markdown");
+    Expect(report.find("injected fault: llm") != std::string::npos,
+           "the report does not say the LLM failed with the injected fault: " + report.substr(0, 400));
+    const auto* llm = JObj(*rr, "llm");
+    Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
+           "the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
+    auto health = LlmHealth(http);
+    Expect(JStr(health, "last_error").find("injected fault: llm") != std::string::npos,
+           "checks.llm does not show the injected error: " + Quote(health));
+    ctx.Note("checks.llm after the fault: " + Quote(health, 200));
+}
+
 }  // namespace
 
 std::vector<TestCase> AgentLlmTests() {
     return {
         {"llm_in_the_loop", LlmInTheLoop},
         {"llm_failure_falls_back_and_recovers", LlmFailureFallsBackAndRecovers},
+        {"llm_fault_target", LlmFaultTarget},
     };
 }
 
