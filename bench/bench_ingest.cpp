@@ -1,7 +1,7 @@
 // netra_bench_ingest: how fast a usage log goes through the dataset pipeline (SPEC §9, §14 "dataset ingest +
 // analysis ≥ 1 M rows/s"). Stages, each timed from the file's bytes in memory to its result:
 //
-//   parse            UsageIngest Feed (1 MiB chunks) + Finish + TakeRecords: validated storage::UsageRecord rows
+//   parse            UsageIngest Feed (1 MiB chunks) + Finish + TakeRecords: validated domain::UsageRecord rows
 //   parse+aggregate  parse, draining the records as they come into the aggregates the DuckDB script computes
 //                    (rows, tokens and cost in total and by model) — the like-for-like comparison
 //   parse+profile    parse, then analysis::ProfileUsage over all records, serialised as the API returns it
@@ -44,7 +44,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using netra::analysis::Format;
 using netra::analysis::UsageIngest;
-using netra::storage::UsageRecord;
+using netra::domain::UsageRecord;
 
 constexpr std::size_t kChunkBytes = 1 << 20;
 constexpr std::size_t kStoreBatchRecords = 1 << 16;
@@ -320,14 +320,14 @@ int main(int argc, char** argv) {
         if (!opened) Die(label + ": cannot open the store: " + opened.error().message);
         auto st = *opened;
         if (auto s = st->Migrate(); !s) Die(label + ": migrate failed: " + s.error().message);
-        netra::storage::User user{
+        netra::domain::User user{
             netra::core::NewId(), "bench-" + netra::core::RandomHex(6) + "@example.com", "bench", "", {},
             netra::core::NowMs()};
         if (auto s = st->CreateUser(user); !s) Die(label + ": " + s.error().message);
         StageResult result{"parse+store (" + label + ")", {}, 0, {}};
         const int store_repeat = std::max(1, std::min(repeat, 3));
         for (int i = 0; i < store_repeat; ++i) {
-            netra::storage::Dataset d;
+            netra::domain::Dataset d;
             d.id = netra::core::NewId();
             d.user_id = user.id;
             d.name = "bench";
