@@ -28,16 +28,12 @@ inline boost::json::array Strings(const std::vector<std::string>& v) {
     return a;
 }
 
-// In the agents' coroutines: a failed Status (awaited, or plain) ends the coroutine with its error.
+// In the agents' coroutines: a failed awaited Status ends the coroutine with its error.
 // (No co_await inside an if-statement's initializer: GCC 12 destroys such a temporary twice.)
 #define NETRA_TRY(awaitable_status)                    \
     do {                                               \
         core::Status _s = co_await (awaitable_status); \
         if (!_s.ok()) co_return _s.error();            \
-    } while (0)
-#define NETRA_CHECK(status)                                     \
-    do {                                                        \
-        if (auto _s = (status); !_s.ok()) co_return _s.error(); \
     } while (0)
 
 // Emits the agent_started … agent_completed|agent_failed frame around one agent, runs its tools with their

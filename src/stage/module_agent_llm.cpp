@@ -168,6 +168,23 @@ json::object WaitBreaker(HttpClient& http, const std::string& state, std::chrono
     }
 }
 
+// Sends a partial-facts message and requires the run to complete on the builtin fallback: the report says why
+// (`why` appears in it) and the result's llm says it fell back.
+RunTrace ExpectFellBack(WsClient& ws, const std::string& why, const std::string& what) {
+    auto t = SendAndFollowRun(ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
+    Expect(t.terminal == "run_completed", what + " the run ended '" + t.terminal + "'");
+    ExpectValidSequence(t);
+    const auto* rr = JObj(Completed(t, "reporting"), "result");
+    Expect(rr != nullptr, "reporting completed without a result");
+    std::string report = JStr(*rr, "report_markdown");
+    Expect(report.find(why) != std::string::npos,
+           what + ", the report does not say '" + why + "': " + report.substr(0, 400));
+    const auto* llm = JObj(*rr, "llm");
+    Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
+           what + ", the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
+    return t;
+}
+
 // No rule word names a category here, so triage's rules are unsure and ask the model; the rules do not read the
 // invoice either, the model does. The facts (model, volume, use case, spend) then make a partial picture: data
 // helper, estimates, optimization, reporting.
@@ -277,17 +294,7 @@ void LlmFailureFallsBackAndRecovers(StageContext& ctx) {
     auto ws = dedicated->Connect(user);
 
     // Down: the run completes on builtin and says so, in the report and in the result.
-    auto down = SendAndFollowRun(*ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
-    Expect(down.terminal == "run_completed", "with the provider down the run ended '" + down.terminal + "'");
-    ExpectValidSequence(down);
-    const auto* rr = JObj(Completed(down, "reporting"), "result");
-    Expect(rr != nullptr, "reporting completed without a result");
-    std::string report = JStr(*rr, "report_markdown");
-    Expect(report.find("provider failed") != std::string::npos,
-           "the report does not say the LLM provider failed: " + report.substr(0, 400));
-    const auto* llm = JObj(*rr, "llm");
-    Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
-           "the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
+    auto down = ExpectFellBack(*ws, "provider failed", "with the provider down");
     Expect(fake.RequestCount() > 0, "the failing provider was never called");
 
     // Two failed calls (data helper, narrative) open the breaker: visible with the last error.
@@ -327,17 +334,7 @@ void LlmFaultTarget(StageContext& ctx) {
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("llm-fault");
     auto ws = dedicated->Connect(user);
-    auto t = SendAndFollowRun(*ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
-    Expect(t.terminal == "run_completed", "with an llm fault the run ended '" + t.terminal + "'");
-    ExpectValidSequence(t);
-    const auto* rr = JObj(Completed(t, "reporting"), "result");
-    Expect(rr != nullptr, "reporting completed without a result");
-    std::string report = JStr(*rr, "report_markdown");
-    Expect(report.find("injected fault: llm") != std::string::npos,
-           "the report does not say the LLM failed with the injected fault: " + report.substr(0, 400));
-    const auto* llm = JObj(*rr, "llm");
-    Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
-           "the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
+    ExpectFellBack(*ws, "injected fault: llm", "with an llm fault");
     auto health = LlmHealth(http);
     Expect(JStr(health, "last_error").find("injected fault: llm") != std::string::npos,
            "checks.llm does not show the injected error: " + Quote(health));

@@ -239,6 +239,7 @@ void ConcurrencyLimit(StageContext& ctx) {
     FaultGuard slow(ctx, SlowTriageFault(1500));
     auto user = ctx.NewUser("orch-limit");
     auto http = ctx.Http();
+    auto ws = ctx.Connect(user);
     auto ids = StartRuns(http, user, kRuns, "We spend $10k/month on gpt-4o. Cut costs?");
     int max_running = 0, max_queued_while_full = 0, samples = 0;
     double slowest_poll_ms = 0;
@@ -246,14 +247,25 @@ void ConcurrencyLimit(StageContext& ctx) {
     const auto deadline = std::chrono::steady_clock::now() + kRunTimeout;
     while (finished.size() < ids.size()) {
         Expect(std::chrono::steady_clock::now() < deadline, "runs did not all finish within the run timeout");
+        // One snapshot of the user's active runs (get_agent_status answers from one consistent view), not a sweep
+        // of GETs: a sweep spans the moment one run ends and the next starts, and would count both as running.
+        Expect(ws->Send(json::object{{"type", "get_agent_status"}}), "could not send get_agent_status");
+        auto status = ws->ReceiveUntil([](const WsMessage& m) { return m.Type() == "agent_status"; }, kFrameTimeout);
+        Expect(status.has_value(), "no agent_status within 5 s");
         int running = 0, queued = 0;
+        auto it = status->Object()->find("runs");
+        Expect(it != status->Object()->end() && it->value().is_array(), "agent_status without runs: " + status->text);
+        for (const auto& v : it->value().get_array()) {
+            const auto& r = v.as_object();
+            if (std::find(ids.begin(), ids.end(), JStr(r, "run_id")) == ids.end()) continue;
+            if (JStr(r, "status") == "running") ++running;
+            if (JStr(r, "status") == "queued") ++queued;
+        }
         for (const auto& id : ids) {
+            if (finished.count(id)) continue;
             auto r = Must(http.Get("/api/runs/" + id, BearerAuth(user.access_token)), "GET /api/runs/" + id);
             slowest_poll_ms = std::max(slowest_poll_ms, r.elapsed_ms);
-            std::string st = JStr(ExpectJson(r, {200}, "GET /api/runs/{id}"), "status");
-            if (st == "running") ++running;
-            if (st == "queued") ++queued;
-            if (IsTerminalStatus(st)) finished.insert(id);
+            if (IsTerminalStatus(JStr(ExpectJson(r, {200}, "GET /api/runs/{id}"), "status"))) finished.insert(id);
         }
         ++samples;
         max_running = std::max(max_running, running);
@@ -265,7 +277,7 @@ void ConcurrencyLimit(StageContext& ctx) {
         Expect(JStr(run, "status") == "completed", "run " + id + " ended " + Quote(run));
     }
     const int overlap = MaxOverlap(http, user, ids);
-    const std::string seen = "polling saw at most " + std::to_string(max_running) + " running (slowest GET " +
+    const std::string seen = "get_agent_status saw at most " + std::to_string(max_running) + " running (slowest GET " +
                              std::to_string(static_cast<int>(slowest_poll_ms)) + " ms), the stored events show " +
                              std::to_string(overlap) + " runs in flight at once";
     ctx.Note(seen + "; max queued at the limit " + std::to_string(max_queued_while_full) + " over " +

@@ -105,6 +105,16 @@ WsConnectOptions WithToken(const std::string& token) {
 
 void RefuseMissingToken(StageContext& ctx) { ExpectRefused(ctx, WsConnectOptions{}, 401, "no credentials"); }
 
+// An upgrade is only answered on the WebSocket paths: anywhere else, even with good credentials, 404 JSON.
+void RefuseUpgradeElsewhere(StageContext& ctx) {
+    auto user = ctx.NewUser("ws-elsewhere");
+    for (const char* path : {"/api/health", "/api/threads", "/nowhere"}) {
+        WsConnectOptions opts = WithToken(user.access_token);
+        opts.path = path;
+        ExpectRefused(ctx, opts, 404, std::string("an upgrade on ") + path);
+    }
+}
+
 void RefuseMalformedToken(StageContext& ctx) {
     ExpectRefused(ctx, WithToken("not-a-jwt"), 403, "malformed token 'not-a-jwt'");
     ExpectRefused(ctx, WithToken("aaa.bbb.ccc"), 403, "malformed token 'aaa.bbb.ccc'");
@@ -248,6 +258,7 @@ std::vector<TestCase> WebsocketEventsTests() {
         {"health_ready_shape", HealthReady},
         {"connect_authorized", ConnectAuthorized},
         {"refuse_missing_token_401", RefuseMissingToken},
+        {"refuse_upgrade_elsewhere_404", RefuseUpgradeElsewhere},
         {"refuse_malformed_token_403", RefuseMalformedToken},
         {"refuse_expired_token_403", RefuseExpiredToken},
         {"refuse_wrong_signature_403", RefuseWrongSignature},
