@@ -98,6 +98,7 @@ class AgentScope {
                                      {"tools_invoked", tools_},
                                      {"tokens_used", tokens_},
                                      {"success", success}};
+        if (!llm_.empty()) metadata["llm"] = llm_;
         return sink_.Emit(
             domain::EventType::kAgentCompleted, name_,
             boost::json::object{{"agent", name_}, {"result", std::move(result)}, {"metadata", std::move(metadata)}});
@@ -111,7 +112,13 @@ class AgentScope {
                                               {"recoverable", true}});
     }
     const core::Error& Failure() const { return failure_; }
-    void AddTokens(int tokens) { tokens_ += tokens; }
+    // Records an LLM call of this agent: its tokens count in tokens_used, and metadata.llm says which provider
+    // answered and whether (and why) it fell back to builtin.
+    void NoteLlmCall(const llm::CompletionResult& call) {
+        tokens_ += call.tokens_used;
+        llm_ = boost::json::object{{"provider", call.provider}, {"fell_back", call.fell_back}};
+        if (call.fell_back) llm_["fallback_reason"] = call.fallback_reason;
+    }
 
   private:
     EventSink& sink_;
@@ -120,6 +127,7 @@ class AgentScope {
     std::chrono::steady_clock::time_point start_;
     int tools_ = 0;
     int tokens_ = 0;
+    boost::json::object llm_;  // the agent's last LLM call (empty: none)
     core::Error failure_;
 };
 

@@ -96,7 +96,7 @@ class DataHelperAgent final : public Agent {
         NETRA_TRY(env.StreamText("\n\n", "data_helper"));
         env.ctx.preamble += streamed + "\n\n";
         if (!result.ok()) co_return result.error();
-        scope.AddTokens(result->tokens_used);
+        scope.NoteLlmCall(*result);
         co_return json::object{{"provider", result->provider},
                                {"fell_back", result->fell_back},
                                {"tokens_used", result->tokens_used},

@@ -130,7 +130,7 @@ class ReportingAgent final : public Agent {
             {"user", "Write the executive summary for these results. Facts:\n" + builtin}};
         auto result = co_await env.StreamCompletion(request, "reporting", streamed);
         if (!result.ok()) co_return result.error();
-        scope.AddTokens(result->tokens_used);
+        scope.NoteLlmCall(*result);
         env.llm_provider = result->provider;
         if (result->fell_back) {
             inputs.llm_note = "The configured LLM provider failed (" +

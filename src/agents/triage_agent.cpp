@@ -157,7 +157,7 @@ class TriageAgent final : public Agent {
             if (auto s = env.sink.CheckContinue(); !s.ok()) co_return s.error();
             co_return result.error();
         }
-        scope.AddTokens(result->tokens_used);
+        scope.NoteLlmCall(*result);
         std::string answer;
         json::object model_facts;
         const std::string& text = result->text;

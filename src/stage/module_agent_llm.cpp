@@ -168,9 +168,10 @@ json::object WaitBreaker(HttpClient& http, const std::string& state, std::chrono
     }
 }
 
-// Sends a partial-facts message and requires the run to complete on the builtin fallback: the report says why
-// (`why` appears in it) and the result's llm says it fell back.
-RunTrace ExpectFellBack(WsClient& ws, const std::string& why, const std::string& what) {
+// Sends a partial-facts message and requires the run to complete on the builtin fallback: the report says so
+// (`why` appears in it), the result's llm says it fell back, and reporting's metadata.llm gives the reason
+// (`reason` appears in it).
+RunTrace ExpectFellBack(WsClient& ws, const std::string& why, const std::string& reason, const std::string& what) {
     auto t = SendAndFollowRun(ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
     Expect(t.terminal == "run_completed", what + " the run ended '" + t.terminal + "'");
     ExpectValidSequence(t);
@@ -182,6 +183,13 @@ RunTrace ExpectFellBack(WsClient& ws, const std::string& why, const std::string&
     const auto* llm = JObj(*rr, "llm");
     Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
            what + ", the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
+    // And the agent's own metadata says so, with the reason.
+    const auto* md = JObj(Completed(t, "reporting"), "metadata");
+    const auto* call = md ? JObj(*md, "llm") : nullptr;
+    Expect(call && call->contains("fell_back") && call->at("fell_back") == json::value(true) &&
+               JStr(*call, "fallback_reason").find(reason) != std::string::npos,
+           what + ", reporting's metadata.llm does not say it fell back and why: " +
+               (md ? Quote(*md) : std::string("no metadata")));
     return t;
 }
 
@@ -294,7 +302,7 @@ void LlmFailureFallsBackAndRecovers(StageContext& ctx) {
     auto ws = dedicated->Connect(user);
 
     // Down: the run completes on builtin and says so, in the report and in the result.
-    auto down = ExpectFellBack(*ws, "provider failed", "with the provider down");
+    auto down = ExpectFellBack(*ws, "provider failed", "HTTP 500", "with the provider down");
     Expect(fake.RequestCount() > 0, "the failing provider was never called");
 
     // Two failed calls (data helper, narrative) open the breaker: visible with the last error.
@@ -334,7 +342,7 @@ void LlmFaultTarget(StageContext& ctx) {
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("llm-fault");
     auto ws = dedicated->Connect(user);
-    ExpectFellBack(*ws, "injected fault: llm", "with an llm fault");
+    ExpectFellBack(*ws, "injected fault: llm", "injected fault: llm", "with an llm fault");
     auto health = LlmHealth(http);
     Expect(JStr(health, "last_error").find("injected fault: llm") != std::string::npos,
            "checks.llm does not show the injected error: " + Quote(health));
