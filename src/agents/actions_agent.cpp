@@ -8,7 +8,6 @@
 namespace netra::agents {
 namespace asio = boost::asio;
 namespace json = boost::json;
-using core::ErrorCode;
 
 namespace {
 
@@ -41,8 +40,6 @@ class ActionsAgent final : public Agent {
         NETRA_TRY(scope.Complete(std::move(result)));
         co_return true;
     }
-
-  private:
 };
 
 }  // namespace

@@ -6,7 +6,6 @@
 namespace netra::agents {
 namespace asio = boost::asio;
 namespace json = boost::json;
-using core::ErrorCode;
 
 namespace {
 
@@ -69,8 +68,6 @@ class DataAgent final : public Agent {
         NETRA_TRY(scope.Complete(std::move(result)));
         co_return true;
     }
-
-  private:
 };
 
 }  // namespace

@@ -7,7 +7,6 @@
 namespace netra::agents {
 namespace asio = boost::asio;
 namespace json = boost::json;
-using core::ErrorCode;
 
 namespace {
 
@@ -91,8 +90,6 @@ class OptimizationAgent final : public Agent {
         NETRA_TRY(scope.Complete(analysis::OptimizationToJson(*env.ctx.optimization)));
         co_return true;
     }
-
-  private:
 };
 
 }  // namespace

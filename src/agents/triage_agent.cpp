@@ -8,7 +8,6 @@
 namespace netra::agents {
 namespace asio = boost::asio;
 namespace json = boost::json;
-using core::ErrorCode;
 
 namespace {
 
