@@ -361,6 +361,10 @@ void WsClient::Close() {
         boost::system::error_code ignored;
         beast::get_lowest_layer(*d.ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(*d.ws).close();
+        d.idle_guard.reset();
+        // Whatever is still pending (a close handshake the peer never answered, a stream timer) is abandoned: a
+        // client being closed must never wait on its peer. (Seen once: a join that never returned, in teardown.)
+        d.ioc.stop();
     });
     d.io_thread.join();
     {
