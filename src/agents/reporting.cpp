@@ -96,6 +96,13 @@ void ProfileSection(const analysis::Profile& p, const std::string& dataset_name,
         for (const auto& a : p.anomalies) md += fmt::format("- {}: {} (z = {:.1f})\n", a.date, Money(a.cost_usd), a.z);
         md += "\n";
     }
+    if (!p.partial_days.empty()) {
+        std::string days;
+        for (const auto& d : p.partial_days) {
+            days += (days.empty() ? "" : ", ") + fmt::format("{} ({}, {})", d.date, d.covered, Money(d.cost_usd));
+        }
+        md += "Partial days left out of anomaly detection (the data starts or ends within them): " + days + ".\n\n";
+    }
 }
 
 void StrategiesSection(const analysis::OptimizationResult& o, std::string& md) {

@@ -100,7 +100,17 @@ std::string DateOf(std::int64_t day) {
     return buf;
 }
 
-std::int64_t DayIndex(core::Millis ts) { return ts >= 0 ? ts / 86'400'000 : (ts - 86'399'999) / 86'400'000; }
+constexpr core::Millis kDayMillis = 86'400'000;
+
+std::int64_t DayIndex(core::Millis ts) { return ts >= 0 ? ts / kDayMillis : (ts - (kDayMillis - 1)) / kDayMillis; }
+
+// "HH:MM" (UTC) of a timestamp.
+std::string TimeOfDay(core::Millis ts) {
+    const std::int64_t minute = (ts - DayIndex(ts) * kDayMillis) / 60'000;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(minute / 60), static_cast<int>(minute % 60));
+    return buf;
+}
 
 json::array GroupsToJson(const std::vector<GroupStats>& groups, bool with_provider) {
     json::array out;
@@ -133,6 +143,7 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
     std::vector<std::vector<double>> latencies;  // by model group
     std::unordered_map<std::int64_t, double> daily;
     std::int64_t cached_day = 0;
+    bool daily_buckets = true;        // every timestamp at midnight UTC: a daily export whose rows cover whole days
     double* last_day_cost = nullptr;  // records come in time order: most rows add to the previous row's day
     // The prompt_hash / prefix_hash groupings (reused by the strategies) are built in the same pass.
     auto prompt_groups = std::make_shared<HashGroups>();
@@ -175,6 +186,7 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
         }
         if (r.batchable) ++p.batchable_requests;
         const std::int64_t day = DayIndex(r.ts);
+        daily_buckets = daily_buckets && r.ts == day * kDayMillis;
         if (last_day_cost == nullptr || day != cached_day) {
             last_day_cost = &daily[day];  // unordered_map references stay valid as it grows
             cached_day = day;
@@ -246,19 +258,41 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
         for (const auto& [d, cost] : daily) days.push_back(d);
         std::sort(days.begin(), days.end());
     }
+    // The first and last day may be cut by where the data starts and ends (daily buckets never are).
+    const bool first_partial = !daily_buckets && p.start_ts - first_day * kDayMillis > kPartialDaySlackMs;
+    const bool last_partial = !daily_buckets && (last_day + 1) * kDayMillis - 1 - p.end_ts > kPartialDaySlackMs;
     double sum = 0, sum_sq = 0;
+    std::size_t complete = 0;
     for (std::int64_t d : days) {
         auto it = daily.find(d);
-        double c = it == daily.end() ? 0 : it->second;
-        p.daily.push_back(DailyCost{DateOf(d), c, 0});
-        sum += c;
+        DailyCost day{DateOf(d), it == daily.end() ? 0 : it->second, 0, false, ""};
+        if (d == first_day && first_partial) {
+            day.partial = true;
+            day.covered = "from " + TimeOfDay(p.start_ts) + " UTC";
+        }
+        if (d == last_day && last_partial) {
+            day.partial = true;
+            day.covered = day.covered.empty() ? "until " + TimeOfDay(p.end_ts) + " UTC"
+                                              : day.covered + " until " + TimeOfDay(p.end_ts) + " UTC";
+        }
+        if (day.partial) {
+            p.partial_days.push_back(day);
+        } else {
+            sum += day.cost_usd;
+            ++complete;
+        }
+        p.daily.push_back(std::move(day));
     }
-    double mean = sum / static_cast<double>(days.size());
-    for (const auto& d : p.daily) sum_sq += (d.cost_usd - mean) * (d.cost_usd - mean);
-    double stddev = std::sqrt(sum_sq / static_cast<double>(days.size()));
+    if (complete == 0) return p;
+    double mean = sum / static_cast<double>(complete);
+    for (const auto& d : p.daily) {
+        if (!d.partial) sum_sq += (d.cost_usd - mean) * (d.cost_usd - mean);
+    }
+    double stddev = std::sqrt(sum_sq / static_cast<double>(complete));
     for (auto& d : p.daily) {
+        if (d.partial) continue;
         d.z = stddev > 0 ? (d.cost_usd - mean) / stddev : 0;
-        if (p.daily.size() >= 3 && std::abs(d.z) >= kAnomalyZ) p.anomalies.push_back(d);
+        if (complete >= 3 && std::abs(d.z) >= kAnomalyZ) p.anomalies.push_back(d);
     }
     return p;
 }
@@ -375,12 +409,24 @@ json::object ProfileToJson(const Profile& p) {
     o["shared_prefix_rate"] = p.shared_prefix_rate ? json::value(*p.shared_prefix_rate) : json::value(nullptr);
     o["batchable_requests"] = p.batchable_requests;
     json::array daily, anomalies;
-    for (const auto& d : p.daily) daily.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"z", d.z}});
+    for (const auto& d : p.daily) {
+        json::object day{{"date", d.date}, {"cost_usd", d.cost_usd}, {"z", d.z}};
+        if (d.partial) {
+            day["partial"] = true;
+            day["covered"] = d.covered;
+        }
+        daily.push_back(std::move(day));
+    }
     for (const auto& d : p.anomalies) {
         anomalies.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"z", d.z}});
     }
     o["daily"] = std::move(daily);
     o["anomalies"] = std::move(anomalies);
+    json::array partial;
+    for (const auto& d : p.partial_days) {
+        partial.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"covered", d.covered}});
+    }
+    o["partial_days"] = std::move(partial);
     return o;
 }
 

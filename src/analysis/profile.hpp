@@ -42,7 +42,9 @@ struct LatencyStats {
 struct DailyCost {
     std::string date;  // YYYY-MM-DD (UTC)
     double cost_usd = 0;
-    double z = 0;
+    double z = 0;          // 0 for a partial day (not part of the statistics)
+    bool partial = false;  // a first or last day the data covers only in part
+    std::string covered;   // for a partial day: "from HH:MM UTC" or "until HH:MM UTC"
 };
 
 struct Profile {
@@ -72,7 +74,8 @@ struct Profile {
     std::optional<double> shared_prefix_rate;
     std::int64_t batchable_requests = 0;
     std::vector<DailyCost> daily;          // per UTC day
-    std::vector<DailyCost> anomalies;      // days with |z| ≥ kAnomalyZ (needs ≥ 3 days)
+    std::vector<DailyCost> anomalies;      // complete days with |z| ≥ kAnomalyZ (needs ≥ 3 complete days)
+    std::vector<DailyCost> partial_days;   // first/last days left out of the anomaly statistics
     std::vector<std::string> assumptions;  // estimates: how each number was derived
     // Groupings by prompt_hash / prefix_hash computed once here and reused by the strategies (same records).
     std::shared_ptr<const HashGroups> prompt_groups, prefix_groups;
@@ -84,6 +87,9 @@ struct Profile {
 };
 
 inline constexpr double kAnomalyZ = 2.0;
+// A first or last day with more than this much of it before the first record or after the last is partial: its
+// low total says where the export starts or ends, not how spend moved, so anomaly detection leaves it out.
+inline constexpr core::Millis kPartialDaySlackMs = 3'600'000;
 
 Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Catalog& catalog);
 

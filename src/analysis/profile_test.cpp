@@ -61,16 +61,46 @@ TEST(Profile, TinyLogByHand) {
 TEST(Profile, AnomalyByDailyZScore) {
     std::vector<domain::UsageRecord> log;
     const core::Millis t0 = 1'735'689'600'000;
-    for (int day = 0; day < 10; ++day) {
-        log.push_back(testing::Rec(t0 + day * 24 * testing::kHour, "mid", 1000, 0, "", "", "", 100));
+    for (int day = 0; day < 10; ++day) {  // ten whole days: a call just after midnight and one just before the next
+        log.push_back(testing::Rec(t0 + day * 24 * testing::kHour + 60'000, "mid", 1000, 0, "", "", "", 100));
+        log.push_back(testing::Rec(t0 + (day + 1) * 24 * testing::kHour - 60'000, "mid", 1000, 0, "", "", "", 100));
     }
     log.push_back(testing::Rec(t0 + 5 * 24 * testing::kHour + 1, "big", 100000, 0, "", "", "", 100));
     Profile p = ProfileUsage(log, TinyCatalog());
     ASSERT_EQ(p.daily.size(), 10u);
+    EXPECT_TRUE(p.partial_days.empty());
     ASSERT_EQ(p.anomalies.size(), 1u);
     EXPECT_EQ(p.anomalies[0].date, "2025-01-06");
     EXPECT_NEAR(p.anomalies[0].z, 3.0, 1e-9);  // one spike among ten days: z = (n-1)/sqrt(n-1) = 3
     EXPECT_FALSE(p.duplicate_rate.has_value());
+}
+
+TEST(Profile, APartialLastDayIsNoAnomaly) {
+    // Nine whole days of steady spend, then the export ends at 03:33 on the tenth: that day's low total is where
+    // the data stops, not a drop in spend.
+    std::vector<domain::UsageRecord> log;
+    const core::Millis t0 = 1'735'689'600'000;  // 2025-01-01T00:00:00Z
+    for (int day = 0; day < 9; ++day) {
+        for (int hour = 0; hour < 24; ++hour) {
+            log.push_back(testing::Rec(t0 + (day * 24 + hour) * testing::kHour, "mid", 1000, 0, "", "", "", 100));
+        }
+    }
+    const core::Millis end = t0 + 9 * 24 * testing::kHour + 3 * testing::kHour + 33 * 60'000;
+    log.push_back(testing::Rec(end, "mid", 1000, 0, "", "", "", 100));
+    Profile p = ProfileUsage(log, TinyCatalog());
+    ASSERT_EQ(p.daily.size(), 10u);
+    EXPECT_TRUE(p.daily.back().partial);
+    EXPECT_EQ(p.daily.back().covered, "until 03:33 UTC");
+    ASSERT_EQ(p.partial_days.size(), 1u);
+    EXPECT_EQ(p.partial_days[0].date, "2025-01-10");
+    EXPECT_TRUE(p.anomalies.empty());  // with it in the statistics it would be z = -3
+
+    // A daily export (every row at midnight, each standing for its whole day) has no partial days.
+    std::vector<domain::UsageRecord> buckets;
+    for (int day = 0; day < 5; ++day) {
+        buckets.push_back(testing::Rec(t0 + day * 24 * testing::kHour, "mid", 1000, 0, "", "", "", 100));
+    }
+    EXPECT_TRUE(ProfileUsage(buckets, TinyCatalog()).partial_days.empty());
 }
 
 TEST(Profile, EstimateFromTheSpecExample) {

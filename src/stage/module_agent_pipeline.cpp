@@ -1546,6 +1546,43 @@ void OperatorCatalogPricesRuns(StageContext& ctx) {
              " with --catalog (every price x3); server and analyze agree");
 }
 
+// A usage log whose export ends at 03:33 on its last day: that day's low spend is where the data stops, so it is
+// reported as partial and never as a cost anomaly (with it in the statistics it would be z = -3).
+void PartialLastDayIsNoAnomaly(StageContext& ctx) {
+    std::ostringstream csv;
+    csv << "timestamp,model,input_tokens,output_tokens\n";
+    for (int day = 1; day <= 9; ++day) {
+        for (int hour = 0; hour < 24; ++hour) {
+            csv << "2025-03-" << (day < 10 ? "0" : "") << day << "T" << (hour < 10 ? "0" : "") << hour
+                << ":00:00Z,gpt-4o,1000,100\n";
+        }
+    }
+    csv << "2025-03-10T03:33:00Z,gpt-4o,1000,100\n";
+    auto http = ctx.Http();
+    auto user = ctx.NewUser("pipe-partial-day");
+    auto up = UploadLog(http, user, csv.str(), "text/csv", "ends-at-0333.csv", "");
+    auto r = Must(http.PostJson("/api/agents/execute",
+                                json::object{{"user_request", "How can we cut our LLM costs?"}, {"dataset_id", up.id}},
+                                BearerAuth(user.access_token)),
+                  "POST /api/agents/execute");
+    std::string run_id = JStr(ExpectJson(r, {202}, "POST /api/agents/execute"), "run_id");
+    auto run = WaitRunTerminal(http, user, run_id);
+    Expect(JStr(run, "status") == "completed", "the run ended " + JStr(run, "status"));
+    auto events = StoredEvents(http, user, run_id);
+    const auto* profile = JObj(NeedAgentResult(events, "data"), "profile");
+    Expect(profile != nullptr, "the data agent's result has no profile");
+    const auto* partial = Arr(*profile, "partial_days");
+    Expect(partial && partial->size() == 1 && JStr((*partial)[0].as_object(), "date") == "2025-03-10" &&
+               JStr((*partial)[0].as_object(), "covered") == "until 03:33 UTC",
+           "the profile does not report 2025-03-10 as partial until 03:33: " + Quote(*profile, 500));
+    const auto* anomalies = Arr(*profile, "anomalies");
+    Expect(anomalies && anomalies->empty(), "a partial day was reported as a cost anomaly: " + Quote(*profile, 500));
+    std::string md = JStr(NeedAgentResult(events, "reporting"), "report_markdown");
+    Expect(md.find("Partial days left out of anomaly detection") != std::string::npos &&
+               md.find("2025-03-10 (until 03:33 UTC") != std::string::npos,
+           "the report does not say which day was left out: " + md.substr(0, 600));
+    ctx.Note("2025-03-10 reported partial (until 03:33 UTC), no anomaly");
+}
 }  // namespace
 
 std::vector<TestCase> AgentPipelineTests() {
@@ -1558,6 +1595,7 @@ std::vector<TestCase> AgentPipelineTests() {
         {"bad_requests_keep_connection", BadRequestsKeepConnection},
         {"analyze_cli_agrees_with_server", AnalyzeCliAgreesWithServer},
         {"operator_catalog_prices_runs", OperatorCatalogPricesRuns},
+        {"partial_last_day_is_no_anomaly", PartialLastDayIsNoAnomaly},
     };
 }
 
