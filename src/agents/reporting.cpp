@@ -3,11 +3,30 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <cmath>
+#include <optional>
 
 #include "agents/data_helper.hpp"
+#include "core/time.hpp"
 
 namespace netra::agents {
 namespace {
+
+// List prices move: a catalog this much older than the data it prices is said to be stale in the report.
+constexpr double kStaleCatalogDays = 90;
+
+// The data gap for a measured profile whose last day is more than kStaleCatalogDays after the catalog's date.
+std::optional<std::string> StaleCatalogGap(const ReportInputs& in) {
+    if (in.profile == nullptr || in.profile->estimated || in.catalog_as_of.empty()) return std::nullopt;
+    auto as_of = core::ParseTimestamp(in.catalog_as_of + "T00:00:00Z");
+    if (!as_of) return std::nullopt;
+    const double days = static_cast<double>(in.profile->end_ts - *as_of) / 86'400'000.0;
+    if (days <= kStaleCatalogDays) return std::nullopt;
+    return fmt::format(
+        "The supply catalog is as of {}, {:.0f} days before the last day of the data: prices may have changed since; "
+        "an operator can pass a current catalog with --catalog.",
+        in.catalog_as_of, std::floor(days));
+}
 
 std::string Count(double v) {
     if (v >= 1e9) return fmt::format("{:.2f}B", v / 1e9);
@@ -276,6 +295,7 @@ std::string RenderReport(const ReportInputs& in) {
     }
     // Data gaps: failures, strategies that could not be priced, facts still missing.
     std::vector<std::string> gaps = in.gaps;
+    if (auto stale = StaleCatalogGap(in)) gaps.push_back(*stale);
     if (in.optimization != nullptr) {
         for (const auto& n : in.optimization->not_assessed) gaps.push_back("Not assessed — " + n + ".");
     }

@@ -31,4 +31,21 @@ TEST(Reporting, Money) {
     EXPECT_EQ(Money(-40000), "-$40,000.00");
 }
 
+TEST(Reporting, AStaleCatalogIsNamedAmongTheDataGaps) {
+    auto t = Triage({"How can we cut costs?"}, true);
+    analysis::Profile profile;
+    profile.rows = 1;
+    profile.end_ts = 1'767'225'600'000;  // 2026-01-01
+    ReportInputs in;
+    in.triage = &t;
+    in.profile = &profile;
+    in.catalog_as_of = "2025-04-15";
+    std::string md = RenderReport(in);
+    EXPECT_NE(md.find("The supply catalog is as of 2025-04-15, 261 days before the last day of the data"),
+              std::string::npos)
+        << md;
+    in.catalog_as_of = "2025-12-01";  // 31 days: current enough
+    EXPECT_EQ(RenderReport(in).find("The supply catalog is as of"), std::string::npos);
+}
+
 }  // namespace netra::agents
