@@ -1,13 +1,10 @@
 #include "agents/supervisor.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <exception>
-#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "agents/registry.hpp"
+#include "core/run_blocking.hpp"
 
 namespace netra::agents {
 namespace asio = boost::asio;
@@ -73,15 +70,7 @@ asio::awaitable<core::Result<RunOutput>> Supervisor::Execute(RunInput input, Eve
 
 core::Result<RunOutput> ExecuteBlocking(const Supervisor& supervisor, RunInput input, EventSink& sink,
                                         DataAccess& data) {
-    asio::io_context ioc;
-    std::optional<core::Result<RunOutput>> out;
-    std::exception_ptr failure;
-    asio::co_spawn(
-        ioc, [&]() -> asio::awaitable<void> { out.emplace(co_await supervisor.Execute(std::move(input), sink, data)); },
-        [&](std::exception_ptr e) { failure = e; });
-    ioc.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return core::RunBlocking([&] { return supervisor.Execute(std::move(input), sink, data); });
 }
 
 }  // namespace netra::agents

@@ -1,9 +1,6 @@
 #include "llm/provider.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <exception>
-#include <optional>
+#include "core/run_blocking.hpp"
 
 namespace netra::llm {
 namespace asio = boost::asio;
@@ -13,15 +10,7 @@ core::Result<CompletionResult> Provider::Complete(const CompletionRequest& reque
     if (on_chunk) {
         async_chunk = [&on_chunk](std::string chunk) -> asio::awaitable<bool> { co_return on_chunk(chunk); };
     }
-    asio::io_context ioc;
-    std::optional<core::Result<CompletionResult>> out;
-    std::exception_ptr failure;
-    asio::co_spawn(
-        ioc, [&]() -> asio::awaitable<void> { out.emplace(co_await CompleteAsync(request, std::move(async_chunk))); },
-        [&](std::exception_ptr e) { failure = e; });
-    ioc.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return core::RunBlocking([&] { return CompleteAsync(request, std::move(async_chunk)); });
 }
 
 }  // namespace netra::llm

@@ -146,24 +146,20 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
     if (!token) {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnauthenticated, "missing bearer token"));
     }
-    struct Loaded {
-        domain::Run run;
-        std::vector<domain::RunEvent> events;
-    };
     auto* server = &ctx.server;
     auto services = ctx.server.services();
     std::string run_id = ctx.Param("id");
     std::string bearer = *token;
-    auto load = [services, run_id, bearer]() -> core::Result<Loaded> {
+    auto load = [services, run_id, bearer]() -> core::Result<domain::Run> {
         auto claims = services->auth.Authenticate(bearer);
         if (!claims.ok()) return MakeError(ErrorCode::kUnauthenticated, claims.error().message);
         auto view = services->runs.Get(claims->user_id, run_id);
         if (!view.ok()) return view.error();
-        return Loaded{std::move(view->run), {}};
+        return std::move(view->run);
     };
     auto loaded = co_await core::Offload(ctx.server.workers, std::move(load));
     if (!loaded.ok()) co_return ErrorResponse(ctx, loaded.error());
-    domain::Run run = loaded->run;
+    domain::Run run = std::move(*loaded);
     std::string request_id = ctx.request_id;
     ctx.takeover = [server, services, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
         co_await StreamRun(*server, services, stream, run, request_id, after);
