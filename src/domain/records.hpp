@@ -82,7 +82,9 @@ struct Dataset {
     std::string user_id;
     std::optional<std::string> thread_id;
     std::string name;
-    std::string format;              // csv | jsonl
+    std::string format;              // the syntax: csv | jsonl | json
+    std::string source_format;       // the export it came from: netra | openai_usage | anthropic_usage | … (§9)
+    std::string grain;               // request (a row is one call) | aggregate (a row is a time bucket)
     std::int64_t rows = 0;           // valid rows stored
     std::int64_t rejected_rows = 0;  // bad rows counted (never stored)
     std::vector<std::string> columns;
@@ -90,21 +92,38 @@ struct Dataset {
     Millis created_at = 0;
 };
 
-// One LLM call of a usage log (§9), already validated and normalised by the ingest.
+// One LLM call of a usage log (§9), or for an aggregate-grade export one time bucket of calls, already validated
+// and normalised by the ingest. Token partitions follow one convention whatever the source: `input_tokens` counts
+// every input token — uncached, cache reads and cache writes — so uncached = input − cache read − cache writes.
 struct UsageRecord {
     Millis ts = 0;
     std::string model;     // canonical catalog name when the model is known, else as written
     std::string provider;  // empty when unknown
-    std::int64_t input_tokens = 0;
-    std::int64_t output_tokens = 0;
-    std::int64_t cached_tokens = 0;
+    std::int64_t input_tokens = 0;           // all input tokens (see above)
+    std::int64_t output_tokens = 0;          // all output tokens, reasoning included
+    std::int64_t cached_tokens = 0;          // prompt-cache reads (part of input_tokens)
+    std::int64_t cache_write_5m_tokens = 0;  // prompt-cache writes with the 5-minute lifetime (part of input_tokens)
+    std::int64_t cache_write_1h_tokens = 0;  // prompt-cache writes with the 1-hour lifetime (part of input_tokens)
+    std::int64_t reasoning_tokens = 0;       // part of output_tokens, where the source says
+    // Calls this row stands for: 1 for a request log; an aggregate export's count; 0 when it does not say.
+    std::int64_t request_count = 1;
     std::optional<double> latency_ms;
-    std::optional<double> cost_usd;  // as given, or computed from the catalog when absent
+    std::optional<double> cost_usd;       // the bill: as the file gives it, else the catalog's list price
+    bool cost_from_file = false;          // cost_usd is the file's own figure (reconciled against list_cost_usd)
+    std::optional<double> list_cost_usd;  // the catalog's price for these tokens; absent for an unknown model
     std::string prompt_hash;
     std::string prefix_hash;
     std::string feature;
-    bool batchable = false;
-    bool success = true;  // status ok/success/2xx
+    // Attribution, whatever the format carries (empty when it does not).
+    std::string user;      // the end user or the account's user
+    std::string team;      // team or workspace
+    std::string api_key;   // the key's id or name (never a secret: exports carry ids)
+    std::string project;
+    std::string tags;      // comma-separated request tags
+    bool batchable = false;     // could wait for the batch API (a hint in request logs)
+    bool batched = false;       // was made through the batch API (priced at the batch discount)
+    bool long_context = false;  // the source says the call was billed at a long-context tier
+    bool success = true;        // status ok/success/2xx
 };
 
 template <class T>
