@@ -6,6 +6,7 @@
 
 #include "agents/offline.hpp"
 #include "app/server_app.hpp"
+#include "catalog_command.hpp"
 #include "config/loader.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
@@ -50,13 +51,20 @@ int RunAnalyze(const AnalyzeArgs& args) {
     if (!catalog.ok()) return std::cerr << catalog.error().message << "\n", 2;
     std::ifstream usage(args.file, std::ios::binary);
     if (!usage) return std::cerr << "cannot read " << args.file << "\n", 2;
-    std::string ext = args.format.empty() ? args.file.substr(args.file.find_last_of('.') + 1) : args.format;
-    auto format = netra::analysis::FormatFromString(ext);
-    if (!format) format = usage.peek() == '{' ? netra::analysis::Format::kJsonl : netra::analysis::Format::kCsv;
+    // --format names a syntax, a source or both; without it the extension may name the syntax, and the ingest
+    // detects the rest from the data.
+    netra::analysis::FormatRequest format;
+    if (!args.format.empty()) {
+        auto parsed = netra::analysis::ParseFormatRequest(args.format);
+        if (!parsed) return std::cerr << "unknown --format '" << args.format << "'\n", 2;
+        format = *parsed;
+    } else {
+        format.syntax = netra::analysis::FormatFromString(args.file.substr(args.file.find_last_of('.') + 1));
+    }
     // Offline and deterministic: the builtin provider writes the prose, so the numbers and the report equal a
     // server's on the builtin provider with the same catalog.
     netra::llm::BuiltinProvider builtin;
-    auto result = netra::agents::AnalyzeUsageLog(usage, *format, args.file, *catalog, builtin);
+    auto result = netra::agents::AnalyzeUsageLog(usage, format, args.file, *catalog, builtin);
     if (!result.ok()) return std::cerr << args.file << ": " << result.error().message << "\n", 1;
     if (args.json) {
         std::cout << boost::json::serialize(netra::agents::OfflineToJson(*result)) << "\n";
@@ -87,12 +95,13 @@ int main(int argc, char** argv) {
     token->add_option("--email", email, "user email (the user is created when unknown)")->required();
     token->add_option("--expires-in", expires_in, "seconds until expiry (negative mints an expired token)");
     netra::stage::AddStageCommand(app, exit_code);
+    netra::cli::AddCatalogCommand(app, exit_code);
     AnalyzeArgs analyze_args;
     auto* analyze = app.add_subcommand("analyze", "run the optimization engine offline on a usage log (CSV/JSONL)");
     analyze->add_option("FILE", analyze_args.file, "usage log (.csv, .jsonl)")->required();
     analyze->add_flag("--json", analyze_args.json, "print the JSON result instead of the markdown report");
     analyze->add_option("--catalog", analyze_args.catalog, "supply catalog file (default: the bundled one)");
-    analyze->add_option("--format", analyze_args.format, "csv or jsonl (default: from the file name)");
+    analyze->add_option("--format", analyze_args.format, "csv, jsonl, json, a source (openai_usage, anthropic_usage, litellm_spend_logs, otel, …) or source.syntax (default: detected)");
 
     try {
         app.parse(argc, argv);

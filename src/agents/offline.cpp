@@ -46,9 +46,9 @@ class MemoryDataAccess : public DataAccess {
 
 }  // namespace
 
-core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
-                                              const analysis::Catalog& catalog, llm::Provider& llm,
-                                              const std::string& request) {
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format,
+                                              const std::string& name, const analysis::Catalog& catalog,
+                                              llm::Provider& llm, const std::string& request) {
     analysis::UsageIngest ingest(format, catalog);
     std::vector<char> buffer(1 << 20);
     while (usage) {
@@ -65,7 +65,9 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     view.meta.id = "offline";
     view.meta.user_id = "offline";
     view.meta.name = name;
-    view.meta.format = std::string(analysis::FormatName(format));
+    view.meta.format = std::string(analysis::FormatName(out.ingest.syntax));
+    view.meta.source_format = std::string(analysis::SourceName(out.ingest.source));
+    view.meta.grain = out.ingest.grain == analysis::Grain::kAggregate ? "aggregate" : "request";
     view.meta.rows = out.ingest.rows;
     view.meta.rejected_rows = out.ingest.rejected_rows;
     view.meta.columns = out.ingest.columns;
@@ -109,14 +111,19 @@ json::object OfflineToJson(const OfflineAnalysis& a) {
         if (e.agent_name == "data" && result.contains("profile")) profile = result.at("profile").as_object();
         if (e.agent_name == "actions" && result.contains("plan")) plan = json::object{{"plan", result.at("plan")}};
     }
-    json::object out{{"ingest", json::object{{"rows", a.ingest.rows},
-                                             {"rejected_rows", a.ingest.rejected_rows},
-                                             {"columns", std::move(columns)},
-                                             {"errors", std::move(errors)},
-                                             {"warnings", std::move(warnings)}}},
-                     {"result", a.output.result},
-                     {"profile", std::move(profile)},
-                     {"report_markdown", a.output.report_markdown}};
+    json::object out{
+        {"ingest", json::object{{"format", analysis::FormatName(a.ingest.syntax)},
+                                {"source_format", analysis::SourceName(a.ingest.source)},
+                                {"grain", a.ingest.grain == analysis::Grain::kAggregate ? "aggregate" : "request"},
+                                {"skipped_records", a.ingest.skipped_records},
+                                {"rows", a.ingest.rows},
+                                {"rejected_rows", a.ingest.rejected_rows},
+                                {"columns", std::move(columns)},
+                                {"errors", std::move(errors)},
+                                {"warnings", std::move(warnings)}}},
+        {"result", a.output.result},
+        {"profile", std::move(profile)},
+        {"report_markdown", a.output.report_markdown}};
     if (!plan.empty()) out["plan"] = plan["plan"];
     return out;
 }

@@ -31,7 +31,7 @@ struct OfflineAnalysis {
 };
 
 // Reads `usage` to the end in chunks. Fails for a fatal ingest error (empty file, no recognizable header).
-core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::Format format, const std::string& name,
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format, const std::string& name,
                                               const analysis::Catalog& catalog, llm::Provider& llm,
                                               const std::string& request = kDefaultAnalyzeRequest);
 

@@ -37,6 +37,33 @@ std::string Count(double v) {
 
 std::string Percent(double fraction) { return fmt::format("{:.1f}%", fraction * 100); }
 
+// What the usage data itself cannot show or did not price, in words.
+void SpendGaps(const analysis::Profile& p, const std::string& grain, std::vector<std::string>& gaps) {
+    if (grain == "aggregate") {
+        gaps.push_back(
+            "The data is a time-bucketed export: each row stands for many calls, so response caching by prompt hash, "
+            "shared prompt prefixes and latency percentiles cannot be measured from it (a per-request log such as "
+            "LiteLLM's spend logs, Helicone, Langfuse or OpenTelemetry spans can show them).");
+    }
+    if (!p.spend.requests) {
+        gaps.push_back("The export does not count calls: per-request figures count one call per row.");
+    }
+    for (const auto& u : p.spend.unknown_models) {
+        gaps.push_back(fmt::format(
+            "Unknown model '{}' ({} rows, {} of rows, {} of tokens{}): not in the supply catalog, so it is not "
+            "priced at list price and no strategy covers it.",
+            u.model, u.rows, Percent(u.row_share), Percent(u.token_share),
+            u.billed_share > 0 ? ", " + Percent(u.billed_share) + " of the stated spend" : std::string()));
+    }
+    for (const auto& r : p.spend.reconciliation) {
+        if (!r.flagged) continue;
+        gaps.push_back(fmt::format(
+            "The file's own cost for {} ({} over {} rows) differs from the catalog's list price for the same tokens "
+            "({}) by {:+.1f}%: negotiated prices, price changes or tokens the export does not break down.",
+            r.model, Money(r.billed_usd), r.rows, Money(r.list_usd), r.difference_pct));
+    }
+}
+
 const char* FactLabel(const std::string& fact) {
     if (fact == "monthly_spend") return "Monthly LLM spend (e.g. \"$40k/month\")";
     if (fact == "models") return "Models and providers in use (e.g. GPT-4o on OpenAI)";
@@ -296,6 +323,7 @@ std::string RenderReport(const ReportInputs& in) {
     // Data gaps: failures, strategies that could not be priced, facts still missing.
     std::vector<std::string> gaps = in.gaps;
     if (auto stale = StaleCatalogGap(in)) gaps.push_back(*stale);
+    if (in.profile != nullptr && !in.profile->estimated) SpendGaps(*in.profile, in.dataset_grain, gaps);
     if (in.optimization != nullptr) {
         for (const auto& n : in.optimization->not_assessed) gaps.push_back("Not assessed — " + n + ".");
     }

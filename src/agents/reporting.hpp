@@ -20,6 +20,7 @@ struct ReportInputs {
     const boost::json::object* data_request = nullptr;           // the data helper's request, when it ran
     std::string catalog_as_of;
     std::string dataset_name;
+    std::string dataset_grain;      // request | aggregate (a time-bucketed export)
     std::vector<std::string> gaps;  // agent failures and unusable datasets, in words
     std::string narrative;          // the executive-summary prose (builtin template or LLM)
     std::string llm_note;           // e.g. the LLM provider failed and the builtin template answered

@@ -37,6 +37,7 @@ class ReportingAgent final : public Agent {
         inputs.data_request = env.ctx.data_request ? &*env.ctx.data_request : nullptr;
         inputs.catalog_as_of = env.catalog.AsOf();
         inputs.dataset_name = env.ctx.dataset ? env.ctx.dataset->meta.name : "";
+        inputs.dataset_grain = env.ctx.dataset ? env.ctx.dataset->meta.grain : "";
         inputs.gaps = env.ctx.gaps;
         if (!env.ctx.dataset_problem.empty())
             inputs.gaps.push_back("Attached dataset not used: " + env.ctx.dataset_problem);

@@ -353,7 +353,8 @@ TEST(Offline, AnalyzeEqualsTheServerPipeline) {
         "2025-01-01T00:00:00Z,gpt-4o,1000,100,a,true\n"
         "bad,gpt-4o,1,1,b,false\n");
     llm::BuiltinProvider builtin;
-    auto a = AnalyzeUsageLog(csv, analysis::Format::kCsv, "usage.csv", analysis::BundledCatalog(), builtin);
+    auto a = AnalyzeUsageLog(csv, analysis::FormatRequest{analysis::Format::kCsv, {}}, "usage.csv",
+                             analysis::BundledCatalog(), builtin);
     ASSERT_TRUE(a.ok()) << a.error().message;
     EXPECT_EQ(a->ingest.rows, 2);
     EXPECT_EQ(a->ingest.rejected_rows, 1);

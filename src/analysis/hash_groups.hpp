@@ -171,8 +171,9 @@ struct CompactRecord {
     std::int64_t input_tokens = 0;
     std::int64_t output_tokens = 0;
     std::int64_t cached_tokens = 0;
-    double cost_usd = 0;     // meaningful when has_cost
-    std::int32_t model = 0;  // index into RecordColumns::model_names
+    std::int64_t requests = 1;  // calls the row stands for (aggregate exports), at least 1
+    double cost_usd = 0;        // meaningful when has_cost
+    std::int32_t model = 0;     // index into RecordColumns::model_names
     bool has_cost = false;
     bool batchable = false;
 };
@@ -187,10 +188,11 @@ inline CompactRecord Compact(const domain::UsageRecord& r, std::int32_t model) {
     c.input_tokens = r.input_tokens;
     c.output_tokens = r.output_tokens;
     c.cached_tokens = r.cached_tokens;
+    c.requests = std::max<std::int64_t>(r.request_count, 1);
     c.cost_usd = r.cost_usd.value_or(0);
     c.model = model;
     c.has_cost = r.cost_usd.has_value();
-    c.batchable = r.batchable;
+    c.batchable = r.batchable && !r.batched;  // calls already made through the batch API have nothing left to gain
     return c;
 }
 

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+
+#include "analysis/json_records.hpp"
 
 #ifdef __linux__
 #include <sys/mman.h>
@@ -45,7 +48,7 @@ struct UsageIngest::JsonState {
         if (found >= 0) {
             col = known_keys[static_cast<std::size_t>(found)].second;
         } else {
-            col = ColumnFor(key);
+            col = ColumnFor(SourceFormat::kNetra, key);
             if (known_keys.size() < kMaxKnownKeys) {
                 known_keys.emplace_back(std::string(key), col);
                 found = static_cast<int>(known_keys.size() - 1);
@@ -123,7 +126,8 @@ std::optional<bool> ParseBool(std::string_view s) {
 bool StatusIsSuccess(std::string_view s) {
     s = Trim(s);
     if (s.empty()) return true;
-    for (std::string_view ok : {"ok", "success", "succeeded", "successful", "completed", "complete"}) {
+    for (std::string_view ok :
+         {"ok", "success", "succeeded", "successful", "completed", "complete", "default", "debug", "info", "warning"}) {
         if (IEquals(s, ok)) return true;
     }
     int code = 0;
@@ -131,102 +135,68 @@ bool StatusIsSuccess(std::string_view s) {
     return ec == std::errc{} && p == s.data() + s.size() && code >= 200 && code <= 299;
 }
 
+bool ContainsNoCase(std::string_view text, std::string_view lower_word) {
+    if (lower_word.size() > text.size()) return false;
+    for (std::size_t i = 0; i + lower_word.size() <= text.size(); ++i) {
+        if (IEquals(text.substr(i, lower_word.size()), lower_word)) return true;
+    }
+    return false;
+}
+
+// Anthropic's billed context tier: "0-200k" is standard, "200k-1M" (or "> 200k") is the long-context tier. The
+// console writes some values with non-ASCII signs ("≤ 200k", "> 200k").
+bool IsLongContext(std::string_view text) {
+    text = Trim(text);
+    if (text.find('<') != std::string_view::npos || text.find("\xE2\x89\xA4") != std::string_view::npos) return false;
+    if (text.find('>') != std::string_view::npos || text.find("\xE2\x89\xA5") != std::string_view::npos) return true;
+    std::size_t digit = text.find_first_of("0123456789");
+    if (digit == std::string_view::npos) return false;
+    double first = 0;
+    std::from_chars(text.data() + digit, text.data() + text.size(), first);
+    return first > 0;
+}
+
+// Tags as one comma-separated list: a JSON array's strings, or the text as it is.
+std::string TagList(std::string_view text) {
+    text = Trim(text);
+    if (text.size() < 2 || text.front() != '[') return std::string(text);
+    std::string out;
+    bool in_string = false;
+    for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            in_string = !in_string;
+        } else if (in_string) {
+            if (c == '\\' && i + 2 < text.size()) {
+                out.push_back(text[++i]);
+            } else {
+                out.push_back(c);
+            }
+        } else if (c == ',') {
+            out.push_back(',');
+        }
+    }
+    return out;
+}
+
+std::string Percent(double part, double whole) {
+    if (!(whole > 0)) return "0%";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * part / whole);
+    return buf;
+}
+
 std::string Shorten(std::string_view s) {
     constexpr std::size_t kMax = 40;
     return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
 }
 
-struct Alias {
-    std::string_view name;
-    UsageIngest::Column column;
-};
-
-constexpr Alias kAliases[] = {
-    {"timestamp", UsageIngest::kTimestamp},
-    {"ts", UsageIngest::kTimestamp},
-    {"time", UsageIngest::kTimestamp},
-    {"created_at", UsageIngest::kTimestamp},
-    {"created", UsageIngest::kTimestamp},
-    {"datetime", UsageIngest::kTimestamp},
-    {"date", UsageIngest::kTimestamp},
-    {"model", UsageIngest::kModel},
-    {"model_name", UsageIngest::kModel},
-    {"model_id", UsageIngest::kModel},
-    {"input_tokens", UsageIngest::kInputTokens},
-    {"prompt_tokens", UsageIngest::kInputTokens},
-    {"tokens_in", UsageIngest::kInputTokens},
-    {"n_context_tokens_total", UsageIngest::kInputTokens},
-    {"output_tokens", UsageIngest::kOutputTokens},
-    {"completion_tokens", UsageIngest::kOutputTokens},
-    {"tokens_out", UsageIngest::kOutputTokens},
-    {"n_generated_tokens_total", UsageIngest::kOutputTokens},
-    {"provider", UsageIngest::kProvider},
-    {"vendor", UsageIngest::kProvider},
-    {"cached_tokens", UsageIngest::kCachedTokens},
-    {"cached_input_tokens", UsageIngest::kCachedTokens},
-    {"cache_read_input_tokens", UsageIngest::kCachedTokens},
-    {"cache_read_tokens", UsageIngest::kCachedTokens},
-    {"latency_ms", UsageIngest::kLatencyMs},
-    {"latency", UsageIngest::kLatencyMs},
-    {"duration_ms", UsageIngest::kLatencyMs},
-    {"response_time_ms", UsageIngest::kLatencyMs},
-    {"cost_usd", UsageIngest::kCostUsd},
-    {"cost", UsageIngest::kCostUsd},
-    {"prompt_hash", UsageIngest::kPromptHash},
-    {"request_hash", UsageIngest::kPromptHash},
-    {"prefix_hash", UsageIngest::kPrefixHash},
-    {"feature", UsageIngest::kFeature},
-    {"endpoint", UsageIngest::kFeature},
-    {"use_case", UsageIngest::kFeature},
-    {"batchable", UsageIngest::kBatchable},
-    {"batch", UsageIngest::kBatchable},
-    {"status", UsageIngest::kStatus},
-    {"status_code", UsageIngest::kStatus},
-    {"http_status", UsageIngest::kStatus},
-};
-
 }  // namespace
 
-std::optional<Format> FormatFromString(std::string_view text) {
-    std::string lower;
-    for (char c : Trim(text)) lower.push_back(LowerAscii(c));
-    if (auto semi = lower.find(';'); semi != std::string::npos) lower.resize(semi);
-    while (!lower.empty() && lower.back() == ' ') lower.pop_back();
-    if (lower == "csv" || lower == "text/csv" || lower == "application/csv") return Format::kCsv;
-    if (lower == "jsonl" || lower == "ndjson" || lower == "json" || lower == "application/x-ndjson" ||
-        lower == "application/jsonl" || lower == "application/x-jsonlines" || lower == "application/json") {
-        return Format::kJsonl;
-    }
-    return std::nullopt;
+UsageIngest::UsageIngest(FormatRequest format, const Catalog& catalog)
+    : format_(format.syntax), forced_source_(format.source), catalog_(catalog), json_(std::make_unique<JsonState>()) {
+    if (format_) summary_.syntax = *format_;
 }
-
-std::string_view FormatName(Format format) { return format == Format::kCsv ? "csv" : "jsonl"; }
-
-UsageIngest::Column UsageIngest::ColumnFor(std::string_view name) {
-    name = Trim(name);
-    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
-    char buf[64];
-    if (name.empty() || name.size() > sizeof buf) return kIgnored;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char c = LowerAscii(name[i]);
-        buf[i] = c == ' ' || c == '-' || c == '.' ? '_' : c;
-    }
-    std::string_view key(buf, name.size());
-    for (const Alias& a : kAliases) {
-        if (a.name == key) return a.column;
-    }
-    return kIgnored;
-}
-
-std::string_view UsageIngest::ColumnName(Column column) {
-    for (const Alias& a : kAliases) {
-        if (a.column == column) return a.name;  // the first alias of each column is its canonical name
-    }
-    return "";
-}
-
-UsageIngest::UsageIngest(Format format, const Catalog& catalog)
-    : format_(format), catalog_(catalog), json_(std::make_unique<JsonState>()) {}
 
 UsageIngest::~UsageIngest() = default;
 
@@ -267,8 +237,57 @@ std::size_t UsageIngest::FindRecordEnd(std::string_view data, std::size_t from) 
     return std::string_view::npos;
 }
 
+// Until the syntax is known the first bytes are held: '[' or '{' spanning lines is a JSON document, '{' … '}' on
+// the first line is JSONL, anything else is CSV.
+core::Status UsageIngest::Sniff(std::string_view chunk, bool at_end) {
+    sniffed_.append(chunk);
+    std::string_view text = sniffed_;
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    std::size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos && !at_end) return core::Ok();
+    Format syntax = Format::kCsv;
+    if (first != std::string_view::npos && text[first] == '[') {
+        syntax = Format::kJson;
+    } else if (first != std::string_view::npos && text[first] == '{') {
+        std::size_t nl = text.find('\n', first);
+        if (nl == std::string_view::npos && !at_end) return core::Ok();  // wait for the end of the first line
+        std::string line(text.substr(first, nl == std::string_view::npos ? std::string_view::npos : nl - first));
+        line.append(simdjson::SIMDJSON_PADDING, '\0');
+        simdjson::dom::element doc;
+        const bool whole_line =
+            json_->parser.parse(line.data(), line.size() - simdjson::SIMDJSON_PADDING, false).get(doc) ==
+            simdjson::SUCCESS;
+        syntax = whole_line && nl != std::string_view::npos ? Format::kJsonl : Format::kJson;
+        // A one-line file holding one object: a document unless it is itself a usage record.
+        if (whole_line && nl == std::string_view::npos && doc.is_object()) {
+            bool listy = false;
+            simdjson::dom::object top;
+            if (doc.get_object().get(top) == simdjson::SUCCESS) {
+                for (auto kv : top) listy = listy || kv.value.is_array();
+            }
+            syntax = listy ? Format::kJson : Format::kJsonl;
+        }
+    }
+    format_ = syntax;
+    summary_.syntax = syntax;
+    std::string held = std::move(sniffed_);
+    sniffed_.clear();
+    return Feed(held);
+}
+
 core::Status UsageIngest::Feed(std::string_view chunk) {
     if (!fatal_.ok()) return fatal_;
+    if (!format_) return Sniff(chunk, false);
+    if (*format_ == Format::kJson) {
+        constexpr std::size_t kMaxDocumentBytes = std::size_t{4} << 30;
+        if (document_.size() + chunk.size() > kMaxDocumentBytes) {
+            fatal_ = MakeError(ErrorCode::kValidationFailed, "a JSON document larger than 4 GiB: export it as JSONL");
+            return fatal_;
+        }
+        if (document_.empty() && expected_bytes_ > 0) document_.reserve(expected_bytes_ + simdjson::SIMDJSON_PADDING);
+        document_.append(chunk);
+        return core::Ok();
+    }
     std::size_t start = 0;
     std::size_t scan = 0;
     // Resume scanning the pending record where the previous chunk ended.
@@ -328,6 +347,15 @@ void UsageIngest::ReserveRecords() {
 
 core::Status UsageIngest::Finish() {
     if (!fatal_.ok()) return fatal_;
+    if (!format_) {
+        if (auto s = Sniff({}, true); !s.ok()) return s;
+    }
+    if (*format_ == Format::kJson) {
+        if (auto s = ProcessDocument(); !s.ok()) {
+            fatal_ = s;
+            return s;
+        }
+    }
     if (!pending_.empty()) {
         std::string last = std::move(pending_);
         pending_.clear();
@@ -344,12 +372,15 @@ core::Status UsageIngest::Finish() {
         fatal_ = MakeError(ErrorCode::kValidationFailed, "the file is empty: no header and no rows");
         return fatal_;
     }
-    if (format_ == Format::kJsonl) {
+    if (format_ != Format::kCsv) {
         bool any = std::any_of(seen_columns_.begin(), seen_columns_.end(), [](bool b) { return b; });
-        if (!any) {
+        if (!any && summary_.rows == 0) {
             fatal_ = MakeError(ErrorCode::kValidationFailed,
-                               "no recognizable usage fields in any line; required: timestamp, model, input_tokens "
-                               "(or prompt_tokens), output_tokens (or completion_tokens)");
+                               source_ == SourceFormat::kNetra
+                                   ? "no recognizable usage fields in any record; required: timestamp, model, "
+                                     "input_tokens (or prompt_tokens), output_tokens (or completion_tokens) — or an "
+                                     "export Netra reads (?format= lists them)"
+                                   : "no recognizable " + std::string(spec_->title) + " fields in any record");
             return fatal_;
         }
         summary_.columns.clear();
@@ -359,6 +390,11 @@ core::Status UsageIngest::Finish() {
             }
         }
     }
+    if (summary_.skipped_records > 0) {
+        summary_.warnings.push_back(std::to_string(summary_.skipped_records) +
+                                    " record(s) without a model or token counts skipped: spans of the trace that are "
+                                    "not LLM calls");
+    }
     // Unknown models: a warning each, in first-seen-independent (name) order so output is stable.
     std::vector<std::pair<std::string, ModelStats>> unknown;
     for (const auto& [name, stats] : models_seen_) {
@@ -366,10 +402,13 @@ core::Status UsageIngest::Finish() {
     }
     std::sort(unknown.begin(), unknown.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [name, stats] : unknown) {
-        std::string w = "unknown model '" + Shorten(name) + "' (" + std::to_string(stats.rows) +
-                        " rows): not in the supply catalog (as of " + catalog_.AsOf() + ")";
+        std::string w = "unknown model '" + Shorten(name) + "' (" + std::to_string(stats.rows) + " rows, " +
+                        Percent(stats.tokens, total_tokens_) + " of tokens";
+        if (total_file_cost_ > 0)
+            w += ", " + Percent(stats.file_cost, total_file_cost_) + " of the file's stated spend";
+        w += "): not in the supply catalog (as of " + catalog_.AsOf() + ")";
         if (stats.unpriced > 0) {
-            w += "; " + std::to_string(stats.unpriced) + " of its rows have no cost_usd and are left unpriced";
+            w += "; " + std::to_string(stats.unpriced) + " of its rows have no cost of their own and are left unpriced";
         } else {
             w += "; its cost_usd values are used as given";
         }
@@ -391,10 +430,38 @@ core::Status UsageIngest::ProcessLine(std::string_view line, std::int64_t line_n
     if (format_ == Format::kCsv) {
         if (!header_done_) return ProcessHeader(line);
         ProcessCsvRow(line, line_number);
-    } else {
+        return core::Ok();
+    }
+    if (!source_chosen_) {
+        std::optional<SourceFormat> detected;
+        if (!forced_source_) {
+            std::string padded(line);
+            padded.append(simdjson::SIMDJSON_PADDING, '\0');
+            simdjson::dom::element doc;
+            if (json_->parser.parse(padded.data(), line.size(), false).get(doc) == simdjson::SUCCESS) {
+                std::vector<json_records::Field> keys;
+                json_records::Flatten(doc, "", keys);
+                std::vector<std::string> names;
+                for (auto& k : keys) names.push_back(std::move(k.path));
+                detected = DetectSource(names);
+            }
+        }
+        ChooseSource(detected);
+    }
+    if (source_ == SourceFormat::kNetra) {
         ProcessJsonRow(line, line_number);
+    } else {
+        ProcessExportLine(line, line_number);
     }
     return core::Ok();
+}
+
+void UsageIngest::ChooseSource(std::optional<SourceFormat> detected) {
+    source_ = forced_source_ ? *forced_source_ : detected.value_or(SourceFormat::kNetra);
+    spec_ = &Spec(source_);
+    source_chosen_ = true;
+    summary_.source = source_;
+    summary_.grain = spec_->grain;
 }
 
 bool UsageIngest::SplitCsv(std::string_view line, std::vector<std::string_view>& out) {
@@ -461,36 +528,56 @@ core::Status UsageIngest::ProcessHeader(std::string_view line) {
     if (!SplitCsv(line, fields_)) {
         return MakeError(ErrorCode::kValidationFailed, "line 1: the header row has an unterminated quoted field");
     }
+    for (std::string_view name : fields_) header_names_.push_back(NormalizeFieldName(name));
+    if (!source_chosen_) ChooseSource(forced_source_ ? std::nullopt : DetectSource(header_names_));
     std::vector<std::string> ignored;
-    for (std::string_view name : fields_) {
-        Column c = ColumnFor(name);
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+        const PathColumn& pc = ColumnOfPath(header_names_[i]);
+        Column c = pc.column;
+        if (pc.json_parent) header_has_json_cells_ = true;
         if (c != kIgnored && header_has_[static_cast<std::size_t>(c)]) {
-            ignored.emplace_back(Trim(name));
+            ignored.emplace_back(Trim(fields_[i]));
             c = kIgnored;  // a second alias of a column already present
-        } else if (c == kIgnored) {
-            ignored.emplace_back(Trim(name));
+        } else if (c == kIgnored && !pc.json_parent) {
+            ignored.emplace_back(Trim(fields_[i]));
         }
         header_.push_back(c);
         if (c != kIgnored) header_has_[static_cast<std::size_t>(c)] = true;
     }
+    auto has = [&](Column c) { return header_has_[static_cast<std::size_t>(c)]; };
     std::string missing;
-    for (Column c : {kTimestamp, kModel, kInputTokens, kOutputTokens}) {
-        if (!header_has_[static_cast<std::size_t>(c)]) {
-            missing += (missing.empty() ? "" : ", ") + std::string(kRequired[c]);
+    auto require = [&](bool ok, std::string_view what) {
+        if (!ok) missing += (missing.empty() ? "" : ", ") + std::string(what);
+    };
+    if (source_ == SourceFormat::kNetra) {
+        for (Column c : {kTimestamp, kModel, kInputTokens, kOutputTokens}) require(has(c), kRequired[c]);
+    } else {
+        require(has(kTimestamp), "a start time");
+        require(has(kModel) || has(kLineItem), "a model");
+        if (spec_->cost_only) {
+            require(has(kCostUsd), "an amount");
+        } else {
+            require(has(kInputTokens) || has(kUncachedInput) || header_has_json_cells_, "input tokens");
+            require(has(kOutputTokens) || header_has_json_cells_, "output tokens");
         }
     }
     if (!missing.empty()) {
         std::string found;
         for (std::string_view name : fields_) found += (found.empty() ? "" : ", ") + Shorten(Trim(name));
-        return MakeError(ErrorCode::kValidationFailed,
-                         "no recognizable header: missing required column(s) " + missing + " (found: " + found +
-                             "). Aliases accepted: prompt_tokens for input_tokens, completion_tokens for "
-                             "output_tokens.");
+        if (source_ == SourceFormat::kNetra) {
+            return MakeError(ErrorCode::kValidationFailed,
+                             "no recognizable header: missing required column(s) " + missing + " (found: " + found +
+                                 "). Aliases accepted: prompt_tokens for input_tokens, completion_tokens for "
+                                 "output_tokens. Provider exports (OpenAI, Anthropic, LiteLLM, Helicone, Langfuse, "
+                                 "OTLP) are detected from their own headers, or named with ?format=.");
+        }
+        return MakeError(ErrorCode::kValidationFailed, "not a usable " + std::string(spec_->title) + ": missing " +
+                                                           missing + " (found: " + found + ")");
     }
     for (int c = 0; c < kColumnCount; ++c) {
         if (header_has_[static_cast<std::size_t>(c)]) summary_.columns.emplace_back(ColumnName(static_cast<Column>(c)));
     }
-    if (!ignored.empty()) {
+    if (!ignored.empty() && source_ == SourceFormat::kNetra) {
         std::string names;
         for (const auto& n : ignored) names += (names.empty() ? "" : ", ") + Shorten(n);
         summary_.warnings.push_back("ignored column(s): " + names);
@@ -507,6 +594,12 @@ void UsageIngest::ProcessCsvRow(std::string_view line, std::int64_t line_number)
     if (fields_.size() != header_.size()) {
         RowFailed(line_number, "line " + std::to_string(line_number) + ": expected " + std::to_string(header_.size()) +
                                    " fields, found " + std::to_string(fields_.size()));
+        return;
+    }
+    if (header_has_json_cells_) {  // an export with JSON in its cells (LiteLLM's metadata): the general path
+        export_fields_.clear();
+        for (std::size_t i = 0; i < header_.size(); ++i) export_fields_.emplace_back(header_names_[i], fields_[i]);
+        ProcessExportRecord(export_fields_, line_number);
         return;
     }
     Fields fields{};
@@ -595,6 +688,141 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
     BuildRecord(fields, present, line_number, &js);
 }
 
+const UsageIngest::PathColumn& UsageIngest::ColumnOfPath(const std::string& path) {
+    if (auto it = path_columns_.find(path); it != path_columns_.end()) return it->second;
+    PathColumn pc;
+    pc.column = ColumnFor(source_, path);
+    const std::string below = NormalizeFieldName(path) + ".";
+    for (const ColumnAlias& a : spec_->aliases) pc.json_parent = pc.json_parent || a.name.starts_with(below);
+    for (auto dot = path.rfind('.'); pc.column == kIgnored && dot != std::string::npos && dot > 0;
+         dot = path.rfind('.', dot - 1)) {
+        if (ColumnFor(source_, path.substr(0, dot)) == kTags) {
+            pc.tag_child = true;
+            break;
+        }
+    }
+    return path_columns_.emplace(path, pc).first->second;
+}
+
+void UsageIngest::ProcessExportLine(std::string_view line, std::int64_t line_number) {
+    JsonState& js = *json_;
+    js.buffer.assign(line);
+    js.buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+    simdjson::dom::element doc;
+    if (js.parser.parse(js.buffer.data(), line.size(), false).get(doc) != simdjson::SUCCESS) {
+        RowFailed(line_number, "line " + std::to_string(line_number) + ": invalid JSON");
+        return;
+    }
+    if (!doc.is_object()) {
+        RowFailed(line_number, "line " + std::to_string(line_number) + ": not a JSON object");
+        return;
+    }
+    std::vector<json_records::Field> flat;
+    json_records::Flatten(doc, "", flat);
+    export_fields_.clear();
+    for (auto& f : flat) export_fields_.emplace_back(std::move(f.path), std::move(f.text));
+    ProcessExportRecord(export_fields_, line_number);
+}
+
+void UsageIngest::ProcessExportRecord(const std::vector<std::pair<std::string, std::string>>& record,
+                                      std::int64_t line_number) {
+    Fields fields{};
+    std::array<bool, kColumnCount> present{};
+    tags_.clear();
+    export_extra_.clear();  // a deque: the views taken into it stay valid while it grows
+    auto take = [&](const std::pair<std::string, std::string>& field) {
+        const PathColumn& pc = ColumnOfPath(field.first);
+        std::string_view text = Trim(field.second);
+        // JSON held in a cell or a string (LiteLLM's metadata) is read as nested keys.
+        if (pc.json_parent && !text.empty() && (text.front() == '{' || text.front() == '[')) {
+            std::string padded(text);
+            padded.append(simdjson::SIMDJSON_PADDING, '\0');
+            simdjson::dom::element inner;
+            if (json_->parser.parse(padded.data(), text.size(), false).get(inner) == simdjson::SUCCESS) {
+                std::vector<json_records::Field> flat;
+                json_records::Flatten(inner, field.first, flat);
+                for (auto& f : flat) export_extra_.emplace_back(std::move(f.path), std::move(f.text));
+            }
+            if (pc.column != kTags) return;
+        }
+        if (pc.tag_child) {
+            if (!text.empty()) {
+                if (!tags_.empty()) tags_.push_back(',');
+                tags_ += field.first.substr(field.first.rfind('.') + 1) + "=" + std::string(text);
+            }
+            return;
+        }
+        if (pc.column == kIgnored) return;
+        auto c = static_cast<std::size_t>(pc.column);
+        if (present[c] && !Trim(fields[c]).empty()) return;  // the first non-empty alias wins
+        present[c] = true;
+        seen_columns_[c] = true;
+        fields[c] = field.second;
+    };
+    for (const auto& field : record) take(field);
+    for (std::size_t i = 0; i < export_extra_.size(); ++i) take(export_extra_[i]);
+    if (!tags_.empty() && (!present[kTags] || Trim(fields[kTags]).empty())) {
+        present[kTags] = true;
+        fields[kTags] = tags_;
+    }
+    auto has = [&](Column c) { return present[static_cast<std::size_t>(c)] && !Trim(fields[c]).empty(); };
+    if (spec_->skips_non_llm && !has(kModel) && !has(kInputTokens) && !has(kUncachedInput) && !has(kOutputTokens)) {
+        ++summary_.skipped_records;  // a trace's other spans: not LLM calls
+        return;
+    }
+    std::string missing;
+    auto require = [&](bool ok, std::string_view what) {
+        if (!ok) missing += (missing.empty() ? "" : ", ") + std::string(what);
+    };
+    require(present[kTimestamp], "a start time");
+    require(has(kModel) || has(kLineItem), "a model");
+    if (spec_->cost_only) {
+        require(has(kCostUsd), "an amount");
+    } else {
+        require(has(kInputTokens) || has(kUncachedInput), "input tokens");
+        require(has(kOutputTokens), "output tokens");
+    }
+    if (!missing.empty()) {
+        RowFailed(line_number, "line " + std::to_string(line_number) + ": " + std::string(spec_->title) +
+                                   " record without " + missing);
+        return;
+    }
+    BuildRecord(fields, present, line_number);
+}
+
+core::Status UsageIngest::ProcessDocument() {
+    std::string_view text = document_;
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return MakeError(ErrorCode::kValidationFailed, "the file is empty: no records");
+    }
+    saw_content_ = true;
+    const std::size_t size = text.size();
+    document_.append(simdjson::SIMDJSON_PADDING, '\0');
+    text = std::string_view(document_).substr(document_.size() - simdjson::SIMDJSON_PADDING - size, size);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (auto error = parser.parse(text.data(), size, false).get(root); error != simdjson::SUCCESS) {
+        return MakeError(ErrorCode::kValidationFailed, std::string("the JSON document does not parse: ") +
+                                                           simdjson::error_message(error) +
+                                                           " (a file of one JSON object per line is read as JSONL)");
+    }
+    if (!source_chosen_) {
+        ChooseSource(forced_source_ ? std::nullopt : DetectSource(json_records::SampleKeys(root)));
+    }
+    const auto lines = json_records::ObjectLines(text);
+    auto status = json_records::ForEachRecord(source_, root, lines, [&](const json_records::Record& r) {
+        std::vector<json_records::Field> flat;
+        json_records::Flatten(r.object, "", flat);
+        if (r.context != nullptr) flat.insert(flat.end(), r.context->begin(), r.context->end());
+        export_fields_.clear();
+        for (auto& f : flat) export_fields_.emplace_back(std::move(f.path), std::move(f.text));
+        ProcessExportRecord(export_fields_, r.line);
+    });
+    std::string().swap(document_);
+    return status;
+}
+
 UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw) {
     if (last_model_ != nullptr && raw == last_model_raw_) return *last_model_;
     auto it = models_seen_.find(raw);
@@ -641,44 +869,125 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     if (!ts) return fail("invalid timestamp (expected RFC 3339 or epoch seconds/milliseconds)", f[kTimestamp]);
     r.ts = *ts;
     std::string_view model = Trim(f[kModel]);
+    if (model.empty() && has(kLineItem)) {
+        model = Trim(f[kLineItem]);  // "gpt-4o-2024-08-06, input": the model, then the kind of tokens
+        if (auto comma = model.find(','); comma != std::string_view::npos) model = Trim(model.substr(0, comma));
+    }
     if (model.empty()) return fail("empty model", model);
-    auto input = count(kInputTokens);
-    if (!input) return fail("input_tokens must be a non-negative integer, got", f[kInputTokens]);
-    auto output = count(kOutputTokens);
-    if (!output) return fail("output_tokens must be a non-negative integer, got", f[kOutputTokens]);
-    r.input_tokens = *input;
-    r.output_tokens = *output;
-    if (has(kCachedTokens)) {
-        auto cached = count(kCachedTokens);
-        if (!cached) return fail("cached_tokens must be a non-negative integer, got", f[kCachedTokens]);
-        if (*cached > r.input_tokens) {
-            return fail("cached_tokens exceeds input_tokens (input_tokens must include cached tokens), got",
-                        f[kCachedTokens]);
+    const bool cost_only = spec_ != nullptr && spec_->cost_only;
+    const bool additive = spec_ != nullptr && spec_->input_excludes_cache;
+    auto tokens = [&](Column c, std::int64_t& out) {
+        if (!has(c)) return true;
+        auto v = count(c);
+        if (!v) return false;
+        out = *v;
+        return true;
+    };
+    std::int64_t cache_write = 0, uncached = 0;
+    if (!tokens(kCachedTokens, r.cached_tokens))
+        return fail("cache read tokens must be a non-negative integer, got", f[kCachedTokens]);
+    if (!tokens(kCacheWrite5m, r.cache_write_5m_tokens)) {
+        return fail("cache write (5 min) tokens must be a non-negative integer, got", f[kCacheWrite5m]);
+    }
+    if (!tokens(kCacheWrite1h, r.cache_write_1h_tokens)) {
+        return fail("cache write (1 h) tokens must be a non-negative integer, got", f[kCacheWrite1h]);
+    }
+    if (!tokens(kCacheWrite, cache_write))
+        return fail("cache write tokens must be a non-negative integer, got", f[kCacheWrite]);
+    r.cache_write_5m_tokens += cache_write;  // writes without a stated lifetime are the default 5-minute ones
+    const std::int64_t cache_total = r.cached_tokens + r.cache_write_5m_tokens + r.cache_write_1h_tokens;
+    if (has(kUncachedInput) || (additive && !has(kInputTokens))) {
+        if (!tokens(kUncachedInput, uncached))
+            return fail("uncached input tokens must be a non-negative integer, got", f[kUncachedInput]);
+        r.input_tokens = uncached + cache_total;
+    } else if (present[kInputTokens] || !cost_only) {
+        auto input = count(kInputTokens);
+        if (!input) return fail("input_tokens must be a non-negative integer, got", f[kInputTokens]);
+        r.input_tokens = *input;
+        if (cache_total > r.input_tokens) {
+            return fail(r.cache_write_5m_tokens + r.cache_write_1h_tokens > 0
+                            ? "cache reads and writes exceed input_tokens (input_tokens must include them), got"
+                            : "cached_tokens exceeds input_tokens (input_tokens must include cached tokens), got",
+                        f[has(kCachedTokens) ? kCachedTokens : kCacheWrite]);
         }
-        r.cached_tokens = *cached;
+    }
+    if (present[kOutputTokens] || !cost_only) {
+        auto output = count(kOutputTokens);
+        if (!output) return fail("output_tokens must be a non-negative integer, got", f[kOutputTokens]);
+        r.output_tokens = *output;
+    }
+    if (!tokens(kReasoningTokens, r.reasoning_tokens))
+        return fail("reasoning tokens must be a non-negative integer, got", f[kReasoningTokens]);
+    if (r.reasoning_tokens > r.output_tokens)
+        return fail("reasoning tokens exceed output_tokens (which include them), got", f[kReasoningTokens]);
+    if (has(kRequestCount)) {
+        if (!tokens(kRequestCount, r.request_count))
+            return fail("the request count must be a non-negative integer, got", f[kRequestCount]);
+    } else if (spec_ != nullptr && spec_->grain == Grain::kAggregate) {
+        r.request_count = 0;  // a bucket that does not say how many calls it holds
     }
     if (has(kLatencyMs)) {
         auto latency = non_negative(kLatencyMs);
         if (!latency) return fail("latency_ms must be a non-negative number, got", f[kLatencyMs]);
         r.latency_ms = *latency;
+    } else if (has(kLatencySeconds)) {
+        auto latency = non_negative(kLatencySeconds);
+        if (!latency)
+            return fail("the response time must be a non-negative number of seconds, got", f[kLatencySeconds]);
+        r.latency_ms = *latency * 1000.0;
+    } else if (has(kEndTime) && (spec_ == nullptr || spec_->grain == Grain::kRequest)) {
+        auto end = core::ParseTimestamp(f[kEndTime]);
+        if (!end || *end < r.ts) return fail("invalid end time", f[kEndTime]);
+        r.latency_ms = static_cast<double>(*end - r.ts);
     }
     if (has(kCostUsd)) {
         auto cost = non_negative(kCostUsd);
-        if (!cost) return fail("cost_usd must be a non-negative number, got", f[kCostUsd]);
-        r.cost_usd = *cost;
+        if (!cost) return fail("the cost must be a non-negative number, got", f[kCostUsd]);
+        if (has(kCurrency) && !IEquals(Trim(f[kCurrency]), "usd"))
+            return fail("costs must be in USD, got", f[kCurrency]);
+        r.cost_usd = *cost * (spec_ != nullptr ? spec_->cost_scale : 1.0);
+        r.cost_from_file = true;
     }
     if (has(kBatchable)) {
         auto batchable = ParseBool(f[kBatchable]);
         if (!batchable) return fail("batchable must be true/false, got", f[kBatchable]);
         r.batchable = *batchable;
     }
+    if (has(kBatched)) {
+        auto batched = ParseBool(f[kBatched]);
+        if (!batched) return fail("batch must be true/false, got", f[kBatched]);
+        r.batched = *batched;
+    }
+    if (has(kServiceTier) && ContainsNoCase(f[kServiceTier], "batch")) r.batched = true;
+    if (has(kContextWindow)) r.long_context = IsLongContext(f[kContextWindow]);
+    bool cache_hit = false;
+    if (has(kCacheHit)) cache_hit = ParseBool(f[kCacheHit]).value_or(false);
     if (has(kStatus)) r.success = StatusIsSuccess(f[kStatus]);
+    if (has(kErrorType)) r.success = false;
+    if (has(kSpanStatus)) {
+        std::string_view code = Trim(f[kSpanStatus]);
+        if (code == "2" || IEquals(code, "status_code_error") || IEquals(code, "error")) r.success = false;
+    }
 
     ModelStats& stats = LookupModel(model);
     ++stats.rows;
+    const std::int64_t row_tokens = r.input_tokens + r.output_tokens;
+    stats.tokens += row_tokens;
+    total_tokens_ += row_tokens;
+    if (r.cost_from_file) {
+        stats.file_cost += *r.cost_usd;
+        total_file_cost_ += *r.cost_usd;
+    }
     if (stats.model != nullptr) {
         r.model = stats.model->model;
-        if (!r.cost_usd) r.cost_usd = Catalog::CostUsd(*stats.model, r.input_tokens, r.output_tokens, r.cached_tokens);
+        // A call the proxy answered from its own cache reached no provider: its list price is nothing.
+        r.list_cost_usd =
+            cache_hit
+                ? 0.0
+                : Catalog::CostUsd(*stats.model, TokenUsage{r.input_tokens, r.cached_tokens, r.cache_write_5m_tokens,
+                                                            r.cache_write_1h_tokens, r.output_tokens, r.request_count,
+                                                            r.batched, r.long_context, r.ts});
+        if (!r.cost_usd) r.cost_usd = r.list_cost_usd;
     } else {
         r.model.assign(model);
         if (!r.cost_usd) ++stats.unpriced;
@@ -693,6 +1002,15 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     if (has(kPromptHash)) r.prompt_hash.assign(Trim(f[kPromptHash]));
     if (has(kPrefixHash)) r.prefix_hash.assign(Trim(f[kPrefixHash]));
     if (has(kFeature)) r.feature.assign(Trim(f[kFeature]));
+    if (has(kEndUser)) {
+        r.user.assign(Trim(f[kEndUser]));
+    } else if (has(kUser)) {
+        r.user.assign(Trim(f[kUser]));
+    }
+    if (has(kTeam)) r.team.assign(Trim(f[kTeam]));
+    if (has(kApiKey)) r.api_key.assign(Trim(f[kApiKey]));
+    if (has(kProject)) r.project.assign(Trim(f[kProject]));
+    if (has(kTags)) r.tags = TagList(f[kTags]);
     ++summary_.rows;
     return true;
 }

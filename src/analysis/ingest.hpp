@@ -1,10 +1,13 @@
 #pragma once
-// Usage log ingest (§9): a push parser for CSV (header row) and JSONL. Bytes arrive in chunks of any size
-// (a line may straddle chunks); rows become domain::UsageRecord with canonical model names and a cost
-// computed from the catalog when the file has none. Bad rows are counted with their 1-based file line
-// (a CSV header is line 1) and never stored; the first 20 are kept with a message.
+// Usage log ingest (§9): a push parser for CSV (header row), JSONL and JSON documents, in Netra's own columns or
+// any export of usage_formats.hpp (detected from the header or the keys unless forced). Bytes arrive in chunks of
+// any size (a line may straddle chunks); rows become domain::UsageRecord with canonical model names, tokens split
+// into the §9 partitions, the catalog's list price and the file's own cost as the bill. Bad rows are counted with
+// their 1-based file line (a CSV header is line 1; a JSON document's record starts on it) and never stored; the
+// first 20 are kept with a message.
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,17 +16,11 @@
 #include <vector>
 
 #include "analysis/catalog.hpp"
+#include "analysis/usage_formats.hpp"
 #include "core/error.hpp"
 #include "domain/records.hpp"
 
 namespace netra::analysis {
-
-enum class Format { kCsv, kJsonl };
-
-// "csv" | "jsonl" (also "ndjson", "json", and the media types text/csv, application/x-ndjson,
-// application/jsonl); nullopt otherwise.
-std::optional<Format> FormatFromString(std::string_view text);
-std::string_view FormatName(Format format);
 
 struct RowError {
     std::int64_t line = 0;
@@ -31,7 +28,11 @@ struct RowError {
 };
 
 struct IngestSummary {
+    Format syntax = Format::kCsv;
+    SourceFormat source = SourceFormat::kNetra;
+    Grain grain = Grain::kRequest;
     std::int64_t rows = 0;              // valid rows produced
+    std::int64_t skipped_records = 0;   // trace records that are not LLM calls (no model, no tokens): not rows
     std::int64_t rejected_rows = 0;     // bad rows (never produced)
     std::vector<std::string> columns;   // canonical column names found (CSV: header; JSONL: union of keys)
     std::vector<RowError> errors;       // the first kMaxErrors bad rows
@@ -42,7 +43,9 @@ class UsageIngest {
   public:
     static constexpr std::size_t kMaxErrors = 20;
 
-    UsageIngest(Format format, const Catalog& catalog);
+    // The syntax and the source are detected from the first bytes, the header or the keys where not given.
+    UsageIngest(FormatRequest format, const Catalog& catalog);
+    UsageIngest(Format format, const Catalog& catalog) : UsageIngest(FormatRequest{format, std::nullopt}, catalog) {}
 
     // Optional: the input's total size when it is known up front (an upload's Content-Length). The record buffer
     // is then sized once, from the bytes per row of the first chunk, instead of doubling as rows arrive (every
@@ -62,26 +65,7 @@ class UsageIngest {
     // Valid after Finish (rows/errors are live while feeding).
     const IngestSummary& Summary() const { return summary_; }
 
-    enum Column : int {
-        kTimestamp,
-        kModel,
-        kInputTokens,
-        kOutputTokens,
-        kProvider,
-        kCachedTokens,
-        kLatencyMs,
-        kCostUsd,
-        kPromptHash,
-        kPrefixHash,
-        kFeature,
-        kBatchable,
-        kStatus,
-        kColumnCount,
-        kIgnored = -1,
-    };
-    // Canonical column for a header name or JSON key (aliases, case, spaces and dashes tolerated).
-    static Column ColumnFor(std::string_view name);
-    static std::string_view ColumnName(Column column);
+    using Column = UsageColumn;
 
   private:
     using Fields = std::array<std::string_view, kColumnCount>;
@@ -89,16 +73,31 @@ class UsageIngest {
         const CatalogModel* model = nullptr;
         std::int64_t rows = 0;
         std::int64_t unpriced = 0;
+        std::int64_t tokens = 0;
+        double file_cost = 0;
     };
     struct StringHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
 
+    struct PathColumn {
+        Column column = kIgnored;
+        bool json_parent = false;  // the source reads keys below it: a JSON text here is parsed (LiteLLM metadata)
+        bool tag_child = false;    // a key below a tags field ({"feature": "x"} becomes the tag "feature=x")
+    };
+
+    core::Status Sniff(std::string_view chunk, bool at_end);
+    void ChooseSource(std::optional<SourceFormat> detected);
     core::Status ProcessLine(std::string_view line, std::int64_t line_number, std::int64_t physical_lines);
     core::Status ProcessHeader(std::string_view line);
     void ProcessCsvRow(std::string_view line, std::int64_t line_number);
     void ProcessJsonRow(std::string_view line, std::int64_t line_number);
+    void ProcessExportLine(std::string_view line, std::int64_t line_number);
+    core::Status ProcessDocument();
+    // One record of an export, its fields flattened (json_records::Field): mapped, checked and built.
+    void ProcessExportRecord(const std::vector<std::pair<std::string, std::string>>& fields, std::int64_t line_number);
+    const PathColumn& ColumnOfPath(const std::string& path);
     struct JsonState;  // simdjson's parser and a key-order cache, kept out of this header
     // Validates and converts one row's fields; records an error and returns false for a bad row. `typed`: the
     // JSON line's numbers as values (nullptr for CSV).
@@ -110,8 +109,14 @@ class UsageIngest {
     std::size_t FindRecordEnd(std::string_view data, std::size_t from);
     void ReserveRecords();
 
-    Format format_;
+    std::optional<Format> format_;  // unknown until sniffed
+    std::optional<SourceFormat> forced_source_;
+    SourceFormat source_ = SourceFormat::kNetra;
+    bool source_chosen_ = false;
+    const SourceSpec* spec_ = nullptr;
     const Catalog& catalog_;
+    std::string sniffed_;   // the first bytes, held until the syntax is known
+    std::string document_;  // a JSON document, parsed whole at Finish
     IngestSummary summary_;
     std::vector<domain::UsageRecord> records_;
     core::Status fatal_;
@@ -129,6 +134,14 @@ class UsageIngest {
     std::array<bool, kColumnCount> header_has_{};
     std::array<bool, kColumnCount> seen_columns_{};
     std::vector<std::string_view> fields_;
+    std::vector<std::string> header_names_;  // CSV: normalised header cells
+    bool header_has_json_cells_ = false;
+    std::unordered_map<std::string, PathColumn> path_columns_;
+    std::vector<std::pair<std::string, std::string>> export_fields_;  // reused per record
+    std::deque<std::pair<std::string, std::string>> export_extra_;    // keys found in JSON cells
+    std::string tags_;
+    std::int64_t total_tokens_ = 0;
+    double total_file_cost_ = 0;
     std::string unquote_buf_;  // storage for CSV fields with escaped quotes ("a ""b""")
     std::vector<std::string> unquoted_;
     std::unique_ptr<JsonState> json_;

@@ -54,8 +54,11 @@ class Grouper {
     std::size_t last_index_ = 0;
 };
 
+// Calls a record stands for: its request count, or 1 where an aggregate export gives none.
+std::int64_t Calls(const domain::UsageRecord& r) { return std::max<std::int64_t>(r.request_count, 1); }
+
 void Add(GroupStats& g, const domain::UsageRecord& r, double cost) {
-    ++g.requests;
+    g.requests += Calls(r);
     g.input_tokens += r.input_tokens;
     g.output_tokens += r.output_tokens;
     g.cached_tokens += r.cached_tokens;
@@ -175,7 +178,7 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
         Add(providers.At(r.provider.empty() ? std::string_view("unknown") : std::string_view(r.provider)), r, cost);
         Add(features.At(r.feature.empty() ? std::string_view("unspecified") : std::string_view(r.feature)), r, cost);
         auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
-        ++p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)];
+        p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)] += Calls(r);
         if (!r.prompt_hash.empty()) {
             ++p.hashed_rows;
             prompt_builder.Add(r.prompt_hash, i);
@@ -200,9 +203,12 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
     p.monthly_factor = kDaysPerMonth / p.days_covered;
     p.cost_per_day_usd = p.total_cost_usd / p.days_covered;
     p.monthly_cost_usd = p.total_cost_usd * p.monthly_factor;
-    p.monthly_requests = static_cast<double>(p.rows) * p.monthly_factor;
-    p.avg_input_tokens = static_cast<double>(p.input_tokens) / static_cast<double>(p.rows);
-    p.avg_output_tokens = static_cast<double>(p.output_tokens) / static_cast<double>(p.rows);
+    p.spend = BreakdownSpend(records, p.total_cost_usd);
+    std::int64_t calls = 0;
+    for (const auto& r : records) calls += Calls(r);
+    p.monthly_requests = static_cast<double>(calls) * p.monthly_factor;
+    p.avg_input_tokens = static_cast<double>(p.input_tokens) / static_cast<double>(calls);
+    p.avg_output_tokens = static_cast<double>(p.output_tokens) / static_cast<double>(calls);
     // Latency samples are indexed by model group before Finish sorts the groups.
     std::vector<std::pair<std::string, std::vector<double>>> model_latencies;
     for (std::size_t i = 0; i < latencies.size(); ++i) {
@@ -233,7 +239,7 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
         p.peak_hours.push_back(hours[static_cast<std::size_t>(i)]);
     }
     p.peak_to_average =
-        static_cast<double>(p.hourly[static_cast<std::size_t>(hours[0])]) / (static_cast<double>(p.rows) / 24.0);
+        static_cast<double>(p.hourly[static_cast<std::size_t>(hours[0])]) / (static_cast<double>(calls) / 24.0);
 
     p.prompt_groups = std::move(prompt_groups);
     p.prefix_groups = std::move(prefix_groups);
@@ -427,6 +433,7 @@ json::object ProfileToJson(const Profile& p) {
         partial.push_back(json::object{{"date", d.date}, {"cost_usd", d.cost_usd}, {"covered", d.covered}});
     }
     o["partial_days"] = std::move(partial);
+    BreakdownToJson(p.spend, o);
     return o;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/catalog.hpp"
+#include "analysis/spend_breakdown.hpp"
 #include "domain/records.hpp"
 
 namespace netra::analysis {
@@ -61,6 +62,7 @@ struct Profile {
     double monthly_cost_usd = 0;
     std::int64_t unpriced_rows = 0;  // unknown model and no cost_usd: counted as $0
     std::int64_t input_tokens = 0, output_tokens = 0, cached_tokens = 0;
+    // Calls, not rows: an aggregate export's row stands for its request count (rows where it gives none).
     double monthly_requests = 0;
     double avg_input_tokens = 0, avg_output_tokens = 0;
     std::vector<GroupStats> by_model, by_provider, by_feature;  // cost descending, then name
@@ -77,6 +79,7 @@ struct Profile {
     std::vector<DailyCost> anomalies;      // complete days with |z| ≥ kAnomalyZ (needs ≥ 3 complete days)
     std::vector<DailyCost> partial_days;   // first/last days left out of the anomaly statistics
     std::vector<std::string> assumptions;  // estimates: how each number was derived
+    SpendBreakdown spend;                  // token partitions, bill vs list price, attribution, movers
     // Groupings by prompt_hash / prefix_hash computed once here and reused by the strategies (same records).
     std::shared_ptr<const HashGroups> prompt_groups, prefix_groups;
     // … and the fields the strategies scan, packed (see hash_groups.hpp).

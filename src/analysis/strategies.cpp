@@ -51,12 +51,17 @@ void Finish(Strategy& s, const Profile& p, double current_total, double savings_
     s.savings_pct = p.monthly_cost_usd > 0 ? s.savings_usd / p.monthly_cost_usd * 100 : 0;
 }
 
-// The cheapest mid-tier model cheaper than `source` (same provider first: no new vendor to integrate).
+// The cheapest mid-tier model cheaper than `source` (same provider first: no new vendor to integrate), among the
+// models the catalog marks current when it marks any (a catalog of every model ever priced would otherwise
+// recommend retired ones).
 const CatalogModel* CheaperTarget(const CatalogModel& source, const Catalog& catalog) {
     const CatalogModel* same = nullptr;
     const CatalogModel* any = nullptr;
     double source_price = BlendedPricePerToken(source);
+    const bool marks_current =
+        std::any_of(catalog.Models().begin(), catalog.Models().end(), [](const CatalogModel& m) { return m.current; });
     for (const auto& m : catalog.Models()) {
+        if (marks_current && !m.current) continue;
         if (m.tier != Tier::kMid || BlendedPricePerToken(m) >= source_price) continue;
         auto cheaper = [&](const CatalogModel* best) {
             return best == nullptr || BlendedPricePerToken(m) < BlendedPricePerToken(*best) ||
@@ -68,8 +73,10 @@ const CatalogModel* CheaperTarget(const CatalogModel& source, const Catalog& cat
     return same != nullptr ? same : any;
 }
 
+// Per call: an aggregate row's tokens are spread over its request count.
 bool IsSmall(const CompactRecord& r) {
-    return r.input_tokens + r.output_tokens <= kSmallRequestTokens && r.output_tokens <= kSmallRequestOutput;
+    return r.input_tokens + r.output_tokens <= kSmallRequestTokens * r.requests &&
+           r.output_tokens <= kSmallRequestOutput * r.requests;
 }
 
 std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
@@ -88,12 +95,17 @@ std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, con
         auto it = targets.find(src);
         if (it == targets.end()) it = targets.emplace(src, CheaperTarget(*src, catalog)).first;
         if (it->second == nullptr) continue;
-        double projected = Catalog::CostUsd(*it->second, r.input_tokens, r.output_tokens, r.cached_tokens);
+        TokenUsage usage;
+        usage.input = r.input_tokens;
+        usage.cache_read = r.cached_tokens;
+        usage.output = r.output_tokens;
+        usage.requests = r.requests;
+        double projected = Catalog::CostUsd(*it->second, usage);
         if (projected >= r.cost_usd) continue;
         current += r.cost_usd;
         savings += r.cost_usd - projected;
-        ++affected;
-        ++moved[{src, it->second}];
+        affected += r.requests;
+        moved[{src, it->second}] += r.requests;
     }
     if (affected == 0) {
         not_assessed.push_back("model right-sizing: no short requests (<= " + std::to_string(kSmallRequestTokens) +
@@ -205,9 +217,16 @@ std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, c
             static_cast<std::int64_t>(std::floor(kPrefixShareOfShortestPrompt * static_cast<double>(min_input[gid])));
         std::int64_t uncached_prefix = std::max<std::int64_t>(0, prefix - r.cached_tokens);
         if (uncached_prefix == 0) continue;
-        double saving = static_cast<double>(uncached_prefix) * (m->input_per_mtok - m->cached_input_per_mtok) / 1e6;
+        // The n−1 repeats read the prefix at the cached price; the first writes it, at the provider's cache-write
+        // price where that costs more than input (Anthropic: 1.25×).
+        const double read_saving =
+            static_cast<double>(uncached_prefix) * (m->input_per_mtok - m->cached_input_per_mtok) / 1e6;
+        const double write_premium =
+            static_cast<double>(uncached_prefix) * std::max(0.0, m->cache_write_per_mtok - m->input_per_mtok) / 1e6;
+        const double saving = (read_saving * static_cast<double>(n - 1) - write_premium) / static_cast<double>(n);
+        if (saving <= 0) continue;
         current += r.cost_usd;
-        savings += saving * static_cast<double>(n - 1) / static_cast<double>(n);
+        savings += saving;
         ++affected;
     }
     if (affected == 0) {
@@ -230,8 +249,9 @@ std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, c
         fmt::format("shared prefix = {:.0f}% of the shortest prompt carrying that prefix_hash",
                     kPrefixShareOfShortestPrompt * 100),
         fmt::format("only prompts of at least {} tokens are cached (provider minimum)", kMinCacheablePrompt),
-        "the first request of each prefix group pays full price: saves (n-1)/n; tokens already cached are not counted "
-        "again; cache-write premiums are ignored"};
+        "the first request of each prefix group writes the prefix (at the cache-write price where the provider "
+        "charges more for writes) and the other n-1 read it at the cached price; tokens already cached are not "
+        "counted again"};
     Finish(s, p, current, savings);
     return s;
 }

@@ -59,7 +59,10 @@ std::optional<Millis> ParseTimestamp(std::string_view text) {
         double v = 0;
         auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
         if (ec != std::errc{} || p != text.data() + text.size()) return std::nullopt;
-        // Epoch seconds until year ~5138; anything larger is milliseconds.
+        // Epoch seconds until year ~5138; then milliseconds, microseconds and nanoseconds (OTLP's
+        // *UnixNano) by magnitude.
+        if (v >= 1e17) return static_cast<Millis>(v / 1e6);
+        if (v >= 1e14) return static_cast<Millis>(v / 1e3);
         return v >= 1e11 ? static_cast<Millis>(v) : static_cast<Millis>(v * 1000.0);
     }
     int y, mo, d, h = 0, mi = 0, sec = 0;

@@ -13,7 +13,8 @@ using Millis = std::int64_t;
 Millis NowMs();
 // RFC 3339 with millisecond precision and a `Z` suffix: 2026-11-25T00:33:24.123Z
 std::string FormatRfc3339Ms(Millis ms);
-// Accepts RFC 3339 (`Z` or ±hh:mm offsets, optional fraction) and epoch seconds or milliseconds.
+// Accepts RFC 3339 (`Z` or ±hh:mm offsets, optional fraction) and epoch seconds, milliseconds, microseconds or
+// nanoseconds (told apart by magnitude).
 std::optional<Millis> ParseTimestamp(std::string_view text);
 
 // Monotonic clock for durations.

@@ -22,8 +22,8 @@ DatasetService::DatasetService(std::shared_ptr<storage::Store> store, const anal
 
 core::Result<std::unique_ptr<Upload>> DatasetService::BeginUpload(const std::string& user_id,
                                                                   const std::optional<std::string>& thread_id,
-                                                                  std::string name, analysis::Format format) {
-    if (name.empty()) name = "usage." + std::string(analysis::FormatName(format));
+                                                                  std::string name, analysis::FormatRequest format) {
+    if (name.empty()) name = format.syntax ? "usage." + std::string(analysis::FormatName(*format.syntax)) : "usage";
     if (name.size() > 200) return MakeError(ErrorCode::kValidationFailed, "name is longer than 200 bytes");
     if (thread_id) {
         auto thread = store_->GetThread(user_id, *thread_id);
@@ -51,7 +51,9 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     d.user_id = upload.user_id_;
     d.thread_id = upload.thread_id_;
     d.name = upload.name_;
-    d.format = std::string(analysis::FormatName(upload.format_));
+    d.format = std::string(analysis::FormatName(summary.syntax));
+    d.source_format = std::string(analysis::SourceName(summary.source));
+    d.grain = summary.grain == analysis::Grain::kAggregate ? "aggregate" : "request";
     d.rows = summary.rows;
     d.rejected_rows = summary.rejected_rows;
     d.columns = summary.columns;

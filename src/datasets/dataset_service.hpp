@@ -33,18 +33,16 @@ class Upload {
 
   private:
     friend class DatasetService;
-    Upload(std::string user_id, std::optional<std::string> thread_id, std::string name, analysis::Format format,
-           const analysis::Catalog& catalog)
+    Upload(std::string user_id, std::optional<std::string> thread_id, std::string name,
+           analysis::FormatRequest format, const analysis::Catalog& catalog)
         : user_id_(std::move(user_id)),
           thread_id_(std::move(thread_id)),
           name_(std::move(name)),
-          format_(format),
           ingest_(format, catalog) {}
 
     std::string user_id_;
     std::optional<std::string> thread_id_;
     std::string name_;
-    analysis::Format format_;
     analysis::UsageIngest ingest_;
     core::Status status_;
 };
@@ -63,10 +61,10 @@ class DatasetService : public agents::DataAccess {
                    std::size_t record_budget = kDefaultRecordBudget);
 
     // Checks, before a byte of the body is read, that the thread (when given) is the user's. `name` empty =
-    // "usage.<format>"; longer than 200 bytes is kValidationFailed.
+    // "usage"; longer than 200 bytes is kValidationFailed. What `format` leaves open is detected from the data.
     core::Result<std::unique_ptr<Upload>> BeginUpload(const std::string& user_id,
                                                       const std::optional<std::string>& thread_id, std::string name,
-                                                      analysis::Format format);
+                                                      analysis::FormatRequest format);
     // Ends the ingest, stores the records in bulk with the profile, and caches them. An empty file or one without
     // a usable header is the user's data problem: kValidationFailed.
     core::Result<UploadResult> FinishUpload(Upload& upload);

@@ -78,14 +78,15 @@ TEST(DatasetService, EvictsWithinTheRecordBudget) {
 TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
     Fixture f;
     DatasetService service(f.store, analysis::BundledCatalog());
-    auto foreign = service.BeginUpload(f.user, core::NewId(), "", analysis::Format::kCsv);
+    auto foreign = service.BeginUpload(f.user, core::NewId(), "", analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_FALSE(foreign.ok());
     EXPECT_EQ(foreign.error().code, core::ErrorCode::kNotFound);
-    auto long_name = service.BeginUpload(f.user, std::nullopt, std::string(201, 'x'), analysis::Format::kCsv);
+    auto long_name = service.BeginUpload(f.user, std::nullopt, std::string(201, 'x'),
+                                         analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_FALSE(long_name.ok());
     EXPECT_EQ(long_name.error().code, core::ErrorCode::kValidationFailed);
 
-    auto upload = service.BeginUpload(f.user, std::nullopt, "", analysis::Format::kCsv);
+    auto upload = service.BeginUpload(f.user, std::nullopt, "", analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_TRUE(upload.ok());
     ASSERT_TRUE((*upload)->Feed("timestamp,model,input_tokens,output_tokens\n2025-01-02T00:00:00Z,gpt-4o,100,").ok());
     ASSERT_TRUE((*upload)->Feed("20\n2025-01-01T00:00:00Z,gpt-4o,50,10\nnot-a-time,gpt-4o,1,1\n").ok());
@@ -103,7 +104,8 @@ TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
     ASSERT_TRUE(service.Delete(f.user, done->dataset.id).ok());
     EXPECT_EQ(service.Delete(f.user, done->dataset.id).error().code, core::ErrorCode::kNotFound);
 
-    auto empty = service.BeginUpload(f.user, std::nullopt, "empty", analysis::Format::kCsv);
+    auto empty =
+        service.BeginUpload(f.user, std::nullopt, "empty", analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_TRUE(empty.ok());
     auto refused = service.FinishUpload(**empty);
     ASSERT_FALSE(refused.ok());

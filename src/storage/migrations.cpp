@@ -170,6 +170,30 @@ constexpr std::string_view kV3[] = {
     "{POSTGRES_ONLY}ALTER TABLE usage_records DROP CONSTRAINT IF EXISTS usage_records_dataset_id_fkey",
 };
 
+// Version 4: what a usage record learnt from the provider exports (domain/records.hpp) — cache writes by
+// lifetime, reasoning tokens, the calls an aggregate row stands for, the catalog's list price beside the bill,
+// attribution and batch/long-context flags — and each dataset's source format and grain. Existing rows take the
+// defaults: a request-grain "netra" dataset, one call per row, nothing written to the cache. `user` is reserved
+// in PostgreSQL, hence user_ref. SQLite adds one column per ALTER TABLE; PostgreSQL (11+) adds a column with a
+// constant default without rewriting the table.
+constexpr std::string_view kV4[] = {
+    "ALTER TABLE usage_records ADD COLUMN cache_write_5m_tokens BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN cache_write_1h_tokens BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN request_count BIGINT NOT NULL DEFAULT 1",
+    "ALTER TABLE usage_records ADD COLUMN list_cost_usd DOUBLE PRECISION",
+    "ALTER TABLE usage_records ADD COLUMN cost_from_file INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN batched INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN long_context INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE usage_records ADD COLUMN user_ref TEXT",
+    "ALTER TABLE usage_records ADD COLUMN team TEXT",
+    "ALTER TABLE usage_records ADD COLUMN api_key TEXT",
+    "ALTER TABLE usage_records ADD COLUMN project TEXT",
+    "ALTER TABLE usage_records ADD COLUMN tags TEXT",
+    "ALTER TABLE datasets ADD COLUMN source_format TEXT NOT NULL DEFAULT 'netra'",
+    "ALTER TABLE datasets ADD COLUMN grain TEXT NOT NULL DEFAULT 'request'",
+};
+
 struct MigrationSource {
     int version;
     std::string_view name;
@@ -181,6 +205,8 @@ constexpr MigrationSource kMigrations[] = {
     {1, "initial schema", std::begin(kV1), std::end(kV1)},
     {2, "dataset indexes", std::begin(kV2), std::end(kV2)},
     {3, "usage records without a per-row foreign key on PostgreSQL", std::begin(kV3), std::end(kV3)},
+    {4, "usage record partitions, list cost, attribution and flags; dataset source format and grain", std::begin(kV4),
+     std::end(kV4)},
 };
 
 }  // namespace

@@ -2,9 +2,11 @@
 // NETRA_TEST_PG_URL names a server (scripts/pg-test-server.sh). Each PostgreSQL test runs in a fresh schema.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -65,13 +67,79 @@ std::string WithParams(const std::string& url, const std::string& params) {
     return url + (url.find('?') == std::string::npos ? "?" : "&") + params;
 }
 
+// Rows of a raw query as text, NULL as nullopt.
+using RawRows = std::vector<std::vector<std::optional<std::string>>>;
+
+// Runs SQL (one or more statements) on a SQLite file behind the store's back: schema set-up and checks of what
+// the columns hold. Returns the rows of the statements that produce some.
+RawRows RawSqlite(const std::filesystem::path& file, const std::string& sql) {
+    RawRows rows;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        ADD_FAILURE() << sqlite3_errmsg(db);
+        sqlite3_close(db);
+        return rows;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    const char* tail = sql.c_str();
+    while (*tail != '\0') {
+        sqlite3_stmt* stmt = nullptr;
+        if (sqlite3_prepare_v2(db, tail, -1, &stmt, &tail) != SQLITE_OK) {
+            ADD_FAILURE() << sqlite3_errmsg(db);
+            break;
+        }
+        if (stmt == nullptr) continue;  // trailing whitespace
+        int rc = SQLITE_ROW;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            auto& row = rows.emplace_back();
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+                const unsigned char* text = sqlite3_column_text(stmt, c);
+                row.push_back(text != nullptr ? std::optional<std::string>(reinterpret_cast<const char*>(text))
+                                              : std::nullopt);
+            }
+        }
+        if (rc != SQLITE_DONE) ADD_FAILURE() << sqlite3_errmsg(db);
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return rows;
+}
+
+// The same on PostgreSQL (`url` carries the test's search_path); the rows of the last statement.
+RawRows RawPostgres(const std::string& url, const std::string& sql) {
+    RawRows rows;
+    PGconn* conn = PQconnectdb(url.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+        ADD_FAILURE() << PQerrorMessage(conn);
+        PQfinish(conn);
+        return rows;
+    }
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); ++i) {
+            auto& row = rows.emplace_back();
+            for (int c = 0; c < PQnfields(r); ++c) {
+                row.push_back(PQgetisnull(r, i, c) != 0 ? std::nullopt
+                                                        : std::optional<std::string>(PQgetvalue(r, i, c)));
+            }
+        }
+    } else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        ADD_FAILURE() << PQresultErrorMessage(r);
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return rows;
+}
+
 class StoreTest : public ::testing::TestWithParam<Backend> {
   protected:
     void SetUp() override {
         switch (GetParam()) {
             case Backend::kSqliteFile:
                 dir_ = std::filesystem::temp_directory_path() / ("netra-store-test-" + core::RandomHex(8));
-                url_ = "sqlite://" + (dir_ / "nested" / "test.db").string();  // absolute: sqlite:///tmp/...
+                url_ = "sqlite://" + SqliteFile().string();  // absolute: sqlite:///tmp/...
                 break;
             case Backend::kSqliteMemory:
                 url_ = "sqlite::memory:";
@@ -140,6 +208,13 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
         auto s = store_->InsertMessageAndRun(m, run);
         EXPECT_TRUE(s.ok()) << s.error().message;
         return run;
+    }
+
+    // SQL run on the store's database outside the store; not for :memory:, which only the store can reach.
+    bool HasRawAccess() const { return GetParam() != Backend::kSqliteMemory; }
+    std::filesystem::path SqliteFile() const { return dir_ / "nested" / "test.db"; }
+    RawRows Raw(const std::string& sql) const {
+        return GetParam() == Backend::kPostgres ? RawPostgres(url_, sql) : RawSqlite(SqliteFile(), sql);
     }
 
     static RunEvent Event(const std::string& run_id, std::int64_t seq, const std::string& type,
@@ -701,6 +776,21 @@ std::vector<UsageRecord> MakeUsageRecords(std::size_t n, std::uint64_t seed) {
         r.feature = kFeatures[next() % 8];
         r.batchable = next() % 2 == 0;
         r.success = next() % 10 != 0;
+        // The version-4 columns: cache writes within the input, reasoning within the output, aggregate-sized
+        // request counts (0 = unknown), the list price, attribution with the same awkward text.
+        if (next() % 4 == 0) r.cache_write_5m_tokens = r.input_tokens / 5;
+        if (next() % 4 == 0) r.cache_write_1h_tokens = r.input_tokens / 7;
+        if (next() % 3 == 0) r.reasoning_tokens = r.output_tokens / 2;
+        r.request_count = static_cast<std::int64_t>(next() % 4 == 0 ? next() % 100'000 : 1);
+        if (next() % 3 != 0) r.list_cost_usd = static_cast<double>(next() % 1'000'000) * 1e-9 / 7.0;
+        r.cost_from_file = next() % 2 == 0;
+        r.batched = next() % 5 == 0;
+        r.long_context = next() % 7 == 0;
+        if (next() % 2 == 0) r.user = "u" + std::to_string(next() % 300);
+        if (next() % 3 == 0) r.team = kFeatures[next() % 8];
+        if (next() % 2 == 0) r.api_key = "key_" + std::to_string(next() % 20);
+        if (next() % 3 == 0) r.project = "proj\t" + std::to_string(next() % 9);
+        if (next() % 4 == 0) r.tags = "a,b\\c";
         out.push_back(std::move(r));
     }
     return out;
@@ -710,7 +800,12 @@ bool SameRecord(const UsageRecord& a, const UsageRecord& b) {
     return a.ts == b.ts && a.model == b.model && a.provider == b.provider && a.input_tokens == b.input_tokens &&
            a.output_tokens == b.output_tokens && a.cached_tokens == b.cached_tokens && a.latency_ms == b.latency_ms &&
            a.cost_usd == b.cost_usd && a.prompt_hash == b.prompt_hash && a.prefix_hash == b.prefix_hash &&
-           a.feature == b.feature && a.batchable == b.batchable && a.success == b.success;
+           a.feature == b.feature && a.batchable == b.batchable && a.success == b.success &&
+           a.cache_write_5m_tokens == b.cache_write_5m_tokens && a.cache_write_1h_tokens == b.cache_write_1h_tokens &&
+           a.reasoning_tokens == b.reasoning_tokens && a.request_count == b.request_count &&
+           a.cost_from_file == b.cost_from_file && a.list_cost_usd == b.list_cost_usd && a.user == b.user &&
+           a.team == b.team && a.api_key == b.api_key && a.project == b.project && a.tags == b.tags &&
+           a.batched == b.batched && a.long_context == b.long_context;
 }
 
 Dataset MakeDatasetRecord(const User& user, std::optional<std::string> thread_id, Millis created_at) {
@@ -805,6 +900,227 @@ TEST_P(StoreTest, BulkInsertOf100kRecordsRoundTripsExactly) {
     EXPECT_EQ(mismatches, 0u) << "first mismatch at index " << first_mismatch;
 }
 
+std::optional<std::uint64_t> Bits(const std::optional<double>& v) {
+    if (!v) return std::nullopt;
+    return std::bit_cast<std::uint64_t>(*v);
+}
+
+// Every field of a usage record set, at the edges where it can be (the whole BIGINT range, a double that needs 17
+// digits and a subnormal one, text with every COPY escape and COPY's own NULL marker), beside a record left at
+// its defaults and one whose request count is unknown (0 must not come back as the default 1).
+TEST_P(StoreTest, UsageRecordEveryFieldRoundTripsExactly) {
+    User alice = MakeUser("alice@example.com");
+    Dataset d = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    ASSERT_TRUE(store_->CreateDataset(d).ok());
+
+    UsageRecord full;
+    full.ts = 1'700'000'000'001;
+    full.model = "claude-sonnet-4-5";
+    full.provider = "anthropic";
+    full.input_tokens = 1'200'000;
+    full.output_tokens = 9'000;
+    full.cached_tokens = 400'000;
+    full.cache_write_5m_tokens = 300'000;
+    full.cache_write_1h_tokens = 200'000;
+    full.reasoning_tokens = 4'500;
+    full.request_count = std::numeric_limits<std::int64_t>::max();
+    full.latency_ms = 1234.5;
+    full.cost_usd = 0.1 + 0.2;  // 0.30000000000000004
+    full.cost_from_file = true;
+    full.list_cost_usd = 1.0 / 3.0;
+    full.prompt_hash = "p1";
+    full.prefix_hash = "x1";
+    full.feature = "chat";
+    full.user = "user\twith\\backslash";
+    full.team = "\xc3\xa9quipe\nline";
+    full.api_key = "\\N";
+    full.project = "proj\r1";
+    full.tags = "prod,eu,long-context";
+    full.batchable = true;
+    full.batched = true;
+    full.long_context = true;
+    full.success = false;
+
+    UsageRecord defaults;
+    defaults.ts = 1'700'000'000'002;
+    defaults.model = "gpt-4o";
+
+    UsageRecord unknown_count = defaults;
+    unknown_count.ts = 1'700'000'000'003;
+    unknown_count.request_count = 0;
+    unknown_count.cost_usd = 1e300;
+    unknown_count.list_cost_usd = std::numeric_limits<double>::denorm_min();
+
+    auto inserted = store_->InsertUsageRecords(d.id, {full, defaults, unknown_count});
+    ASSERT_TRUE(inserted.ok()) << inserted.error().message;
+    auto loaded = store_->LoadUsageRecords(d.id);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    ASSERT_EQ(loaded->size(), 3u);
+
+    const UsageRecord& a = (*loaded)[0];
+    EXPECT_EQ(a.input_tokens, full.input_tokens);
+    EXPECT_EQ(a.output_tokens, full.output_tokens);
+    EXPECT_EQ(a.cached_tokens, full.cached_tokens);
+    EXPECT_EQ(a.cache_write_5m_tokens, full.cache_write_5m_tokens);
+    EXPECT_EQ(a.cache_write_1h_tokens, full.cache_write_1h_tokens);
+    EXPECT_EQ(a.reasoning_tokens, full.reasoning_tokens);
+    EXPECT_EQ(a.request_count, full.request_count);
+    EXPECT_EQ(Bits(a.latency_ms), Bits(full.latency_ms));
+    EXPECT_EQ(Bits(a.cost_usd), Bits(full.cost_usd));
+    EXPECT_EQ(Bits(a.list_cost_usd), Bits(full.list_cost_usd));
+    EXPECT_TRUE(a.cost_from_file);
+    EXPECT_EQ(a.user, full.user);
+    EXPECT_EQ(a.team, full.team);
+    EXPECT_EQ(a.api_key, full.api_key);
+    EXPECT_EQ(a.project, full.project);
+    EXPECT_EQ(a.tags, full.tags);
+    EXPECT_TRUE(a.batchable);
+    EXPECT_TRUE(a.batched);
+    EXPECT_TRUE(a.long_context);
+    EXPECT_FALSE(a.success);
+    EXPECT_TRUE(SameRecord(a, full));
+
+    const UsageRecord& b = (*loaded)[1];
+    EXPECT_EQ(b.request_count, 1);
+    EXPECT_EQ(b.cache_write_5m_tokens, 0);
+    EXPECT_EQ(b.cache_write_1h_tokens, 0);
+    EXPECT_EQ(b.reasoning_tokens, 0);
+    EXPECT_FALSE(b.cost_usd.has_value());
+    EXPECT_FALSE(b.list_cost_usd.has_value());
+    EXPECT_FALSE(b.cost_from_file || b.batched || b.long_context || b.batchable);
+    EXPECT_TRUE(b.user.empty() && b.team.empty() && b.api_key.empty() && b.project.empty() && b.tags.empty());
+    EXPECT_TRUE(SameRecord(b, defaults));
+
+    const UsageRecord& c = (*loaded)[2];
+    EXPECT_EQ(c.request_count, 0);
+    EXPECT_EQ(Bits(c.cost_usd), Bits(unknown_count.cost_usd));
+    EXPECT_EQ(Bits(c.list_cost_usd), Bits(unknown_count.list_cost_usd));
+    EXPECT_TRUE(SameRecord(c, unknown_count));
+
+    // Absent attribution is NULL in the table, like the hashes and the feature, and so is an absent list price.
+    if (HasRawAccess()) {
+        const auto nulls =
+            Raw("SELECT COUNT(*) FROM usage_records WHERE dataset_id = '" + d.id +
+                "' AND user_ref IS NULL AND team IS NULL AND api_key IS NULL AND project IS NULL AND tags IS NULL"
+                " AND list_cost_usd IS NULL");
+        ASSERT_EQ(nulls.size(), 1u);
+        EXPECT_EQ(nulls[0][0], "1");
+    }
+}
+
+// A database an older Netra left at schema version 3, with data: migration 4 keeps its rows, which read back with
+// the new fields at their defaults (a request-grain "netra" dataset, one call per row).
+TEST_P(StoreTest, MigrationFourGivesExistingRowsTheDefaults) {
+    if (!HasRawAccess()) GTEST_SKIP() << "needs the database outside the store";
+    store_.reset();
+    const bool postgres = GetParam() == Backend::kPostgres;
+    if (postgres) {
+        ASSERT_TRUE(PgAdmin("DROP SCHEMA " + schema_ + " CASCADE"));
+        ASSERT_TRUE(PgAdmin("CREATE SCHEMA " + schema_));
+    } else {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(SqliteFile().string() + suffix);
+    }
+    std::string script =
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT "
+        "NULL);";
+    for (const auto& m : Migrations(postgres ? sql::Dialect::kPostgres : sql::Dialect::kSqlite)) {
+        if (m.version > 3) break;
+        for (const auto& stmt : m.statements) script += stmt + ";";
+        script += "INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", 'old', 0);";
+    }
+    script +=
+        "INSERT INTO users (id, email, created_at) VALUES ('u-old', 'old@example.com', 1);"
+        "INSERT INTO datasets (id, user_id, name, format, created_at) VALUES ('d-old', 'u-old', 'old.csv', 'csv', 2);"
+        "INSERT INTO usage_records (dataset_id, ts, model, provider, input_tokens, output_tokens, cached_tokens,"
+        " latency_ms, cost_usd, prompt_hash, batchable, status)"
+        " VALUES ('d-old', 3, 'gpt-4o', 'openai', 100, 20, 10, 12.5, 0.25, 'p1', 1, 'ok');";
+    Raw(script);
+
+    auto reopened = OpenStore(url_, 4);
+    ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+    store_ = *reopened;
+    ASSERT_EQ(*store_->SchemaVersion(), 3);
+    auto migrated = store_->Migrate();
+    ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+    EXPECT_EQ(*store_->SchemaVersion(), LatestSchemaVersion());
+
+    auto d = store_->GetDataset("u-old", "d-old");
+    ASSERT_TRUE(d.ok() && d->has_value());
+    EXPECT_EQ((*d)->source_format, "netra");
+    EXPECT_EQ((*d)->grain, "request");
+    auto loaded = store_->LoadUsageRecords("d-old");
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    ASSERT_EQ(loaded->size(), 1u);
+    const UsageRecord& r = (*loaded)[0];
+    EXPECT_EQ(r.ts, 3);
+    EXPECT_EQ(r.model, "gpt-4o");
+    EXPECT_EQ(r.input_tokens, 100);
+    EXPECT_EQ(r.cached_tokens, 10);
+    EXPECT_EQ(r.cost_usd, 0.25);
+    EXPECT_EQ(r.prompt_hash, "p1");
+    EXPECT_TRUE(r.batchable);
+    EXPECT_EQ(r.request_count, 1);
+    EXPECT_EQ(r.cache_write_5m_tokens + r.cache_write_1h_tokens + r.reasoning_tokens, 0);
+    EXPECT_FALSE(r.list_cost_usd.has_value());
+    EXPECT_FALSE(r.cost_from_file || r.batched || r.long_context);
+    EXPECT_TRUE(r.user.empty() && r.team.empty() && r.api_key.empty() && r.project.empty() && r.tags.empty());
+
+    // The upgraded table takes new records beside the old one.
+    UsageRecord fresh;
+    fresh.ts = 4;
+    fresh.model = "gpt-4o-mini";
+    fresh.request_count = 12;
+    fresh.team = "search";
+    ASSERT_TRUE(store_->InsertUsageRecords("d-old", {fresh}).ok());
+    loaded = store_->LoadUsageRecords("d-old");
+    ASSERT_TRUE(loaded.ok() && loaded->size() == 2u);
+    EXPECT_TRUE(SameRecord((*loaded)[1], fresh));
+}
+
+TEST_P(StoreTest, DatasetSourceFormatAndGrainRoundTrip) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    Dataset aggregate = MakeDatasetRecord(alice, th.id, ++now_);
+    aggregate.name = "usage.json";
+    aggregate.format = "json";
+    aggregate.source_format = "openai_usage";
+    aggregate.grain = "aggregate";
+    ASSERT_TRUE(store_->CreateDataset(aggregate).ok());
+    Dataset plain = MakeDatasetRecord(alice, th.id, ++now_);  // neither set: a Netra-format request log
+    ASSERT_TRUE(store_->CreateDataset(plain).ok());
+
+    auto got = store_->GetDataset(alice.id, aggregate.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->format, "json");
+    EXPECT_EQ((*got)->source_format, "openai_usage");
+    EXPECT_EQ((*got)->grain, "aggregate");
+    got = store_->GetDataset(alice.id, plain.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->source_format, "netra");
+    EXPECT_EQ((*got)->grain, "request");
+
+    ASSERT_TRUE(store_->FinalizeDataset(aggregate.id, 5, 0, {"model"}, "{}").ok());
+    auto page = store_->ListDatasets(alice.id, 10, std::nullopt);
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->data.size(), 2u);
+    EXPECT_EQ(page->data[0].id, plain.id);
+    EXPECT_EQ(page->data[0].grain, "request");
+    EXPECT_EQ(page->data[1].source_format, "openai_usage");
+    EXPECT_EQ(page->data[1].grain, "aggregate");
+    EXPECT_EQ(page->data[1].rows, 5);
+    auto in_thread = store_->ListThreadDatasets(alice.id, th.id);
+    ASSERT_TRUE(in_thread.ok());
+    ASSERT_EQ(in_thread->size(), 2u);
+    EXPECT_EQ((*in_thread)[0].source_format, "openai_usage");
+    EXPECT_EQ((*in_thread)[1].source_format, "netra");
+
+    Dataset bad_grain = MakeDatasetRecord(alice, std::nullopt, ++now_);
+    bad_grain.grain = "hourly";
+    auto rejected = store_->CreateDataset(bad_grain);
+    ASSERT_FALSE(rejected.ok());
+    EXPECT_EQ(rejected.error().code, ErrorCode::kInvalidRequest);
+}
+
 TEST_P(StoreTest, UsageRecordsNeedAnExistingDatasetAndFiniteNumbers) {
     User alice = MakeUser("alice@example.com");
     auto records = MakeUsageRecords(10, 7);
@@ -819,6 +1135,11 @@ TEST_P(StoreTest, UsageRecordsNeedAnExistingDatasetAndFiniteNumbers) {
     auto nan = store_->InsertUsageRecords(d.id, records);
     ASSERT_FALSE(nan.ok());
     EXPECT_EQ(nan.error().code, ErrorCode::kInvalidRequest);
+    records[7].cost_usd = 1.0;
+    records[3].list_cost_usd = std::numeric_limits<double>::infinity();
+    auto inf = store_->InsertUsageRecords(d.id, records);
+    ASSERT_FALSE(inf.ok());
+    EXPECT_EQ(inf.error().code, ErrorCode::kInvalidRequest);
     EXPECT_TRUE(store_->LoadUsageRecords(d.id)->empty());  // all or nothing
     EXPECT_TRUE(store_->LoadUsageRecords("no-such-dataset")->empty());
 }

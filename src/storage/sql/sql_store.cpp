@@ -122,7 +122,8 @@ RunEvent EventFromRow(const SqlRow& r) {
 }
 
 constexpr std::string_view kDatasetCols =
-    "id, user_id, thread_id, name, format, \"rows\", rejected_rows, \"columns\", profile, created_at";
+    "id, user_id, thread_id, name, format, \"rows\", rejected_rows, \"columns\", profile, created_at, "
+    "source_format, grain";
 Dataset DatasetFromRow(const SqlRow& r) {
     Dataset d;
     d.id = ToStr(r[0]);
@@ -135,18 +136,24 @@ Dataset DatasetFromRow(const SqlRow& r) {
     d.columns = StringsFromJson(ToStr(r[7]));
     d.profile = r[8] ? *r[8] : std::string("{}");
     d.created_at = ToInt(r[9]);
+    d.source_format = ToStr(r[10]);
+    d.grain = ToStr(r[11]);
     return d;
 }
 
-// The usage_records columns written by the bulk paths, in this order (the surrogate id is generated).
+// The usage_records columns written by the bulk paths, in this order (the surrogate id is generated). Keep
+// AppendCopyRow, AppendUsageParams and UsageFromRow in step with these lists.
 constexpr std::string_view kUsageInsertCols =
     "dataset_id, ts, model, provider, input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, "
-    "prompt_hash, prefix_hash, feature, batchable, status";
-constexpr std::size_t kUsageInsertColCount = 14;
+    "prompt_hash, prefix_hash, feature, batchable, status, cache_write_5m_tokens, cache_write_1h_tokens, "
+    "reasoning_tokens, request_count, list_cost_usd, cost_from_file, batched, long_context, user_ref, team, "
+    "api_key, project, tags";
+constexpr std::size_t kUsageInsertColCount = 27;
 // Read back with the id first: it breaks ties between equal timestamps (insertion order) and is the keyset.
 constexpr std::string_view kUsageReadCols =
     "id, ts, model, provider, input_tokens, output_tokens, cached_tokens, latency_ms, cost_usd, prompt_hash, "
-    "prefix_hash, feature, batchable, status";
+    "prefix_hash, feature, batchable, status, cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, "
+    "request_count, list_cost_usd, cost_from_file, batched, long_context, user_ref, team, api_key, project, tags";
 
 std::optional<double> ToOptReal(const std::optional<std::string>& v) {
     if (!v) return std::nullopt;
@@ -170,6 +177,19 @@ UsageRecord UsageFromRow(const SqlRow& r) {
     u.feature = ToStr(r[11]);
     u.batchable = ToInt(r[12]) != 0;
     u.success = ToStr(r[13]) == "ok";
+    u.cache_write_5m_tokens = ToInt(r[14]);
+    u.cache_write_1h_tokens = ToInt(r[15]);
+    u.reasoning_tokens = ToInt(r[16]);
+    u.request_count = ToInt(r[17]);
+    u.list_cost_usd = ToOptReal(r[18]);
+    u.cost_from_file = ToInt(r[19]) != 0;
+    u.batched = ToInt(r[20]) != 0;
+    u.long_context = ToInt(r[21]) != 0;
+    u.user = ToStr(r[22]);
+    u.team = ToStr(r[23]);
+    u.api_key = ToStr(r[24]);
+    u.project = ToStr(r[25]);
+    u.tags = ToStr(r[26]);
     return u;
 }
 
@@ -182,7 +202,8 @@ const char* StatusText(const UsageRecord& r) { return r.success ? "ok" : "error"
 // same values (the ingest never produces them; this guards other callers).
 core::Status CheckFinite(const std::vector<UsageRecord>& records) {
     for (const auto& r : records) {
-        if ((r.latency_ms && !std::isfinite(*r.latency_ms)) || (r.cost_usd && !std::isfinite(*r.cost_usd))) {
+        if ((r.latency_ms && !std::isfinite(*r.latency_ms)) || (r.cost_usd && !std::isfinite(*r.cost_usd)) ||
+            (r.list_cost_usd && !std::isfinite(*r.list_cost_usd))) {
             return MakeError(ErrorCode::kInvalidRequest, "usage record with a non-finite latency or cost");
         }
     }
@@ -272,6 +293,32 @@ void AppendCopyRow(std::string& out, std::string_view dataset_id_escaped, const 
     out.push_back(r.batchable ? '1' : '0');
     out.push_back('\t');
     out.append(StatusText(r));
+    out.push_back('\t');
+    AppendCopyInt(out, r.cache_write_5m_tokens);
+    out.push_back('\t');
+    AppendCopyInt(out, r.cache_write_1h_tokens);
+    out.push_back('\t');
+    AppendCopyInt(out, r.reasoning_tokens);
+    out.push_back('\t');
+    AppendCopyInt(out, r.request_count);
+    out.push_back('\t');
+    AppendCopyReal(out, r.list_cost_usd);
+    out.push_back('\t');
+    out.push_back(r.cost_from_file ? '1' : '0');
+    out.push_back('\t');
+    out.push_back(r.batched ? '1' : '0');
+    out.push_back('\t');
+    out.push_back(r.long_context ? '1' : '0');
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.user);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.team);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.api_key);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.project);
+    out.push_back('\t');
+    AppendCopyTextOrNull(out, r.tags);
     out.push_back('\n');
 }
 
@@ -775,8 +822,8 @@ Status SqlStore::FinishRun(const std::string& run_id, domain::RunStatus status, 
 
 namespace {
 
-// Rows per multi-row INSERT on SQLite: 14 parameters each stays far below SQLite's 32766-variable limit, and
-// larger batches gain nothing measurable (the per-statement overhead is already amortised).
+// Rows per multi-row INSERT on SQLite: 27 parameters each (6912 a statement) stays far below SQLite's 32766-variable
+// limit, and larger batches gain nothing measurable (the per-statement overhead is already amortised).
 constexpr std::size_t kInsertBatchRows = 256;
 // Bytes of COPY text handed to libpq per call.
 constexpr std::size_t kCopyChunkBytes = 1 << 20;
@@ -809,15 +856,34 @@ void AppendUsageParams(SqlParams& params, const std::string& dataset_id, const U
     params.push_back(TextOrNull(r.feature));
     params.emplace_back(r.batchable ? 1 : 0);
     params.emplace_back(StatusText(r));
+    params.emplace_back(r.cache_write_5m_tokens);
+    params.emplace_back(r.cache_write_1h_tokens);
+    params.emplace_back(r.reasoning_tokens);
+    params.emplace_back(r.request_count);
+    params.emplace_back(r.list_cost_usd);
+    params.emplace_back(r.cost_from_file ? 1 : 0);
+    params.emplace_back(r.batched ? 1 : 0);
+    params.emplace_back(r.long_context ? 1 : 0);
+    params.push_back(TextOrNull(r.user));
+    params.push_back(TextOrNull(r.team));
+    params.push_back(TextOrNull(r.api_key));
+    params.push_back(TextOrNull(r.project));
+    params.push_back(TextOrNull(r.tags));
 }
 
 }  // namespace
 
 Status SqlStore::CreateDataset(const Dataset& dataset) {
     static const std::string sql =
-        Sql({"INSERT INTO datasets (", kDatasetCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
-    if (dataset.format != "csv" && dataset.format != "jsonl") {
-        return MakeError(ErrorCode::kInvalidRequest, "dataset format must be csv or jsonl");
+        Sql({"INSERT INTO datasets (", kDatasetCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
+    if (dataset.format != "csv" && dataset.format != "jsonl" && dataset.format != "json") {
+        return MakeError(ErrorCode::kInvalidRequest, "dataset format must be csv, jsonl or json");
+    }
+    // Unset source format and grain take the schema's defaults (a Netra-format request log).
+    const std::string source_format = dataset.source_format.empty() ? std::string("netra") : dataset.source_format;
+    const std::string grain = dataset.grain.empty() ? std::string("request") : dataset.grain;
+    if (grain != "request" && grain != "aggregate") {
+        return MakeError(ErrorCode::kInvalidRequest, "dataset grain must be request or aggregate");
     }
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         // A dataset may only be attached to one of its owner's live threads.
@@ -828,7 +894,8 @@ Status SqlStore::CreateDataset(const Dataset& dataset) {
         }
         auto r = c.Exec(sql, {dataset.id, dataset.user_id, dataset.thread_id, dataset.name, dataset.format,
                               dataset.rows, dataset.rejected_rows, StringsToJson(dataset.columns),
-                              dataset.profile.empty() ? std::string("{}") : dataset.profile, dataset.created_at});
+                              dataset.profile.empty() ? std::string("{}") : dataset.profile, dataset.created_at,
+                              source_format, grain});
         if (!r) {
             return Rename(Rename(r.error(), ErrorCode::kNotFound, "user not found"), ErrorCode::kConflict,
                           "dataset id already exists");
@@ -877,7 +944,7 @@ Status SqlStore::InsertUsageRecords(const std::string& dataset_id, const std::ve
     const bool postgres = backend_->dialect() == Dialect::kPostgres;
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         if (!postgres) return InsertUsageRecordsBatched(c, dataset_id, records);  // the foreign key checks the id
-        // PostgreSQL has no foreign key here (migration 2): the dataset must exist, and the KEY SHARE lock keeps
+        // PostgreSQL has no foreign key here (migration 3): the dataset must exist, and the KEY SHARE lock keeps
         // a concurrent DeleteDataset waiting until these records are committed (it then deletes them too).
         auto exists = c.Exec("SELECT 1 FROM datasets WHERE id = ? FOR KEY SHARE", {dataset_id});
         if (!exists) return exists.error();

@@ -16,6 +16,8 @@ json::object DatasetJson(const domain::Dataset& d) {
     return json::object{{"id", d.id},
                         {"name", d.name},
                         {"format", d.format},
+                        {"source_format", d.source_format},
+                        {"grain", d.grain},
                         {"thread_id", d.thread_id ? json::value(*d.thread_id) : json::value(nullptr)},
                         {"rows", d.rows},
                         {"rejected_rows", d.rejected_rows},

@@ -27,17 +27,26 @@ std::string PathOf(boost::beast::string_view target) {
     return t.substr(0, t.find('?'));
 }
 
-std::optional<analysis::Format> FormatOf(const bhttp::request_header<>& h, const std::optional<std::string>& query) {
-    if (query) return analysis::FormatFromString(*query);
-    std::string type(h[bhttp::field::content_type]);
-    type = type.substr(0, type.find(';'));
-    for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (type == "text/csv" || type == "application/csv") return analysis::Format::kCsv;
-    if (type == "application/x-ndjson" || type == "application/jsonl" || type == "application/json-lines" ||
-        type == "application/x-jsonlines" || type == "application/ndjson") {
-        return analysis::Format::kJsonl;
+// ?format= names a syntax, a source or both ("anthropic_usage", "litellm_spend_logs.csv"); otherwise the media
+// type may name the syntax; whatever is left open is detected from the bytes.
+core::Result<analysis::FormatRequest> FormatOf(const bhttp::request_header<>& h,
+                                               const std::optional<std::string>& query) {
+    analysis::FormatRequest out;
+    if (query && !query->empty()) {
+        auto parsed = analysis::ParseFormatRequest(*query);
+        if (!parsed) {
+            std::string names = "csv, jsonl, json";
+            for (const auto& spec : analysis::AllSources()) names += ", " + std::string(spec.name);
+            return MakeError(ErrorCode::kValidationFailed,
+                             "unknown format '" + *query + "': one of " + names + " (or source.syntax)");
+        }
+        out = *parsed;
     }
-    return std::nullopt;
+    if (!out.syntax) {
+        std::string type(h[bhttp::field::content_type]);
+        out.syntax = analysis::FormatFromString(type);
+    }
+    return out;
 }
 
 }  // namespace
@@ -68,10 +77,7 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
     auto token = auth::BearerToken(std::string_view(auth_header.data(), auth_header.size()));
     if (!token) co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnauthenticated, "missing bearer token"));
     auto format = FormatOf(header, ctx.Query("format"));
-    if (!format) {
-        co_return ErrorResponse(ctx, MakeError(ErrorCode::kUnsupportedMediaType,
-                                               "upload usage data as text/csv or application/x-ndjson (JSONL)"));
-    }
+    if (!format.ok()) co_return ErrorResponse(ctx, format.error());
     auto thread_id = ctx.Query("thread_id");
     if (thread_id && thread_id->empty()) thread_id.reset();
 
