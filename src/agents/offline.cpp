@@ -73,8 +73,7 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     view.meta.columns = out.ingest.columns;
     view.records = ingest.TakeRecords();
     // Storage returns records by (timestamp, insertion order): sort the same way so sums match the server's.
-    std::stable_sort(view.records.begin(), view.records.end(),
-                     [](const domain::UsageRecord& a, const domain::UsageRecord& b) { return a.ts < b.ts; });
+    analysis::OrderByTime(view.records);
     MemoryDataAccess data(std::move(view));
 
     RunInput input;

@@ -1015,4 +1015,16 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     return true;
 }
 
+void OrderByTime(std::vector<domain::UsageRecord>& records) {
+    auto by_time = [](const domain::UsageRecord& a, const domain::UsageRecord& b) { return a.ts < b.ts; };
+    if (std::is_sorted(records.begin(), records.end(), by_time)) return;
+    std::vector<std::pair<core::Millis, std::size_t>> keys(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) keys[i] = {records[i].ts, i};
+    std::sort(keys.begin(), keys.end());  // the position breaks ties: stable
+    std::vector<domain::UsageRecord> ordered;
+    ordered.reserve(records.size());
+    for (const auto& key : keys) ordered.push_back(std::move(records[key.second]));
+    records.swap(ordered);
+}
+
 }  // namespace netra::analysis

@@ -155,4 +155,10 @@ class UsageIngest {
     UsageIngest& operator=(const UsageIngest&) = delete;
 };
 
+// Puts records in the order storage returns them: by timestamp, equal timestamps in upload order. A log that is
+// already in order (the common case) costs one pass; otherwise a permutation of (timestamp, position) keys is
+// sorted and the records moved once — a stable sort of the records themselves moved each ~400-byte record
+// log n times (a third of `netra analyze` on a million rows).
+void OrderByTime(std::vector<domain::UsageRecord>& records);
+
 }  // namespace netra::analysis

@@ -59,16 +59,15 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     d.columns = summary.columns;
     d.created_at = core::NowMs();
     auto records = upload.ingest_.TakeRecords();
+    // In the order storage returns them (timestamp, then upload order), profiled and cached, so results never
+    // depend on whether a run read the records from the cache or from storage.
+    analysis::OrderByTime(records);
     d.profile = boost::json::serialize(analysis::ProfileToJson(analysis::ProfileUsage(records, catalog_)));
     if (auto s = store_->CreateDataset(d); !s.ok()) return s.error();
     if (auto s = store_->InsertUsageRecords(d.id, records); !s.ok()) return s.error();
     if (auto s = store_->FinalizeDataset(d.id, d.rows, d.rejected_rows, d.columns, d.profile); !s.ok()) {
         return s.error();
     }
-    // Cached in the order storage returns them (timestamp, then upload order) so results never depend on
-    // whether a run read the records from the cache or from storage.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const domain::UsageRecord& a, const domain::UsageRecord& b) { return a.ts < b.ts; });
     Remember(d.id, std::make_shared<const Records>(std::move(records)));
     out.errors = summary.errors;
     out.warnings = summary.warnings;
