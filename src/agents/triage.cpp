@@ -104,36 +104,40 @@ namespace {
 
 bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_'; }
 
-// Every catalog name and alias, longest first, so "gpt-4o-mini" is tried before "gpt-4o".
-std::vector<std::pair<std::string, const analysis::CatalogModel*>> CatalogNames(const analysis::Catalog& catalog) {
-    std::vector<std::pair<std::string, const analysis::CatalogModel*>> names;
-    for (const auto& m : catalog.Models()) {
-        names.emplace_back(Lower(m.model), &m);
-        for (const auto& a : m.aliases) names.emplace_back(Lower(a), &m);
-    }
-    std::stable_sort(names.begin(), names.end(),
-                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    return names;
-}
+bool IsModelIdChar(char c) { return IsNameChar(c) || c == '.' || c == '/' || c == ':' || c == '@'; }
 
-// Finds catalog names as whole tokens in `text`, blanking each match so shorter names do not match inside it.
+// Finds model ids in `text` by asking the catalog about each word that looks like one (letters and digits, with a
+// dash or a digit: "gpt-4.1-nano", "claude-3-haiku-20240307", "openai/gpt-5"), so its match rules resolve dated
+// ids and provider spellings as they do for usage logs. Each match is blanked so the common-spelling patterns
+// below do not count it again.
 void MatchCatalogModels(std::string& text, const analysis::Catalog& catalog, ExtractedFacts& f) {
-    for (const auto& [name, model] : CatalogNames(catalog)) {
-        std::size_t pos = 0;
-        while ((pos = text.find(name, pos)) != std::string::npos) {
-            std::size_t end = pos + name.size();
-            bool starts = pos == 0 || !IsNameChar(text[pos - 1]);
-            bool ends = end == text.size() ||
-                        (!IsNameChar(text[end]) && !(text[end] == '.' && end + 1 < text.size() &&
-                                                     std::isdigit(static_cast<unsigned char>(text[end + 1]))));
-            if (starts && ends) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (!IsModelIdChar(text[pos])) {
+            ++pos;
+            continue;
+        }
+        std::size_t end = pos;
+        while (end < text.size() && IsModelIdChar(text[end])) ++end;
+        std::size_t word_end = end;
+        while (word_end > pos && std::string_view(".:/@").find(text[word_end - 1]) != std::string_view::npos) {
+            --word_end;  // sentence punctuation
+        }
+        std::string_view word(text.data() + pos, word_end - pos);
+        const bool digit = std::any_of(word.begin(), word.end(),
+                                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+        const bool alpha = std::any_of(word.begin(), word.end(),
+                                       [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+        const bool dash = word.find('-') != std::string_view::npos;
+        if (word.size() >= 3 && alpha && (digit || dash)) {
+            if (const analysis::CatalogModel* model = catalog.Find(word); model != nullptr) {
                 AddUnique(f.models, model->model);
                 AddUnique(f.providers, model->provider);
                 std::fill(text.begin() + static_cast<std::ptrdiff_t>(pos),
-                          text.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+                          text.begin() + static_cast<std::ptrdiff_t>(word_end), ' ');
             }
-            pos = end;
         }
+        pos = end;
     }
 }
 

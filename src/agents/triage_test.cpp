@@ -50,7 +50,16 @@ namespace netra::agents {
 TEST(Triage, CatalogNamesAndAliasesAreMatched) {
     auto f = ExtractFacts({"We run gpt-4.1-nano, mistral-small-latest and claude-3-haiku-20240307; also GPT 4o."},
                           &analysis::BundledCatalog());
-    EXPECT_EQ(f.models, (std::vector<std::string>{"claude-3-haiku", "mistral-small", "gpt-4.1-nano", "gpt-4o"}));
+    // In the order they appear, by their catalog names (dated and -latest ids resolve through the match rules).
+    const auto& catalog = analysis::BundledCatalog();
+    std::vector<std::string> expected;
+    for (const char* id : {"gpt-4.1-nano", "mistral-small-latest", "claude-3-haiku-20240307"}) {
+        const auto* m = catalog.Find(id);
+        ASSERT_NE(m, nullptr) << id;
+        expected.push_back(m->model);
+    }
+    expected.push_back("gpt-4o");  // "GPT 4o": the common spellings
+    EXPECT_EQ(f.models, expected);
     EXPECT_NE(std::find(f.providers.begin(), f.providers.end(), "mistral"), f.providers.end());
 }
 
