@@ -20,13 +20,14 @@
 //   savings_pct = savings_usd / monthly_cost × 100):
 //   - response_caching: prompt_hash groups with n ≥ 2: current += group cost, savings += group cost × (n−1)/n.
 //   - model_right_sizing: rows on frontier-tier models with input + output ≤ 2000 and output ≤ 500; target =
-//     the cheapest mid-tier catalog model whose blended price (0.75 × input + 0.25 × output per token) is below
+//     the cheapest mid-tier catalog model (among those marked `current`, when any is) whose blended price
+//     (0.75 × input + 0.25 × output per token) is below
 //     the source's, same provider first (ties by name); when the target's catalog cost of the same tokens
 //     (cached at its cached price) is below the recorded cost: current += cost, savings += cost − target cost.
 //   - prompt_caching: rows with input ≥ 1024 whose prefix_hash group (all rows of that hash) has n ≥ 2, on a
 //     model with cached price < input price: prefix = ⌊0.5 × shortest input of the group⌋, uncached = max(0,
-//     prefix − cached); when uncached > 0: current += cost, savings += uncached × (input − cached price)/1e6
-//     × (n−1)/n.
+//     prefix − cached); saving = (uncached × (input − cached price) × (n−1) − uncached × max(0, cache-write
+//     price − input price)) / n / 1e6; when uncached > 0 and saving > 0: current += cost, savings += saving.
 //   - batch_api: batchable rows on models with a batch discount d > 0: current += cost, savings += cost × d.
 //   - prompt_compression: rows with input > 4000: current += cost, savings += 0.2 × (input − cached) ×
 //     input_price / 1e6.
@@ -158,6 +159,8 @@ struct CatModel {
     std::string model, provider, tier;
     std::vector<std::string> names;  // lower-cased id, model and aliases
     double in = 0, out = 0, cached = 0, batch = 0;
+    double cache_write = 0;  // 5-minute writes (equal to input where the provider does not charge more)
+    bool current = false;    // right-sizing recommends current models only (when the catalog marks any)
     double Blended() const { return (0.75 * in + 0.25 * out) / 1e6; }
 };
 
@@ -195,6 +198,8 @@ Catalog FetchCatalog(HttpClient& http) {
         m.out = NeedNum(e, "output_per_mtok", where);
         m.cached = NeedNum(e, "cached_input_per_mtok", where);
         m.batch = NeedNum(e, "batch_discount", where);
+        m.cache_write = NeedNum(e, "cache_write_per_mtok", where);
+        m.current = e.contains("current") && e.at("current").is_bool() && e.at("current").as_bool();
         m.names.push_back(Lower(m.model));
         if (!JStr(e, "id").empty()) m.names.push_back(Lower(JStr(e, "id")));
         if (const auto* aliases = Arr(e, "aliases")) {
@@ -214,15 +219,19 @@ double CatalogCost(const CatModel& m, std::int64_t in, std::int64_t out, std::in
            1e6;
 }
 
-// Cheapest mid-tier model with a lower blended price than `src`, the same provider first (ties by name).
+// Cheapest mid-tier model with a lower blended price than `src`, the same provider first (ties by name), among
+// the models marked current when the catalog marks any.
 const CatModel* CheaperMidTier(const CatModel& src, const Catalog& c) {
     const CatModel* same = nullptr;
     const CatModel* any = nullptr;
+    const bool marks_current =
+        std::any_of(c.models.begin(), c.models.end(), [](const CatModel& m) { return m.current; });
     auto better = [](const CatModel& m, const CatModel* best) {
         return best == nullptr || m.Blended() < best->Blended() ||
                (m.Blended() == best->Blended() && m.model < best->model);
     };
     for (const auto& m : c.models) {
+        if (marks_current && !m.current) continue;
         if (m.tier != "mid" || m.Blended() >= src.Blended()) continue;
         if (m.provider == src.provider && better(m, same)) same = &m;
         if (better(m, any)) any = &m;
@@ -552,9 +561,12 @@ Expected Compute(const UsageLog& log, const Catalog& catalog) {
         auto prefix = static_cast<std::int64_t>(std::floor(0.5 * static_cast<double>(prefix_min[r->prefix_hash])));
         std::int64_t uncached = std::max<std::int64_t>(0, prefix - r->cached);
         if (uncached == 0) continue;
+        const double read = static_cast<double>(uncached) * (r->model->in - r->model->cached) / 1e6;
+        const double write = static_cast<double>(uncached) * std::max(0.0, r->model->cache_write - r->model->in) / 1e6;
+        const double saving = (read * static_cast<double>(n - 1) - write) / static_cast<double>(n);
+        if (saving <= 0) continue;
         prompt.current += r->cost;
-        prompt.savings += static_cast<double>(uncached) * (r->model->in - r->model->cached) / 1e6 *
-                          static_cast<double>(n - 1) / static_cast<double>(n);
+        prompt.savings += saving;
         ++prompt.affected;
     }
 
