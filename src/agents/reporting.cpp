@@ -92,6 +92,43 @@ std::string StatedFacts(const TriageResult& t) {
     return md;
 }
 
+// Tokens by partition, the bill against list prices, spend by whatever the data carries, and what moved.
+void SpendSection(const analysis::Profile& p, std::string& md) {
+    const auto& b = p.spend;
+    const auto& t = b.tokens;
+    md += fmt::format(
+        "Tokens: {} input ({} uncached, {} cache reads, {} cache writes 5 min, {} cache writes 1 h), {} output ({} "
+        "reasoning){}.\n\n",
+        Count(static_cast<double>(t.input)), Count(static_cast<double>(t.uncached_input)),
+        Count(static_cast<double>(t.cache_read)), Count(static_cast<double>(t.cache_write_5m)),
+        Count(static_cast<double>(t.cache_write_1h)), Count(static_cast<double>(t.output)),
+        Count(static_cast<double>(t.reasoning)),
+        b.requests ? fmt::format(" over {} calls", Count(static_cast<double>(*b.requests))) : std::string());
+    if (b.billed_rows > 0) {
+        md += fmt::format(
+            "The file states its own cost on {} rows; at catalog list prices all priced rows come to {}.\n\n",
+            b.billed_rows, Money(b.list_cost_usd));
+    }
+    for (const auto& [dimension, groups] : b.attribution) {
+        if (dimension == "feature") continue;  // the feature table above
+        md += fmt::format("| {} | calls | spend | share |\n|---|---:|---:|---:|\n", dimension);
+        for (std::size_t i = 0; i < groups.size() && i < 5; ++i) {
+            md += fmt::format("| {} | {} | {} | {} |\n", groups[i].name, groups[i].requests, Money(groups[i].cost_usd),
+                              Percent(groups[i].share));
+        }
+        md += "\n";
+    }
+    if (!b.movers.empty()) {
+        md += "Largest week-over-week movers (the last 7 days against the 7 before):\n\n";
+        for (const auto& m : b.movers) {
+            md += fmt::format("- {} `{}`: {} → {} ({}{})\n", m.dimension, m.name, Money(m.previous_week_usd),
+                              Money(m.last_week_usd), m.last_week_usd >= m.previous_week_usd ? "+" : "-",
+                              Money(std::fabs(m.last_week_usd - m.previous_week_usd)));
+        }
+        md += "\n";
+    }
+}
+
 void ProfileSection(const analysis::Profile& p, const std::string& dataset_name, std::string& md) {
     md += "## Usage profile\n\n";
     md += fmt::format(
@@ -121,6 +158,7 @@ void ProfileSection(const analysis::Profile& p, const std::string& dataset_name,
         }
         md += "\n";
     }
+    SpendSection(p, md);
     if (!p.latency.empty()) {
         md += "| model | p50 ms | p95 ms | p99 ms | samples |\n|---|---:|---:|---:|---:|\n";
         for (const auto& l : p.latency) {
