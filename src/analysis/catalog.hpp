@@ -22,6 +22,11 @@ enum class Tier { kSmall = 0, kMid = 1, kFrontier = 2 };
 
 std::string_view TierName(Tier tier);
 
+// The tier a source without one implies, from the base prices per million tokens (a stated heuristic; the catalog
+// file or the import overlay may set it per model): blended = 0.75 × input + 0.25 × output; ≥ $4 frontier,
+// ≥ $0.50 mid, otherwise small.
+Tier TierFromPrices(double input_per_mtok, double output_per_mtok);
+
 // A price per million tokens, optionally tiered by the request's prompt size: a request whose input tokens
 // (cache reads and writes included) exceed a tier's `start` pays that tier's price for all of its tokens of this
 // kind (genai-prices' semantics).
@@ -64,7 +69,7 @@ class MatchRule {
 
   private:
     Kind kind_ = Kind::kEquals;
-    std::string text_;  // lower-cased
+    std::string text_;  // lower-cased; a regex's pattern as written (it is compiled case-insensitive)
     std::vector<MatchRule> children_;
     std::shared_ptr<const void> regex_;  // std::regex, kept out of this header
 };
@@ -74,7 +79,7 @@ struct CatalogModel {
     std::string provider;  // "openai"
     std::string model;     // canonical name, "gpt-5"
     std::vector<std::string> aliases;
-    std::optional<MatchRule> match;  // beyond the names above
+    std::optional<MatchRule> match;    // beyond the names above
     std::vector<PricePeriod> periods;  // at least one; ascending `from`
     // The prices in force as of the catalog's date, base tier (what the listing shows and strategies compare).
     double input_per_mtok = 0;
@@ -83,21 +88,25 @@ struct CatalogModel {
     double cache_write_per_mtok = 0;   // 5-minute writes; equal to input when the provider does not charge them
     double cache_write_1h_per_mtok = 0;
     bool has_cache_read_price = false;  // the provider publishes a cache-read price (prompt caching exists)
-    double batch_discount = 0;  // 0.5 = the batch API halves the price
-    std::string batch_source;   // where the batch discount comes from (the overlay names it)
-    std::int64_t context_window = 0;  // 0 = unknown
+    double batch_discount = 0;          // 0.5 = the batch API halves the price
+    std::string batch_source;           // where the batch discount comes from (the overlay names it)
+    std::int64_t context_window = 0;    // 0 = unknown
     Tier tier = Tier::kMid;
     double typical_latency_ms = 0;  // 0 = unknown
-    bool current = false;     // a model worth recommending today (the overlay's list); right-sizing picks these
-    bool deprecated = false;  // the source marks it deprecated
-    std::string hosted_by;    // for open-weight models: whose prices these are
+    bool current = false;           // a model worth recommending today (the overlay's list); right-sizing picks these
+    bool deprecated = false;        // the source marks it deprecated
+    std::string hosted_by;          // for open-weight models: whose prices these are
+    std::size_t as_of_period = 0;   // index in `periods` of the prices in force at the catalog's as_of date
 
+    // The period in force at `ts` (the last whose `from` ≤ ts; the first when none has begun); ts ≤ 0 means
+    // "unknown": the period in force at the catalog's as_of date.
     const PriceSet& PricesAt(core::Millis ts) const;
 };
 
 // One call's (or, for aggregate rows, one bucket's) tokens in the §9 convention: `input` includes cache reads and
-// writes. `requests` > 1 prices each request at the bucket's average prompt size; `long_context` forces the
-// first long-context tier (exports that say which tier they were billed at).
+// writes. A tier applies by the request's prompt size, input / max(1, requests): `requests` > 1 prices each
+// request of a bucket at the bucket's average prompt size, 0 (unknown) counts as one request. `long_context`
+// forces each price's first tier (exports that say which tier they were billed at).
 struct TokenUsage {
     std::int64_t input = 0;
     std::int64_t cache_read = 0;
@@ -107,7 +116,7 @@ struct TokenUsage {
     std::int64_t requests = 1;
     bool batch = false;
     bool long_context = false;
-    core::Millis ts = 0;  // chooses the price period (0: the first)
+    core::Millis ts = 0;  // chooses the price period (0: the period in force at the catalog's as_of date)
 };
 
 class Catalog {
@@ -121,6 +130,7 @@ class Catalog {
     const std::string& Source() const { return source_; }
     const std::string& Licence() const { return licence_; }
     const std::vector<CatalogModel>& Models() const { return models_; }
+    const std::unordered_map<std::string, std::string>& ProviderAliases() const { return provider_aliases_; }
 
     // By canonical name, id or alias (case-insensitive), then by the models' match rules in catalog order
     // (first-party providers first). `provider`, when the record names one ("openai", "bedrock", "vertex_ai"),
@@ -143,7 +153,7 @@ class Catalog {
     std::string source_;
     std::string licence_;
     std::vector<CatalogModel> models_;
-    std::unordered_map<std::string, std::size_t> index_;  // lower-cased name/id/alias → models_ position
+    std::unordered_map<std::string, std::size_t> index_;             // lower-cased name/id/alias → models_ position
     std::unordered_map<std::string, std::string> provider_aliases_;  // "bedrock" → "aws", "vertex_ai" → "google"
     std::unique_ptr<Memo> memo_;
 };
