@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "analysis/json_records.hpp"
 
@@ -396,11 +397,15 @@ core::Status UsageIngest::Finish() {
                                     "not LLM calls");
     }
     // Unknown models: a warning each, in first-seen-independent (name) order so output is stable.
-    std::vector<std::pair<std::string, ModelStats>> unknown;
-    for (const auto& [name, stats] : models_seen_) {
-        if (stats.model == nullptr) unknown.emplace_back(name, stats);
+    std::map<std::string, ModelStats> unknown;  // by name, whatever providers its rows named
+    for (const auto& [key, stats] : models_seen_) {
+        if (stats.model != nullptr) continue;
+        ModelStats& u = unknown[key.substr(0, key.find('\x1f'))];
+        u.rows += stats.rows;
+        u.unpriced += stats.unpriced;
+        u.tokens += stats.tokens;
+        u.file_cost += stats.file_cost;
     }
-    std::sort(unknown.begin(), unknown.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [name, stats] : unknown) {
         std::string w = "unknown model '" + Shorten(name) + "' (" + std::to_string(stats.rows) + " rows, " +
                         Percent(stats.tokens, total_tokens_) + " of tokens";
@@ -823,13 +828,21 @@ core::Status UsageIngest::ProcessDocument() {
     return status;
 }
 
-UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw) {
-    if (last_model_ != nullptr && raw == last_model_raw_) return *last_model_;
-    auto it = models_seen_.find(raw);
+// Keyed by the name as written and the provider the row names (a hint: "bedrock" makes the catalog try its AWS
+// listings first). The key is "name" or "name\x1fprovider"; warnings show the name only.
+UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw, std::string_view provider) {
+    if (last_model_ != nullptr && raw == last_model_raw_ && provider == last_provider_raw_) return *last_model_;
+    model_key_.assign(raw);
+    if (!provider.empty()) {
+        model_key_.push_back('\x1f');
+        model_key_.append(provider);
+    }
+    auto it = models_seen_.find(model_key_);
     if (it == models_seen_.end()) {
-        it = models_seen_.emplace(std::string(raw), ModelStats{catalog_.Find(raw), 0, 0}).first;
+        it = models_seen_.emplace(model_key_, ModelStats{catalog_.Find(raw, provider), 0, 0}).first;
     }
     last_model_raw_.assign(raw);
+    last_provider_raw_.assign(provider);
     last_model_ = &it->second;
     return it->second;
 }
@@ -969,7 +982,7 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
         if (code == "2" || IEquals(code, "status_code_error") || IEquals(code, "error")) r.success = false;
     }
 
-    ModelStats& stats = LookupModel(model);
+    ModelStats& stats = LookupModel(model, has(kProvider) ? Trim(f[kProvider]) : std::string_view());
     ++stats.rows;
     const std::int64_t row_tokens = r.input_tokens + r.output_tokens;
     stats.tokens += row_tokens;

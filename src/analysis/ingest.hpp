@@ -105,7 +105,7 @@ class UsageIngest {
                      const JsonState* typed = nullptr);
     void RowFailed(std::int64_t line_number, std::string message);
     bool SplitCsv(std::string_view line, std::vector<std::string_view>& out);
-    ModelStats& LookupModel(std::string_view raw);
+    ModelStats& LookupModel(std::string_view raw, std::string_view provider);
     std::size_t FindRecordEnd(std::string_view data, std::size_t from);
     void ReserveRecords();
 
@@ -147,6 +147,8 @@ class UsageIngest {
     std::unique_ptr<JsonState> json_;
     std::unordered_map<std::string, ModelStats, StringHash, std::equal_to<>> models_seen_;
     std::string last_model_raw_;
+    std::string last_provider_raw_;
+    std::string model_key_;
     ModelStats* last_model_ = nullptr;  // logs repeat a few models: skip hashing when the name repeats
 
   public:
