@@ -610,7 +610,19 @@ double Catalog::CostUsd(const CatalogModel& m, const TokenUsage& u) {
     std::int64_t write_1h = std::clamp<std::int64_t>(u.cache_write_1h, 0, input - read - write_5m);
     std::int64_t uncached = input - read - write_5m - write_1h;
     std::int64_t prompt = input / std::max<std::int64_t>(u.requests, 1);
-    auto at = [&](const TieredPrice& t) { return u.long_context ? t.LongContext() : t.At(prompt); };
+    const ContextTier tier =
+        u.context == ContextTier::kByPromptSize && u.requests == 0 ? ContextTier::kStandard : u.context;
+    auto at = [&](const TieredPrice& t) {
+        switch (tier) {
+            case ContextTier::kStandard:
+                return t.base;
+            case ContextTier::kLong:
+                return t.LongContext();
+            case ContextTier::kByPromptSize:
+                break;
+        }
+        return t.At(prompt);
+    };
     double in = at(p->input);
     double read_price = p->cache_read ? at(*p->cache_read) : in;
     double write_5m_price = p->cache_write ? at(*p->cache_write) : in;

@@ -103,10 +103,17 @@ struct CatalogModel {
     const PriceSet& PricesAt(core::Millis ts) const;
 };
 
+// Which price tier a call pays where prices are tiered by prompt size.
+enum class ContextTier {
+    kByPromptSize,  // the request's prompt size decides (input / requests)
+    kStandard,      // the base price: the export says so ("0-200k"), or it does not count requests
+    kLong,          // the first long-context tier: the export says so ("200k-1M")
+};
+
 // One call's (or, for aggregate rows, one bucket's) tokens in the §9 convention: `input` includes cache reads and
-// writes. A tier applies by the request's prompt size, input / max(1, requests): `requests` > 1 prices each
-// request of a bucket at the bucket's average prompt size, 0 (unknown) counts as one request. `long_context`
-// forces each price's first tier (exports that say which tier they were billed at).
+// writes. With kByPromptSize a tier applies by the request's prompt size, input / requests: `requests` > 1 prices
+// each request of a bucket at the bucket's average prompt size; `requests` 0 (a bucket that does not count its
+// calls) cannot tell a prompt's size and pays the base price.
 struct TokenUsage {
     std::int64_t input = 0;
     std::int64_t cache_read = 0;
@@ -115,7 +122,7 @@ struct TokenUsage {
     std::int64_t output = 0;
     std::int64_t requests = 1;
     bool batch = false;
-    bool long_context = false;
+    ContextTier context = ContextTier::kByPromptSize;
     core::Millis ts = 0;  // chooses the price period (0: the period in force at the catalog's as_of date)
 };
 

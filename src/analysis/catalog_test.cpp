@@ -234,15 +234,23 @@ TEST(Catalog, CostChoosesTheTierByEachRequestsPromptSize) {
     EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, u), (2000 * 4.0 + 100 * 8.0) / 1e6);
     u.requests = 4;  // a bucket of four requests of 500 tokens each: base price
     EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, u), (2000 * 2.0 + 100 * 8.0) / 1e6);
-    u.requests = 0;  // unknown: one request
-    EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, u), (2000 * 4.0 + 100 * 8.0) / 1e6);
+    u.requests = 0;  // a bucket that does not count its calls cannot tell a prompt's size: base price
+    EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, u), (2000 * 2.0 + 100 * 8.0) / 1e6);
     TokenUsage at_start;
     at_start.input = 1000;  // the tier begins above its start
     EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, at_start), 1000 * 2.0 / 1e6);
     TokenUsage long_context;
     long_context.input = 10;
-    long_context.long_context = true;
+    long_context.context = ContextTier::kLong;
     EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, long_context), 10 * 4.0 / 1e6);
+    TokenUsage standard;  // a bucket stated to be standard-context pays base prices whatever its size
+    standard.input = 5000;
+    standard.context = ContextTier::kStandard;
+    EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, standard), 5000 * 2.0 / 1e6);
+    TokenUsage uncounted;  // a bucket that does not count its calls cannot tell prompt sizes: base prices
+    uncounted.input = 5000;
+    uncounted.requests = 0;
+    EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, uncounted), 5000 * 2.0 / 1e6);
     // The 4-argument shorthand is one request in the as_of period.
     EXPECT_DOUBLE_EQ(Catalog::CostUsd(big, 2000, 100, 0), (2000 * 4.0 + 100 * 8.0) / 1e6);
 }

@@ -32,6 +32,9 @@ struct UsageIngest::JsonState {
     static constexpr std::size_t kMaxKnownKeys = 64;
     std::vector<std::pair<std::string, Column>> known_keys;
     std::vector<int> key_at;  // by position: index into known_keys, -1 = none
+    std::string tags_json;    // a JSONL row's tags given as a JSON array or object, as text
+    // Tags given as a JSON object: parsed apart, since a JSONL row's fields point into `parser`'s strings.
+    simdjson::dom::parser tags_parser;
 
     Column Lookup(std::string_view key, std::size_t position) {
         if (position < key_at.size() && key_at[position] >= 0) {
@@ -157,9 +160,27 @@ bool IsLongContext(std::string_view text) {
     return first > 0;
 }
 
-// Tags as one comma-separated list: a JSON array's strings, or the text as it is.
-std::string TagList(std::string_view text) {
+// Tags as one comma-separated list: a JSON array's strings, a JSON object's `key=value` pairs (Helicone's
+// properties in a CSV cell), or the text as it is.
+std::string TagList(std::string_view text, simdjson::dom::parser& parser) {
     text = Trim(text);
+    if (text.size() >= 2 && text.front() == '{') {
+        std::string padded(text);
+        padded.append(simdjson::SIMDJSON_PADDING, '\0');
+        simdjson::dom::element object;
+        if (parser.parse(padded.data(), text.size(), false).get(object) != simdjson::SUCCESS || !object.is_object()) {
+            return std::string(text);
+        }
+        std::vector<json_records::Field> flat;
+        json_records::Flatten(object, "", flat);
+        std::string out;
+        for (const auto& f : flat) {
+            if (f.text.empty()) continue;
+            if (!out.empty()) out.push_back(',');
+            out += f.path.substr(f.path.rfind('.') + 1) + "=" + f.text;
+        }
+        return out;
+    }
     if (text.size() < 2 || text.front() != '[') return std::string(text);
     std::string out;
     bool in_string = false;
@@ -185,6 +206,15 @@ std::string Percent(double part, double whole) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * part / whole);
     return buf;
+}
+
+// Where a field's name stands in its source's alias table; names it does not list rank last.
+std::size_t AliasRank(const SourceSpec& spec, std::string_view name) {
+    const std::string key = NormalizeFieldName(name);
+    for (std::size_t i = 0; i < spec.aliases.size(); ++i) {
+        if (spec.aliases[i].name == key) return i;
+    }
+    return spec.aliases.size();
 }
 
 std::string Shorten(std::string_view s) {
@@ -259,14 +289,22 @@ core::Status UsageIngest::Sniff(std::string_view chunk, bool at_end) {
             json_->parser.parse(line.data(), line.size() - simdjson::SIMDJSON_PADDING, false).get(doc) ==
             simdjson::SUCCESS;
         syntax = whole_line && nl != std::string_view::npos ? Format::kJsonl : Format::kJson;
-        // A one-line file holding one object: a document unless it is itself a usage record.
-        if (whole_line && nl == std::string_view::npos && doc.is_object()) {
-            bool listy = false;
-            simdjson::dom::object top;
-            if (doc.get_object().get(top) == simdjson::SUCCESS) {
-                for (auto kv : top) listy = listy || kv.value.is_array();
+        // A one-line file (a final newline or not) holding one object that lists records ({"data": […]}, OTLP's
+        // resourceSpans; the lists json_records::ForEachRecord reads): a document. Any other object, or a second
+        // line, makes it JSONL.
+        simdjson::dom::object top;
+        if (whole_line && doc.get_object().get(top) == simdjson::SUCCESS) {
+            bool listing = false;
+            for (auto kv : top) {
+                for (std::string_view key :
+                     {"data", "observations", "requests", "logs", "items", "results", "resourceSpans"}) {
+                    listing = listing || (kv.key == key && kv.value.is_array());
+                }
             }
-            syntax = listy ? Format::kJson : Format::kJsonl;
+            const bool more_lines =
+                nl != std::string_view::npos && text.find_first_not_of(" \t\r\n", nl + 1) != std::string_view::npos;
+            if (listing && !more_lines && !at_end) return core::Ok();  // wait: a second line would make it JSONL
+            syntax = listing && !more_lines ? Format::kJson : Format::kJsonl;
         }
     }
     format_ = syntax;
@@ -679,7 +717,11 @@ void UsageIngest::ProcessJsonRow(std::string_view line, std::int64_t line_number
             case simdjson::dom::element_type::NULL_VALUE:
                 continue;  // null = absent
             default:
-                return fail("field '" + std::string(ColumnName(col)) + "' must be a string or a number");
+                if (col != kTags)
+                    return fail("field '" + std::string(ColumnName(col)) + "' must be a string or a number");
+                js.tags_json = simdjson::minify(kv.value);  // tags as a JSON array or object: TagList reads them
+                text = js.tags_json;
+                break;
         }
         present[c] = true;
         seen_columns_[c] = true;
@@ -733,6 +775,7 @@ void UsageIngest::ProcessExportRecord(const std::vector<std::pair<std::string, s
                                       std::int64_t line_number) {
     Fields fields{};
     std::array<bool, kColumnCount> present{};
+    std::array<std::string_view, kColumnCount> taken_from{};  // the name each column was read from
     tags_.clear();
     export_extra_.clear();  // a deque: the views taken into it stay valid while it grows
     auto take = [&](const std::pair<std::string, std::string>& field) {
@@ -759,10 +802,18 @@ void UsageIngest::ProcessExportRecord(const std::vector<std::pair<std::string, s
         }
         if (pc.column == kIgnored) return;
         auto c = static_cast<std::size_t>(pc.column);
-        if (present[c] && !Trim(fields[c]).empty()) return;  // the first non-empty alias wins
+        // Two names of one column: the non-empty one earlier in the source's alias table wins (the tables list the
+        // better name first, e.g. gen_ai.response.model before gen_ai.request.model), whatever the key order —
+        // keys inside a JSON cell are taken after the row's cells, and a JSONL row may list them first.
+        if (present[c] && !Trim(fields[c]).empty() &&
+            (text.empty() || source_ == SourceFormat::kNetra ||
+             AliasRank(*spec_, taken_from[c]) <= AliasRank(*spec_, field.first))) {
+            return;
+        }
         present[c] = true;
         seen_columns_[c] = true;
         fields[c] = field.second;
+        taken_from[c] = field.first;
     };
     for (const auto& field : record) take(field);
     for (std::size_t i = 0; i < export_extra_.size(); ++i) take(export_extra_[i]);
@@ -994,12 +1045,16 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     if (stats.model != nullptr) {
         r.model = stats.model->model;
         // A call the proxy answered from its own cache reached no provider: its list price is nothing.
+        // A stated context window (Anthropic's "0-200k" / "200k-1M") is the tier the provider billed.
+        const ContextTier tier = !has(kContextWindow) ? ContextTier::kByPromptSize
+                                 : r.long_context     ? ContextTier::kLong
+                                                      : ContextTier::kStandard;
         r.list_cost_usd =
             cache_hit
                 ? 0.0
                 : Catalog::CostUsd(*stats.model, TokenUsage{r.input_tokens, r.cached_tokens, r.cache_write_5m_tokens,
                                                             r.cache_write_1h_tokens, r.output_tokens, r.request_count,
-                                                            r.batched, r.long_context, r.ts});
+                                                            r.batched, tier, r.ts});
         if (!r.cost_usd) r.cost_usd = r.list_cost_usd;
     } else {
         r.model.assign(model);
@@ -1023,7 +1078,7 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     if (has(kTeam)) r.team.assign(Trim(f[kTeam]));
     if (has(kApiKey)) r.api_key.assign(Trim(f[kApiKey]));
     if (has(kProject)) r.project.assign(Trim(f[kProject]));
-    if (has(kTags)) r.tags = TagList(f[kTags]);
+    if (has(kTags)) r.tags = TagList(f[kTags], json_->tags_parser);
     ++summary_.rows;
     return true;
 }

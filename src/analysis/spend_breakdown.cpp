@@ -103,7 +103,8 @@ SpendBreakdown BreakdownSpend(const std::vector<domain::UsageRecord>& records, d
         }
         if (r.list_cost_usd) {
             b.list_cost_usd += *r.list_cost_usd;
-            if (r.cost_from_file) {
+            // A bill line without tokens (a cost export's) has no list price to be compared with.
+            if (r.cost_from_file && tokens > 0) {
                 Reconciliation& rec = reconcile[r.model];
                 ++rec.rows;
                 rec.billed_usd += cost;

@@ -60,6 +60,7 @@
 #include "agents/offline.hpp"
 #include "core/ids.hpp"
 #include "stage/event_checks.hpp"
+#include "stage/module_usage_formats.hpp"
 #include "stage/suite.hpp"
 
 namespace netra::stage {
@@ -1598,7 +1599,7 @@ void PartialLastDayIsNoAnomaly(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> AgentPipelineTests() {
-    return {
+    std::vector<TestCase> tests = {
         {"vague_request_guidance", VagueRequestGuidance},
         {"partial_facts_estimates", PartialFactsEstimates},
         {"dataset_full_path_exact_numbers", DatasetFullPath},
@@ -1609,6 +1610,8 @@ std::vector<TestCase> AgentPipelineTests() {
         {"operator_catalog_prices_runs", OperatorCatalogPricesRuns},
         {"partial_last_day_is_no_anomaly", PartialLastDayIsNoAnomaly},
     };
+    for (auto& t : UsageFormatTests()) tests.push_back(std::move(t));  // one per usage-export format
+    return tests;
 }
 
 }  // namespace netra::stage
