@@ -482,11 +482,16 @@ core::Status UsageIngest::ProcessLine(std::string_view line, std::int64_t line_n
             padded.append(simdjson::SIMDJSON_PADDING, '\0');
             simdjson::dom::element doc;
             if (json_->parser.parse(padded.data(), line.size(), false).get(doc) == simdjson::SUCCESS) {
-                std::vector<json_records::Field> keys;
-                json_records::Flatten(doc, "", keys);
-                std::vector<std::string> names;
-                for (auto& k : keys) names.push_back(std::move(k.path));
-                detected = DetectSource(names);
+                // The same sample as a document's: an OTLP line (the Collector's file exporter writes one
+                // {"resourceSpans": […]} per line) shows its root keys, a record its flattened keys.
+                detected = DetectSource(json_records::SampleKeys(doc));
+                if (!detected) {
+                    std::vector<json_records::Field> keys;
+                    json_records::Flatten(doc, "", keys);
+                    std::vector<std::string> names;
+                    for (auto& k : keys) names.push_back(std::move(k.path));
+                    detected = DetectSource(names);
+                }
             }
         }
         ChooseSource(detected);
@@ -762,6 +767,19 @@ void UsageIngest::ProcessExportLine(std::string_view line, std::int64_t line_num
     }
     if (!doc.is_object()) {
         RowFailed(line_number, "line " + std::to_string(line_number) + ": not a JSON object");
+        return;
+    }
+    if (source_ == SourceFormat::kOtel) {  // a whole OTLP export on each line: its spans are the records
+        const std::vector<std::int64_t> lines(json_records::ObjectLines(line).size(), line_number);
+        auto status = json_records::ForEachRecord(source_, doc, lines, [&](const json_records::Record& r) {
+            std::vector<json_records::Field> flat;
+            json_records::Flatten(r.object, "", flat);
+            if (r.context != nullptr) flat.insert(flat.end(), r.context->begin(), r.context->end());
+            std::vector<std::pair<std::string, std::string>> fields;
+            for (auto& f : flat) fields.emplace_back(std::move(f.path), std::move(f.text));
+            ProcessExportRecord(fields, r.line);
+        });
+        if (!status.ok()) RowFailed(line_number, "line " + std::to_string(line_number) + ": " + status.error().message);
         return;
     }
     std::vector<json_records::Field> flat;

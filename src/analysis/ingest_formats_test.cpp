@@ -826,9 +826,7 @@ TEST(IngestFormats, OtlpJsonGenAiSpans) {
     EXPECT_EQ(a.cached_tokens, 1000);
     EXPECT_EQ(a.output_tokens, 300);
     ASSERT_TRUE(a.latency_ms);
-    // Should be exactly 1250: core::ParseTimestamp divides nanoseconds as a double and truncates, so
-    // "1748772001250000000" becomes 1748772001249 ms.
-    EXPECT_NEAR(*a.latency_ms, 1250, 1);
+    EXPECT_DOUBLE_EQ(*a.latency_ms, 1250);  // nanoseconds read as integers, exactly
     EXPECT_FALSE(a.cost_from_file);
     EXPECT_DOUBLE_EQ(*a.cost_usd, (200 * 2.5 + 1000 * 1.25 + 300 * 10.0) / 1e6);
     EXPECT_EQ(a.user, "customer-42");     // enduser.id wins over user.id
@@ -852,6 +850,29 @@ TEST(IngestFormats, OtlpJsonGenAiSpans) {
     EXPECT_DOUBLE_EQ(*c.latency_ms, 500);
     EXPECT_DOUBLE_EQ(*c.cost_usd, (500 * 0.8 + 1500 * 0.08 + 150 * 4.0) / 1e6);
     EXPECT_TRUE(c.success);
+}
+
+// The Collector's file exporter: one OTLP export per line.
+TEST(IngestFormats, OtlpJsonLinesFromTheCollectorsFileExporter) {
+    const std::string line1 =
+        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bot"}}]},"scopeSpans":[{"spans":[)"
+        R"({"name":"chat","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000400000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10"}}]},)"
+        R"({"name":"db","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000100000000","attributes":[]}]}]}]})";
+    const std::string line2 =
+        R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"chat","startTimeUnixNano":"1748772060000000000","endTimeUnixNano":"1748772061000000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"-1"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"5"}}]}]}]}]})";
+    auto r = IngestWholeAndChunked(FormatRequest{}, line1 + "\n" + line2 + "\n");
+    ASSERT_TRUE(r.status.ok()) << r.status.error().message;
+    EXPECT_EQ(r.summary.syntax, Format::kJsonl);
+    EXPECT_EQ(r.summary.source, SourceFormat::kOtel);
+    EXPECT_EQ(r.summary.rows, 1);
+    EXPECT_EQ(r.summary.skipped_records, 1);
+    EXPECT_EQ(r.summary.rejected_rows, 1);
+    ASSERT_EQ(r.summary.errors.size(), 1u);
+    EXPECT_EQ(r.summary.errors[0].line, 2);
+    ASSERT_EQ(r.records.size(), 1u);
+    EXPECT_EQ(r.records[0].feature, "bot");
+    EXPECT_DOUBLE_EQ(*r.records[0].latency_ms, 400);
+    EXPECT_DOUBLE_EQ(*r.records[0].cost_usd, (100 * 2.5 + 10 * 10.0) / 1e6);
 }
 
 // ---- Helicone ----

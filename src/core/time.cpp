@@ -56,6 +56,14 @@ std::optional<Millis> ParseTimestamp(std::string_view text) {
         if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') all_digits = false;
     }
     if (all_digits) {
+        // Integers exactly (a nanosecond count exceeds a double's 53 bits); fractions through a double.
+        std::int64_t whole = 0;
+        auto [ip, iec] = std::from_chars(text.data(), text.data() + text.size(), whole);
+        if (iec == std::errc{} && ip == text.data() + text.size()) {
+            if (whole >= 100'000'000'000'000'000) return whole / 1'000'000;
+            if (whole >= 100'000'000'000'000) return whole / 1'000;
+            return whole >= 100'000'000'000 ? whole : whole * 1000;
+        }
         double v = 0;
         auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
         if (ec != std::errc{} || p != text.data() + text.size()) return std::nullopt;
