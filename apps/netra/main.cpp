@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
     analyze->add_option("FILE", analyze_args.file, "usage log (.csv, .jsonl)")->required();
     analyze->add_flag("--json", analyze_args.json, "print the JSON result instead of the markdown report");
     analyze->add_option("--catalog", analyze_args.catalog, "supply catalog file (default: the bundled one)");
-    analyze->add_option("--format", analyze_args.format, "csv, jsonl, json, a source (openai_usage, anthropic_usage, litellm_spend_logs, otel, …) or source.syntax (default: detected)");
+    analyze->add_option("--format", analyze_args.format,
+                        "csv, jsonl, json, a source (openai_usage, anthropic_usage, litellm_spend_logs, otel, …) or "
+                        "source.syntax (default: detected)");
 
     try {
         app.parse(argc, argv);

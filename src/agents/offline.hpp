@@ -31,9 +31,9 @@ struct OfflineAnalysis {
 };
 
 // Reads `usage` to the end in chunks. Fails for a fatal ingest error (empty file, no recognizable header).
-core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format, const std::string& name,
-                                              const analysis::Catalog& catalog, llm::Provider& llm,
-                                              const std::string& request = kDefaultAnalyzeRequest);
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format,
+                                              const std::string& name, const analysis::Catalog& catalog,
+                                              llm::Provider& llm, const std::string& request = kDefaultAnalyzeRequest);
 
 // The JSON document `netra analyze --json` prints: {ingest, result, report_markdown}.
 boost::json::object OfflineToJson(const OfflineAnalysis& analysis);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "analysis/ingest.hpp"
+#include "analysis/ingest_test_support.hpp"
 
 namespace netra::analysis {
 namespace {
@@ -40,26 +41,11 @@ const Catalog& TieredCatalog() {
     return kCatalog;
 }
 
-struct Ingested {
-    core::Status status;
-    std::vector<domain::UsageRecord> records;
-    IngestSummary summary;
-};
+using ingest_testing::Ingested;
 
-// Feeds `text` in chunks of `chunk` bytes (0 = all at once).
 Ingested IngestText(FormatRequest format, std::string_view text, std::size_t chunk = 0,
                     const Catalog& catalog = TestCatalog()) {
-    UsageIngest ingest(format, catalog);
-    Ingested out;
-    if (chunk == 0) chunk = text.size() + 1;
-    for (std::size_t pos = 0; pos < text.size(); pos += chunk) {
-        out.status = ingest.Feed(text.substr(pos, chunk));
-        if (!out.status.ok()) break;
-    }
-    if (out.status.ok()) out.status = ingest.Finish();
-    out.records = ingest.TakeRecords();
-    out.summary = ingest.Summary();
-    return out;
+    return ingest_testing::Ingest(format, text, chunk, catalog);
 }
 
 void ExpectSameRecord(const domain::UsageRecord& a, const domain::UsageRecord& b, std::size_t i) {

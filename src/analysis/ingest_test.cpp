@@ -4,28 +4,15 @@
 
 #include <cmath>
 
+#include "analysis/ingest_test_support.hpp"
+
 namespace netra::analysis {
 namespace {
 
-struct Ingested {
-    core::Status status;
-    std::vector<domain::UsageRecord> records;
-    IngestSummary summary;
-};
+using ingest_testing::Ingested;
 
-// Feeds `text` in chunks of `chunk` bytes (0 = all at once).
 Ingested IngestText(Format format, std::string_view text, std::size_t chunk = 0) {
-    UsageIngest ingest(format, BundledCatalog());
-    Ingested out;
-    if (chunk == 0) chunk = text.size() + 1;
-    for (std::size_t pos = 0; pos < text.size(); pos += chunk) {
-        out.status = ingest.Feed(text.substr(pos, chunk));
-        if (!out.status.ok()) break;
-    }
-    if (out.status.ok()) out.status = ingest.Finish();
-    out.records = ingest.TakeRecords();
-    out.summary = ingest.Summary();
-    return out;
+    return ingest_testing::Ingest(FormatRequest{format, {}}, text, chunk, BundledCatalog());
 }
 
 const char kCsv[] =

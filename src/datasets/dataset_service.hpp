@@ -33,8 +33,8 @@ class Upload {
 
   private:
     friend class DatasetService;
-    Upload(std::string user_id, std::optional<std::string> thread_id, std::string name,
-           analysis::FormatRequest format, const analysis::Catalog& catalog)
+    Upload(std::string user_id, std::optional<std::string> thread_id, std::string name, analysis::FormatRequest format,
+           const analysis::Catalog& catalog)
         : user_id_(std::move(user_id)),
           thread_id_(std::move(thread_id)),
           name_(std::move(name)),

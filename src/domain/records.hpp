@@ -97,8 +97,8 @@ struct Dataset {
 // every input token — uncached, cache reads and cache writes — so uncached = input − cache read − cache writes.
 struct UsageRecord {
     Millis ts = 0;
-    std::string model;     // canonical catalog name when the model is known, else as written
-    std::string provider;  // empty when unknown
+    std::string model;                       // canonical catalog name when the model is known, else as written
+    std::string provider;                    // empty when unknown
     std::int64_t input_tokens = 0;           // all input tokens (see above)
     std::int64_t output_tokens = 0;          // all output tokens, reasoning included
     std::int64_t cached_tokens = 0;          // prompt-cache reads (part of input_tokens)
@@ -115,11 +115,11 @@ struct UsageRecord {
     std::string prefix_hash;
     std::string feature;
     // Attribution, whatever the format carries (empty when it does not).
-    std::string user;      // the end user or the account's user
-    std::string team;      // team or workspace
-    std::string api_key;   // the key's id or name (never a secret: exports carry ids)
+    std::string user;     // the end user or the account's user
+    std::string team;     // team or workspace
+    std::string api_key;  // the key's id or name (never a secret: exports carry ids)
     std::string project;
-    std::string tags;      // comma-separated request tags
+    std::string tags;           // comma-separated request tags
     bool batchable = false;     // could wait for the batch API (a hint in request logs)
     bool batched = false;       // was made through the batch API (priced at the batch discount)
     bool long_context = false;  // the source says the call was billed at a long-context tier

@@ -127,11 +127,6 @@ const json::object& NeedAgentResult(const std::vector<json::object>& events, con
     return *r;
 }
 
-std::string Lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // "$12,345.67" — the report's money format (two decimals, thousands separators).
 std::string Money(double v) {
     char buf[64];
@@ -285,16 +280,6 @@ std::string Rfc3339(std::int64_t ms, int offset_minutes) {
     std::snprintf(off, sizeof off, "%c%02d:%02d", offset_minutes > 0 ? '+' : '-', std::abs(offset_minutes) / 60,
                   std::abs(offset_minutes) % 60);
     return s + off;
-}
-
-std::string CsvField(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
 }
 
 // A week of traffic, deterministic (fixed seed, raw engine output so every standard library agrees): four
@@ -1342,20 +1327,6 @@ std::string FirstDifference(const std::string& server, const std::string& cli) {
 }
 
 // A temp dir that is removed with everything in it.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/netra-stage-analyze-XXXXXX";
-        Expect(::mkdtemp(tmpl) != nullptr, std::string("mkdtemp: ") + std::strerror(errno));
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 // What one comparison of a server's run with `netra analyze` saw: the server's run result, the catalog the
 // server listed and the figures expected from it.

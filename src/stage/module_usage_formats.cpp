@@ -46,6 +46,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -56,6 +57,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "stage/process.hpp"
 
 namespace netra::stage {
 
@@ -88,11 +91,6 @@ const json::array* Arr(const json::object& o, std::string_view key) {
     return it != o.end() && it->value().is_array() ? &it->value().get_array() : nullptr;
 }
 
-std::string Lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 std::string Fmt(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.12g", v);
@@ -113,16 +111,6 @@ std::string Fixed(double v, int places) {
 }
 
 double ParseDouble(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
-
-std::string CsvField(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 std::string CsvLine(const std::vector<std::string>& cells) {
     std::string line;
@@ -859,6 +847,38 @@ HttpResponse PostFile(HttpClient& http, const Credentials& user, const TestFile&
 
 std::string Usd(double v) { return "$" + Fixed(v, 4); }
 
+// `netra analyze FILE --json` on the same file (syntax and source detected, the extension naming the syntax): the
+// same rows, bad lines, token partitions and costs as the server — against the same expectations.
+void CheckAnalyze(StageContext& ctx, const TestFile& f, const Expected& e) {
+    const std::string binary = ctx.options().netra_binary.empty() ? SelfExecutable() : ctx.options().netra_binary;
+    TempDir dir;
+    const std::string file = dir.path + "/" + f.name + "." + f.syntax;
+    {
+        std::ofstream out(file, std::ios::binary);
+        out << f.body;
+        Expect(static_cast<bool>(out), "could not write " + file);
+    }
+    const std::vector<std::string> argv = {binary, "analyze", file, "--json"};
+    auto ran = RunCaptureStdout(argv, {});
+    Expect(ran.ok(), "could not run " + Join(argv, " ") + ": " + (ran.ok() ? "" : ran.error().message));
+    Expect(ran->exit_code == 0,
+           Join(argv, " ") + " exited " + std::to_string(ran->exit_code) + ": " + ran->error_output.substr(0, 500));
+    json::value doc;
+    try {
+        doc = json::parse(ran->output);
+    } catch (const std::exception& ex) {
+        Fail("`netra analyze --json` on the " + f.label + " printed no JSON (" + ex.what() + ")");
+    }
+    const auto* cli = doc.if_object();
+    const auto* ingest = cli != nullptr ? JObj(*cli, "ingest") : nullptr;
+    const auto* profile = cli != nullptr ? JObj(*cli, "profile") : nullptr;
+    Expect(ingest != nullptr && profile != nullptr,
+           "`netra analyze --json` printed no ingest and profile objects: " + Quote(doc, 300));
+    json::object body = *ingest;  // the dataset answer's shape: format, source_format, grain, rows, errors
+    body["profile"] = *profile;
+    CheckDataset(body, f, e, f.label + ", netra analyze");
+}
+
 // Uploads `f` (detected; then with ?format=forced as application/octet-stream), checks both answers and the
 // stored dataset, and notes what was compared.
 void RunFile(StageContext& ctx, const PublishedCatalog& c, const TestFile& f) {
@@ -878,6 +898,7 @@ void RunFile(StageContext& ctx, const PublishedCatalog& c, const TestFile& f) {
         auto forced = PostFile(http, user, f, f.forced, "application/octet-stream");
         CheckDataset(ExpectJson(forced, {201}, forced_what), f, e, forced_what);
     }
+    CheckAnalyze(ctx, f, e);
     std::vector<std::string> flagged;
     for (const auto& [mid, rec] : e.reconciliation) {
         if (rec.Flagged()) flagged.push_back(rec.model->model + " " + Fixed(rec.Pct(), 1) + " %");

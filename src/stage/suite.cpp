@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
@@ -29,6 +34,32 @@ std::string JStr(const json::object& o, std::string_view key) {
     auto it = o.find(key);
     if (it == o.end() || !it->value().is_string()) return {};
     return std::string(it->value().get_string());
+}
+
+std::string Lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string CsvField(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/netra-stage-analyze-XXXXXX";
+    Expect(::mkdtemp(tmpl) != nullptr, std::string("mkdtemp: ") + std::strerror(errno));
+    path = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
 }
 
 const json::object* JObj(const json::object& o, std::string_view key) {

@@ -121,6 +121,17 @@ std::vector<ModuleDef> AllModules();
 // Compact JSON, truncated: for failure reasons that quote the server.
 std::string Quote(const boost::json::value& v, std::size_t max = 300);
 std::string JStr(const boost::json::object& o, std::string_view key);
+std::string Lower(std::string s);  // ASCII
+// A directory under /tmp for the files a check writes (`netra analyze` inputs), removed with everything in it.
+struct TempDir {
+    std::string path;
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+// One CSV field as RFC 4180 writes it: quoted (inner quotes doubled) when it holds a comma, a quote or a newline.
+std::string CsvField(const std::string& s);
 const boost::json::object* JObj(const boost::json::object& o, std::string_view key);
 const boost::json::object& Payload(const WsMessage& m);  // "payload" object, or the frame itself
 
