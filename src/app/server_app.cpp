@@ -63,7 +63,7 @@ struct AppServices {
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
           auth(settings, store),
-          datasets(store, *catalog),
+          datasets(store, *catalog, settings.limits.uploads_per_minute),
           runs(settings, store, bus, datasets, *catalog, *llm, faults, run_pool, pools),
           threads(store, runs),
           events(store),

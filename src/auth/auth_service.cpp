@@ -107,21 +107,6 @@ constexpr std::string_view kRetryPrefix = "too many login attempts; retry in ";
 
 }  // namespace
 
-std::int64_t RetryAfterSeconds(const core::Error& error) {
-    constexpr std::int64_t kDefault = kThrottleWindowMs / 1000;
-    const std::size_t at = error.message.find(kRetryPrefix);
-    if (at == std::string::npos) return kDefault;
-    std::int64_t seconds = 0;
-    bool any = false;
-    for (std::size_t i = at + kRetryPrefix.size(); i < error.message.size(); ++i) {
-        const char c = error.message[i];
-        if (c < '0' || c > '9' || seconds > kDefault) break;
-        seconds = seconds * 10 + (c - '0');
-        any = true;
-    }
-    return any && seconds > 0 ? std::min(seconds, kDefault) : kDefault;
-}
-
 struct AuthService::State {
     // Login throttle: start times of the attempts in the last window, per key ("email:..." and "ip:...").
     // Only attempts that were let through count; a failed one stays counted, a successful one is forgotten.
@@ -138,9 +123,9 @@ struct AuthService::State {
         while (!q.empty() && q.front() <= now - kThrottleWindowMs) q.pop_front();
     }
 
-    // Records an attempt for every key, or none when any key is at the limit; then answers the wait in
-    // seconds (for the message) through `retry_after_s`.
-    bool TryAcquire(const std::vector<std::string>& keys, int limit, core::Millis now, std::int64_t& retry_after_s) {
+    // Records an attempt for every key, or none when any key is at the limit; then answers the wait (for
+    // Retry-After and the message) through `refused`.
+    bool TryAcquire(const std::vector<std::string>& keys, int limit, core::Millis now, core::RateLimitInfo& refused) {
         std::lock_guard lock(throttle_mu);
         if (attempts.size() > kThrottleSweepThreshold) {
             for (auto it = attempts.begin(); it != attempts.end();) {
@@ -153,8 +138,11 @@ struct AuthService::State {
             if (it == attempts.end()) continue;
             Prune(it->second, now);
             if (static_cast<int>(it->second.size()) >= limit) {
-                const core::Millis wait = it->second.front() + kThrottleWindowMs - now;
-                retry_after_s = std::max<std::int64_t>(1, (wait + 999) / 1000);
+                // The oldest attempt in the window leaves it first; the newest, last.
+                refused.limit = limit;
+                refused.remaining = 0;
+                refused.retry_after_ms = std::max<core::Millis>(1, it->second.front() + kThrottleWindowMs - now);
+                refused.reset_ms = std::max<core::Millis>(1, it->second.back() + kThrottleWindowMs - now);
                 return false;
             }
         }
@@ -272,9 +260,11 @@ core::Result<TokenPair> AuthService::Login(const std::string& email, const std::
     if (limit > 0) {
         std::vector<std::string> keys{email_key};
         if (!ip_key.empty()) keys.push_back(ip_key);
-        std::int64_t retry_after_s = 0;
-        if (!state_->TryAcquire(keys, limit, started, retry_after_s)) {
-            return MakeError(ErrorCode::kRateLimited, std::string(kRetryPrefix) + std::to_string(retry_after_s) + " s");
+        core::RateLimitInfo refused;
+        if (!state_->TryAcquire(keys, limit, started, refused)) {
+            const std::int64_t seconds = (refused.retry_after_ms + 999) / 1000;
+            return core::Error{ErrorCode::kRateLimited, std::string(kRetryPrefix) + std::to_string(seconds) + " s",
+                               refused};
         }
     }
 

@@ -32,10 +32,6 @@ struct AuthOptions {
     std::function<core::Millis()> clock;
 };
 
-// Seconds a kRateLimited error from Login asks the client to wait (for `Retry-After`); 60 when `error` does
-// not carry a wait.
-std::int64_t RetryAfterSeconds(const core::Error& error);
-
 class AuthService {
   public:
     // `settings` must outlive the service. Throws std::invalid_argument when settings.jwt_secret is empty.

@@ -130,12 +130,15 @@ TEST_F(AuthServiceTest, LoginThrottledPerEmail) {
     auto limited = service_->Login("DAVE@example.com", kPassword, "ip-9");
     EXPECT_EQ(CodeOf(limited), ErrorCode::kRateLimited);
     ASSERT_FALSE(limited.ok());
-    EXPECT_EQ(RetryAfterSeconds(limited.error()), 60);
+    ASSERT_TRUE(limited.error().rate_limit);
+    EXPECT_EQ(limited.error().rate_limit->retry_after_ms, 60'000);
+    EXPECT_EQ(limited.error().message, "too many login attempts; retry in 60 s");
     Advance(std::chrono::seconds(15));
     auto later = service_->Login("dave@example.com", kPassword, "ip-9");
     ASSERT_FALSE(later.ok());
-    EXPECT_EQ(RetryAfterSeconds(later.error()), 45);
-    EXPECT_EQ(RetryAfterSeconds(core::MakeError(ErrorCode::kRateLimited, "slow down")), 60);
+    ASSERT_TRUE(later.error().rate_limit);
+    EXPECT_EQ(later.error().rate_limit->retry_after_ms, 45'000);  // the real wait, for Retry-After
+    EXPECT_EQ(later.error().rate_limit->limit, 3);
     // Sliding window: a minute after the failures the user gets in.
     Advance(std::chrono::seconds(46));
     EXPECT_TRUE(service_->Login("dave@example.com", kPassword, "ip-9").ok());

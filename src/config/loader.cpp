@@ -93,6 +93,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_WS_FRAMES_PER_SECOND", "limits", "ws_frames_per_second", Kind::kInt},
     SettingDef{"NETRA_MESSAGES_PER_MINUTE", "limits", "messages_per_minute", Kind::kInt},
     SettingDef{"NETRA_RUNS_PER_MINUTE", "limits", "runs_per_minute", Kind::kInt},
+    SettingDef{"NETRA_UPLOADS_PER_MINUTE", "limits", "uploads_per_minute", Kind::kInt},
     SettingDef{"NETRA_LOGIN_ATTEMPTS_PER_MINUTE", "limits", "login_attempts_per_minute", Kind::kInt},
     SettingDef{"NETRA_MAX_CONCURRENT_RUNS_PER_USER", "limits", "max_concurrent_runs_per_user", Kind::kInt},
     SettingDef{"NETRA_AGENT_STEP_TIMEOUT_MS", "timeouts", "agent_step_ms", Kind::kInt},
@@ -466,6 +467,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.IntInto("NETRA_WS_FRAMES_PER_SECOND", l.ws_frames_per_second, 1, kIntMax);
     r.IntInto("NETRA_MESSAGES_PER_MINUTE", l.messages_per_minute, 1, kIntMax);
     r.IntInto("NETRA_RUNS_PER_MINUTE", l.runs_per_minute, 1, kIntMax);
+    r.IntInto("NETRA_UPLOADS_PER_MINUTE", l.uploads_per_minute, 1, kIntMax);
     r.IntInto("NETRA_LOGIN_ATTEMPTS_PER_MINUTE", l.login_attempts_per_minute, 1, kIntMax);
     r.IntInto("NETRA_MAX_CONCURRENT_RUNS_PER_USER", l.max_concurrent_runs_per_user, 1, kIntMax);
 

@@ -24,6 +24,7 @@ struct Limits {
     int ws_frames_per_second = 1000;     // flood: error then close 1008
     int messages_per_minute = 600;       // per user
     int runs_per_minute = 600;           // per user
+    int uploads_per_minute = 60;         // per user: dataset uploads
     int login_attempts_per_minute = 30;  // per email and per IP
     int max_concurrent_runs_per_user = 4;
 };

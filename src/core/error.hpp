@@ -1,6 +1,8 @@
 #pragma once
 // One error vocabulary for the whole server. Every failure a user can see is an ErrorCode; the table in
 // error.cpp maps it to the HTTP status, the HTTP JSON `error` string and the WebSocket `code`.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,16 +30,26 @@ enum class ErrorCode {
     kCancelled,             // run cancelled (409 on HTTP)
 };
 
+// What a rate limit that said no tells the client (HTTP `Retry-After` and `x-ratelimit-*`, WebSocket
+// `retry_after_ms`).
+struct RateLimitInfo {
+    std::int64_t limit = 0;           // allowance per window
+    std::int64_t remaining = 0;       // left now
+    std::int64_t retry_after_ms = 0;  // until the next attempt can succeed
+    std::int64_t reset_ms = 0;        // until the full allowance is back
+};
+
 struct Error {
     ErrorCode code = ErrorCode::kInternal;
     std::string message;
+    std::optional<RateLimitInfo> rate_limit;  // kRateLimited only
 };
 
 int HttpStatus(ErrorCode code);
 std::string_view HttpErrorName(ErrorCode code);  // "not_found"
 std::string_view WsErrorCode(ErrorCode code);    // "NOT_FOUND"
 
-inline Error MakeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error MakeError(ErrorCode code, std::string message) { return Error{code, std::move(message), {}}; }
 
 // Result<T>: a value or an Error. Expected failures are values; exceptions are for programmer errors.
 template <class T>

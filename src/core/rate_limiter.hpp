@@ -6,16 +6,21 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/error.hpp"
+
 namespace netra::core {
 
 class RateLimiter {
   public:
     explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
 
-    // Takes one token for `key`; false when none is left (the caller answers 429 / RATE_LIMITED).
-    bool Allow(const std::string& key, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
-    // Seconds until the next token for `key` (at least 1), for Retry-After.
-    int RetryAfterSeconds() const;
+    // Takes one token for `key`. Refused: `allowed` false and the wait until the next token; either way the
+    // bucket's state for the x-ratelimit headers.
+    struct Decision {
+        bool allowed = true;
+        RateLimitInfo info;
+    };
+    Decision Take(const std::string& key, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   private:
     struct Bucket {
@@ -26,5 +31,8 @@ class RateLimiter {
     std::mutex mutex_;
     std::unordered_map<std::string, Bucket> buckets_;
 };
+
+// The kRateLimited error for a refused Decision: "too many <what>; retry in N s" with the limit's figures.
+Error RateLimited(const std::string& what, const RateLimitInfo& info);
 
 }  // namespace netra::core

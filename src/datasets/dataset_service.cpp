@@ -17,14 +17,15 @@ core::Status Upload::Feed(std::string_view chunk) {
 }
 
 DatasetService::DatasetService(std::shared_ptr<storage::Store> store, const analysis::Catalog& catalog,
-                               std::size_t record_budget)
-    : store_(std::move(store)), catalog_(catalog), record_budget_(record_budget) {}
+                               int uploads_per_minute, std::size_t record_budget)
+    : store_(std::move(store)), catalog_(catalog), record_budget_(record_budget), upload_limiter_(uploads_per_minute) {}
 
 core::Result<std::unique_ptr<Upload>> DatasetService::BeginUpload(const std::string& user_id,
                                                                   const std::optional<std::string>& thread_id,
                                                                   std::string name, analysis::FormatRequest format) {
     if (name.empty()) name = format.syntax ? "usage." + std::string(analysis::FormatName(*format.syntax)) : "usage";
     if (name.size() > 200) return MakeError(ErrorCode::kValidationFailed, "name is longer than 200 bytes");
+    if (auto d = upload_limiter_.Take(user_id); !d.allowed) return core::RateLimited("uploads", d.info);
     if (thread_id) {
         auto thread = store_->GetThread(user_id, *thread_id);
         if (!thread.ok()) return thread.error();

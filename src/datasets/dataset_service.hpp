@@ -18,6 +18,7 @@
 #include "agents/data_access.hpp"
 #include "analysis/catalog.hpp"
 #include "analysis/ingest.hpp"
+#include "core/rate_limiter.hpp"
 #include "storage/store.hpp"
 
 namespace netra::datasets {
@@ -57,10 +58,12 @@ class DatasetService : public agents::DataAccess {
   public:
     static constexpr std::size_t kDefaultRecordBudget = 500'000;
 
-    DatasetService(std::shared_ptr<storage::Store> store, const analysis::Catalog& catalog,
+    // `uploads_per_minute`: each user's allowance of uploads (0 = unlimited).
+    DatasetService(std::shared_ptr<storage::Store> store, const analysis::Catalog& catalog, int uploads_per_minute,
                    std::size_t record_budget = kDefaultRecordBudget);
 
-    // Checks, before a byte of the body is read, that the thread (when given) is the user's. `name` empty =
+    // Checks, before a byte of the body is read, the user's upload allowance (kRateLimited) and that the thread
+    // (when given) is the user's. `name` empty =
     // "usage"; longer than 200 bytes is kValidationFailed. What `format` leaves open is detected from the data.
     core::Result<std::unique_ptr<Upload>> BeginUpload(const std::string& user_id,
                                                       const std::optional<std::string>& thread_id, std::string name,
@@ -89,6 +92,7 @@ class DatasetService : public agents::DataAccess {
     std::shared_ptr<storage::Store> store_;
     const analysis::Catalog& catalog_;
     std::size_t record_budget_;
+    core::RateLimiter upload_limiter_;
     std::mutex mutex_;
     std::list<std::pair<std::string, std::shared_ptr<const Records>>> lru_;  // most recent first
     std::unordered_map<std::string, decltype(lru_)::iterator> by_id_;

@@ -45,7 +45,7 @@ struct Fixture {
 
 TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
     Fixture f;
-    DatasetService access(f.store, analysis::BundledCatalog(), 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 0, 10);
     auto id = f.Dataset(5);
     auto first = access.LoadDataset(f.user, id);
     ASSERT_TRUE(first.ok() && first->has_value());
@@ -64,7 +64,7 @@ TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
 
 TEST(DatasetService, EvictsWithinTheRecordBudget) {
     Fixture f;
-    DatasetService access(f.store, analysis::BundledCatalog(), 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 0, 10);
     auto a = f.Dataset(6), b = f.Dataset(6), big = f.Dataset(11);
     for (const auto& id : {a, b, big, a}) {
         auto r = access.LoadDataset(f.user, id);
@@ -77,7 +77,7 @@ TEST(DatasetService, EvictsWithinTheRecordBudget) {
 
 TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
     Fixture f;
-    DatasetService service(f.store, analysis::BundledCatalog());
+    DatasetService service(f.store, analysis::BundledCatalog(), 0);
     auto foreign = service.BeginUpload(f.user, core::NewId(), "", analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_FALSE(foreign.ok());
     EXPECT_EQ(foreign.error().code, core::ErrorCode::kNotFound);

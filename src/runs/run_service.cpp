@@ -169,7 +169,8 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       run_pool_(run_pool),
       pools_(pools),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
-      message_limiter_(std::min(settings.limits.messages_per_minute, settings.limits.runs_per_minute)),
+      message_limiter_(settings.limits.messages_per_minute),
+      run_limiter_(settings.limits.runs_per_minute),
       supervisor_(catalog, llm, pools),
       event_writer_(store_, pools.blocking) {}
 
@@ -210,10 +211,9 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     if (!agents::IsKnownAgent(request.agent)) {
         return MakeError(ErrorCode::kInvalidRequest, "unknown agent '" + request.agent + "'");
     }
-    if (!message_limiter_.Allow(request.user_id)) {
-        return MakeError(ErrorCode::kRateLimited, "too many messages; slow down and retry in " +
-                                                      std::to_string(message_limiter_.RetryAfterSeconds()) + " s");
-    }
+    // Every message starts a run: each has its own allowance, and the first to say no is the answer.
+    if (auto m = message_limiter_.Take(request.user_id); !m.allowed) return core::RateLimited("messages", m.info);
+    if (auto r = run_limiter_.Take(request.user_id); !r.allowed) return core::RateLimited("runs", r.info);
     if (request.dataset_id) {
         // Another user's dataset is answered exactly like a missing one (§3).
         auto dataset = store_->GetDataset(request.user_id, *request.dataset_id);

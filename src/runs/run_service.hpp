@@ -113,7 +113,8 @@ class RunService {
     boost::asio::thread_pool& run_pool_;
     agents::Pools pools_;
     Scheduler scheduler_;
-    core::RateLimiter message_limiter_;  // per user: messages and runs submitted per minute
+    core::RateLimiter message_limiter_;  // per user: messages per minute
+    core::RateLimiter run_limiter_;      // per user: runs started per minute
     agents::Supervisor supervisor_;
     EventWriter event_writer_;  // group commit of the runs' events
 

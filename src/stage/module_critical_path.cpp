@@ -218,6 +218,28 @@ void Error413(StageContext& ctx) {
         },
         "POST /api/threads with a 1.5 MiB body");
 }
+void Error415(StageContext& ctx) {
+    auto user = ctx.NewUser("err415");
+    Headers h = BearerAuth(user.access_token);
+    h.emplace_back("Content-Type", "text/plain");
+    ErrorCode(
+        ctx, 415, "unsupported_media_type",
+        [&](HttpClient& c) { return Must(c.Request("POST", "/api/threads", h, R"({"title":"t"})"), "POST"); },
+        "POST /api/threads with a text/plain body");
+}
+// A server of its own allowing one upload a minute: the second upload is the real request refused.
+void Error429(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({"NETRA_UPLOADS_PER_MINUTE=1"}, "starts a server allowing one upload a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto user = dedicated->NewUser("err429");
+    Headers h = BearerAuth(user.access_token);
+    h.emplace_back("Content-Type", "text/csv");
+    const std::string csv = "timestamp,model,input_tokens,output_tokens\n2025-10-06T10:00:00Z,gpt-5-mini,10,1\n";
+    auto upload = [&](HttpClient& c) { return Must(c.Request("POST", "/api/datasets", h, csv), "POST"); };
+    auto http = dedicated->Http();
+    ExpectJson(upload(http), {201}, "the first upload");
+    ErrorCode(*dedicated, 429, "rate_limited", upload, "a second upload within the minute");
+}
 void Error422(StageContext& ctx) {
     ErrorCode(
         ctx, 422, "validation_failed",
@@ -467,7 +489,9 @@ std::vector<TestCase> CriticalPathTests() {
         {"error_405_wrong_method", Error405},
         {"error_409_duplicate_register", Error409},
         {"error_413_oversize", Error413},
+        {"error_415_wrong_media_type", Error415},
         {"error_422_short_password", Error422},
+        {"error_429_rate_limited", Error429},
         {"metric_api_response", MetricApi},
         {"metric_ws_ping_pong", MetricPing},
         {"metric_agent_startup", MetricAgentStart},

@@ -524,7 +524,7 @@ std::vector<ModuleDef> AllModules() {
         {3, "agent_pipeline", AgentPipelineTests()},
         {4, "agent_orchestration", AgentOrchestrationTests()},
         {5, "response_streaming", ResponseStreamingTests()},
-        {6, "failure_recovery", {}},
+        {6, "failure_recovery", FailureRecoveryTests()},
         {7, "startup_resilience", {}},
         {8, "lifecycle_events", LifecycleEventsTests()},
         {9, "coordination", CoordinationTests()},

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/json_util.hpp"
@@ -31,9 +32,21 @@ Response ErrorResponse(const Request& req, const std::string& request_id, const 
     if (error.code == core::ErrorCode::kUnauthenticated) {
         res.set(bhttp::field::www_authenticate, "Bearer realm=\"netra\"");
     }
-    if (error.code == core::ErrorCode::kRateLimited) res.set(bhttp::field::retry_after, "1");
+    if (error.code == core::ErrorCode::kRateLimited) {
+        // The limit's real figures (RFC 9110 Retry-After in whole seconds, rounded up; the x-ratelimit-* headers as
+        // the common APIs send them: the allowance, what is left, seconds until it is whole again).
+        const core::RateLimitInfo info = error.rate_limit.value_or(core::RateLimitInfo{0, 0, 1000, 1000});
+        auto seconds = [](std::int64_t ms) { return std::to_string(std::max<std::int64_t>(1, (ms + 999) / 1000)); };
+        res.set(bhttp::field::retry_after, seconds(info.retry_after_ms));
+        if (error.rate_limit) {
+            res.set("x-ratelimit-limit", std::to_string(info.limit));
+            res.set("x-ratelimit-remaining", std::to_string(info.remaining));
+            res.set("x-ratelimit-reset", seconds(info.reset_ms));
+        }
+    }
     json::object body{
         {"error", core::HttpErrorName(error.code)}, {"message", error.message}, {"request_id", request_id}};
+    if (error.rate_limit) body["retry_after_ms"] = error.rate_limit->retry_after_ms;
     res.body() = json::serialize(body);
     res.prepare_payload();
     return res;

@@ -132,8 +132,10 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, co
     return f;
 }
 
-std::string ErrorFrame(const ErrorCode code, const std::string& message, const std::string& request_type) {
+std::string ErrorFrame(const ErrorCode code, const std::string& message, const std::string& request_type,
+                       std::optional<std::int64_t> retry_after_ms) {
     json::object o{{"type", "error"}, {"code", core::WsErrorCode(code)}, {"message", message}};
+    if (retry_after_ms) o["retry_after_ms"] = *retry_after_ms;
     if (!request_type.empty())
         o["request_type"] = request_type;
     else

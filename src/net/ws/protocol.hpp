@@ -42,6 +42,8 @@ struct ParseLimits {
 std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, const ParseLimits& limits);
 
 // Server frames that are not run events.
-std::string ErrorFrame(const core::ErrorCode code, const std::string& message, const std::string& request_type);
+// `retry_after_ms`: for RATE_LIMITED, the wait the limit asks for.
+std::string ErrorFrame(const core::ErrorCode code, const std::string& message, const std::string& request_type,
+                       std::optional<std::int64_t> retry_after_ms = std::nullopt);
 
 }  // namespace netra::net::ws

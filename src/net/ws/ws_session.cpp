@@ -182,7 +182,7 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
     auto work = [services, request] { return services->runs.Submit(request); };  // named: GCC 12 co_await temporaries
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error().code, result.error().message, frame.type_name);
+        SendError(result.error(), frame.type_name);
         co_return;
     }
     json::object ack{{"type", "ack"},
@@ -206,7 +206,7 @@ asio::awaitable<void> WsSession::HandleCancel(const ClientFrame& frame) {
     auto work = [services, user, run_id] { return services->runs.Cancel(user, run_id); };
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error().code, result.error().message, frame.type_name);
+        SendError(result.error(), frame.type_name);
         co_return;
     }
     SendJson(json::object{{"type", "ack"},
@@ -233,7 +233,7 @@ asio::awaitable<void> WsSession::HandleSubscribe(const ClientFrame& frame) {
     };
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error().code, result.error().message, frame.type_name);
+        SendError(result.error(), frame.type_name);
         SendAll(ledger_.AbandonRunReplay(run_id));
         co_return;
     }
@@ -258,7 +258,7 @@ asio::awaitable<void> WsSession::HandleThreadSubscribe(const ClientFrame& frame)
     auto work = [services, user, thread_id] { return services->events.ReadThreadEvents(user, thread_id); };
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error().code, result.error().message, frame.type_name);
+        SendError(result.error(), frame.type_name);
         SendAll(ledger_.AbandonThreadReplay(thread_id));
         co_return;
     }
@@ -280,7 +280,7 @@ asio::awaitable<void> WsSession::HandleStatus(const ClientFrame& frame) {
     auto work = [services, user, run_id] { return services->runs.Status(user, run_id); };
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error().code, result.error().message, frame.type_name);
+        SendError(result.error(), frame.type_name);
         co_return;
     }
     json::array list;

@@ -1,0 +1,231 @@
+// Module 6 — failure_recovery (§7, §11, §13). So far: the per-user rate limits (issue 9, item 4). Each check starts
+// a server of its own with small allowances (so the limits are reached in a handful of requests and no other test
+// is throttled) and asks of every refusal what a client needs to back off correctly:
+//   HTTP: 429 `rate_limited` JSON; `Retry-After` = ⌈retry_after_ms / 1000⌉ s (the body's retry_after_ms, and the
+//     message's "retry in N s"), at most the time one request's allowance takes to come back (60 s / limit);
+//     `x-ratelimit-limit` = the configured allowance, `x-ratelimit-remaining` = 0, `x-ratelimit-reset` in
+//     [Retry-After, 60] s.
+//   WebSocket: an `error` frame RATE_LIMITED with retry_after_ms in (0, 60 000 / limit] on a socket that stays
+//     open (a ping is answered after it).
+//   Login throttle: the wait the throttle really imposes (a sliding minute from the oldest failed attempt), not
+//     a constant: two refusals seconds apart announce waits that differ by those seconds.
+// The allowances a dedicated server gets, and the requests each check makes, are chosen so that the refusal
+// cannot come from another limit.
+#include <boost/json.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "stage/http_client.hpp"
+#include "stage/suite.hpp"
+
+namespace netra::stage {
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t HeaderInt(const HttpResponse& r, std::string_view name, const std::string& what) {
+    auto v = r.Header(name);
+    Expect(v.has_value(), what + ": no " + std::string(name) + " header: " + r.Describe());
+    try {
+        return std::stoll(*v);
+    } catch (const std::exception&) {
+        Fail(what + ": " + std::string(name) + " is not a number: '" + *v + "'");
+    }
+}
+
+// The refusal's headers and body agree with each other and with an allowance of `limit` per minute. Returns
+// the announced Retry-After in seconds.
+std::int64_t ExpectRateLimited(const HttpResponse& r, std::int64_t limit, const std::string& what) {
+    const auto& body = ExpectJson(r, {429}, what);
+    Expect(JStr(body, "error") == "rate_limited", what + ": error is not rate_limited: " + Quote(body));
+    const json::value* wait_ms = body.if_contains("retry_after_ms");
+    Expect(wait_ms != nullptr && wait_ms->is_int64(), what + ": the body has no retry_after_ms: " + Quote(body));
+    const std::int64_t ms = wait_ms->as_int64();
+    const std::int64_t per_token_ms = 60'000 / limit;
+    Expect(ms > 0 && ms <= per_token_ms + 1, what + ": retry_after_ms " + std::to_string(ms) + " is outside (0, " +
+                                                 std::to_string(per_token_ms) + "] for " + std::to_string(limit) +
+                                                 " per minute");
+    const std::int64_t retry_after = HeaderInt(r, "Retry-After", what);
+    Expect(retry_after == (ms + 999) / 1000, what + ": Retry-After " + std::to_string(retry_after) +
+                                                 " s does not round up retry_after_ms " + std::to_string(ms));
+    Expect(JStr(body, "message").find("retry in " + std::to_string(retry_after) + " s") != std::string::npos,
+           what + ": the message does not say the same wait: " + Quote(body));
+    Expect(HeaderInt(r, "x-ratelimit-limit", what) == limit,
+           what + ": x-ratelimit-limit is not the configured " + std::to_string(limit));
+    Expect(HeaderInt(r, "x-ratelimit-remaining", what) == 0, what + ": x-ratelimit-remaining is not 0");
+    const std::int64_t reset = HeaderInt(r, "x-ratelimit-reset", what);
+    Expect(reset >= retry_after && reset <= 60,
+           what + ": x-ratelimit-reset " + std::to_string(reset) + " s is outside [Retry-After, 60]");
+    return retry_after;
+}
+
+std::string NewThread(HttpClient& http, const Credentials& user) {
+    auto r = Must(http.PostJson("/api/threads", json::object{{"title", "rate limits"}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    const auto& o = ExpectJson(r, {201}, "POST /api/threads");
+    std::string id = JStr(o, "id");
+    Expect(!id.empty(), "POST /api/threads answered no id: " + Quote(o));
+    return id;
+}
+
+// Posts messages to one thread until the first refusal (at most `max` + 1); returns it and how many went through.
+std::pair<HttpResponse, int> PostUntilRefused(HttpClient& http, const Credentials& user, const std::string& thread,
+                                              int max) {
+    for (int i = 0; i <= max; ++i) {
+        auto r = Must(http.PostJson("/api/threads/" + thread + "/messages",
+                                    json::object{{"content", "How can we cut our LLM costs? #" + std::to_string(i)}},
+                                    BearerAuth(user.access_token)),
+                      "POST /api/threads/{id}/messages");
+        if (r.status == 429) return {std::move(r), i};
+        Expect(r.status == 201 || r.status == 202,
+               "message " + std::to_string(i + 1) + " was not accepted: " + r.Describe());
+    }
+    Fail("no 429 after " + std::to_string(max + 1) + " messages with an allowance of " + std::to_string(max));
+}
+
+void RateLimitMessagesHttp(StageContext& ctx) {
+    constexpr int kMessages = 4;
+    auto server =
+        ctx.SpawnDedicated({"NETRA_MESSAGES_PER_MINUTE=" + std::to_string(kMessages), "NETRA_RUNS_PER_MINUTE=1000"},
+                           "starts a server with an allowance of 4 messages a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("rl-messages");
+    auto [refused, accepted] = PostUntilRefused(http, user, NewThread(http, user), kMessages);
+    Expect(accepted == kMessages,
+           "the 429 came after " + std::to_string(accepted) + " messages, not " + std::to_string(kMessages));
+    auto retry_after = ExpectRateLimited(refused, kMessages, "message 5 of 4 a minute");
+    Expect(JStr(refused.json->as_object(), "message").find("messages") != std::string::npos,
+           "the refusal does not say which limit: " + refused.Describe());
+    // Another user has an allowance of their own.
+    auto other = dedicated->NewUser("rl-messages-other");
+    auto r = Must(http.PostJson("/api/threads/" + NewThread(http, other) + "/messages",
+                                json::object{{"content", "Hello"}}, BearerAuth(other.access_token)),
+                  "POST /api/threads/{id}/messages");
+    Expect(r.status == 201 || r.status == 202, "another user's first message was refused: " + r.Describe());
+    ctx.Note("4 messages accepted, the 5th: 429 Retry-After " + std::to_string(retry_after) + " s, x-ratelimit-*");
+}
+
+void RateLimitRunsHttp(StageContext& ctx) {
+    constexpr int kRuns = 3;
+    auto server =
+        ctx.SpawnDedicated({"NETRA_MESSAGES_PER_MINUTE=1000", "NETRA_RUNS_PER_MINUTE=" + std::to_string(kRuns)},
+                           "starts a server with an allowance of 3 runs a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("rl-runs");
+    auto [refused, accepted] = PostUntilRefused(http, user, NewThread(http, user), kRuns);
+    Expect(accepted == kRuns, "the 429 came after " + std::to_string(accepted) + " runs, not " + std::to_string(kRuns));
+    ExpectRateLimited(refused, kRuns, "run 4 of 3 a minute");
+    Expect(JStr(refused.json->as_object(), "message").find("runs") != std::string::npos,
+           "the refusal does not say the runs limit: " + refused.Describe());
+    ctx.Note("3 runs started, the 4th refused with the runs limit's figures");
+}
+
+void RateLimitUploads(StageContext& ctx) {
+    constexpr int kUploads = 2;
+    auto server = ctx.SpawnDedicated({"NETRA_UPLOADS_PER_MINUTE=" + std::to_string(kUploads)},
+                                     "starts a server with an allowance of 2 uploads a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("rl-uploads");
+    const std::string csv = "timestamp,model,input_tokens,output_tokens\n2025-10-06T10:00:00Z,gpt-5-mini,1000,100\n";
+    Headers h = BearerAuth(user.access_token);
+    h.emplace_back("Content-Type", "text/csv");
+    for (int i = 0; i < kUploads; ++i) {
+        auto r = Must(http.Request("POST", "/api/datasets", h, csv), "POST /api/datasets");
+        ExpectJson(r, {201}, "upload " + std::to_string(i + 1) + " of " + std::to_string(kUploads));
+    }
+    auto refused = Must(http.Request("POST", "/api/datasets", h, csv), "POST /api/datasets");
+    auto retry_after = ExpectRateLimited(refused, kUploads, "upload 3 of 2 a minute");
+    // The refused upload stored nothing.
+    auto list = Must(http.Get("/api/datasets", BearerAuth(user.access_token)), "GET /api/datasets");
+    const auto& o = ExpectJson(list, {200}, "GET /api/datasets");
+    const json::value* data = o.if_contains("data");
+    Expect(data != nullptr && data->is_array() && data->as_array().size() == kUploads,
+           "after a refused upload the user has " + Quote(o, 200) + ", not 2 datasets");
+    ctx.Note("the 3rd upload: 429 Retry-After " + std::to_string(retry_after) + " s; nothing stored");
+}
+
+void RateLimitWebSocket(StageContext& ctx) {
+    constexpr int kMessages = 3;
+    auto server = ctx.SpawnDedicated({"NETRA_MESSAGES_PER_MINUTE=" + std::to_string(kMessages)},
+                                     "starts a server with an allowance of 3 messages a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto user = dedicated->NewUser("rl-ws");
+    auto ws = dedicated->Connect(user);
+    std::optional<WsMessage> refusal;
+    int acked = 0;
+    for (int i = 0; i <= kMessages && !refusal; ++i) {
+        const std::string cmid = "rl-" + std::to_string(i);
+        Expect(ws->Send(json::object{{"type", "user_message"},
+                                     {"content", "Where does our LLM spend go? #" + std::to_string(i)},
+                                     {"client_message_id", cmid}}),
+               "could not send message " + std::to_string(i + 1));
+        auto m = ws->ReceiveUntil(
+            [&](const WsMessage& x) {
+                return x.Type() == "error" || (x.Type() == "ack" && JStr(*x.Object(), "client_message_id") == cmid);
+            },
+            kFrameTimeout);
+        Expect(m.has_value(), "no ack or error for message " + std::to_string(i + 1) + " within 5 s");
+        if (m->Type() == "error") {
+            refusal = std::move(m);
+        } else {
+            ++acked;
+        }
+    }
+    Expect(refusal.has_value(), "no error after " + std::to_string(kMessages + 1) + " messages");
+    Expect(acked == kMessages, "RATE_LIMITED came after " + std::to_string(acked) + " messages, not 3");
+    const auto& e = *refusal->Object();
+    Expect(JStr(e, "code") == "RATE_LIMITED", "expected error RATE_LIMITED, got " + refusal->text);
+    Expect(JStr(e, "request_type") == "user_message", "the error does not name user_message: " + refusal->text);
+    const json::value* wait = e.if_contains("retry_after_ms");
+    Expect(wait != nullptr && wait->is_int64() && wait->as_int64() > 0 && wait->as_int64() <= 20'000,
+           "retry_after_ms missing or outside (0, 20000] for 3 a minute: " + refusal->text);
+    PingPong(*ws, "after-rate-limit");
+    Expect(ws->IsOpen(), "the socket closed after RATE_LIMITED");
+    ctx.Note("4th message: RATE_LIMITED retry_after_ms " + std::to_string(wait->as_int64()) + ", socket still open");
+}
+
+void LoginThrottleRealWait(StageContext& ctx) {
+    constexpr int kAttempts = 3;
+    auto server = ctx.SpawnDedicated({"NETRA_LOGIN_ATTEMPTS_PER_MINUTE=" + std::to_string(kAttempts)},
+                                     "starts a server allowing 3 login attempts a minute");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("rl-login");
+    auto attempt = [&] {
+        return Must(http.PostJson("/auth/login", json::object{{"email", user.email}, {"password", "Wrong-password-9"}}),
+                    "POST /auth/login");
+    };
+    for (int i = 0; i < kAttempts; ++i) ExpectJson(attempt(), {401}, "wrong password " + std::to_string(i + 1));
+    auto first = attempt();
+    const std::int64_t wait1 = HeaderInt(first, "Retry-After", "the throttled login");
+    ExpectJson(first, {429}, "the throttled login");
+    Expect(wait1 >= 55 && wait1 <= 60, "the first refusal announces " + std::to_string(wait1) +
+                                           " s; the throttle's window is a minute from the first failure");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    auto second = attempt();
+    ExpectJson(second, {429}, "the throttled login, 2 s later");
+    const std::int64_t wait2 = HeaderInt(second, "Retry-After", "the throttled login, 2 s later");
+    Expect(wait2 <= wait1 - 2 && wait2 >= wait1 - 3, "2.1 s later the announced wait went from " +
+                                                         std::to_string(wait1) + " to " + std::to_string(wait2) +
+                                                         " s: not the throttle's real wait");
+    ctx.Note("login throttle: Retry-After " + std::to_string(wait1) + " s, then " + std::to_string(wait2) +
+             " s 2.1 s later");
+}
+
+}  // namespace
+
+std::vector<TestCase> FailureRecoveryTests() {
+    return {
+        {"rate_limit_messages_http_429", RateLimitMessagesHttp},
+        {"rate_limit_runs_http_429", RateLimitRunsHttp},
+        {"rate_limit_uploads_429", RateLimitUploads},
+        {"rate_limit_ws_rate_limited", RateLimitWebSocket},
+        {"login_throttle_real_retry_after", LoginThrottleRealWait},
+    };
+}
+
+}  // namespace netra::stage
