@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?usage: scripts/run-tests.sh BUILD_DIR}
 netra="$build/apps/netra/netra"
-stage_modules=${NETRA_STAGE_MODULES:-1,2,3,4,5,6,8,9,10}
+stage_modules=${NETRA_STAGE_MODULES:-1,2,3,4,5,6,7,8,9,10}
 reports=${NETRA_REPORT_DIR:-$build/reports}
 mkdir -p "$reports"
 

@@ -22,6 +22,9 @@ struct RunInput {
     std::optional<std::string> dataset_id;          // the dataset attached to this message, if any (preferred)
     std::vector<std::string> dataset_ids;           // every dataset attached to the thread, newest last
     std::string agent = "supervisor";
+    // A resumed run (§7): the agents whose agent_completed is already stored. They are run again to rebuild the
+    // context the others need, with the builtin template for prose and without emitting events.
+    std::vector<std::string> completed_agents;
 };
 
 struct RunContext {

@@ -1,5 +1,6 @@
 #include "agents/supervisor.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -20,15 +21,36 @@ std::vector<std::string_view> ChainFor(std::string_view agent) {
     return {"triage"};  // triage itself, and reporting (which runs last anyway)
 }
 
+// The sink of an agent replayed for a resumed run: its events are stored already, so nothing is emitted again;
+// cancellation and deadlines still apply.
+class ReplaySink final : public EventSink {
+  public:
+    explicit ReplaySink(EventSink& real) : real_(real) {}
+    asio::awaitable<core::Status> Emit(domain::EventType, std::string, boost::json::object) override {
+        co_return real_.CheckContinue();
+    }
+    core::Status CheckContinue() override { return real_.CheckContinue(); }
+
+  private:
+    EventSink& real_;
+};
+
 }  // namespace
 
 asio::awaitable<core::Result<RunOutput>> Supervisor::Execute(RunInput input, EventSink& sink, DataAccess& data) const {
     RunContext ctx;
     ctx.input = std::move(input);
     AgentEnv env(catalog_, sink, data, llm_, pools_, ctx);
+    ReplaySink replay_sink(sink);
+    AgentEnv replay_env(catalog_, replay_sink, data, replay_llm_, pools_, ctx);
     const auto& registry = AgentRegistry::Get();
-    // Each agent: an error ends the run; false = it failed (reported), so what depends on it is skipped.
-    auto run = [&](std::string_view name) { return registry.Need(name).Run(env); };
+    const auto& completed = ctx.input.completed_agents;
+    // Each agent: an error ends the run; false = it failed (reported), so what depends on it is skipped. An agent
+    // a resumed run already completed is replayed quietly to rebuild the context.
+    auto run = [&](std::string_view name) {
+        const bool done = std::find(completed.begin(), completed.end(), name) != completed.end();
+        return registry.Need(name).Run(done ? replay_env : env);
+    };
 
     if (ctx.input.agent != kSupervisorName) {
         for (std::string_view name : ChainFor(ctx.input.agent)) {

@@ -15,6 +15,7 @@
 #include "agents/run_context.hpp"
 #include "analysis/catalog.hpp"
 #include "core/error.hpp"
+#include "llm/builtin_provider.hpp"
 #include "llm/provider.hpp"
 
 namespace netra::agents {
@@ -40,6 +41,9 @@ class Supervisor {
     const analysis::Catalog& catalog_;
     llm::Provider& llm_;
     Pools pools_;
+    // Prose of agents replayed for a resumed run (never shown: not emitted). Stateless; Provider's calls are not
+    // const, hence mutable.
+    mutable llm::BuiltinProvider replay_llm_;
 };
 
 // Runs Execute to its end on a private io_context on the calling thread (`netra analyze`, tests).

@@ -172,8 +172,8 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   }
                   auto llm = services->llm->Health();
                   spdlog::info("llm provider: {}{}", llm.provider, llm.model.empty() ? "" : " (" + llm.model + ")");
-                  if (auto s = services->runs.RecoverInterrupted(); !s.ok()) {
-                      spdlog::critical("recovering interrupted runs: {}", s.error().message);
+                  if (auto s = services->runs.Recover(); !s.ok()) {
+                      spdlog::critical("recovering runs: {}", s.error().message);
                       return false;
                   }
                   return true;

@@ -103,6 +103,10 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_WS_HANDSHAKE_TIMEOUT_MS", "timeouts", "ws_handshake_ms", Kind::kInt},
     SettingDef{"NETRA_WS_CLOSE_GRACE_MS", "timeouts", "ws_close_grace_ms", Kind::kInt},
     SettingDef{"NETRA_SHUTDOWN_DRAIN_MS", "timeouts", "shutdown_drain_ms", Kind::kInt},
+    SettingDef{"NETRA_RUN_LEASE_MS", "timeouts", "run_lease_ms", Kind::kInt},
+    SettingDef{"NETRA_RUN_LEASE_RENEW_MS", "timeouts", "run_lease_renew_ms", Kind::kInt},
+    SettingDef{"NETRA_RUN_LEASE_CHECK_MS", "timeouts", "run_lease_check_ms", Kind::kInt},
+    SettingDef{"NETRA_RUN_MAX_ATTEMPTS", "limits", "run_max_attempts", Kind::kInt},
 };
 
 std::string Lower(std::string_view text) {
@@ -468,6 +472,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.IntInto("NETRA_MESSAGES_PER_MINUTE", l.messages_per_minute, 1, kIntMax);
     r.IntInto("NETRA_RUNS_PER_MINUTE", l.runs_per_minute, 1, kIntMax);
     r.IntInto("NETRA_UPLOADS_PER_MINUTE", l.uploads_per_minute, 1, kIntMax);
+    r.IntInto("NETRA_RUN_MAX_ATTEMPTS", l.run_max_attempts, 1, 100);
     r.IntInto("NETRA_LOGIN_ATTEMPTS_PER_MINUTE", l.login_attempts_per_minute, 1, kIntMax);
     r.IntInto("NETRA_MAX_CONCURRENT_RUNS_PER_USER", l.max_concurrent_runs_per_user, 1, kIntMax);
 
@@ -479,12 +484,19 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.DurationInto("NETRA_WS_HANDSHAKE_TIMEOUT_MS", t.ws_handshake);
     r.DurationInto("NETRA_WS_CLOSE_GRACE_MS", t.ws_close_grace);
     r.DurationInto("NETRA_SHUTDOWN_DRAIN_MS", t.shutdown_drain);
+    r.DurationInto("NETRA_RUN_LEASE_MS", t.run_lease);
+    r.DurationInto("NETRA_RUN_LEASE_RENEW_MS", t.run_lease_renew);
+    r.DurationInto("NETRA_RUN_LEASE_CHECK_MS", t.run_lease_check);
 
     // Cross-field rules, each naming the setting (by where it was set when it was).
     auto origin_of = [&](std::string_view id) {
         const Raw* raw = r.Find(id);
         return raw ? raw->origin : std::string(id);
     };
+    if (t.run_lease_renew >= t.run_lease) {
+        r.Fail(origin_of("NETRA_RUN_LEASE_RENEW_MS") + " must be shorter than NETRA_RUN_LEASE_MS (" +
+               std::to_string(t.run_lease.count()) + " ms): a lease renewed no faster than it expires is lost");
+    }
     settings.llm_provider = Lower(settings.llm_provider);
     if (settings.llm_provider != "builtin" && settings.llm_provider != "openai") {
         r.Fail(origin_of("NETRA_LLM_PROVIDER") + " must be builtin or openai, got '" + settings.llm_provider + "'");

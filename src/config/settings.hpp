@@ -25,6 +25,7 @@ struct Limits {
     int messages_per_minute = 600;       // per user
     int runs_per_minute = 600;           // per user
     int uploads_per_minute = 60;         // per user: dataset uploads
+    int run_max_attempts = 3;            // a run interrupted this many times is failed instead of resumed
     int login_attempts_per_minute = 30;  // per email and per IP
     int max_concurrent_runs_per_user = 4;
 };
@@ -37,6 +38,11 @@ struct Timeouts {
     std::chrono::milliseconds ws_handshake{30'000};   // the WebSocket opening and closing handshakes
     std::chrono::milliseconds ws_close_grace{3'000};  // a peer that never completes the close loses the socket
     std::chrono::milliseconds shutdown_drain{20'000};
+    // Run leases (§7): held for run_lease, renewed every run_lease_renew, expired leases looked for every
+    // run_lease_check.
+    std::chrono::milliseconds run_lease{30'000};
+    std::chrono::milliseconds run_lease_renew{10'000};
+    std::chrono::milliseconds run_lease_check{5'000};
 };
 
 struct Settings {

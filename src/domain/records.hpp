@@ -64,7 +64,8 @@ struct Run {
     std::optional<std::string> owner_instance;
     std::optional<Millis> lease_until;
     int attempt = 0;
-    std::string request;  // the user request that started the run (message content)
+    std::string request;               // the user request that started the run (message content)
+    std::string agent = "supervisor";  // the pipeline, or the agent start_agent named (its prerequisites first)
 };
 
 struct RunEvent {

@@ -42,7 +42,7 @@ constexpr std::array<std::pair<DoubleTextPolicy, std::string_view>, 3> kPolicies
     {DoubleTextPolicy::kReject, "reject"},
     {DoubleTextPolicy::kInterrupt, "interrupt"},
 }};
-constexpr std::array<std::pair<EventType, std::string_view>, 11> kEventTypes{{
+constexpr std::array<std::pair<EventType, std::string_view>, 12> kEventTypes{{
     {EventType::kRunStarted, "run_started"},
     {EventType::kRunCompleted, "run_completed"},
     {EventType::kRunFailed, "run_failed"},
@@ -54,6 +54,7 @@ constexpr std::array<std::pair<EventType, std::string_view>, 11> kEventTypes{{
     {EventType::kStreamChunk, "stream_chunk"},
     {EventType::kAgentCompleted, "agent_completed"},
     {EventType::kAgentFailed, "agent_failed"},
+    {EventType::kRunResumed, "run_resumed"},
 }};
 
 }  // namespace

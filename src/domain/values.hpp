@@ -25,6 +25,7 @@ enum class EventType {
     kStreamChunk,
     kAgentCompleted,
     kAgentFailed,
+    kRunResumed,  // a run taken over after its process stopped: the agents that completed are not run again
 };
 
 std::string_view Name(RunStatus status);

@@ -20,7 +20,8 @@ TEST(DomainValues, NamesRoundTripAndUnknownNamesAreRefused) {
     EXPECT_EQ(ParseEventType("agent_failed"), EventType::kAgentFailed);
     EXPECT_FALSE(ParseRunStatus("Running"));
     EXPECT_FALSE(ParseDoubleTextPolicy(""));
-    EXPECT_FALSE(ParseEventType("run_resumed"));
+    EXPECT_EQ(ParseEventType("run_resumed"), EventType::kRunResumed);
+    EXPECT_FALSE(ParseEventType("run_paused"));
 }
 
 TEST(DomainValues, TerminalStatesAndEvents) {

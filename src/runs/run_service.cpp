@@ -172,7 +172,9 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       message_limiter_(settings.limits.messages_per_minute),
       run_limiter_(settings.limits.runs_per_minute),
       supervisor_(catalog, llm, pools),
-      event_writer_(store_, pools.blocking) {}
+      event_writer_(store_, pools.blocking),
+      instance_id_(core::NewId()),
+      lease_timer_(asio::make_strand(run_pool)) {}
 
 RunService::~RunService() = default;
 
@@ -249,6 +251,7 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     result.run.policy = *policy;
     result.run.created_at = now;
     result.run.request = request.content;
+    result.run.agent = request.agent;
     result.message.id = core::NewId();
     result.message.thread_id = thread_id;
     result.message.user_id = request.user_id;
@@ -339,7 +342,11 @@ core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, c
             if (reached_own) break;
             if (m.role == domain::MessageRole::kUser) input.thread_user_messages.push_back(m.content);
             if (m.role == domain::MessageRole::kUser && m.dataset_id) add_dataset(*m.dataset_id);
-            if (m.run_id == run.run.id) reached_own = true;
+            if (m.run_id == run.run.id) {
+                reached_own = true;
+                // A run taken over from storage knows its message's dataset only from the message.
+                if (!input.dataset_id && m.dataset_id) input.dataset_id = m.dataset_id;
+            }
         }
         cursor = page->next_cursor;
     } while (cursor && !reached_own);
@@ -349,36 +356,94 @@ core::Result<agents::RunInput> RunService::LoadRunInput(storage::Store& store, c
     return input;
 }
 
+namespace {
+
+// What a run needs before its first event: its input, and for a resumed run where its events stop.
+struct PreparedRun {
+    agents::RunInput input;
+    std::int64_t last_seq = 0;  // > 0: the run was interrupted and is resumed after this event
+    int attempt = 0;
+};
+
+}  // namespace
+
 asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
     run->start_time = core::MonoNow();
     Sink sink(*this, *run);
     std::optional<core::Error> failure;
     if (run->cancel_requested) failure = MakeError(ErrorCode::kCancelled, "run cancelled");
-    std::optional<agents::RunInput> input;
+    std::optional<PreparedRun> prepared_run;
     if (!failure) {
         auto store = store_;
-        auto prepare = [store, run]() -> core::Result<agents::RunInput> {
-            if (auto s = store->UpdateRunStatus(run->run.id, domain::RunStatus::kRunning, std::nullopt, core::NowMs(),
-                                                std::nullopt);
-                !s.ok()) {
-                return s.error();
+        const auto lease = settings_.timeouts.run_lease;
+        // Claims the run's lease (queued or interrupted → running, attempt + 1); nullopt when another instance
+        // claimed it first or it ended meanwhile.
+        auto prepare = [store, run, lease, owner = instance_id_]() -> core::Result<std::optional<PreparedRun>> {
+            const core::Millis now = core::NowMs();
+            auto claimed = store->ClaimRun(run->run.id, owner, now + lease.count(), now);
+            if (!claimed.ok()) return claimed.error();
+            if (!*claimed) return std::optional<PreparedRun>{};
+            PreparedRun p;
+            auto input = LoadRunInput(*store, *run);
+            if (!input.ok()) return input.error();
+            p.input = std::move(*input);
+            auto last = store->LastEventSeq(run->run.id);
+            if (!last.ok()) return last.error();
+            p.last_seq = *last;
+            if (p.last_seq > 0) {
+                domain::EventFilter completed;
+                completed.type = domain::EventType::kAgentCompleted;
+                auto events = store->ListEvents(run->run.id, completed);
+                if (!events.ok()) return events.error();
+                for (const auto& e : *events) p.input.completed_agents.push_back(e.agent_name);
             }
-            return LoadRunInput(*store, *run);
+            auto stored = store->GetRunById(run->run.id);
+            if (!stored.ok()) return stored.error();
+            p.attempt = *stored ? (*stored)->attempt : 1;
+            return std::optional<PreparedRun>(std::move(p));
         };
         auto prepared = co_await core::Offload(pools_.blocking, std::move(prepare));
-        if (prepared.ok()) {
-            input.emplace(std::move(*prepared));
-        } else {
+        if (!prepared.ok()) {
             failure = prepared.error();
+        } else if (!*prepared) {
+            // Taken by another instance (or ended): nothing of it is this process's to run.
+            spdlog::info("run {}: claimed elsewhere; not started here", run->run.id);
+            {
+                std::lock_guard lock(mutex_);
+                active_.erase(run->run.id);
+            }
+            scheduler_.Finished(run->AsQueued());
+            DispatchStartable();
+            co_return;
+        } else {
+            prepared_run.emplace(std::move(**prepared));
         }
     }
     if (!failure) {
-        json::object started{{"status", "running"}, {"duration_ms", 0}};
-        core::Status emitted = co_await sink.Emit(domain::EventType::kRunStarted, "", std::move(started));
+        {
+            std::lock_guard lock(run->mutex);
+            run->seq = prepared_run->last_seq;  // a resumed run's events continue after its stored ones
+        }
+        // Built before the co_await: GCC 12 mishandles initializer-list temporaries across a suspension.
+        domain::EventType first = domain::EventType::kRunStarted;
+        json::object payload;
+        payload["status"] = "running";
+        if (prepared_run->last_seq == 0) {
+            payload["duration_ms"] = 0;
+        } else {
+            first = domain::EventType::kRunResumed;
+            json::array completed;
+            for (const auto& a : prepared_run->input.completed_agents) completed.emplace_back(a);
+            payload["attempt"] = prepared_run->attempt;
+            payload["after_seq"] = prepared_run->last_seq;
+            payload["completed_agents"] = std::move(completed);
+            payload["reason"] = "the process running it stopped; resumed after its last completed agent";
+        }
+        core::Status emitted = co_await sink.Emit(first, "", std::move(payload));
         if (!emitted.ok()) failure = emitted.error();
     }
     if (!failure) {
-        auto output = co_await supervisor_.Execute(std::move(*input), sink, datasets_);
+        auto output = co_await supervisor_.Execute(std::move(prepared_run->input), sink, datasets_);
         if (output.ok()) {
             co_await FinishActive(run, domain::RunStatus::kCompleted, std::nullopt, output->report_markdown,
                                   output->result);
@@ -561,31 +626,92 @@ void RunService::CancelThreadRuns(const std::string& user_id, const std::string&
     for (const auto& id : ids) (void)Cancel(user_id, id);
 }
 
-core::Status RunService::RecoverInterrupted() {
-    for (auto status : {domain::RunStatus::kRunning, domain::RunStatus::kQueued, domain::RunStatus::kInterrupted}) {
-        auto runs = store_->ListRunsByStatus(status);
-        if (!runs.ok()) return runs.error();
-        for (const auto& run : *runs) {
-            // Marked interrupted first so a crash during recovery still leaves an honest state.
-            if (auto s =
-                    store_->UpdateRunStatus(run.id, domain::RunStatus::kInterrupted,
-                                            std::string("server stopped during the run"), std::nullopt, std::nullopt);
-                !s.ok()) {
-                return s;
-            }
-            if (auto s = FinishNotStarted(run, domain::RunStatus::kFailed,
-                                          "server stopped during the run; send the message again");
-                !s.ok()) {
-                return s;
-            }
-            spdlog::warn("run {} was interrupted by a previous stop and is now failed", run.id);
+core::Status RunService::Requeue(const domain::Run& run) {
+    if (run.attempt >= settings_.limits.run_max_attempts) {
+        spdlog::warn("run {} was interrupted {} times; failing it", run.id, run.attempt);
+        return FinishNotStarted(run, domain::RunStatus::kFailed,
+                                "the run was interrupted " + std::to_string(run.attempt) +
+                                    " times by stopping servers; send the message again");
+    }
+    auto active = std::make_shared<ActiveRun>();
+    active->run = run;
+    active->agent = run.agent.empty() ? std::string(agents::kSupervisorName) : run.agent;
+    {
+        std::lock_guard lock(mutex_);
+        if (active_.count(run.id)) return core::Ok();  // already ours
+        active_[run.id] = active;
+    }
+    Schedule(run.id);
+    return core::Ok();
+}
+
+core::Status RunService::TakeOverExpired() {
+    const core::Millis now = core::NowMs();
+    auto expired = store_->ListExpiredLeases(now);
+    if (!expired.ok()) return expired.error();
+    for (const auto& run : *expired) {
+        {
+            std::lock_guard lock(mutex_);
+            if (active_.count(run.id)) continue;  // ours and alive: its lease is renewed by this process
         }
+        auto taken = store_->InterruptExpired(run.id, now, "the server running it stopped (its lease expired)");
+        if (!taken.ok()) return taken.error();
+        if (!*taken) continue;  // renewed or taken over meanwhile
+        spdlog::warn("run {}: lease of {} expired; resuming it here", run.id, run.owner_instance.value_or("?"));
+        domain::Run interrupted = run;
+        interrupted.status = domain::RunStatus::kInterrupted;
+        if (auto s = Requeue(interrupted); !s.ok()) return s;
     }
     return core::Ok();
 }
 
+core::Status RunService::Recover() {
+    for (auto status : {domain::RunStatus::kQueued, domain::RunStatus::kInterrupted}) {
+        auto runs = store_->ListRunsByStatus(status);
+        if (!runs.ok()) return runs.error();
+        for (const auto& run : *runs) {
+            if (auto s = Requeue(run); !s.ok()) return s;
+        }
+    }
+    if (auto s = TakeOverExpired(); !s.ok()) return s;
+    asio::co_spawn(lease_timer_.get_executor(), KeepLeases(), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            spdlog::error("lease keeper: {}", ex.what());
+        }
+    });
+    return core::Ok();
+}
+
+// Renews this process's leases and takes over expired ones, on timers; storage calls wait on the blocking pool.
+asio::awaitable<void> RunService::KeepLeases() {
+    const auto check = settings_.timeouts.run_lease_check;
+    const auto renew = settings_.timeouts.run_lease_renew;
+    auto next_renew = std::chrono::steady_clock::now() + renew;
+    while (!draining_) {
+        lease_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(check, renew));
+        auto [ec] = co_await lease_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || draining_) co_return;
+        auto store = store_;
+        if (std::chrono::steady_clock::now() >= next_renew) {
+            next_renew = std::chrono::steady_clock::now() + renew;
+            const auto until = core::NowMs() + settings_.timeouts.run_lease.count();
+            // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
+            auto renew_leases = [store, owner = instance_id_, until] { return store->RenewLeases(owner, until); };
+            auto renewed = co_await core::Offload(pools_.blocking, std::move(renew_leases));
+            if (!renewed.ok()) spdlog::error("renewing run leases: {}", renewed.error().message);
+        }
+        auto take_over = [this] { return TakeOverExpired(); };
+        auto taken = co_await core::Offload(pools_.blocking, std::move(take_over));
+        if (!taken.ok()) spdlog::error("taking over expired runs: {}", taken.error().message);
+    }
+}
+
 void RunService::Drain(std::chrono::milliseconds drain) {
     draining_ = true;
+    asio::post(lease_timer_.get_executor(), [this] { lease_timer_.cancel(); });
     auto deadline = std::chrono::steady_clock::now() + drain;
     // Runs in flight finish on the worker pool; this waits on the shutdown thread, never an I/O thread.
     while (scheduler_.RunningCount() > 0 && std::chrono::steady_clock::now() < deadline) {

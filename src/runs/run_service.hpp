@@ -3,6 +3,8 @@
 // decides when it starts, the supervisor executes it on the worker pool, and every event is stored with
 // the next seq before it is fanned out. Methods are synchronous; callers invoke them on the worker pool.
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -78,11 +80,17 @@ class RunService {
                                                     const std::optional<std::string>& run_id);
     // Cancels the thread's active and queued runs (before a thread delete).
     void CancelThreadRuns(const std::string& user_id, const std::string& thread_id);
-    // Start-up recovery: runs left `running` or `queued` by a previous process become `interrupted` and
-    // then `failed` with a terminal event, so nothing is left `running`.
-    core::Status RecoverInterrupted();
-    // Shutdown: stop starting runs, wait up to `drain` for running ones, mark the rest interrupted.
+    // Start-up recovery (§7): queued runs are scheduled again; interrupted runs, and running runs whose lease ran
+    // out, are resumed from their last completed agent (up to settings.limits.run_max_attempts, then failed).
+    // Running runs whose lease is still held (another instance, or a process that stopped moments ago) are left
+    // to the lease keeper. Then starts the lease keeper: every run_lease_renew this instance renews the leases
+    // of its runs, every run_lease_check it takes over runs whose lease ran out.
+    core::Status Recover();
+    // Shutdown: stop starting runs and the lease keeper, wait up to `drain` for running ones, mark the rest
+    // interrupted (their leases handed back: the next start, here or elsewhere, resumes them).
     void Drain(std::chrono::milliseconds drain);
+    // This process's identity as a lease owner (runs.owner_instance).
+    const std::string& InstanceId() const { return instance_id_; }
 
     // The user's run with its last seq (kNotFound for another user's).
     core::Result<RunView> Get(const std::string& user_id, const std::string& run_id);
@@ -104,6 +112,11 @@ class RunService {
                                               std::optional<core::Error> error, std::optional<std::string> report,
                                               boost::json::object result);
     core::Status FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error);
+    // Queues a stored run again (queued, or interrupted and resumable); fails it when it used all its attempts.
+    core::Status Requeue(const domain::Run& run);
+    // Interrupts and requeues the runs whose lease ran out (blocking: storage).
+    core::Status TakeOverExpired();
+    boost::asio::awaitable<void> KeepLeases();
 
     const config::Settings& settings_;
     std::shared_ptr<storage::Store> store_;
@@ -121,6 +134,8 @@ class RunService {
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
     std::atomic<bool> draining_{false};
+    const std::string instance_id_;
+    boost::asio::steady_timer lease_timer_;  // the lease keeper's wait; cancelled by Drain
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 

@@ -103,6 +103,12 @@ std::vector<std::string> ValidateRunSequence(const std::vector<json::object>& ev
             if (i + 1 != events.size()) add(where + ": terminal event is not the last one");
             continue;
         }
+        if (type == "run_resumed") {
+            // A run taken over after its process stopped: the agent it was in never finished; what follows
+            // starts afresh after its last completed agent.
+            for (auto& [name, state] : agent_state) state = 3;
+            continue;
+        }
         if (type == "run_started" || type == "stream_chunk") continue;
         std::string agent = AgentOf(e);
         if (type == "agent_started") {

@@ -175,21 +175,42 @@ core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::str
     s->log_path_ = s->data_dir_ + "/server.log";
     s->url_ = "http://127.0.0.1:" + std::to_string(*port);
 
-    std::vector<std::string> argv = {s->binary_, "serve", "--host", "127.0.0.1", "--port", std::to_string(*port)};
-    std::vector<std::string> child_env = s->Env();
-    child_env.insert(child_env.end(), s->extra_env_.begin(), s->extra_env_.end());
+    s->port_ = *port;
+    if (auto launched = s->Launch(ready_timeout_s); !launched.ok()) return launched.error();
+    return s;
+}
+
+core::Status SpawnedServer::Restart(double ready_timeout_s) {
+    if (pid_ > 0) return MakeError(ErrorCode::kInvalidRequest, "the server is still running");
+    return Launch(ready_timeout_s);
+}
+
+void SpawnedServer::Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_description_ = "killed by signal " + std::to_string(SIGKILL);
+    pid_ = -1;
+}
+
+// Starts `serve` on this server's port and data dir and waits for readiness.
+core::Status SpawnedServer::Launch(double ready_timeout_s) {
+    std::vector<std::string> argv = {binary_, "serve", "--host", "127.0.0.1", "--port", std::to_string(port_)};
+    std::vector<std::string> child_env = Env();
+    child_env.insert(child_env.end(), extra_env_.begin(), extra_env_.end());
     std::vector<std::string> env = BuildEnv(child_env);
     auto cargv = CStrings(argv);
     auto cenv = CStrings(env);
-    std::string data_dir = s->data_dir_;
-    std::string log_path = s->log_path_;
+    std::string data_dir = data_dir_;
+    std::string log_path = log_path_;
     const auto started = std::chrono::steady_clock::now();
     pid_t pid = ::fork();
     if (pid < 0) return MakeError(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         // Working directory = data dir, so a default ./netra-data also lands in the temp dir.
         if (::chdir(data_dir.c_str()) != 0) ::_exit(126);
-        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (log >= 0) {
             ::dup2(log, 1);
             ::dup2(log, 2);
@@ -198,32 +219,31 @@ core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::str
         ::execve(cargv[0], cargv.data(), cenv.data());
         ::_exit(127);
     }
-    s->pid_ = pid;
+    pid_ = pid;
 
-    auto server = ParseServerUrl(s->url_);
+    auto server = ParseServerUrl(url_);
     HttpClient http(*server);
     const auto deadline = started + std::chrono::milliseconds(static_cast<long>(ready_timeout_s * 1000));
     std::string last;
     while (std::chrono::steady_clock::now() < deadline) {
         int status = 0;
         if (::waitpid(pid, &status, WNOHANG) == pid) {
-            s->pid_ = -1;
+            pid_ = -1;
             return MakeError(ErrorCode::kServiceUnavailable, "spawned server exited during start-up (status " +
-                                                                 std::to_string(status) + "): " + s->LogTail());
+                                                                 std::to_string(status) + "): " + LogTail());
         }
         auto r = http.Request("GET", "/health/ready", {}, {}, HttpRequestOptions{std::chrono::milliseconds(2000)});
         if (r.ok() && r->status == 200) {
-            s->startup_ms_ =
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            return s;
+            startup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            return core::Ok();
         }
         last = r.ok() ? r->Describe(200) : r.error().message;
         http.Disconnect();
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    s->Stop(5);
+    Stop(5);
     return MakeError(ErrorCode::kTimeout, "spawned server not ready after " + std::to_string(ready_timeout_s) +
-                                              " s (last: " + last + "): " + s->LogTail());
+                                              " s (last: " + last + "): " + LogTail());
 }
 
 std::vector<std::string> SpawnedServer::Env() const { return {"NETRA_DATA_DIR=" + data_dir_}; }

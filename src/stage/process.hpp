@@ -53,11 +53,18 @@ class SpawnedServer {
 
     // Sends SIGTERM without waiting (a test then watches what clients see); Stop() reaps it later.
     void Terminate();
+    // SIGKILL and reap: a crash, nothing flushed or drained.
+    void Kill();
+    // After Stop() or Kill(): starts it again on the same port, data dir and environment, and waits for readiness
+    // (the log continues in the same file).
+    core::Status Restart(double ready_timeout_s = 60);
     std::string LogTail(std::size_t max_bytes = 2000) const;
 
   private:
     SpawnedServer() = default;
+    core::Status Launch(double ready_timeout_s);
     int pid_ = -1;
+    int port_ = 0;
     std::string url_, data_dir_, binary_, log_path_;
     std::vector<std::string> extra_env_;
     std::string note_;

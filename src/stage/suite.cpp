@@ -525,7 +525,7 @@ std::vector<ModuleDef> AllModules() {
         {4, "agent_orchestration", AgentOrchestrationTests()},
         {5, "response_streaming", ResponseStreamingTests()},
         {6, "failure_recovery", FailureRecoveryTests()},
-        {7, "startup_resilience", {}},
+        {7, "startup_resilience", StartupResilienceTests()},
         {8, "lifecycle_events", LifecycleEventsTests()},
         {9, "coordination", CoordinationTests()},
         {10, "critical_path", CriticalPathTests()},

@@ -194,6 +194,13 @@ constexpr std::string_view kV4[] = {
     "ALTER TABLE datasets ADD COLUMN grain TEXT NOT NULL DEFAULT 'request'",
 };
 
+// Version 5: what a run was asked to run (start_agent {agent}), so a run resumed by another process or instance runs
+// the same chain; and the lease index the lease checks walk.
+constexpr std::string_view kV5[] = {
+    "ALTER TABLE runs ADD COLUMN agent TEXT NOT NULL DEFAULT 'supervisor'",
+    "CREATE INDEX IF NOT EXISTS runs_status_lease ON runs (status, lease_until)",
+};
+
 struct MigrationSource {
     int version;
     std::string_view name;
@@ -207,6 +214,7 @@ constexpr MigrationSource kMigrations[] = {
     {3, "usage records without a per-row foreign key on PostgreSQL", std::begin(kV3), std::end(kV3)},
     {4, "usage record partitions, list cost, attribution and flags; dataset source format and grain", std::begin(kV4),
      std::end(kV4)},
+    {5, "run agent and lease index", std::begin(kV5), std::end(kV5)},
 };
 
 }  // namespace

@@ -96,6 +96,20 @@ class Store : public DatabaseHealth {
                                    const std::optional<std::string>& error, std::optional<Millis> started_at,
                                    std::optional<Millis> finished_at) = 0;
 
+    // Leases (§7): the instance that executes a run holds its lease and renews it; a run whose lease ran out was
+    // left by an instance that stopped, and any instance may take it over. Each call is one conditional UPDATE, so
+    // two instances never both win.
+    // queued or interrupted → running, owned by `owner` until `lease_until`, attempt + 1; false when the run is in
+    // no such state (another instance claimed it, or it ended).
+    virtual Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until,
+                                  Millis now) = 0;
+    // Extends the lease of every running run `owner` holds.
+    virtual Status RenewLeases(const std::string& owner, Millis lease_until) = 0;
+    // Running runs whose lease ran out before `now` (or that never had one), oldest first.
+    virtual Result<std::vector<Run>> ListExpiredLeases(Millis now) = 0;
+    // running with an expired lease → interrupted with `error`; false when the lease was renewed or taken meanwhile.
+    virtual Result<bool> InterruptExpired(const std::string& run_id, Millis now, const std::string& error) = 0;
+
     // Run events. AppendEvents inserts in one transaction; (run_id, seq) is unique (kConflict on clash).
     virtual Status AppendEvents(const std::vector<RunEvent>& events) = 0;
     virtual Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) = 0;

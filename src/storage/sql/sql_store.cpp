@@ -94,7 +94,7 @@ Message MessageFromRow(const SqlRow& r) {
 
 constexpr std::string_view kRunCols =
     "id, thread_id, user_id, status, policy, error, created_at, started_at, finished_at, owner_instance, "
-    "lease_until, attempt, request";
+    "lease_until, attempt, request, agent";
 Run RunFromRow(const SqlRow& r) {
     Run run;
     run.id = ToStr(r[0]);
@@ -111,6 +111,7 @@ Run RunFromRow(const SqlRow& r) {
     run.lease_until = ToOptInt(r[10]);
     run.attempt = static_cast<int>(ToInt(r[11]));
     run.request = ToStr(r[12]);
+    run.agent = ToStr(r[13]);
     return run;
 }
 
@@ -704,16 +705,17 @@ Result<Page<Message>> SqlStore::ListMessages(const std::string& user_id, const s
 
 Status SqlStore::InsertMessageAndRun(const Message& message, const Run& run) {
     static const std::string insert_run =
-        Sql({"INSERT INTO runs (", kRunCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
+        Sql({"INSERT INTO runs (", kRunCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"});
     if (run.thread_id != message.thread_id || run.user_id != message.user_id) {
         return MakeError(ErrorCode::kInvalidRequest, "run and message belong to different threads or users");
     }
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         if (auto s = BumpThread(c, message.thread_id, message.user_id, message.created_at); !s) return s;
         if (auto s = InsertMessageRow(c, message); !s) return s;
-        auto r = c.Exec(insert_run, {run.id, run.thread_id, run.user_id, std::string(domain::Name(run.status)),
-                                     std::string(domain::Name(run.policy)), run.error, run.created_at, run.started_at,
-                                     run.finished_at, run.owner_instance, run.lease_until, run.attempt, run.request});
+        auto r = c.Exec(insert_run,
+                        {run.id, run.thread_id, run.user_id, std::string(domain::Name(run.status)),
+                         std::string(domain::Name(run.policy)), run.error, run.created_at, run.started_at,
+                         run.finished_at, run.owner_instance, run.lease_until, run.attempt, run.request, run.agent});
         if (!r) return Rename(r.error(), ErrorCode::kConflict, "run id already exists");
         return core::Ok();
     });
@@ -767,6 +769,44 @@ Status SqlStore::UpdateRunStatus(const std::string& run_id, domain::RunStatus st
     if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
     if (r->affected == 0) return MakeError(ErrorCode::kNotFound, "run not found");
     return core::Ok();
+}
+
+Result<bool> SqlStore::ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until, Millis now) {
+    auto r = Write(*backend_,
+                   "UPDATE runs SET status = 'running', owner_instance = ?, lease_until = ?, attempt = attempt + 1,"
+                   " started_at = COALESCE(started_at, CAST(? AS BIGINT))"
+                   " WHERE id = ? AND status IN ('queued', 'interrupted')",
+                   {owner, lease_until, now, run_id});
+    if (!r) return r.error();
+    return r->affected == 1;
+}
+
+Status SqlStore::RenewLeases(const std::string& owner, Millis lease_until) {
+    auto r = Write(*backend_, "UPDATE runs SET lease_until = ? WHERE owner_instance = ? AND status = 'running'",
+                   {lease_until, owner});
+    if (!r) return r.error();
+    return core::Ok();
+}
+
+Result<std::vector<Run>> SqlStore::ListExpiredLeases(Millis now) {
+    static const std::string sql =
+        Sql({"SELECT ", kRunCols,
+             " FROM runs WHERE status = 'running' AND (lease_until IS NULL OR lease_until < CAST(? AS BIGINT))"
+             " ORDER BY created_at ASC, id ASC"});
+    auto r = Read(*backend_, sql, {now});
+    if (!r) return r.error();
+    std::vector<Run> out;
+    for (const auto& row : r->rows) out.push_back(RunFromRow(row));
+    return out;
+}
+
+Result<bool> SqlStore::InterruptExpired(const std::string& run_id, Millis now, const std::string& error) {
+    auto r = Write(*backend_,
+                   "UPDATE runs SET status = 'interrupted', error = ? WHERE id = ? AND status = 'running'"
+                   " AND (lease_until IS NULL OR lease_until < CAST(? AS BIGINT))",
+                   {error, run_id, now});
+    if (!r) return r.error();
+    return r->affected == 1;
 }
 
 // --- run events -------------------------------------------------------------------------------------------

@@ -53,6 +53,10 @@ class SqlStore final : public Store {
     Result<std::vector<Run>> ListRunsByStatus(domain::RunStatus status) override;
     Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                            std::optional<Millis> started_at, std::optional<Millis> finished_at) override;
+    Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until, Millis now) override;
+    Status RenewLeases(const std::string& owner, Millis lease_until) override;
+    Result<std::vector<Run>> ListExpiredLeases(Millis now) override;
+    Result<bool> InterruptExpired(const std::string& run_id, Millis now, const std::string& error) override;
 
     Status AppendEvents(const std::vector<RunEvent>& events) override;
     Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) override;
