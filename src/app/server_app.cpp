@@ -56,15 +56,16 @@ core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Setting
 // Every domain service, built once with all it needs, in dependency order. Members are references or owned
 // objects, never null: a service that lacks a dependency does not compile.
 struct AppServices {
-    AppServices(const config::Settings& settings, std::shared_ptr<storage::Store> store_in,
-                std::shared_ptr<const analysis::Catalog> catalog_in, asio::thread_pool& run_pool, agents::Pools pools)
+    AppServices(const config::Settings& settings, const std::string& instance_id,
+                std::shared_ptr<storage::Store> store_in, std::shared_ptr<const analysis::Catalog> catalog_in,
+                asio::thread_pool& run_pool, agents::Pools pools)
         : store(std::move(store_in)),
           catalog(std::move(catalog_in)),
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
           auth(settings, store),
           datasets(store, *catalog, settings.limits.uploads_per_minute),
-          runs(settings, store, bus, datasets, *catalog, *llm, faults, run_pool, pools),
+          runs(settings, instance_id, store, bus, datasets, *catalog, *llm, faults, run_pool, pools),
           threads(store, runs),
           events(store),
           view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store} {}
@@ -164,7 +165,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   }
                   spdlog::info("supply catalog: {} models, as of {}", (*catalog)->Models().size(), (*catalog)->AsOf());
                   try {
-                      services = std::make_shared<AppServices>(settings, store, *catalog, run_pool,
+                      services = std::make_shared<AppServices>(settings, server->instance_id, store, *catalog, run_pool,
                                                                agents::Pools{compute_pool, workers});
                   } catch (const std::exception& e) {
                       spdlog::critical("services: {}", e.what());

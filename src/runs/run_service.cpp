@@ -45,6 +45,7 @@ struct RunService::ActiveRun {
     std::optional<std::string> dataset_id;
     std::string agent;  // start_agent {agent}: the agent the client asked for (its prerequisites run first)
     std::atomic<bool> cancel_requested{false};
+    std::atomic<bool> handed_back{false};  // shutdown left it interrupted for the next start: never finish it here
     std::atomic<bool> started{false};
     std::chrono::steady_clock::time_point start_time;
 
@@ -157,7 +158,7 @@ class RunService::Sink : public agents::EventSink {
     ActiveRun& run_;
 };
 
-RunService::RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store,
+RunService::RunService(const config::Settings& settings, std::string instance_id, std::shared_ptr<storage::Store> store,
                        EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
                        llm::Provider& llm, core::FaultRegistry& faults, asio::thread_pool& run_pool,
                        agents::Pools pools)
@@ -173,7 +174,7 @@ RunService::RunService(const config::Settings& settings, std::shared_ptr<storage
       run_limiter_(settings.limits.runs_per_minute),
       supervisor_(catalog, llm, pools),
       event_writer_(store_, pools.blocking),
-      instance_id_(core::NewId()),
+      instance_id_(std::move(instance_id)),
       lease_timer_(asio::make_strand(run_pool)) {}
 
 RunService::~RunService() = default;
@@ -459,6 +460,15 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
 asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
                                                std::optional<core::Error> error, std::optional<std::string> report,
                                                json::object result) {
+    if (run->handed_back) {
+        // Shut down mid-run: the run stays interrupted, its events as stored; the next start resumes it.
+        {
+            std::lock_guard lock(mutex_);
+            active_.erase(run->run.id);
+        }
+        if (run->started) scheduler_.Finished(run->AsQueued());
+        co_return;
+    }
     Sink sink(*this, *run);
     std::vector<domain::RunEvent> final_events;
     std::string interrupted_agent, open_tool;
@@ -723,6 +733,7 @@ void RunService::Drain(std::chrono::milliseconds drain) {
         for (const auto& [id, run] : active_) rest.push_back(run);
     }
     for (const auto& run : rest) {
+        run->handed_back = true;
         run->cancel_requested = true;
         (void)store_->UpdateRunStatus(run->run.id, domain::RunStatus::kInterrupted, std::string("server shut down"),
                                       std::nullopt, std::nullopt);

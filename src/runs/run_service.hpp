@@ -62,9 +62,11 @@ class RunService {
     // bundled one) and write their prose with `llm`; `datasets` serves usage logs; `faults` is consulted only
     // when fault injection is on. Runs are coroutines on strands of `run_pool` (which only waits and routes);
     // storage calls go to `pools.blocking`, analysis to `pools.compute`. A waiting run holds no thread.
-    RunService(const config::Settings& settings, std::shared_ptr<storage::Store> store, EventPublisher& publisher,
-               agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
-               core::FaultRegistry& faults, boost::asio::thread_pool& run_pool, agents::Pools pools);
+    // `instance_id` names this process as the owner of the leases of the runs it executes (§7; /health shows it).
+    RunService(const config::Settings& settings, std::string instance_id, std::shared_ptr<storage::Store> store,
+               EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
+               llm::Provider& llm, core::FaultRegistry& faults, boost::asio::thread_pool& run_pool,
+               agents::Pools pools);
     ~RunService();
 
     // Validates and stores the message with its queued run in one transaction (the message is durable when

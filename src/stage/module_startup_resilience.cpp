@@ -1,5 +1,12 @@
-// Module 7 — startup_resilience (§7, §10, §13). So far: a crash in the middle of a run (issue 9, item 1). With
-// --spawn only: a server of its own, short leases (2 s, renewed every 0.5 s, checked every 0.3 s), is killed with
+// Module 7 — startup_resilience (§7, §10, §13). With --spawn only (each check starts and stops a server of its own):
+//   cold_start_to_ready: start to readiness timed; /health names the service, version and instance; readiness lists
+//     the start-up phases (config, database, cache, services, listeners) with their durations.
+//   restart_keeps_all_data: after SIGTERM and a start on the same data, the user logs in with their password and
+//     finds their thread, both messages, the run and its events, and the dataset with its rows.
+//   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and exits 0
+//     after the drain; the run handed back as interrupted is resumed by the next start and completes.
+//   sigkill_mid_run_resumes: a server of its own, short leases (2 s, renewed every 0.5 s, checked every 0.3 s), is
+//   killed with
 // SIGKILL while a run is inside an agent that was slowed by fault injection, after an earlier agent completed, with
 // a second run of the same thread queued behind it. Started again on the same data, the server must:
 //   - keep every committed message (both user messages, nothing lost);
@@ -124,10 +131,153 @@ void SigkillMidRunResumes(StageContext& ctx) {
              " ms after the restart began; the queued run completed too");
 }
 
+// The user's thread with one finished exchange, and a dataset.
+struct Footprint {
+    std::string thread, run, dataset;
+    std::size_t events = 0;
+};
+
+Footprint LeaveFootprint(HttpClient& http, const Credentials& user) {
+    Footprint f;
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "keep me"}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    f.thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    f.run = PostMessage(http, user, f.thread, "What can Netra do for our LLM costs?");
+    auto run = WaitRunTerminal(http, user, f.run, std::chrono::seconds(60));
+    Expect(JStr(run, "status") == "completed", "the run before the restart ended " + Quote(run, 300));
+    f.events = StoredEvents(http, user, f.run).size();
+    Headers h = BearerAuth(user.access_token);
+    h.emplace_back("Content-Type", "text/csv");
+    auto up = Must(http.Request("POST", "/api/datasets?name=kept", h,
+                                "timestamp,model,input_tokens,output_tokens\n2025-10-06T10:00:00Z,gpt-5-mini,100,10\n"
+                                "2025-10-06T11:00:00Z,gpt-5-mini,200,20\n"),
+                   "POST /api/datasets");
+    f.dataset = JStr(ExpectJson(up, {201}, "POST /api/datasets"), "id");
+    return f;
+}
+
+void ExpectFootprint(HttpClient& http, const Credentials& user, const Footprint& f) {
+    auto login = Must(http.PostJson("/auth/login", json::object{{"email", user.email}, {"password", user.password}}),
+                      "POST /auth/login");
+    const auto& tokens = ExpectJson(login, {200}, "logging in with the password after the restart");
+    Credentials again = user;
+    again.access_token = JStr(tokens, "access_token");
+    Expect(!again.access_token.empty(), "the login after the restart gave no access token: " + Quote(tokens));
+    auto messages = Must(http.Get("/api/threads/" + f.thread + "/messages", BearerAuth(again.access_token)),
+                         "GET /api/threads/{id}/messages");
+    const auto& page = ExpectJson(messages, {200}, "the thread's messages after the restart");
+    const json::value* data = page.if_contains("data");
+    Expect(data != nullptr && data->is_array() && data->as_array().size() == 2,
+           "after the restart the thread has " + Quote(page, 300) + ", not its 2 messages");
+    auto run = GetRun(http, again, f.run);
+    Expect(JStr(run, "status") == "completed", "after the restart the run is " + Quote(run, 200));
+    Expect(StoredEvents(http, again, f.run).size() == f.events, "after the restart the run's events changed in number");
+    auto dataset =
+        Must(http.Get("/api/datasets/" + f.dataset, BearerAuth(again.access_token)), "GET /api/datasets/{id}");
+    const auto& d = ExpectJson(dataset, {200}, "the dataset after the restart");
+    const json::value* rows = d.if_contains("rows");
+    Expect(rows != nullptr && rows->is_int64() && rows->as_int64() == 2,
+           "after the restart the dataset is " + Quote(d, 200));
+}
+
+void ColdStartToReady(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({}, "times a cold start of a server of its own");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto live = Must(http.Get("/health"), "GET /health");
+    const auto& l = ExpectJson(live, {200}, "GET /health");
+    Expect(JStr(l, "service") == "netra-backend" && !JStr(l, "version").empty() && !JStr(l, "instance_id").empty(),
+           "/health does not name service, version and instance: " + Quote(l));
+    auto ready = Must(http.Get("/health/ready"), "GET /health/ready");
+    const auto& r = ExpectJson(ready, {200}, "GET /health/ready");
+    const auto* startup = JObj(r, "startup");
+    Expect(startup != nullptr, "readiness has no startup detail: " + Quote(r));
+    const json::value* phases = startup->if_contains("completed_phases");
+    Expect(phases != nullptr && phases->is_array(), "readiness lists no completed phases: " + Quote(r));
+    std::vector<std::string> names;
+    for (const auto& p : phases->as_array()) {
+        if (p.is_object() && p.as_object().if_contains("duration_ms") != nullptr)
+            names.push_back(JStr(p.as_object(), "phase"));
+    }
+    Expect(
+        names == std::vector<std::string>{"config", "database", "cache", "services", "listeners"},
+        "start-up phases are [" + Join(names) + "], not config, database, cache, services, listeners with durations");
+    ctx.Note("cold start to ready: " + std::to_string(static_cast<int>(server->startup_ms())) +
+             " ms (process start to "
+             "GET /health/ready 200, polled every 50 ms)");
+}
+
+void RestartKeepsAllData(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({}, "restarts a server of its own on the same data");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("restart");
+    Footprint f = LeaveFootprint(http, user);
+    std::string how = server->Stop(25);
+    Expect(how == "exited 0", "the server did not exit cleanly after SIGTERM: " + how);
+    Expect(server->Restart().ok(), "the server did not start again: " + server->LogTail());
+    auto http2 = dedicated->Http();
+    ExpectFootprint(http2, user, f);
+    ctx.Note("after SIGTERM and a start on the same data: login, thread, 2 messages, the run and its " +
+             std::to_string(f.events) + " events, the dataset");
+}
+
+void SigtermDrainsAndHandsBack(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({"NETRA_SHUTDOWN_DRAIN_MS=300"},
+                                     "stops a server of its own with SIGTERM while a run waits in a slowed tool");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("drain");
+    auto ws = dedicated->Connect(user);
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "drain"}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    std::string run_id;
+    {
+        FaultGuard slow(*dedicated, json::object{{"target", "tool:build_data_request"},
+                                                 {"mode", "latency"},
+                                                 {"latency_ms", 30000},
+                                                 {"duration_s", 120}});
+        run_id = PostMessage(http, user, thread, "How can we cut our LLM costs?");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        bool inside = false;
+        while (!inside && std::chrono::steady_clock::now() < deadline) {
+            for (const auto& e : StoredEvents(http, user, run_id)) {
+                if (JStr(e, "type") == "tool_executing" && JStr(e, "agent_name") == "data_helper") inside = true;
+            }
+            if (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        Expect(inside, "the run never reached the data helper's slowed tool");
+        server->Terminate();
+        const auto closed_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (ws->IsOpen() && std::chrono::steady_clock::now() < closed_by) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        Expect(ws->CloseCode() == 1001, "SIGTERM did not close the socket with 1001 (close code " +
+                                            (ws->CloseCode() ? std::to_string(*ws->CloseCode()) : "none") + ")");
+        std::string how = server->Stop(25);
+        Expect(how == "exited 0", "the server did not exit cleanly after SIGTERM: " + how);
+    }
+    Expect(server->Restart().ok(), "the server did not start again: " + server->LogTail());
+    auto http2 = dedicated->Http();
+    auto run = WaitRunTerminal(http2, user, run_id, std::chrono::seconds(60));
+    Expect(JStr(run, "status") == "completed", "the handed-back run ended " + Quote(run, 300));
+    auto events = StoredEvents(http2, user, run_id);
+    bool resumed = false;
+    for (const auto& e : events) resumed = resumed || JStr(e, "type") == "run_resumed";
+    Expect(resumed, "the handed-back run has no run_resumed event");
+    auto problems = ValidateRunSequence(events, run_id, thread);
+    Expect(problems.empty(), "the resumed run's events are not a valid sequence: " + Join(problems, "; "));
+    ctx.Note("SIGTERM: 1001, exit 0 after a 300 ms drain; the interrupted run resumed on the next start and completed");
+}
+
 }  // namespace
 
 std::vector<TestCase> StartupResilienceTests() {
     return {
+        {"cold_start_to_ready", ColdStartToReady},
+        {"restart_keeps_all_data", RestartKeepsAllData},
+        {"sigterm_drains_and_hands_back", SigtermDrainsAndHandsBack},
         {"sigkill_mid_run_resumes", SigkillMidRunResumes},
     };
 }

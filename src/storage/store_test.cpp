@@ -607,6 +607,70 @@ TEST_P(StoreTest, RunStatusUpdatesAndQueries) {
     EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
 }
 
+// Leases (§7): one conditional UPDATE each, so exactly one instance claims or takes over a run.
+TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th, "lease me");
+
+    auto a = store_->ClaimRun(run.id, "instance-a", 10'000, 1'000);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    EXPECT_TRUE(*a);
+    auto b = store_->ClaimRun(run.id, "instance-b", 10'000, 1'000);  // already running: nobody else claims it
+    ASSERT_TRUE(b.ok());
+    EXPECT_FALSE(*b);
+    auto got = store_->GetRunById(run.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->status, domain::RunStatus::kRunning);
+    EXPECT_EQ((*got)->owner_instance, "instance-a");
+    EXPECT_EQ((*got)->lease_until, 10'000);
+    EXPECT_EQ((*got)->attempt, 1);
+    EXPECT_EQ((*got)->started_at, 1'000);
+    EXPECT_EQ((*got)->agent, "supervisor");  // as StartRun stored it
+
+    // Renewed by its owner only; not expired while held.
+    ASSERT_TRUE(store_->RenewLeases("instance-b", 50'000).ok());
+    EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 10'000);
+    ASSERT_TRUE(store_->RenewLeases("instance-a", 20'000).ok());
+    EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 20'000);
+    EXPECT_TRUE(store_->ListExpiredLeases(19'999)->empty());
+    auto taken_early = store_->InterruptExpired(run.id, 19'999, "too early");
+    ASSERT_TRUE(taken_early.ok());
+    EXPECT_FALSE(*taken_early);
+
+    // Expired: listed, interrupted exactly once, then claimable again as a new attempt.
+    auto expired = store_->ListExpiredLeases(20'001);
+    ASSERT_TRUE(expired.ok());
+    ASSERT_EQ(expired->size(), 1u);
+    EXPECT_EQ((*expired)[0].id, run.id);
+    auto first = store_->InterruptExpired(run.id, 20'001, "lease expired");
+    auto second = store_->InterruptExpired(run.id, 20'001, "lease expired");
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_TRUE(*first);
+    EXPECT_FALSE(*second);
+    got = store_->GetRunById(run.id);
+    EXPECT_EQ((*got)->status, domain::RunStatus::kInterrupted);
+    EXPECT_EQ((*got)->error, "lease expired");
+    auto again = store_->ClaimRun(run.id, "instance-b", 60'000, 30'000);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(*again);
+    got = store_->GetRunById(run.id);
+    EXPECT_EQ((*got)->owner_instance, "instance-b");
+    EXPECT_EQ((*got)->attempt, 2);
+    EXPECT_EQ((*got)->started_at, 1'000);  // the first start is kept
+}
+
+TEST_P(StoreTest, ARunKeepsTheAgentItWasAskedToRun) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = MakeRun(th, "just the data agent");
+    run.agent = "data";
+    Message m = MakeMessage(th, run.request);
+    m.run_id = run.id;
+    ASSERT_TRUE(store_->InsertMessageAndRun(m, run).ok());
+    EXPECT_EQ((*store_->GetRunById(run.id))->agent, "data");
+}
+
 // --- events -------------------------------------------------------------------------------------------------
 
 TEST_P(StoreTest, AppendEventsContiguousAndDuplicateSeqConflicts) {
