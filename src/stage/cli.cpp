@@ -26,6 +26,8 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     cmd->add_option("--json", opts->json_report_path, "Write the JSON report to this file");
     cmd->add_option("--markdown", opts->markdown_report_path, "Write the Markdown report to this file");
     cmd->add_option("--samples", opts->samples, "Samples per latency metric")->check(CLI::PositiveNumber);
+    cmd->add_option("--sigkills", opts->sigkills, "Module 7: SIGKILLs of a busy server at random moments")
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--metric-budget", opts->metric_budget_s, "Max seconds spent sampling one metric")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--netra-binary", opts->netra_binary, "netra executable for --spawn (default: this one)");

@@ -1,4 +1,9 @@
-// Module 6 — failure_recovery (§7, §11, §13). So far: the per-user rate limits (issue 9, item 4). Each check starts
+// Module 6 — failure_recovery (§7, §11, §13).
+//   tool_fault_agent_failed_partial_report: with every call of the data agent's profile_dataset tool failing
+//     (fault injection), a run on an attached usage log still completes: the tool call is closed with
+//     success:false, the data agent ends with agent_failed, nothing that needs its profile runs, and reporting
+//     writes a report whose data gaps name the failed step — no savings figure is invented.
+//   The per-user rate limits (issue 9, item 4) follow. Each rate-limit check starts
 // a server of its own with small allowances (so the limits are reached in a handful of requests and no other test
 // is throttled) and asks of every refusal what a client needs to back off correctly:
 //   HTTP: 429 `rate_limited` JSON; `Retry-After` = ⌈retry_after_ms / 1000⌉ s (the body's retry_after_ms, and the
@@ -16,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "stage/event_checks.hpp"
 #include "stage/http_client.hpp"
 #include "stage/suite.hpp"
 
@@ -216,10 +222,76 @@ void LoginThrottleRealWait(StageContext& ctx) {
              " s 2.1 s later");
 }
 
+void ToolFaultPartialReport(StageContext& ctx) {
+    auto http = ctx.Http();
+    auto user = ctx.NewUser("tool-fault");
+    Headers h = BearerAuth(user.access_token);
+    h.emplace_back("Content-Type", "text/csv");
+    std::string csv = "timestamp,model,input_tokens,output_tokens\n";
+    for (int day = 1; day <= 7; ++day) {
+        for (int i = 0; i < 5; ++i) {
+            csv += "2025-10-0" + std::to_string(day) + "T1" + std::to_string(i) + ":00:00Z,gpt-4o," +
+                   std::to_string(800 + 10 * i) + ",120\n";
+        }
+    }
+    auto up = Must(http.Request("POST", "/api/datasets?name=fault", h, csv), "POST /api/datasets");
+    const std::string dataset = JStr(ExpectJson(up, {201}, "POST /api/datasets"), "id");
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "tool fault"}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    std::string run_id;
+    json::object run;
+    {
+        FaultGuard fault(
+            ctx,
+            json::object{{"target", "tool:profile_dataset"}, {"mode", "error"}, {"rate", 1.0}, {"duration_s", 60}});
+        auto r = Must(
+            http.PostJson("/api/threads/" + thread + "/messages",
+                          json::object{{"content", "Analyse our LLM usage and find savings"}, {"dataset_id", dataset}},
+                          BearerAuth(user.access_token)),
+            "POST /api/threads/{id}/messages");
+        const auto& o = ExpectJson(r, {201, 202}, "POST /api/threads/{id}/messages");
+        if (const auto* rj = JObj(o, "run")) run_id = JStr(*rj, "id");
+        Expect(!run_id.empty(), "the message answer names no run: " + Quote(o));
+        run = WaitRunTerminal(http, user, run_id);
+    }
+    Expect(JStr(run, "status") == "completed", "with a failing tool the run ended " + Quote(run, 300));
+    auto events = StoredEvents(http, user, run_id);
+    auto problems = ValidateRunSequence(events, run_id, thread);
+    Expect(problems.empty(), "the run's events are not a valid sequence: " + Join(problems, "; "));
+    bool tool_failed = false, data_failed = false, optimized = false;
+    const json::object* report_event = nullptr;
+    for (const auto& e : events) {
+        const std::string type = JStr(e, "type"), agent = JStr(e, "agent_name");
+        const auto* p = JObj(e, "payload");
+        if (type == "tool_completed" && p && JStr(*p, "tool") == "profile_dataset") {
+            const json::value* ok = p->if_contains("success");
+            tool_failed = ok != nullptr && ok->is_bool() && !ok->as_bool();
+        }
+        if (type == "agent_failed" && agent == "data") data_failed = true;
+        if (type == "agent_started" && agent == "optimization") optimized = true;
+        if (type == "agent_completed" && agent == "reporting") report_event = &e;
+    }
+    Expect(tool_failed, "profile_dataset was not closed with success:false");
+    Expect(data_failed, "the data agent did not end with agent_failed");
+    Expect(!optimized, "optimization ran without the profile it needs");
+    Expect(report_event != nullptr, "reporting did not complete");
+    auto report = ReportMarkdown(*report_event);
+    Expect(report.has_value(), "reporting's agent_completed carries no report");
+    Expect(report->find("## Data gaps") != std::string::npos &&
+               report->find("profile_dataset step failed") != std::string::npos,
+           "the report does not name the failed step among its data gaps: " + report->substr(0, 600));
+    Expect(report->find("| savings |") == std::string::npos, "the partial report shows a savings figure");
+    ctx.Note(
+        "profile_dataset failing: tool_completed success:false, data agent_failed, no optimization, report "
+        "names the failed step");
+}
+
 }  // namespace
 
 std::vector<TestCase> FailureRecoveryTests() {
     return {
+        {"tool_fault_agent_failed_partial_report", ToolFaultPartialReport},
         {"rate_limit_messages_http_429", RateLimitMessagesHttp},
         {"rate_limit_runs_http_429", RateLimitRunsHttp},
         {"rate_limit_uploads_429", RateLimitUploads},

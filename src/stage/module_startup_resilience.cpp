@@ -5,6 +5,10 @@
 //     finds their thread, both messages, the run and its events, and the dataset with its rows.
 //   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and exits 0
 //     after the drain; the run handed back as interrupted is resumed by the next start and completes.
+//   sigkill_storm: --sigkills (20) SIGKILLs at random moments (100–600 ms apart) of a server kept busy by a client
+//     posting ~40 messages a second to four threads; after the last start settles (30 s + 0.1 s per message): every
+//     message whose POST was answered 201 is in its thread, and no run is left queued, running or interrupted (each
+//     completed, or failed with an error after its attempts); every run's stored events form a valid sequence.
 //   sigkill_mid_run_resumes: a server of its own, short leases (2 s, renewed every 0.5 s, checked every 0.3 s), is
 //   killed with
 // SIGKILL while a run is inside an agent that was slowed by fault injection, after an earlier agent completed, with
@@ -15,10 +19,15 @@
 //     message; the stored events form a valid sequence (contiguous seqs, one terminal event);
 //   - run the queued run (it survives the restart) to completion;
 //   - leave no run `running`.
+#include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <mutex>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "stage/event_checks.hpp"
 #include "stage/http_client.hpp"
@@ -271,6 +280,162 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
     ctx.Note("SIGTERM: 1001, exit 0 after a 300 ms drain; the interrupted run resumed on the next start and completed");
 }
 
+// The log lines at level error or critical (and the lease take-overs), for a failure message.
+std::string ErrorLines(const std::string& log) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < log.size()) {
+        std::size_t end = log.find('\n', start);
+        if (end == std::string::npos) end = log.size();
+        std::string_view line(log.data() + start, end - start);
+        if (line.find("\"error\"") != std::string_view::npos || line.find("critical") != std::string_view::npos) {
+            out += std::string(line.substr(0, 300)) + "\n";
+        }
+        start = end + 1;
+    }
+    return out.size() > 4000 ? out.substr(out.size() - 4000) : out;
+}
+
+void SigkillStorm(StageContext& ctx) {
+    const int kills = ctx.options().sigkills;
+    auto server =
+        ctx.SpawnDedicated({"NETRA_RUN_LEASE_MS=1500", "NETRA_RUN_LEASE_RENEW_MS=400", "NETRA_RUN_LEASE_CHECK_MS=200",
+                            "NETRA_MESSAGES_PER_MINUTE=100000", "NETRA_RUNS_PER_MINUTE=100000"},
+                           "kills a busy server of its own with SIGKILL again and again");
+    auto dedicated = ctx.ForServer(*server);
+    auto user = dedicated->NewUser("storm");
+    std::vector<std::string> threads;
+    {
+        auto http = dedicated->Http();
+        for (int i = 0; i < 4; ++i) {
+            auto t = Must(http.PostJson("/api/threads", json::object{{"title", "storm " + std::to_string(i)}},
+                                        BearerAuth(user.access_token)),
+                          "POST /api/threads");
+            threads.push_back(JStr(ExpectJson(t, {201}, "POST /api/threads"), "id"));
+        }
+    }
+    struct Committed {
+        std::string thread, content;
+    };
+    std::mutex mu;
+    std::vector<Committed> committed;
+    std::atomic<bool> stop{false};
+    std::atomic<int> attempts{0};
+    std::thread poster([&] {
+        auto http = dedicated->Http();
+        for (int n = 0; !stop; ++n) {
+            const std::string& thread = threads[static_cast<std::size_t>(n) % threads.size()];
+            const std::string content = "storm message " + std::to_string(n) + ": where does our LLM spend go?";
+            ++attempts;
+            HttpRequestOptions opts;
+            opts.timeout = std::chrono::milliseconds(3000);
+            auto r = http.Request(
+                "POST", "/api/threads/" + thread + "/messages",
+                [&] {
+                    Headers h = BearerAuth(user.access_token);
+                    h.emplace_back("Content-Type", "application/json");
+                    return h;
+                }(),
+                json::serialize(json::object{{"content", content}}), opts);
+            if (r.ok() && (r->status == 201 || r->status == 202)) {
+                std::lock_guard lock(mu);
+                committed.push_back({thread, content});
+                // A busy client, not a flood: ~40 messages a second keep runs queued on every thread.
+                std::this_thread::sleep_for(std::chrono::milliseconds(25));
+            } else {
+                http.Disconnect();
+                std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            }
+        }
+    });
+    std::mt19937 rng(static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    const std::uint32_t seed = rng();
+    rng.seed(seed);
+    std::uniform_int_distribution<int> pause_ms(100, 600);
+    std::string failure;
+    for (int k = 0; k < kills && failure.empty(); ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+        server->Kill();
+        if (auto s = server->Restart(); !s.ok())
+            failure = "start " + std::to_string(k + 1) + " failed: " + s.error().message;
+    }
+    stop = true;
+    poster.join();
+    Expect(failure.empty(), failure + " — " + server->LogTail());
+
+    auto http = dedicated->Http();
+    const auto auth = BearerAuth(user.access_token);
+    // Settle: every run ends (resumed ones need their lease to expire first); the budget grows with the backlog.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30) +
+                          std::chrono::milliseconds(100) * static_cast<int>(committed.size());
+    std::vector<json::object> runs;
+    for (;;) {
+        runs.clear();
+        for (const auto& thread : threads) {
+            auto r = Must(http.Get("/api/threads/" + thread + "/runs", auth), "GET /api/threads/{id}/runs");
+            const auto& o = ExpectJson(r, {200}, "GET /api/threads/{id}/runs");
+            if (const auto* data = o.if_contains("data"); data && data->is_array()) {
+                for (const auto& v : data->as_array()) {
+                    if (v.is_object()) runs.push_back(v.as_object());
+                }
+            }
+        }
+        bool settled = true;
+        for (const auto& r : runs) settled = settled && IsTerminalStatus(JStr(r, "status"));
+        if (settled || std::chrono::steady_clock::now() > deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    int completed = 0, failed = 0;
+    for (const auto& r : runs) {
+        const std::string status = JStr(r, "status");
+        if (!IsTerminalStatus(status)) {
+            auto events = StoredEvents(http, user, JStr(r, "id"));
+            std::vector<std::string> types;
+            for (const auto& e : events) types.push_back(JStr(e, "type") + ":" + JStr(e, "agent_name"));
+            Fail("long after the last start, run " + JStr(r, "id") + " is still " + status + " (" + Quote(r, 400) +
+                 "; events " + Join(types, " ") + "); server errors: " + ErrorLines(server->LogTail(1 << 22)));
+        }
+        if (status == "completed") ++completed;
+        if (status == "failed") {
+            ++failed;
+            Expect(r.if_contains("error") != nullptr && !r.at("error").is_null(),
+                   "a failed run says no error: " + Quote(r, 300));
+        }
+        auto events = StoredEvents(http, user, JStr(r, "id"));
+        auto problems = ValidateRunSequence(events, JStr(r, "id"), JStr(r, "thread_id"));
+        Expect(problems.empty(), "run " + JStr(r, "id") + ": " + Join(problems, "; "));
+    }
+    std::size_t found = 0;
+    for (const auto& thread : threads) {
+        std::vector<std::string> contents;
+        std::optional<std::string> cursor;
+        do {
+            auto r = Must(
+                http.Get("/api/threads/" + thread + "/messages?limit=100" + (cursor ? "&cursor=" + *cursor : ""), auth),
+                "GET /api/threads/{id}/messages");
+            const auto& page = ExpectJson(r, {200}, "GET /api/threads/{id}/messages");
+            if (const auto* data = page.if_contains("data"); data && data->is_array()) {
+                for (const auto& m : data->as_array()) {
+                    if (m.is_object()) contents.push_back(JStr(m.as_object(), "content"));
+                }
+            }
+            const json::value* next = page.if_contains("next_cursor");
+            cursor =
+                next && next->is_string() ? std::optional<std::string>(std::string(next->as_string())) : std::nullopt;
+        } while (cursor);
+        for (const auto& c : committed) {
+            if (c.thread != thread) continue;
+            Expect(std::find(contents.begin(), contents.end(), c.content) != contents.end(),
+                   "a committed message is lost after the SIGKILLs: '" + c.content + "'");
+            ++found;
+        }
+    }
+    ctx.Note(std::to_string(kills) + " SIGKILLs (seed " + std::to_string(seed) + "); " +
+             std::to_string(committed.size()) + " of " + std::to_string(attempts.load()) + " messages committed, all " +
+             std::to_string(found) + " found; " + std::to_string(runs.size()) + " runs: " + std::to_string(completed) +
+             " completed, " + std::to_string(failed) + " failed with an error, none left running");
+}
+
 }  // namespace
 
 std::vector<TestCase> StartupResilienceTests() {
@@ -279,6 +444,7 @@ std::vector<TestCase> StartupResilienceTests() {
         {"restart_keeps_all_data", RestartKeepsAllData},
         {"sigterm_drains_and_hands_back", SigtermDrainsAndHandsBack},
         {"sigkill_mid_run_resumes", SigkillMidRunResumes},
+        {"sigkill_storm", SigkillStorm},
     };
 }
 

@@ -19,6 +19,7 @@ struct StageOptions {
     std::string markdown_report_path;  // --markdown FILE
     int samples = 200;                 // samples per latency metric
     double metric_budget_s = 90;       // per-metric time cap: sampling stops early (and says so) beyond it
+    int sigkills = 20;                 // module 7: SIGKILLs of a busy server at random moments
     std::string netra_binary;          // for --spawn / token minting; default: this executable
     bool verbose = false;
 };
