@@ -12,7 +12,7 @@
 namespace netra::core {
 
 struct FaultSpec {
-    std::string target;  // llm | tool:<name> | tool:* | database
+    std::string target;  // llm | tool:<name> | tool:* | database | slow_consumer
     std::string mode;    // error | timeout | latency
     double rate = 1.0;   // probability per call, 0..1
     int latency_ms = 0;

@@ -3,6 +3,9 @@
 //     (fault injection), a run on an attached usage log still completes: the tool call is closed with
 //     success:false, the data agent ends with agent_failed, nothing that needs its profile runs, and reporting
 //     writes a report whose data gaps name the failed step — no savings figure is invented.
+//   slow_consumer_latency: with the slow_consumer fault (every frame a server writes waits 60 ms), a run's frames
+//     still arrive complete and in order, paced (at least 60 ms apart on average); the run itself is not slowed —
+//     it is stored as completed long before its last frame reaches the socket; other requests answer at once.
 //   The per-user rate limits (issue 9, item 4) follow. Each rate-limit check starts
 // a server of its own with small allowances (so the limits are reached in a handful of requests and no other test
 // is throttled) and asks of every refusal what a client needs to back off correctly:
@@ -16,8 +19,10 @@
 //     a constant: two refusals seconds apart announce waits that differ by those seconds.
 // The allowances a dedicated server gets, and the requests each check makes, are chosen so that the refusal
 // cannot come from another limit.
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -287,11 +292,97 @@ void ToolFaultPartialReport(StageContext& ctx) {
         "names the failed step");
 }
 
+void SlowConsumerLatency(StageContext& ctx) {
+    constexpr int kLatencyMs = 60;
+    auto server = ctx.SpawnDedicated({}, "slows the WebSocket writes of a server of its own");
+    auto dedicated = ctx.ForServer(*server);
+    auto user = dedicated->NewUser("slow-consumer");
+    auto ws = dedicated->Connect(user);
+    FaultGuard slow(
+        *dedicated,
+        json::object{
+            {"target", "slow_consumer"}, {"mode", "latency"}, {"latency_ms", kLatencyMs}, {"duration_s", 120}});
+    // The run is followed on the socket while another thread watches it in storage and times /health.
+    std::atomic<double> stored_done_ms{-1}, slowest_health_ms{0};
+    std::atomic<bool> done{false};
+    std::string run_id;
+    std::mutex run_mu;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread watcher([&] {
+        auto h = dedicated->Http();
+        while (!done) {
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = h.Get("/health");
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            if (r.ok() && r->status == 200 && ms > slowest_health_ms) slowest_health_ms = ms;
+            std::string id;
+            {
+                std::lock_guard lock(run_mu);
+                id = run_id;
+            }
+            if (!id.empty() && stored_done_ms < 0) {
+                auto run = h.Get("/api/runs/" + id, BearerAuth(user.access_token));
+                if (run.ok() && run->status == 200 && run->json && run->json->is_object() &&
+                    IsTerminalStatus(JStr(run->json->as_object(), "status"))) {
+                    stored_done_ms =
+                        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    RunTrace t;
+    try {
+        Expect(ws->Send(UserMessage("How can we cut our LLM costs?")), "could not send the message");
+        auto ack = ws->ReceiveUntil([](const WsMessage& m) { return m.Type() == "ack"; }, std::chrono::seconds(10));
+        Expect(ack.has_value(), "no ack within 10 s with a slow consumer");
+        {
+            std::lock_guard lock(run_mu);
+            run_id = JStr(*ack->Object(), "run_id");
+        }
+        bool matched = false;
+        auto frames = ws->CollectUntil(
+            [](const WsMessage& m) {
+                const std::string type = m.Type();
+                return type == "run_completed" || type == "run_failed" || type == "run_cancelled";
+            },
+            std::chrono::seconds(60), &matched);
+        Expect(matched, "the run's terminal event never arrived through the slowed socket");
+        for (const auto& f : frames) {
+            if (const auto* o = f.Object(); o && JStr(*o, "run_id") == run_id) t.events.push_back(*o);
+        }
+    } catch (...) {
+        done = true;
+        watcher.join();
+        throw;
+    }
+    const double delivered_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    done = true;
+    watcher.join();
+    auto problems = ValidateRunSequence(t.events, run_id, JStr(t.events.front(), "thread_id"));
+    Expect(problems.empty(), "the slowed socket's events are not the run's complete sequence: " + Join(problems, "; "));
+    const double per_frame = delivered_ms / static_cast<double>(t.events.size() + 1);
+    Expect(per_frame >= kLatencyMs * 0.9,
+           "frames arrived every " + std::to_string(per_frame) + " ms on average: the slow_consumer fault did not act");
+    Expect(stored_done_ms >= 0 && stored_done_ms < delivered_ms * 0.8,
+           "the run was stored as finished at " + std::to_string(stored_done_ms.load()) +
+               " ms and its last frame delivered at " + std::to_string(delivered_ms) +
+               " ms: the slow consumer held the run back");
+    Expect(slowest_health_ms < 1000,
+           "GET /health took " + std::to_string(slowest_health_ms.load()) + " ms while a consumer was slow");
+    ctx.Note(std::to_string(t.events.size()) + " frames delivered in " +
+             std::to_string(static_cast<int>(delivered_ms)) + " ms (" + std::to_string(static_cast<int>(per_frame)) +
+             " ms each); the run was stored as finished at " + std::to_string(static_cast<int>(stored_done_ms.load())) +
+             " ms; slowest /health " + std::to_string(static_cast<int>(slowest_health_ms.load())) + " ms");
+}
+
 }  // namespace
 
 std::vector<TestCase> FailureRecoveryTests() {
     return {
         {"tool_fault_agent_failed_partial_report", ToolFaultPartialReport},
+        {"slow_consumer_latency", SlowConsumerLatency},
         {"rate_limit_messages_http_429", RateLimitMessagesHttp},
         {"rate_limit_runs_http_429", RateLimitRunsHttp},
         {"rate_limit_uploads_429", RateLimitUploads},

@@ -52,6 +52,24 @@ std::string PostMessage(HttpClient& http, const Credentials& user, const std::st
     return run_id;
 }
 
+// The data helper's first tool waits 30 s: a run sits inside it after triage completed.
+json::object SlowDataHelperFault() {
+    return json::object{
+        {"target", "tool:build_data_request"}, {"mode", "latency"}, {"latency_ms", 30000}, {"duration_s", 120}};
+}
+
+// Until the run's stored events show it inside the slowed tool (at most 20 s).
+void WaitInsideSlowedTool(HttpClient& http, const Credentials& user, const std::string& run_id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (const auto& e : StoredEvents(http, user, run_id)) {
+            if (JStr(e, "type") == "tool_executing" && JStr(e, "agent_name") == "data_helper") return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Fail("run " + run_id + " never reached the data helper's slowed tool");
+}
+
 void SigkillMidRunResumes(StageContext& ctx) {
     auto server =
         ctx.SpawnDedicated({"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"},
@@ -63,24 +81,12 @@ void SigkillMidRunResumes(StageContext& ctx) {
                   "POST /api/threads");
     const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
 
-    // The data helper's first tool waits 30 s: the run sits inside it, triage completed before.
     std::string first_run, second_run;
     {
-        FaultGuard slow(*dedicated, json::object{{"target", "tool:build_data_request"},
-                                                 {"mode", "latency"},
-                                                 {"latency_ms", 30000},
-                                                 {"duration_s", 120}});
+        FaultGuard slow(*dedicated, SlowDataHelperFault());
         first_run = PostMessage(http, user, thread, "How can we cut our LLM costs?");
         second_run = PostMessage(http, user, thread, "And what data do you need from us?");
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        bool inside = false;
-        while (!inside && std::chrono::steady_clock::now() < deadline) {
-            for (const auto& e : StoredEvents(http, user, first_run)) {
-                if (JStr(e, "type") == "tool_executing" && JStr(e, "agent_name") == "data_helper") inside = true;
-            }
-            if (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        Expect(inside, "the first run never reached the data helper's slowed tool");
+        WaitInsideSlowedTool(http, user, first_run);
         server->Kill();  // the guard's DELETE below meets a dead server: that is fine
     }
     const auto before = std::chrono::steady_clock::now();
@@ -243,20 +249,9 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
     const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
     std::string run_id;
     {
-        FaultGuard slow(*dedicated, json::object{{"target", "tool:build_data_request"},
-                                                 {"mode", "latency"},
-                                                 {"latency_ms", 30000},
-                                                 {"duration_s", 120}});
+        FaultGuard slow(*dedicated, SlowDataHelperFault());
         run_id = PostMessage(http, user, thread, "How can we cut our LLM costs?");
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        bool inside = false;
-        while (!inside && std::chrono::steady_clock::now() < deadline) {
-            for (const auto& e : StoredEvents(http, user, run_id)) {
-                if (JStr(e, "type") == "tool_executing" && JStr(e, "agent_name") == "data_helper") inside = true;
-            }
-            if (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        Expect(inside, "the run never reached the data helper's slowed tool");
+        WaitInsideSlowedTool(http, user, run_id);
         server->Terminate();
         const auto closed_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (ws->IsOpen() && std::chrono::steady_clock::now() < closed_by) {

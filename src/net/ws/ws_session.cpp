@@ -30,6 +30,39 @@ void WsSession::Send(std::shared_ptr<const std::string> frame) {
 
 void WsSession::DoWrite() {
     writing_ = true;
+    // §11 slow_consumer: this server's side of its sockets turns slow. latency: every frame waits latency_ms before
+    // it is written; timeout: frames wait as long as the fault lasts, so a busy socket's queue fills and it is closed
+    // 1013 (the client resumes with subscribe/after_seq); error: the socket is dropped. Runs never wait for it.
+    if (server_->settings.fault_injection) {
+        if (auto fault = services_->faults.Check("slow_consumer")) {
+            if (fault->mode == "error") {
+                writing_ = false;
+                closing_ = true;
+                outbox_.clear();
+                beast::error_code ignored;
+                beast::get_lowest_layer(ws_).socket().close(ignored);
+                return;
+            }
+            slow_timer_.expires_after(std::chrono::milliseconds(fault->mode == "latency" ? fault->latency_ms : 100));
+            slow_timer_.async_wait(
+                [self = shared_from_this(), latency = fault->mode == "latency"](beast::error_code ec) {
+                    if (ec || self->closing_) {
+                        self->writing_ = false;
+                        return;
+                    }
+                    if (latency) {
+                        self->WriteFront();
+                    } else {
+                        self->DoWrite();  // timeout: look again until the fault is gone
+                    }
+                });
+            return;
+        }
+    }
+    WriteFront();
+}
+
+void WsSession::WriteFront() {
     ws_.text(true);
     ws_.async_write(
         asio::buffer(*outbox_.front()),

@@ -42,7 +42,8 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
           ws_(std::move(stream)),
           claims_(std::move(claims)),
           connection_id_(core::NewId()),
-          close_guard_(ws_.get_executor()) {}
+          close_guard_(ws_.get_executor()),
+          slow_timer_(ws_.get_executor()) {}
 
     // Accepts the handshake, then serves frames until the peer goes. The caller has authenticated the user and
     // registered the session.
@@ -81,6 +82,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     }
     void Send(std::shared_ptr<const std::string> frame);
     void DoWrite();
+    void WriteFront();
     void CloseWith(websocket::close_code code);
     void DoClose(websocket::close_code code);
     bool FloodCheck();
@@ -95,6 +97,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     bool closing_ = false;
     std::optional<websocket::close_code> pending_close_;
     asio::steady_timer close_guard_;
+    asio::steady_timer slow_timer_;  // the slow_consumer fault's wait before a write (§11)
     // Which events of which run this connection sent, and the merge of live events with replays (exactly once,
     // in seq order; runs/event_replay.hpp).
     runs::EventReplayLedger ledger_;

@@ -49,13 +49,11 @@ asio::awaitable<Response> SetFault(RequestContext& ctx) {
     core::FaultSpec spec;
     spec.target = core::GetString(*body, "target").value_or("");
     spec.mode = core::GetString(*body, "mode").value_or("");
-    // slow_consumer (§11) is not accepted: a stalled consumer is a client-side condition the staging suite
-    // produces itself (a socket that stops reading).
-    bool target_ok = spec.target == "llm" || spec.target == "database" ||
+    bool target_ok = spec.target == "llm" || spec.target == "database" || spec.target == "slow_consumer" ||
                      (spec.target.rfind("tool:", 0) == 0 && spec.target.size() > 5);
     if (!target_ok) {
-        co_return ErrorResponse(
-            ctx, MakeError(ErrorCode::kValidationFailed, "target must be llm, tool:<name>, tool:* or database"));
+        co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed,
+                                               "target must be llm, tool:<name>, tool:*, database or slow_consumer"));
     }
     if (spec.mode != "error" && spec.mode != "timeout" && spec.mode != "latency") {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "mode must be error, timeout or latency"));
