@@ -3,6 +3,7 @@
 #
 #   scripts/pg-test-server.sh start DIR   # init (first time) and start; prints nothing unless it fails
 #   scripts/pg-test-server.sh url DIR     # prints postgresql://netra:…@127.0.0.1:PORT/netra_test
+#   scripts/pg-test-server.sh halt DIR    # stop it, keeping its data (start brings it back): an outage
 #   scripts/pg-test-server.sh stop DIR    # stop and delete the cluster
 #
 # Typical use:
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|stop|url DIR" >&2
+    echo "usage: $0 start|halt|stop|url DIR" >&2
     exit 2
 }
 
@@ -166,8 +167,16 @@ stop() {
     rmdir "$dir" 2>/dev/null || true
 }
 
+# Takes the server down without touching its data (`start` brings it back): the staging suite's database outage.
+halt() {
+    if running; then
+        as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || die "pg_ctl stop failed"
+    fi
+}
+
 case "$cmd" in
     start) start ;;
+    halt) halt ;;
     stop) stop ;;
     url) url ;;
     *) usage ;;

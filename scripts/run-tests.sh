@@ -76,7 +76,9 @@ tally "$reports/stage-sqlite.log"
 
 if [[ -n "${NETRA_TEST_PG_URL:-}" ]]; then
     echo "== staging suite (modules $stage_modules) on PostgreSQL"
+    # The suite may take this database down and bring it back (module 7's outage test).
     DATABASE_URL=$NETRA_TEST_PG_URL "$netra" stage --spawn --modules "$stage_modules" \
+        --db-stop-cmd "scripts/pg-test-server.sh halt $pgdir" --db-start-cmd "scripts/pg-test-server.sh start $pgdir" \
         --json "$reports/stage-postgres.json" --markdown "$reports/stage-postgres.md" 2>&1 |
         tee "$reports/stage-postgres.log"
     tally "$reports/stage-postgres.log"

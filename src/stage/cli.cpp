@@ -28,6 +28,9 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     cmd->add_option("--samples", opts->samples, "Samples per latency metric")->check(CLI::PositiveNumber);
     cmd->add_option("--sigkills", opts->sigkills, "Module 7: SIGKILLs of a busy server at random moments")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--db-stop-cmd", opts->db_stop_command,
+                    "Module 7: a shell command that takes the deployment's database down (its data kept)");
+    cmd->add_option("--db-start-cmd", opts->db_start_command, "Module 7: a shell command that brings it back");
     cmd->add_option("--metric-budget", opts->metric_budget_s, "Max seconds spent sampling one metric")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--netra-binary", opts->netra_binary, "netra executable for --spawn (default: this one)");

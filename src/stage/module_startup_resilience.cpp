@@ -5,6 +5,10 @@
 //     finds their thread, both messages, the run and its events, and the dataset with its rows.
 //   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and exits 0
 //     after the drain; the run handed back as interrupted is resumed by the next start and completes.
+//   database_down_and_back (with --db-stop-cmd and --db-start-cmd, e.g. PostgreSQL under scripts/pg-test-server.sh):
+//     while the database is down /health stays 200, readiness is 503 with checks.database down, and a request that
+//     needs the database is 503 JSON service_unavailable — never a hang or a closed socket; once it is back the
+//     server recovers by itself: readiness 200 within 30 s, the user's data intact, a new run completes.
 //   sigkill_storm: --sigkills (20) SIGKILLs at random moments (100–600 ms apart) of a server kept busy by a client
 //     posting ~40 messages a second to four threads; after the last start settles (30 s + 0.1 s per message): every
 //     message whose POST was answered 201 is in its thread, and no run is left queued, running or interrupted (each
@@ -431,6 +435,67 @@ void SigkillStorm(StageContext& ctx) {
              " completed, " + std::to_string(failed) + " failed with an error, none left running");
 }
 
+void RunShell(const std::string& command, const std::string& what) {
+    auto ran = RunCapture({"/bin/sh", "-c", command}, {});
+    Expect(ran.ok() && ran->exit_code == 0,
+           what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
+}
+
+void DatabaseDownAndBack(StageContext& ctx) {
+    const auto& o = ctx.options();
+    if (o.db_stop_command.empty() || o.db_start_command.empty()) {
+        throw TestSkipped("needs --db-stop-cmd and --db-start-cmd (a database the suite may take down)");
+    }
+    auto server = ctx.SpawnDedicated({}, "watches a server of its own while its database is down");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("db-down");
+    Footprint f = LeaveFootprint(http, user);
+    const auto auth = BearerAuth(user.access_token);
+
+    RunShell(o.db_stop_command, "taking the database down");
+    bool restored = false;
+    try {
+        auto live = Must(http.Get("/health"), "GET /health");
+        Expect(live.status == 200, "/health with the database down: " + live.Describe());
+        auto ready = Must(http.Get("/health/ready"), "GET /health/ready");
+        const auto& r = ExpectJson(ready, {503}, "readiness with the database down");
+        const auto* checks = JObj(r, "checks");
+        const auto* db = checks ? JObj(*checks, "database") : nullptr;
+        Expect(db != nullptr && JStr(*db, "status") == "down",
+               "readiness does not say the database is down: " + Quote(r));
+        // The first use of a pooled connection may be what finds it broken: a few requests, each answered 503.
+        for (int i = 0; i < 3; ++i) {
+            auto threads = Must(http.Get("/api/threads", auth), "GET /api/threads");
+            std::string problem = CheckErrorBody(threads.status, threads.json, threads.Header("X-Request-Id"), 503,
+                                                 "service_unavailable");
+            Expect(problem.empty(), "GET /api/threads with the database down: " + problem + " — " + threads.Describe());
+        }
+        RunShell(o.db_start_command, "bringing the database back");
+        restored = true;
+    } catch (...) {
+        if (!restored) RunShell(o.db_start_command, "bringing the database back");
+        throw;
+    }
+    const auto back = std::chrono::steady_clock::now();
+    const auto deadline = back + std::chrono::seconds(30);
+    bool ready = false;
+    while (!ready && std::chrono::steady_clock::now() < deadline) {
+        auto r = http.Get("/health/ready");
+        ready = r.ok() && r->status == 200;
+        if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const double recovered_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - back).count();
+    Expect(ready, "readiness did not return to 200 within 30 s of the database coming back");
+    ExpectFootprint(http, user, f);
+    auto run =
+        WaitRunTerminal(http, user, PostMessage(http, user, f.thread, "Are you back?"), std::chrono::seconds(60));
+    Expect(JStr(run, "status") == "completed", "a run after the outage ended " + Quote(run, 300));
+    ctx.Note("database down: /health 200, readiness 503 (database down), requests 503 JSON; back: ready again in " +
+             std::to_string(static_cast<int>(recovered_ms)) + " ms, data intact, a new run completed");
+}
+
 }  // namespace
 
 std::vector<TestCase> StartupResilienceTests() {
@@ -440,6 +505,7 @@ std::vector<TestCase> StartupResilienceTests() {
         {"sigterm_drains_and_hands_back", SigtermDrainsAndHandsBack},
         {"sigkill_mid_run_resumes", SigkillMidRunResumes},
         {"sigkill_storm", SigkillStorm},
+        {"database_down_and_back", DatabaseDownAndBack},
     };
 }
 

@@ -20,7 +20,9 @@ struct StageOptions {
     int samples = 200;                 // samples per latency metric
     double metric_budget_s = 90;       // per-metric time cap: sampling stops early (and says so) beyond it
     int sigkills = 20;                 // module 7: SIGKILLs of a busy server at random moments
-    std::string netra_binary;          // for --spawn / token minting; default: this executable
+    std::string db_stop_command;       // module 7: shell commands that take the database down and bring it back
+    std::string db_start_command;
+    std::string netra_binary;  // for --spawn / token minting; default: this executable
     bool verbose = false;
 };
 

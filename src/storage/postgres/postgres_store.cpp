@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -58,7 +59,9 @@ void IgnoreNotice(void*, const char*) {}  // "relation already exists, skipping"
 
 class PgConnection final : public sql::SqlConnection {
   public:
-    explicit PgConnection(const PostgresOptions& options) : options_(options) {}
+    // `losses` counts connections found broken across the pool (see Validate).
+    PgConnection(const PostgresOptions& options, std::atomic<std::uint64_t>& losses)
+        : options_(options), losses_(losses) {}
     ~PgConnection() override {
         if (conn_ != nullptr) PQfinish(conn_);
     }
@@ -86,6 +89,18 @@ class PgConnection final : public sql::SqlConnection {
         }
         PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
         return core::Ok();
+    }
+
+    // After any connection of the pool was found broken (a restarted or failed-over server breaks them all at
+    // once), each connection proves itself with one round trip at its next checkout instead of failing the
+    // borrower's first statement: requests after an outage do not get 503s the pool could have avoided.
+    void Validate() {
+        const std::uint64_t losses = losses_.load();
+        if (validated_ == losses) return;
+        validated_ = losses;
+        if (conn_ == nullptr || broken_) return;
+        ResultPtr r(PQexec(conn_, "SELECT 1"));
+        if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) broken_ = true;
     }
 
     // Ends a transaction an error path left open so the next borrower starts clean.
@@ -195,6 +210,7 @@ class PgConnection final : public sql::SqlConnection {
         if (PQstatus(conn_) != CONNECTION_OK || state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
             state == "57P03") {
             broken_ = true;
+            validated_ = ++losses_;  // the others are suspect now; this one reconnects anyway
             spdlog::warn("storage: PostgreSQL connection lost ({}); it will be re-opened on next use",
                          FirstLine(PQerrorMessage(conn_)));
             return MakeError(ErrorCode::kServiceUnavailable, "database connection lost");
@@ -213,6 +229,8 @@ class PgConnection final : public sql::SqlConnection {
     }
 
     const PostgresOptions& options_;
+    std::atomic<std::uint64_t>& losses_;
+    std::uint64_t validated_ = 0;  // the pool's loss count when this connection last proved itself
     PGconn* conn_ = nullptr;
     bool broken_ = false;
     std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name
@@ -222,7 +240,7 @@ class PgConnection final : public sql::SqlConnection {
 class PostgresBackend final : public sql::SqlBackend {
   public:
     explicit PostgresBackend(PostgresOptions options) : options_(std::move(options)) {
-        for (int i = 0; i < options_.pool_size; ++i) pool_.Add(std::make_unique<PgConnection>(options_));
+        for (int i = 0; i < options_.pool_size; ++i) pool_.Add(std::make_unique<PgConnection>(options_, losses_));
     }
 
     std::string Name() const override { return "postgresql"; }
@@ -231,7 +249,8 @@ class PostgresBackend final : public sql::SqlBackend {
 
     core::Result<sql::ConnLease> Acquire(bool write) override {
         PgConnection* conn = pool_.Take();
-        // Connecting happens outside the pool mutex: only this borrower waits for it.
+        // Validating and connecting happen outside the pool mutex: only this borrower waits for them.
+        conn->Validate();
         if (auto s = conn->EnsureConnected(); !s) {
             pool_.Give(conn);
             return s.error();
@@ -248,6 +267,7 @@ class PostgresBackend final : public sql::SqlBackend {
 
   private:
     PostgresOptions options_;
+    std::atomic<std::uint64_t> losses_{0};  // connections found broken, ever (PgConnection::Validate)
     sql::ConnPool<PgConnection> pool_;
 };
 
