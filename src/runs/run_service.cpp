@@ -708,8 +708,17 @@ asio::awaitable<void> RunService::KeepLeases() {
         if (std::chrono::steady_clock::now() >= next_renew) {
             next_renew = std::chrono::steady_clock::now() + renew;
             const auto until = core::NowMs() + settings_.timeouts.run_lease.count();
+            std::vector<std::string> executing;  // only the runs this process is running hold their leases
+            {
+                std::lock_guard lock(mutex_);
+                for (const auto& [id, run] : active_) {
+                    if (run->started) executing.push_back(id);
+                }
+            }
             // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
-            auto renew_leases = [store, owner = instance_id_, until] { return store->RenewLeases(owner, until); };
+            auto renew_leases = [store, owner = instance_id_, executing = std::move(executing), until] {
+                return store->RenewLeases(owner, executing, until);
+            };
             auto renewed = co_await core::Offload(pools_.blocking, std::move(renew_leases));
             if (!renewed.ok()) spdlog::error("renewing run leases: {}", renewed.error().message);
         }

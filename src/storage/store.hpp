@@ -103,8 +103,10 @@ class Store : public DatabaseHealth {
     // no such state (another instance claimed it, or it ended).
     virtual Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until,
                                   Millis now) = 0;
-    // Extends the lease of every running run `owner` holds.
-    virtual Status RenewLeases(const std::string& owner, Millis lease_until) = 0;
+    // Extends the leases of `run_ids` that `owner` holds and that are still running. Only the runs the owner is
+    // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
+    virtual Status RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
+                               Millis lease_until) = 0;
     // Running runs whose lease ran out before `now` (or that never had one), oldest first.
     virtual Result<std::vector<Run>> ListExpiredLeases(Millis now) = 0;
     // running with an expired lease → interrupted with `error`; false when the lease was renewed or taken meanwhile.

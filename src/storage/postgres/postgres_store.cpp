@@ -1,6 +1,7 @@
 #include "storage/postgres/postgres_store.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -91,10 +92,21 @@ class PgConnection final : public sql::SqlConnection {
         return core::Ok();
     }
 
-    // After any connection of the pool was found broken (a restarted or failed-over server breaks them all at
-    // once), each connection proves itself with one round trip at its next checkout instead of failing the
-    // borrower's first statement: requests after an outage do not get 503s the pool could have avoided.
+    // Before a borrower's statement: a connection whose server closed it is reopened; and after any connection of
+    // the pool was found broken (a restarted or failed-over server breaks them all at once), each connection proves
+    // itself with one round trip at its next checkout instead of failing the borrower's first statement: requests
+    // after an outage do not get 503s the pool could have avoided.
     void Validate() {
+        // A server that shut down or restarted sent its idle sessions a FATAL message and closed them. An idle
+        // session has nothing to read (we use no LISTEN), so a readable or hung-up socket (one poll, no wait) means
+        // it is gone: found here, before the borrower's statement would fail on it.
+        if (conn_ != nullptr && !broken_) {
+            pollfd p{PQsocket(conn_), POLLIN, 0};
+            if (PQstatus(conn_) != CONNECTION_OK || p.fd < 0 || ::poll(&p, 1, 0) != 0) {
+                broken_ = true;
+                ++losses_;
+            }
+        }
         const std::uint64_t losses = losses_.load();
         if (validated_ == losses) return;
         validated_ = losses;

@@ -781,9 +781,19 @@ Result<bool> SqlStore::ClaimRun(const std::string& run_id, const std::string& ow
     return r->affected == 1;
 }
 
-Status SqlStore::RenewLeases(const std::string& owner, Millis lease_until) {
-    auto r = Write(*backend_, "UPDATE runs SET lease_until = ? WHERE owner_instance = ? AND status = 'running'",
-                   {lease_until, owner});
+Status SqlStore::RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids, Millis lease_until) {
+    if (run_ids.empty()) return core::Ok();
+    // A handful of ids (the runs this process executes): one statement, its placeholders built per call.
+    std::string sql = "UPDATE runs SET lease_until = ? WHERE owner_instance = ? AND status = 'running' AND id IN (";
+    SqlParams params{lease_until, owner};
+    for (std::size_t i = 0; i < run_ids.size(); ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        params.emplace_back(run_ids[i]);
+    }
+    sql += ")";
+    auto lease = backend_->Acquire(true);
+    if (!lease) return lease.error();
+    auto r = (*lease)->Exec(sql, params, /*cache=*/false);  // the statement's shape varies with the count
     if (!r) return r.error();
     return core::Ok();
 }
