@@ -36,18 +36,23 @@ constexpr const char* kVersion = "0.1.0";
 
 // Connects with retry and exponential backoff (a database that starts together with us is normal in
 // deployments), then migrates.
+// A database that is not there yet (a container still starting, a failover) is waited for with backoff up to
+// timeouts.database_startup; meanwhile /health answers and everything else is 503.
 core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Settings& settings) {
     auto delay = std::chrono::milliseconds(200);
-    constexpr int kAttempts = 8;
+    const auto deadline = std::chrono::steady_clock::now() + settings.timeouts.database_startup;
     for (int attempt = 1;; ++attempt) {
         auto store = storage::OpenStore(settings.database_url, std::max(settings.worker_threads + 2, 4));
         if (store.ok()) {
             if (auto s = (*store)->Migrate(); !s.ok()) return s.error();
             return store;
         }
-        if (attempt >= kAttempts) return store.error();
-        spdlog::warn("database not reachable ({}), attempt {}/{}; retrying in {} ms", store.error().message, attempt,
-                     kAttempts, delay.count());
+        if (store.error().code != core::ErrorCode::kServiceUnavailable ||
+            std::chrono::steady_clock::now() + delay > deadline) {
+            return store.error();
+        }
+        spdlog::warn("database not reachable ({}), attempt {}; retrying in {} ms", store.error().message, attempt,
+                     delay.count());
         std::this_thread::sleep_for(delay);
         delay = std::min(delay * 2, std::chrono::milliseconds(5000));
     }

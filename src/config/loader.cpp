@@ -103,6 +103,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_WS_HANDSHAKE_TIMEOUT_MS", "timeouts", "ws_handshake_ms", Kind::kInt},
     SettingDef{"NETRA_WS_CLOSE_GRACE_MS", "timeouts", "ws_close_grace_ms", Kind::kInt},
     SettingDef{"NETRA_SHUTDOWN_DRAIN_MS", "timeouts", "shutdown_drain_ms", Kind::kInt},
+    SettingDef{"NETRA_DB_STARTUP_TIMEOUT_MS", "timeouts", "database_startup_ms", Kind::kInt},
     SettingDef{"NETRA_RUN_LEASE_MS", "timeouts", "run_lease_ms", Kind::kInt},
     SettingDef{"NETRA_RUN_LEASE_RENEW_MS", "timeouts", "run_lease_renew_ms", Kind::kInt},
     SettingDef{"NETRA_RUN_LEASE_CHECK_MS", "timeouts", "run_lease_check_ms", Kind::kInt},
@@ -484,6 +485,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.DurationInto("NETRA_WS_HANDSHAKE_TIMEOUT_MS", t.ws_handshake);
     r.DurationInto("NETRA_WS_CLOSE_GRACE_MS", t.ws_close_grace);
     r.DurationInto("NETRA_SHUTDOWN_DRAIN_MS", t.shutdown_drain);
+    r.DurationInto("NETRA_DB_STARTUP_TIMEOUT_MS", t.database_startup);
     r.DurationInto("NETRA_RUN_LEASE_MS", t.run_lease);
     r.DurationInto("NETRA_RUN_LEASE_RENEW_MS", t.run_lease_renew);
     r.DurationInto("NETRA_RUN_LEASE_CHECK_MS", t.run_lease_check);

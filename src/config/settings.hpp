@@ -40,6 +40,7 @@ struct Timeouts {
     std::chrono::milliseconds shutdown_drain{20'000};
     // Run leases (§7): held for run_lease, renewed every run_lease_renew, expired leases looked for every
     // run_lease_check.
+    std::chrono::milliseconds database_startup{120'000};  // how long start-up waits for an unreachable database
     std::chrono::milliseconds run_lease{30'000};
     std::chrono::milliseconds run_lease_renew{10'000};
     std::chrono::milliseconds run_lease_check{5'000};

@@ -5,6 +5,9 @@
 //     finds their thread, both messages, the run and its events, and the dataset with its rows.
 //   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and exits 0
 //     after the drain; the run handed back as interrupted is resumed by the next start and completes.
+//   database_down_at_boot (same options): a server started while its database is down stays live (/health 200),
+//     readiness 503 in its database phase, WebSocket upgrades and requests 503 JSON; once the database is back it
+//     finishes starting by itself (ready within 30 s) and serves.
 //   database_down_and_back (with --db-stop-cmd and --db-start-cmd, e.g. PostgreSQL under scripts/pg-test-server.sh):
 //     while the database is down /health stays 200, readiness is 503 with checks.database down, and a request that
 //     needs the database is 503 JSON service_unavailable — never a hang or a closed socket; once it is back the
@@ -37,6 +40,7 @@
 #include "stage/http_client.hpp"
 #include "stage/process.hpp"
 #include "stage/suite.hpp"
+#include "stage/ws_client.hpp"
 
 namespace netra::stage {
 namespace json = boost::json;
@@ -496,6 +500,62 @@ void DatabaseDownAndBack(StageContext& ctx) {
              std::to_string(static_cast<int>(recovered_ms)) + " ms, data intact, a new run completed");
 }
 
+void DatabaseDownAtBoot(StageContext& ctx) {
+    const auto& o = ctx.options();
+    if (o.db_stop_command.empty() || o.db_start_command.empty()) {
+        throw TestSkipped("needs --db-stop-cmd and --db-start-cmd (a database the suite may take down)");
+    }
+    RunShell(o.db_stop_command, "taking the database down");
+    std::unique_ptr<SpawnedServer> server;
+    bool restored = false;
+    try {
+        server = ctx.SpawnDedicated({}, "starts a server of its own while its database is down", /*wait_ready=*/false);
+        auto dedicated = ctx.ForServer(*server);
+        auto http = dedicated->Http();
+        auto live = Must(http.Get("/health"), "GET /health");
+        Expect(live.status == 200, "/health while the database is down at boot: " + live.Describe());
+        auto ready = Must(http.Get("/health/ready"), "GET /health/ready");
+        const auto& r = ExpectJson(ready, {503}, "readiness while the database is down at boot");
+        const auto* startup = JObj(r, "startup");
+        Expect(startup != nullptr && JStr(*startup, "phase") == "database",
+               "readiness does not say start-up waits in its database phase: " + Quote(r));
+        auto url = ParseServerUrl(server->url());
+        Expect(url.ok(), "bad server URL");
+        WsClient ws;
+        WsConnectOptions opts;
+        opts.bearer_token = "not-checked-before-ready";
+        WsConnectError error;
+        Expect(!ws.Connect(*url, opts, &error) && error.http_status == 503,
+               "a WebSocket upgrade before ready was not refused with 503 (status " +
+                   std::to_string(error.http_status) + ": " + error.message + ")");
+        auto reg = Must(http.PostJson("/auth/register", json::object{{"email", ctx.UniqueEmail("boot")},
+                                                                     {"password", "Long-enough-pw-1"}}),
+                        "POST /auth/register");
+        std::string problem =
+            CheckErrorBody(reg.status, reg.json, reg.Header("X-Request-Id"), 503, "service_unavailable");
+        Expect(problem.empty(), "a request before ready: " + problem + " — " + reg.Describe());
+        RunShell(o.db_start_command, "bringing the database back");
+        restored = true;
+        const auto back = std::chrono::steady_clock::now();
+        auto became_ready = server->WaitReady(30);
+        Expect(became_ready.ok(), "the server did not finish starting within 30 s of the database coming back: " +
+                                      (became_ready.ok() ? "" : became_ready.error().message) + " — " +
+                                      server->LogTail(800));
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - back).count();
+        auto user = dedicated->NewUser("boot-ok");
+        auto http2 = dedicated->Http();
+        auto t =
+            Must(http2.PostJson("/api/threads", json::object{{"title", "after boot"}}, BearerAuth(user.access_token)),
+                 "POST /api/threads");
+        ExpectJson(t, {201}, "POST /api/threads once ready");
+        ctx.Note("down at boot: /health 200, readiness 503 (database phase), WebSocket and requests 503; ready " +
+                 std::to_string(static_cast<int>(ms)) + " ms after the database came back");
+    } catch (...) {
+        if (!restored) RunShell(o.db_start_command, "bringing the database back");
+        throw;
+    }
+}
+
 }  // namespace
 
 std::vector<TestCase> StartupResilienceTests() {
@@ -505,6 +565,7 @@ std::vector<TestCase> StartupResilienceTests() {
         {"sigterm_drains_and_hands_back", SigtermDrainsAndHandsBack},
         {"sigkill_mid_run_resumes", SigkillMidRunResumes},
         {"sigkill_storm", SigkillStorm},
+        {"database_down_at_boot", DatabaseDownAtBoot},
         {"database_down_and_back", DatabaseDownAndBack},
     };
 }

@@ -161,7 +161,7 @@ core::Result<CommandOutput> RunCaptureStdout(const std::vector<std::string>& arg
 }
 
 core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::string& binary, double ready_timeout_s,
-                                                                  std::vector<std::string> extra_env) {
+                                                                  std::vector<std::string> extra_env, bool wait_ready) {
     auto port = FreeLoopbackPort();
     if (!port.ok()) return port.error();
     char tmpl[] = "/tmp/netra-stage-XXXXXX";
@@ -176,8 +176,24 @@ core::Result<std::unique_ptr<SpawnedServer>> SpawnedServer::Start(const std::str
     s->url_ = "http://127.0.0.1:" + std::to_string(*port);
 
     s->port_ = *port;
-    if (auto launched = s->Launch(ready_timeout_s); !launched.ok()) return launched.error();
+    if (auto launched = s->Launch(ready_timeout_s, wait_ready); !launched.ok()) return launched.error();
     return s;
+}
+
+core::Status SpawnedServer::WaitReady(double timeout_s) {
+    auto server = ParseServerUrl(url_);
+    HttpClient http(*server);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+    std::string last;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto r = http.Request("GET", "/health/ready", {}, {}, HttpRequestOptions{std::chrono::milliseconds(2000)});
+        if (r.ok() && r->status == 200) return core::Ok();
+        last = r.ok() ? r->Describe(200) : r.error().message;
+        http.Disconnect();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return MakeError(ErrorCode::kTimeout, "not ready after " + std::to_string(timeout_s) + " s (last: " + last + ")");
 }
 
 core::Status SpawnedServer::Restart(double ready_timeout_s) {
@@ -195,7 +211,7 @@ void SpawnedServer::Kill() {
 }
 
 // Starts `serve` on this server's port and data dir and waits for readiness.
-core::Status SpawnedServer::Launch(double ready_timeout_s) {
+core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
     std::vector<std::string> argv = {binary_, "serve", "--host", "127.0.0.1", "--port", std::to_string(port_)};
     std::vector<std::string> child_env = Env();
     child_env.insert(child_env.end(), extra_env_.begin(), extra_env_.end());
@@ -232,7 +248,8 @@ core::Status SpawnedServer::Launch(double ready_timeout_s) {
             return MakeError(ErrorCode::kServiceUnavailable, "spawned server exited during start-up (status " +
                                                                  std::to_string(status) + "): " + LogTail());
         }
-        auto r = http.Request("GET", "/health/ready", {}, {}, HttpRequestOptions{std::chrono::milliseconds(2000)});
+        auto r = http.Request("GET", wait_ready ? "/health/ready" : "/health", {}, {},
+                              HttpRequestOptions{std::chrono::milliseconds(2000)});
         if (r.ok() && r->status == 200) {
             startup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
             return core::Ok();

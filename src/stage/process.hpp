@@ -32,8 +32,13 @@ class SpawnedServer {
     // Starts `binary serve --host 127.0.0.1 --port P` with NETRA_DATA_DIR=<new temp dir> plus `extra_env`
     // ("K=V", e.g. a short ping interval for one test) and waits up to `ready_timeout_s` for GET /health/ready
     // to answer 200.
+    // `wait_ready` false: returns once GET /health answers 200 (liveness), before start-up has finished — for a
+    // test that watches start-up itself (a database that is not there yet).
     static core::Result<std::unique_ptr<SpawnedServer>> Start(const std::string& binary, double ready_timeout_s = 60,
-                                                              std::vector<std::string> extra_env = {});
+                                                              std::vector<std::string> extra_env = {},
+                                                              bool wait_ready = true);
+    // Waits up to `timeout_s` for GET /health/ready to answer 200.
+    core::Status WaitReady(double timeout_s);
     ~SpawnedServer();  // Stop()
 
     const std::string& url() const { return url_; }
@@ -62,7 +67,7 @@ class SpawnedServer {
 
   private:
     SpawnedServer() = default;
-    core::Status Launch(double ready_timeout_s);
+    core::Status Launch(double ready_timeout_s, bool wait_ready = true);
     int pid_ = -1;
     int port_ = 0;
     std::string url_, data_dir_, binary_, log_path_;

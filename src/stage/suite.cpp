@@ -218,13 +218,14 @@ void StageContext::SetAdminKey(std::string key) {
     admin_key_ = std::move(key);
 }
 
-std::unique_ptr<SpawnedServer> StageContext::SpawnDedicated(std::vector<std::string> env, const std::string& why) {
+std::unique_ptr<SpawnedServer> StageContext::SpawnDedicated(std::vector<std::string> env, const std::string& why,
+                                                            bool wait_ready) {
     if (!spawned_) Skip(why + ": needs process control (--spawn)");
     std::string binary = options_.netra_binary.empty() ? SelfExecutable() : options_.netra_binary;
     std::string key = core::RandomHex(16);
     env.push_back("NETRA_FAULT_INJECTION=1");
     env.push_back("NETRA_E2E_BYPASS_KEY=" + key);
-    auto s = SpawnedServer::Start(binary, 60, std::move(env));
+    auto s = SpawnedServer::Start(binary, 60, std::move(env), wait_ready);
     if (!s.ok()) Fail("could not start a dedicated server: " + s.error().message);
     (*s)->SetNote(key);
     return std::move(s).value();

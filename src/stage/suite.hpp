@@ -79,7 +79,9 @@ class StageContext {
     // timeout, a server to shut down…). Throws TestSkipped with `why` when the suite does not control
     // processes (no --spawn), TestFailure when it cannot start. The server gets fault injection and a bypass
     // key of its own; ForServer() gives a context that talks to it.
-    std::unique_ptr<SpawnedServer> SpawnDedicated(std::vector<std::string> env, const std::string& why);
+    // `wait_ready` false: returned as soon as it is live (GET /health), its start-up possibly still under way.
+    std::unique_ptr<SpawnedServer> SpawnDedicated(std::vector<std::string> env, const std::string& why,
+                                                  bool wait_ready = true);
     std::unique_ptr<StageContext> ForServer(const SpawnedServer& server) const;
 
   private:
