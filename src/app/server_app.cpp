@@ -38,11 +38,12 @@ constexpr const char* kVersion = "0.1.0";
 // deployments), then migrates.
 // A database that is not there yet (a container still starting, a failover) is waited for with backoff up to
 // timeouts.database_startup; meanwhile /health answers and everything else is 503.
-core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Settings& settings) {
+core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Settings& settings,
+                                                           const storage::AcquireHook& hook) {
     auto delay = std::chrono::milliseconds(200);
     const auto deadline = std::chrono::steady_clock::now() + settings.timeouts.database_startup;
     for (int attempt = 1;; ++attempt) {
-        auto store = storage::OpenStore(settings.database_url, std::max(settings.worker_threads + 2, 4));
+        auto store = storage::OpenStore(settings.database_url, std::max(settings.worker_threads + 2, 4), hook);
         if (store.ok()) {
             if (auto s = (*store)->Migrate(); !s.ok()) return s.error();
             return store;
@@ -58,13 +59,33 @@ core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Setting
     }
 }
 
+// §11 target "database": every read and write of the store meets it. error: 503 (kServiceUnavailable); latency: the
+// call waits latency_ms; timeout: it waits as a database that does not answer would (latency_ms, 5 s by default),
+// then fails as unavailable. Storage runs on the worker and blocking pools, never on an I/O thread, so waiting here
+// holds no network thread.
+storage::AcquireHook DatabaseFaultHook(core::FaultRegistry& faults) {
+    return [&faults](bool) -> core::Status {
+        auto fault = faults.Check("database");
+        if (!fault) return core::Ok();
+        if (fault->mode == "error")
+            return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: database");
+        const int wait_ms = fault->latency_ms > 0 ? fault->latency_ms : 5000;
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+        if (fault->mode == "timeout") {
+            return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: database timeout");
+        }
+        return core::Ok();
+    };
+}
+
 // Every domain service, built once with all it needs, in dependency order. Members are references or owned
 // objects, never null: a service that lacks a dependency does not compile.
 struct AppServices {
-    AppServices(const config::Settings& settings, const std::string& instance_id,
+    AppServices(const config::Settings& settings, const std::string& instance_id, core::FaultRegistry& faults_in,
                 std::shared_ptr<storage::Store> store_in, std::shared_ptr<const analysis::Catalog> catalog_in,
                 asio::thread_pool& run_pool, agents::Pools pools)
-        : store(std::move(store_in)),
+        : faults(faults_in),
+          store(std::move(store_in)),
           catalog(std::move(catalog_in)),
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
@@ -75,7 +96,7 @@ struct AppServices {
           events(store),
           view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store} {}
 
-    core::FaultRegistry faults;
+    core::FaultRegistry& faults;  // also consulted by the store (see DatabaseFaultHook): it outlives the services
     runs::EventBus bus;
     std::shared_ptr<storage::Store> store;
     std::shared_ptr<const analysis::Catalog> catalog;
@@ -109,6 +130,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     if (settings.fault_injection) {
         spdlog::warn("fault injection is ENABLED (/api/admin/faults): never do this in production");
     }
+    core::FaultRegistry faults;  // before the store: its hook consults it (target "database")
 
     asio::io_context ioc(settings.io_threads);
     asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
@@ -149,7 +171,8 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
 
     std::shared_ptr<storage::Store> store;
     bool started = phase("database", [&] {
-        auto opened = OpenDatabase(settings);
+        auto opened =
+            OpenDatabase(settings, settings.fault_injection ? DatabaseFaultHook(faults) : storage::AcquireHook{});
         if (!opened.ok()) {
             spdlog::critical("database {}: {}", config::MaskDatabaseUrl(settings.database_url), opened.error().message);
             return false;
@@ -170,8 +193,8 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   }
                   spdlog::info("supply catalog: {} models, as of {}", (*catalog)->Models().size(), (*catalog)->AsOf());
                   try {
-                      services = std::make_shared<AppServices>(settings, server->instance_id, store, *catalog, run_pool,
-                                                               agents::Pools{compute_pool, workers});
+                      services = std::make_shared<AppServices>(settings, server->instance_id, faults, store, *catalog,
+                                                               run_pool, agents::Pools{compute_pool, workers});
                   } catch (const std::exception& e) {
                       spdlog::critical("services: {}", e.what());
                       return false;

@@ -67,8 +67,7 @@ class RunService::Sink : public agents::EventSink {
 
     asio::awaitable<core::Status> Emit(domain::EventType type, std::string agent_name, json::object payload) override {
         if (auto s = CheckContinue(); !s.ok()) co_return s;
-        core::Status injected = co_await InjectedFault("database");
-        if (!injected.ok()) co_return injected;
+        // (The "database" fault acts in the store itself, on every read and write: app/server_app.cpp.)
         domain::RunEvent event = Next(type, agent_name, std::move(payload));
         core::Status stored = co_await service_.event_writer_.Write(event);
         if (!stored.ok()) {

@@ -240,6 +240,15 @@ void Error429(StageContext& ctx) {
     ExpectJson(upload(http), {201}, "the first upload");
     ErrorCode(*dedicated, 429, "rate_limited", upload, "a second upload within the minute");
 }
+// The database fault (§11) makes a real request find its database unavailable: 503 JSON, not a hang or a 500.
+void Error503(StageContext& ctx) {
+    auto user = ctx.NewUser("err503");
+    FaultGuard fault(ctx, json::object{{"target", "database"}, {"mode", "error"}, {"rate", 1.0}, {"duration_s", 10}});
+    ErrorCode(
+        ctx, 503, "service_unavailable",
+        [&](HttpClient& h) { return Must(h.Get("/api/threads", BearerAuth(user.access_token)), "GET"); },
+        "GET /api/threads with the database faulted");
+}
 void Error422(StageContext& ctx) {
     ErrorCode(
         ctx, 422, "validation_failed",
@@ -492,6 +501,7 @@ std::vector<TestCase> CriticalPathTests() {
         {"error_415_wrong_media_type", Error415},
         {"error_422_short_password", Error422},
         {"error_429_rate_limited", Error429},
+        {"error_503_database_unavailable", Error503},
         {"metric_api_response", MetricApi},
         {"metric_ws_ping_pong", MetricPing},
         {"metric_agent_startup", MetricAgentStart},

@@ -29,11 +29,13 @@ bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 
 }  // namespace
 
-core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_size) {
+core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_size, AcquireHook hook) {
     if (pool_size < 1) return core::MakeError(core::ErrorCode::kInvalidRequest, "database pool size must be >= 1");
     const std::string_view u = url;
     if (u == "sqlite::memory:" || u == "sqlite://:memory:") {
-        return OpenSqliteStore(MemoryOptions());
+        auto options = MemoryOptions();
+        options.acquire_hook = std::move(hook);
+        return OpenSqliteStore(options);
     }
     if (StartsWith(u, "sqlite://")) {
         // sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative to the working directory.
@@ -41,12 +43,15 @@ core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_
         if (path.empty() || path == "/") {
             return core::MakeError(core::ErrorCode::kInvalidRequest, "SQLite URL has no database path");
         }
-        return OpenSqliteStore(FileOptions(std::move(path), pool_size));
+        auto options = FileOptions(std::move(path), pool_size);
+        options.acquire_hook = std::move(hook);
+        return OpenSqliteStore(options);
     }
     if (StartsWith(u, "postgres://") || StartsWith(u, "postgresql://")) {
         PostgresOptions options;
         options.conninfo = url;
         options.pool_size = pool_size;
+        options.acquire_hook = std::move(hook);
         return OpenPostgresStore(options);
     }
     // Name the scheme only when it looks like one: the text before ':' could be a user name otherwise.

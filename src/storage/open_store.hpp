@@ -14,6 +14,7 @@ namespace netra::storage {
 // `pool_size` is the PostgreSQL connection count (SQLite: read connections beside its single writer, at most 8).
 // kInvalidRequest for an unsupported or malformed URL (the message never contains the URL's password),
 // kServiceUnavailable when the database cannot be reached.
-core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_size = 8);
+// `hook` (optional): consulted before every connection borrow (fault injection, see store.hpp).
+core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_size = 8, AcquireHook hook = {});
 
 }  // namespace netra::storage

@@ -3,6 +3,7 @@
 // checked by one shared test suite. Every method is synchronous and thread-safe; callers run it on the
 // storage worker pool, never on a network I/O thread. Every query touching user data is scoped by user_id:
 // a row of another user is reported exactly like a missing row (nullopt / kNotFound).
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,11 @@
 #include "domain/records.hpp"
 
 namespace netra::storage {
+
+// Called before every borrow of a database connection (`write`: for a write). A non-OK status is the call's
+// answer instead; the hook may also wait. The server passes one only with fault injection on (target
+// "database", §11), so every read and write of every caller meets the fault.
+using AcquireHook = std::function<core::Status(bool write)>;
 
 using core::Millis;
 using core::Result;

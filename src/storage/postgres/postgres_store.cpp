@@ -302,7 +302,7 @@ core::Result<std::shared_ptr<Store>> OpenPostgresStore(const PostgresOptions& op
         auto probe = backend->Acquire(false);
         if (!probe) return probe.error();
     }
-    return std::shared_ptr<Store>(std::make_shared<sql::SqlStore>(std::move(backend)));
+    return std::shared_ptr<Store>(std::make_shared<sql::SqlStore>(std::move(backend), options.acquire_hook));
 }
 
 }  // namespace netra::storage

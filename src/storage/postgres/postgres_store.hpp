@@ -12,6 +12,7 @@ struct PostgresOptions {
     std::string conninfo;        // a postgres:// or postgresql:// URL (or a libpq keyword/value string)
     int pool_size = 8;           // fixed number of connections; callers wait when all are borrowed
     int connect_timeout_s = 10;  // unless the URL sets connect_timeout itself
+    AcquireHook acquire_hook;    // optional (fault injection): see store.hpp
 };
 
 // Creates the pool and checks that one connection can be made (kServiceUnavailable when the server cannot be

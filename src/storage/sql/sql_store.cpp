@@ -480,7 +480,33 @@ Result<SqlResult> Write(SqlBackend& backend, std::string_view sql, const SqlPara
 
 }  // namespace
 
-SqlStore::SqlStore(std::unique_ptr<SqlBackend> backend) : backend_(std::move(backend)) {}
+namespace {
+
+// Consults the hook before each borrow; the lease itself is the wrapped backend's (its Release takes it back).
+class HookedBackend final : public SqlBackend {
+  public:
+    HookedBackend(std::unique_ptr<SqlBackend> inner, AcquireHook hook)
+        : inner_(std::move(inner)), hook_(std::move(hook)) {}
+    std::string Name() const override { return inner_->Name(); }
+    Dialect dialect() const override { return inner_->dialect(); }
+    std::string_view BeginWriteSql() const override { return inner_->BeginWriteSql(); }
+    core::Result<ConnLease> Acquire(bool write) override {
+        if (auto s = hook_(write); !s.ok()) return s.error();
+        return inner_->Acquire(write);
+    }
+
+  protected:
+    void Release(SqlConnection*, bool) override {}  // never: leases belong to the inner backend
+
+  private:
+    std::unique_ptr<SqlBackend> inner_;
+    AcquireHook hook_;
+};
+
+}  // namespace
+
+SqlStore::SqlStore(std::unique_ptr<SqlBackend> backend, AcquireHook hook)
+    : backend_(hook ? std::make_unique<HookedBackend>(std::move(backend), std::move(hook)) : std::move(backend)) {}
 SqlStore::~SqlStore() = default;
 
 std::string SqlStore::BackendName() const { return backend_->Name(); }

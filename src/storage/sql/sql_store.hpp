@@ -16,7 +16,8 @@ std::optional<std::pair<Millis, std::string>> DecodeCursor(const std::string& cu
 
 class SqlStore final : public Store {
   public:
-    explicit SqlStore(std::unique_ptr<SqlBackend> backend);
+    // `hook`, when given, is consulted before every connection is borrowed (fault injection).
+    explicit SqlStore(std::unique_ptr<SqlBackend> backend, AcquireHook hook = {});
     ~SqlStore() override;
 
     std::string BackendName() const override;

@@ -221,7 +221,7 @@ core::Result<std::shared_ptr<Store>> OpenSqliteStore(const SqliteOptions& option
     }
     auto backend = std::make_unique<SqliteBackend>();
     if (auto s = backend->Open(options); !s) return s.error();
-    return std::shared_ptr<Store>(std::make_shared<sql::SqlStore>(std::move(backend)));
+    return std::shared_ptr<Store>(std::make_shared<sql::SqlStore>(std::move(backend), options.acquire_hook));
 }
 
 }  // namespace netra::storage

@@ -13,6 +13,7 @@ struct SqliteOptions {
     int reader_connections = 4;  // read-only connections beside the single writer (file databases only)
     int busy_timeout_ms = 5000;  // waits for another process's write lock before reporting busy
     bool create_parent_dirs = true;
+    AcquireHook acquire_hook;  // optional (fault injection): see store.hpp
 };
 
 // Opens (creating if needed) the database; does not migrate. kServiceUnavailable when it cannot be opened.
