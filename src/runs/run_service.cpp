@@ -588,6 +588,24 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
     auto stored = store_->GetRun(user_id, run_id);
     if (!stored.ok()) return stored.error();
     if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+    const domain::RunStatus status = (*stored)->status;
+    if (status == domain::RunStatus::kQueued || status == domain::RunStatus::kInterrupted) {
+        // Waiting, but not in this process (another instance's queue, or left behind by a failed write): claimed
+        // here by the same conditional UPDATE that starts runs, so it is cancelled only if nobody started it.
+        const core::Millis now = core::NowMs();
+        auto claimed = store_->ClaimRun(run_id, instance_id_, now + settings_.timeouts.run_lease.count(), now);
+        if (!claimed.ok()) return claimed.error();
+        if (*claimed) {
+            if (auto s = FinishNotStarted(**stored, domain::RunStatus::kCancelled, ""); !s.ok()) return s.error();
+            ++cancelled_;
+            domain::Run r = **stored;
+            r.status = domain::RunStatus::kCancelled;
+            return r;
+        }
+        stored = store_->GetRun(user_id, run_id);  // someone started it meanwhile: its state now
+        if (!stored.ok()) return stored.error();
+        if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+    }
     return **stored;
 }
 
