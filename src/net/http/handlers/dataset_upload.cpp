@@ -45,6 +45,8 @@ core::Result<analysis::FormatRequest> FormatOf(const bhttp::request_header<>& h,
     if (!out.syntax) {
         std::string type(h[bhttp::field::content_type]);
         out.syntax = analysis::FormatFromString(type);
+        // application/json is sent for JSON Lines as often as for one document: the bytes decide.
+        if (out.syntax == analysis::Format::kJson) out.syntax.reset();
     }
     return out;
 }
