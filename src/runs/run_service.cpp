@@ -397,9 +397,7 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
                 if (!events.ok()) return events.error();
                 for (const auto& e : *events) p.input.completed_agents.push_back(e.agent_name);
             }
-            auto stored = store->GetRunById(run->run.id);
-            if (!stored.ok()) return stored.error();
-            p.attempt = *stored ? (*stored)->attempt : 1;
+            p.attempt = run->run.attempt + 1;  // the claim counted one more attempt than the run was loaded with
             return std::optional<PreparedRun>(std::move(p));
         };
         auto prepared = co_await core::Offload(pools_.blocking, std::move(prepare));
