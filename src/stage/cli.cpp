@@ -14,6 +14,8 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     cmd->add_option("--url2", opts->url2, "A second instance of the same deployment (cross-instance tests)");
     cmd->add_flag("--spawn", opts->spawn, "Start a local `netra serve` on a free port with a temp data dir");
     cmd->add_option("--modules", opts->modules, "Modules to run, e.g. 1,2,10 (default: all)")->delimiter(',');
+    cmd->add_option("--tests", opts->tests, "Only these tests (names as in the report), e.g. golden_path")
+        ->delimiter(',');
     cmd->add_option("--email", opts->email, "Log in as this existing user");
     cmd->add_option("--password", opts->password, "Password for --email (prefer NETRA_STAGE_PASSWORD)")
         ->envname("NETRA_STAGE_PASSWORD");

@@ -95,6 +95,11 @@ int RunStage(const StageOptions& options_in) {
             std::find(options.modules.begin(), options.modules.end(), mod.number) == options.modules.end()) {
             continue;
         }
+        auto selected = [&](const TestCase& test) {
+            return options.tests.empty() ||
+                   std::find(options.tests.begin(), options.tests.end(), test.name) != options.tests.end();
+        };
+        if (!options.tests.empty() && std::none_of(mod.tests.begin(), mod.tests.end(), selected)) continue;
         ModuleResult mr;
         mr.number = mod.number;
         mr.name = mod.name;
@@ -104,6 +109,7 @@ int RunStage(const StageOptions& options_in) {
                                           "", 0});
         }
         for (const auto& test : mod.tests) {
+            if (!selected(test)) continue;
             if (spawned && !server_death.empty()) {
                 mr.tests.push_back(TestResult{test.name, TestStatus::kFailed, server_death, "", 0});
                 continue;

@@ -11,6 +11,7 @@ struct StageOptions {
     std::string url;                   // "http://127.0.0.1:8080"; ignored with spawn (the spawned server's URL)
     std::string url2;                  // a second instance of the same deployment (cross-instance delivery)
     std::vector<int> modules;          // empty = all
+    std::vector<std::string> tests;    // test names to run within those modules; empty = all
     bool spawn = false;                // start `netra serve` on a free loopback port with a temp data dir
     std::string email, password;       // log in as this user
     std::string bypass_key;            // use POST /auth/e2e/test-auth with X-E2E-Bypass-Key
