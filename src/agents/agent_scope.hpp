@@ -117,6 +117,7 @@ class AgentScope {
     void NoteLlmCall(const llm::CompletionResult& call) {
         tokens_ += call.tokens_used;
         llm_ = boost::json::object{{"provider", call.provider}, {"fell_back", call.fell_back}};
+        if (call.attempts > 0) llm_["attempts"] = call.attempts;
         if (call.fell_back) llm_["fallback_reason"] = call.fallback_reason;
     }
 

@@ -59,7 +59,8 @@ core::Result<std::shared_ptr<storage::Store>> OpenDatabase(const config::Setting
     }
 }
 
-// §11 target "database": every read and write of the store meets it. error: 503 (kServiceUnavailable); latency: the
+// §11 target "database": every read and write of the store meets it. error: 503 (kServiceUnavailable), or 500 with
+// error "internal" (a statement that fails, as on a full disk or a corrupt page); latency: the
 // call waits latency_ms; timeout: it waits as a database that does not answer would (latency_ms, 5 s by default),
 // then fails as unavailable. Storage runs on the worker and blocking pools, never on an I/O thread, so waiting here
 // holds no network thread.
@@ -67,6 +68,8 @@ storage::AcquireHook DatabaseFaultHook(core::FaultRegistry& faults) {
     return [&faults](bool) -> core::Status {
         auto fault = faults.Check("database");
         if (!fault) return core::Ok();
+        if (fault->mode == "error" && fault->error == "internal")
+            return core::MakeError(core::ErrorCode::kInternal, "injected fault: database statement failed");
         if (fault->mode == "error")
             return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: database");
         const int wait_ms = fault->latency_ms > 0 ? fault->latency_ms : 5000;

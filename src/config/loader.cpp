@@ -35,6 +35,7 @@ constexpr std::size_t kMinStrictBypassKeyBytes = 16;
 constexpr std::string_view kJwtSecretFile = "jwt_secret";
 constexpr int kMaxIoThreads = 256;
 constexpr int kMaxWorkerThreads = 1024;
+constexpr int kMaxLlmRetries = 10;  // more only delays the fallback: the breaker exists for longer outages
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
@@ -72,6 +73,9 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_LLM_MODEL", "", "llm_model", Kind::kString},
     SettingDef{"NETRA_LLM_BREAKER_FAILURES", "", "llm_breaker_failures", Kind::kInt},
     SettingDef{"NETRA_LLM_BREAKER_OPEN_MS", "", "llm_breaker_open_ms", Kind::kInt},
+    SettingDef{"NETRA_LLM_MAX_RETRIES", "", "llm_max_retries", Kind::kInt},
+    SettingDef{"NETRA_LLM_BACKOFF_BASE_MS", "", "llm_backoff_base_ms", Kind::kInt},
+    SettingDef{"NETRA_LLM_BACKOFF_MAX_MS", "", "llm_backoff_max_ms", Kind::kInt},
     SettingDef{"NETRA_E2E_BYPASS_KEY", "", "e2e_bypass_key", Kind::kString},
     SettingDef{"NETRA_FAULT_INJECTION", "", "fault_injection", Kind::kBool},
     SettingDef{"NETRA_LOG_FORMAT", "", "log_format", Kind::kString},
@@ -449,6 +453,9 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.String("NETRA_LLM_MODEL", settings.llm_model);
     r.IntInto("NETRA_LLM_BREAKER_FAILURES", settings.llm_breaker_failures, 1, kIntMax);
     r.DurationInto("NETRA_LLM_BREAKER_OPEN_MS", settings.llm_breaker_open);
+    r.IntInto("NETRA_LLM_MAX_RETRIES", settings.llm_max_retries, 0, kMaxLlmRetries);
+    r.DurationInto("NETRA_LLM_BACKOFF_BASE_MS", settings.llm_backoff_base);
+    r.DurationInto("NETRA_LLM_BACKOFF_MAX_MS", settings.llm_backoff_max);
     r.Secret("NETRA_E2E_BYPASS_KEY", settings.e2e_bypass_key);
     r.Bool("NETRA_FAULT_INJECTION", settings.fault_injection);
     if (auto text = r.Text("NETRA_LOG_FORMAT")) settings.log_format = Lower(Trim(*text));

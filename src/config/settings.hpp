@@ -63,7 +63,10 @@ struct Settings {
     std::string llm_model;
     int llm_breaker_failures = 5;                        // consecutive failures that open the breaker (§8)
     std::chrono::milliseconds llm_breaker_open{30'000};  // how long it stays open before one trial call
-    std::string e2e_bypass_key;                          // empty = /auth/e2e/test-auth disabled
+    int llm_max_retries = 2;                             // retries of a failed call: attempts = 1 + retries
+    std::chrono::milliseconds llm_backoff_base{250};     // retry n waits a random [0, min(max, base·2^n)]
+    std::chrono::milliseconds llm_backoff_max{4'000};
+    std::string e2e_bypass_key;  // empty = /auth/e2e/test-auth disabled
     bool fault_injection = false;
     std::string log_format;  // "", "text", "json"
     std::string log_level = "info";

@@ -14,10 +14,14 @@ namespace netra::core {
 struct FaultSpec {
     std::string target;  // llm | tool:<name> | tool:* | database | slow_consumer
     std::string mode;    // error | timeout | latency
-    double rate = 1.0;   // probability per call, 0..1
+    double rate = 1.0;  // probability per call, 0..1
     int latency_ms = 0;
     int duration_s = 0;  // 0 = until cleared
     std::chrono::steady_clock::time_point expires_at{};
+    // mode error only: "unavailable" (the dependency cannot be reached: 503 service_unavailable) or "internal"
+    // (it answered with a failure, as a failed SQL statement does: 500 internal_error); "" = the target's usual
+    // failure (database and llm: unavailable; tools: internal).
+    std::string error;
 };
 
 class FaultRegistry {

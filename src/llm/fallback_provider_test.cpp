@@ -141,18 +141,18 @@ TEST(FallbackProvider, FaultHookFailureFallsBackAndFeedsTheBreaker) {
     ASSERT_TRUE(clean.ok());
     EXPECT_FALSE(clean->fell_back);
 
-    faults.Set(core::FaultSpec{"llm", "error", 1.0, 0, 0, {}});
+    faults.Set(core::FaultSpec{"llm", "error", 1.0, 0, 0, {}, {}});
     auto faulted = provider.Complete(Request(), nullptr);
     ASSERT_TRUE(faulted.ok());
     EXPECT_TRUE(faulted->fell_back);
     EXPECT_NE(faulted->fallback_reason.find("injected fault: llm error"), std::string::npos);
     EXPECT_EQ(provider.Health().consecutive_failures, 1);
 
-    faults.Set(core::FaultSpec{"llm", "timeout", 1.0, 0, 0, {}});
+    faults.Set(core::FaultSpec{"llm", "timeout", 1.0, 0, 0, {}, {}});
     auto timed_out = provider.Complete(Request(), nullptr);
     EXPECT_NE(timed_out->fallback_reason.find("llm timeout"), std::string::npos);
 
-    faults.Set(core::FaultSpec{"llm", "latency", 1.0, 1, 0, {}});
+    faults.Set(core::FaultSpec{"llm", "latency", 1.0, 1, 0, {}, {}});
     auto slow = provider.Complete(Request(), nullptr);
     EXPECT_FALSE(slow->fell_back);
 }

@@ -18,7 +18,9 @@ FaultHook FaultHookFromRegistry(core::FaultRegistry& registry) {
             co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         }
         if (fault->mode == "error") {
-            co_return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault: llm error");
+            co_return core::MakeError(
+                fault->error == "internal" ? core::ErrorCode::kInternal : core::ErrorCode::kServiceUnavailable,
+                "injected fault: llm error");
         }
         if (fault->mode == "timeout") {
             co_return core::MakeError(core::ErrorCode::kTimeout, "injected fault: llm timeout");

@@ -1,6 +1,7 @@
 #pragma once
-// The seam for §11 fault injection (target `llm`). The server sets a hook on the provider it builds; the
-// FallbackProvider awaits it before each call of the configured (primary) provider.
+// The seam for §11 fault injection (target `llm`). The server sets a hook on the provider it builds: the openai
+// provider awaits it before each attempt (so injected failures are retried with backoff like real ones), and a
+// FallbackProvider over builtin, which has nothing to retry, before each call.
 //  - returns Ok: the call proceeds (the hook may have waited first, on a timer: that is how `latency` is injected);
 //  - returns an error: that call counts as a failure of the primary (the circuit breaker sees it) and builtin
 //    answers with fell_back=true and the error's message as fallback_reason.

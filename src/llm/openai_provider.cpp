@@ -481,12 +481,18 @@ asio::awaitable<core::Result<CompletionResult>> OpenAiProvider::CompleteAsync(co
     const int attempts = 1 + std::max(options_.max_retries, 0);
     for (int attempt = 1;; ++attempt) {
         AttemptState state;
-        auto failure = co_await Attempt(ctx, state, tls_context_.get());
+        std::optional<AttemptFailure> failure;
+        if (options_.fault_hook) {
+            auto injected = co_await options_.fault_hook();
+            if (!injected.ok()) failure = AttemptFailure{injected.error(), true, std::nullopt};
+        }
+        if (!failure) failure = co_await Attempt(ctx, state, tls_context_.get());
         if (!failure) {
             consecutive_failures_.store(0);
             CompletionResult result;
             result.text = std::move(state.text);
             result.provider = "openai";
+            result.attempts = attempt;
             result.tokens_used = state.usage_tokens >= 0 ? state.usage_tokens : EstimateTokens(request, result.text);
             co_return result;
         }

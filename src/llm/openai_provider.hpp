@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "llm/fault_hook.hpp"
 #include "llm/provider.hpp"
 
 namespace boost::asio::ssl {
@@ -41,6 +42,9 @@ struct OpenAiOptions {
     std::uint64_t jitter_seed = 0;                      // 0 = random; fixed in tests for reproducible waits
     // https only: a PEM file of extra trusted CAs (private gateways); the system store is always trusted.
     std::string ca_file;
+    // §11 target `llm`: awaited before each attempt. An injected error or timeout fails that attempt as a
+    // retryable server failure would (the request is not sent); injected latency delays it. Empty = no faults.
+    FaultHook fault_hook;
 };
 
 // Where the provider sends its request, parsed from OpenAiOptions::base_url.

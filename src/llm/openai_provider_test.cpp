@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,7 @@ TEST(OpenAiProvider, RetriesServerErrorsThenSucceeds) {
     auto result = provider.Complete(Request(), nullptr);
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(result->text, "fine");
+    EXPECT_EQ(result->attempts, 3);
     EXPECT_EQ(server.RequestCount(), 3);
 }
 
@@ -150,6 +152,36 @@ TEST(OpenAiProvider, GivesUpAfterMaxRetries) {
     EXPECT_EQ(server.RequestCount(), 3);  // 1 + max_retries
     EXPECT_EQ(provider.Health().status, "degraded");
     EXPECT_EQ(provider.Health().consecutive_failures, 1);
+}
+
+// An injected fault (§11 target llm) fails the attempt before any request is sent, and is retried like a real
+// server failure: a fault on the first attempt only costs one retry; a fault on every attempt exhausts them.
+TEST(OpenAiProvider, InjectedFaultsAreRetriedLikeServerFailures) {
+    FakeOpenAiServer server;
+    server.SetDefault(FakeReply::Stream({"after the fault"}));
+    auto options = FastOptions(server);
+    auto injected = std::make_shared<int>(0);
+    options.fault_hook = [injected]() -> boost::asio::awaitable<core::Status> {
+        if ((*injected)++ == 0) co_return core::MakeError(core::ErrorCode::kServiceUnavailable, "injected fault");
+        co_return core::Ok();
+    };
+    OpenAiProvider once(options);
+    auto result = once.Complete(Request(), nullptr);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->text, "after the fault");
+    EXPECT_EQ(result->attempts, 2);
+    EXPECT_EQ(server.RequestCount(), 1);  // the faulted attempt sent nothing
+
+    options.fault_hook = []() -> boost::asio::awaitable<core::Status> {
+        co_return core::MakeError(core::ErrorCode::kTimeout, "injected fault: llm timeout");
+    };
+    OpenAiProvider always(options);
+    auto failed = always.Complete(Request(), nullptr);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().code, core::ErrorCode::kTimeout);
+    EXPECT_NE(failed.error().message.find("attempt 3 of 3, retries exhausted"), std::string::npos)
+        << failed.error().message;
+    EXPECT_EQ(server.RequestCount(), 1);
 }
 
 TEST(OpenAiProvider, RetriesTooManyRequestsHonouringRetryAfter) {

@@ -33,6 +33,7 @@ struct CompletionResult {
     std::string text;
     int tokens_used = 0;
     std::string provider;         // provider that produced the text: "builtin" or "openai"
+    int attempts = 0;             // calls made to the configured provider for this text, retries included
     bool fell_back = false;       // the configured provider failed and builtin answered
     std::string fallback_reason;  // why, for the report
 };

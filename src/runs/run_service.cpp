@@ -90,7 +90,8 @@ class RunService::Sink : public agents::EventSink {
         auto fault = service_.faults_.Check(target);
         if (!fault) co_return core::Ok();
         if (fault->mode == "error") {
-            co_return MakeError(target == "database" ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
+            const bool unavailable = fault->error.empty() ? target == "database" : fault->error == "unavailable";
+            co_return MakeError(unavailable ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
                                 "injected fault: " + target);
         }
         auto until = core::MonoNow() + std::chrono::milliseconds(fault->latency_ms);

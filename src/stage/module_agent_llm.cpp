@@ -14,6 +14,7 @@
 
 #include "llm/testing/fake_openai_server.hpp"
 #include "stage/event_checks.hpp"
+#include "stage/llm_checks.hpp"
 #include "stage/suite.hpp"
 
 namespace netra::stage {
@@ -25,61 +26,16 @@ using llm::testing::RecordedRequest;
 
 namespace {
 
-// The fake model's prose, in the pieces it streams (each one delta of the SSE stream), and its reported usage.
-const std::vector<std::string> kProsePieces = {"Fake-model summary: ", "the levers ", "above are ", "ordered by ",
-                                               "their savings."};
-constexpr int kUsageTokens = 77;
-constexpr const char* kModel = "stage-fake-model";
-constexpr const char* kApiKey = "stage-fake-key";
-
 std::string Joined(const std::vector<std::string>& pieces) {
     std::string out;
     for (const auto& p : pieces) out += p;
     return out;
 }
 
-bool IsClassification(const RecordedRequest& r) { return r.body.find("Answer with JSON only") != std::string::npos; }
-
-// Classification calls answer a category as JSON; prose calls stream kProsePieces. Both report kUsageTokens.
-FakeOpenAiServer::Responder HealthyModel(const std::string& category) {
-    return [category](const RecordedRequest& r) -> std::optional<FakeReply> {
-        // The classification also reads the figures: one the message states ("12k"), one it does not (950).
-        json::object facts{{"monthly_spend_usd", 12000}, {"tokens_per_request", 950}, {"monthly_requests", nullptr}};
-        auto reply = IsClassification(r)
-                         ? FakeReply::Stream({json::serialize(json::object{{"category", category}, {"facts", facts}})})
-                         : FakeReply::Stream(kProsePieces);
-        reply.usage_total_tokens = kUsageTokens;
-        return reply;
-    };
-}
-
 FakeOpenAiServer::Responder FailingModel() {
     return [](const RecordedRequest&) -> std::optional<FakeReply> {
         return FakeReply::Status(500, R"({"error":{"message":"stage: the model is down"}})");
     };
-}
-
-std::vector<std::string> LlmEnv(const FakeOpenAiServer& fake, std::vector<std::string> extra = {}) {
-    std::vector<std::string> env = {"NETRA_LLM_PROVIDER=openai", "OPENAI_BASE_URL=" + fake.BaseUrl(),
-                                    std::string("OPENAI_API_KEY=") + kApiKey, std::string("NETRA_LLM_MODEL=") + kModel};
-    env.insert(env.end(), extra.begin(), extra.end());
-    return env;
-}
-
-const json::object* AgentEvent(const RunTrace& t, const std::string& type, const std::string& agent) {
-    for (const auto& e : t.events) {
-        if (JStr(e, "type") == type && JStr(e, "agent_name") == agent) return &e;
-    }
-    return nullptr;
-}
-
-// The agent's agent_completed payload (fails when the agent did not complete).
-const json::object& Completed(const RunTrace& t, const std::string& agent) {
-    const auto* e = AgentEvent(t, "agent_completed", agent);
-    Expect(e != nullptr, "no agent_completed of " + agent + " in the run");
-    const auto* p = JObj(*e, "payload");
-    Expect(p != nullptr, "agent_completed of " + agent + " has no payload");
-    return *p;
 }
 
 std::vector<std::string> ChunksOf(const RunTrace& t, const std::string& agent = "") {
@@ -144,55 +100,6 @@ void ExpectFiguresFromTools(const RunTrace& t, const std::string& report) {
     Expect(unmatched.empty(), "report figures no tool produced: " + Join(list));
 }
 
-json::object LlmHealth(HttpClient& http) {
-    auto r = Must(http.Get("/api/health"), "GET /api/health");
-    const auto& o = ExpectJson(r, {200}, "GET /api/health");
-    const auto* checks = JObj(o, "checks");
-    const auto* llm = checks ? JObj(*checks, "llm") : nullptr;
-    Expect(llm != nullptr, "/api/health has no checks.llm: " + Quote(o));
-    return *llm;
-}
-
-// Polls /api/health until checks.llm.breaker is `state` (fails after `timeout`).
-json::object WaitBreaker(HttpClient& http, const std::string& state, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    json::object last;
-    for (;;) {
-        last = LlmHealth(http);
-        if (JStr(last, "breaker") == state) return last;
-        if (std::chrono::steady_clock::now() > deadline) {
-            Fail("checks.llm.breaker did not become " + state + " within " + std::to_string(timeout.count()) +
-                 " ms: " + Quote(last));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-}
-
-// Sends a partial-facts message and requires the run to complete on the builtin fallback: the report says so
-// (`why` appears in it), the result's llm says it fell back, and reporting's metadata.llm gives the reason
-// (`reason` appears in it).
-RunTrace ExpectFellBack(WsClient& ws, const std::string& why, const std::string& reason, const std::string& what) {
-    auto t = SendAndFollowRun(ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
-    Expect(t.terminal == "run_completed", what + " the run ended '" + t.terminal + "'");
-    ExpectValidSequence(t);
-    const auto* rr = JObj(Completed(t, "reporting"), "result");
-    Expect(rr != nullptr, "reporting completed without a result");
-    std::string report = JStr(*rr, "report_markdown");
-    Expect(report.find(why) != std::string::npos,
-           what + ", the report does not say '" + why + "': " + report.substr(0, 400));
-    const auto* llm = JObj(*rr, "llm");
-    Expect(llm && llm->contains("fell_back") && llm->at("fell_back") == json::value(true),
-           what + ", the result's llm does not say it fell back: " + (llm ? Quote(*llm) : std::string("nothing")));
-    // And the agent's own metadata says so, with the reason.
-    const auto* md = JObj(Completed(t, "reporting"), "metadata");
-    const auto* call = md ? JObj(*md, "llm") : nullptr;
-    Expect(call && call->contains("fell_back") && call->at("fell_back") == json::value(true) &&
-               JStr(*call, "fallback_reason").find(reason) != std::string::npos,
-           what + ", reporting's metadata.llm does not say it fell back and why: " +
-               (md ? Quote(*md) : std::string("no metadata")));
-    return t;
-}
-
 // No rule word names a category here, so triage's rules are unsure and ask the model; the rules do not read the
 // invoice either, the model does. The facts (model, volume, use case, spend) then make a partial picture: data
 // helper, estimates, optimization, reporting.
@@ -208,9 +115,9 @@ void LlmInTheLoop(StageContext& ctx) {
     auto http = dedicated->Http();
 
     auto health = LlmHealth(http);
-    Expect(
-        JStr(health, "provider") == "openai" && JStr(health, "model") == kModel && JStr(health, "breaker") == "closed",
-        "checks.llm does not show the configured provider, model and a closed breaker: " + Quote(health));
+    Expect(JStr(health, "provider") == "openai" && JStr(health, "model") == kFakeModel &&
+               JStr(health, "breaker") == "closed",
+           "checks.llm does not show the configured provider, model and a closed breaker: " + Quote(health));
 
     auto user = dedicated->NewUser("llm-loop");
     auto ws = dedicated->Connect(user);
@@ -223,9 +130,9 @@ void LlmInTheLoop(StageContext& ctx) {
     Expect(!requests.empty(), "the fake provider received no request");
     for (const auto& r : requests) {
         Expect(r.target.find("/v1/chat/completions") != std::string::npos, "the provider was called at " + r.target);
-        Expect(r.authorization == std::string("Bearer ") + kApiKey,
+        Expect(r.authorization == std::string("Bearer ") + kFakeApiKey,
                "the provider call carried Authorization '" + r.authorization + "'");
-        Expect(r.body.find(std::string("\"model\":\"") + kModel + "\"") != std::string::npos,
+        Expect(r.body.find(std::string("\"model\":\"") + kFakeModel + "\"") != std::string::npos,
                "the provider call did not ask for the configured model: " + r.body.substr(0, 200));
     }
     int classifications = 0;
@@ -258,12 +165,12 @@ void LlmInTheLoop(StageContext& ctx) {
     std::string chunks;
     for (const auto& c : ChunksOf(t)) chunks += c;
     Expect(chunks == report, "stream_chunk texts do not concatenate to the report markdown");
-    Expect(report.find(Joined(kProsePieces)) != std::string::npos, "the report does not carry the model's prose");
-    Expect(StreamedPieceByPiece(ChunksOf(t, "reporting"), kProsePieces),
+    Expect(report.find(Joined(kFakeProsePieces)) != std::string::npos, "the report does not carry the model's prose");
+    Expect(StreamedPieceByPiece(ChunksOf(t, "reporting"), kFakeProsePieces),
            "reporting's stream_chunks do not carry the model's deltas one by one");
     bool helper_ran = AgentEvent(t, "agent_started", "data_helper") != nullptr;
     if (helper_ran) {
-        Expect(StreamedPieceByPiece(ChunksOf(t, "data_helper"), kProsePieces),
+        Expect(StreamedPieceByPiece(ChunksOf(t, "data_helper"), kFakeProsePieces),
                "the data helper's stream_chunks do not carry the model's deltas one by one");
     }
     const auto* llm = JObj(*rr, "llm");
@@ -275,8 +182,8 @@ void LlmInTheLoop(StageContext& ctx) {
     for (const char* agent : {"triage", "reporting"}) {
         const auto* md = JObj(Completed(t, agent), "metadata");
         Expect(md && md->contains("tokens_used") && md->at("tokens_used").is_number() &&
-                   md->at("tokens_used").to_number<double>() == kUsageTokens,
-               std::string(agent) + " metadata.tokens_used is not the provider's " + std::to_string(kUsageTokens) +
+                   md->at("tokens_used").to_number<double>() == kFakeUsageTokens,
+               std::string(agent) + " metadata.tokens_used is not the provider's " + std::to_string(kFakeUsageTokens) +
                    ": " + (md ? Quote(*md) : std::string("no metadata")));
     }
 

@@ -249,6 +249,29 @@ void Error503(StageContext& ctx) {
         [&](HttpClient& h) { return Must(h.Get("/api/threads", BearerAuth(user.access_token)), "GET"); },
         "GET /api/threads with the database faulted");
 }
+// A statement that fails (the database fault with error "internal", §11) makes a real request fail inside the
+// server: 500 internal_error JSON that names no SQL, no file and no stack — and the next request is fine.
+void Error500(StageContext& ctx) {
+    auto user = ctx.NewUser("err500");
+    auto get_threads = [&](HttpClient& h) { return Must(h.Get("/api/threads", BearerAuth(user.access_token)), "GET"); };
+    {
+        FaultGuard fault(
+            ctx,
+            json::object{
+                {"target", "database"}, {"mode", "error"}, {"error", "internal"}, {"rate", 1.0}, {"duration_s", 10}});
+        auto http = ctx.Http();
+        auto r = get_threads(http);
+        std::string problem = CheckErrorBody(r.status, r.json, r.Header("X-Request-Id"), 500, "internal_error");
+        Expect(problem.empty(), "GET /api/threads with a failing statement: " + problem + " — " + r.Describe());
+        for (const char* leak : {"SELECT", "select ", "FROM ", "sqlite", "SQLSTATE", ".cpp", "std::", "0x"}) {
+            Expect(r.body.find(leak) == std::string::npos,
+                   std::string("the 500 body shows internals ('") + leak + "'): " + r.body);
+        }
+    }
+    auto http = ctx.Http();
+    auto after = get_threads(http);
+    Expect(after.status == 200, "after the fault was cleared GET /api/threads answered " + after.Describe());
+}
 void Error422(StageContext& ctx) {
     ErrorCode(
         ctx, 422, "validation_failed",
@@ -501,6 +524,7 @@ std::vector<TestCase> CriticalPathTests() {
         {"error_415_wrong_media_type", Error415},
         {"error_422_short_password", Error422},
         {"error_429_rate_limited", Error429},
+        {"error_500_statement_fails", Error500},
         {"error_503_database_unavailable", Error503},
         {"metric_api_response", MetricApi},
         {"metric_ws_ping_pong", MetricPing},

@@ -3,6 +3,11 @@
 //     (fault injection), a run on an attached usage log still completes: the tool call is closed with
 //     success:false, the data agent ends with agent_failed, nothing that needs its profile runs, and reporting
 //     writes a report whose data gaps name the failed step — no savings figure is invented.
+//   llm_fault_retried_then_falls_back: a server pointed at a provider (the suite's fake OpenAI-compatible server)
+//     that fails the first attempt of each call: each call is retried once, after a wait within the jittered
+//     backoff's cap, and the run is answered by the provider; then with an `llm` fault on every attempt, the
+//     retries are exhausted, the breaker opens (visible in /api/health) and the run completes on builtin, saying
+//     so in the report and in reporting's metadata.llm.
 //   slow_consumer_latency: with the slow_consumer fault (every frame a server writes waits 60 ms), a run's frames
 //     still arrive complete and in order, paced (at least 60 ms apart on average); the run itself is not slowed —
 //     it is stored as completed long before its last frame reaches the socket; other requests answer at once.
@@ -22,16 +27,23 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "stage/event_checks.hpp"
 #include "stage/http_client.hpp"
+#include "stage/llm_checks.hpp"
 #include "stage/suite.hpp"
 
 namespace netra::stage {
 namespace json = boost::json;
+using llm::testing::FakeOpenAiServer;
+using llm::testing::FakeReply;
+using llm::testing::RecordedRequest;
 
 namespace {
 
@@ -377,11 +389,82 @@ void SlowConsumerLatency(StageContext& ctx) {
              " ms; slowest /health " + std::to_string(static_cast<int>(slowest_health_ms.load())) + " ms");
 }
 
+// The `llm` fault (§11) on a server whose provider is configured (the fake OpenAI-compatible server on loopback):
+// a provider failing the first attempt of each call costs one retry, after a jittered backoff; an injected fault
+// on every attempt exhausts the retries, opens the breaker (in /api/health) and the run completes on builtin,
+// saying so. A server of its own: the breaker this opens must not touch other tests.
+void LlmFaultRetriedThenFallsBack(StageContext& ctx) {
+    constexpr int kRetries = 3, kBackoffBaseMs = 200, kBreakerFailures = 2;
+    FakeOpenAiServer fake;
+    // Fails each distinct request once (503, no Retry-After: the client's own backoff decides), then answers.
+    auto failed_once = std::make_shared<std::set<std::string>>();
+    auto healthy = HealthyModel("cost_optimization");
+    fake.SetResponder([failed_once, healthy](const RecordedRequest& r) -> std::optional<FakeReply> {
+        if (failed_once->insert(r.body).second) return FakeReply::Status(503, R"({"error":{"message":"overloaded"}})");
+        return healthy(r);
+    });
+    auto server = ctx.SpawnDedicated(
+        LlmEnv(fake,
+               {"NETRA_LLM_MAX_RETRIES=" + std::to_string(kRetries),
+                "NETRA_LLM_BACKOFF_BASE_MS=" + std::to_string(kBackoffBaseMs), "NETRA_LLM_BACKOFF_MAX_MS=2000",
+                "NETRA_LLM_BREAKER_FAILURES=" + std::to_string(kBreakerFailures), "NETRA_LLM_BREAKER_OPEN_MS=60000"}),
+        "starts a server pointed at a fake OpenAI-compatible provider, with faults enabled");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("llm-retry");
+    auto ws = dedicated->Connect(user);
+
+    // 1. Each call fails once and is retried: the run completes on the provider, reporting's call took 2 attempts.
+    auto t = SendAndFollowRun(*ws, UserMessage("We spend $40k/month on GPT-4o for customer support"));
+    Expect(t.terminal == "run_completed", "with a flaky provider the run ended '" + t.terminal + "'");
+    ExpectValidSequence(t);
+    const auto* md = JObj(Completed(t, "reporting"), "metadata");
+    const auto* call = md ? JObj(*md, "llm") : nullptr;
+    Expect(call && JStr(*call, "provider") == "openai" && call->at("fell_back") == json::value(false) &&
+               call->contains("attempts") && call->at("attempts") == json::value(2),
+           "reporting's call was not answered by the provider on its second attempt: " +
+               (md ? Quote(*md) : std::string("no metadata")));
+    // Every call was sent twice, the retry after a wait within the first backoff's cap (base · 2⁰) plus slack.
+    std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> sends;
+    for (const auto& r : fake.Requests()) sends[r.body].push_back(r.received_at);
+    std::vector<long> gaps_ms;
+    for (const auto& [body, at] : sends) {
+        Expect(at.size() == 2, "a provider call was sent " + std::to_string(at.size()) + " times, not twice");
+        gaps_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(at[1] - at[0]).count());
+        Expect(gaps_ms.back() <= kBackoffBaseMs + 500,
+               "a retry came " + std::to_string(gaps_ms.back()) + " ms after its failure, beyond the " +
+                   std::to_string(kBackoffBaseMs) + " ms cap of the first backoff");
+    }
+    Expect(JStr(LlmHealth(http), "breaker") == "closed", "retried calls that succeeded opened the breaker");
+
+    // 2. An injected fault on every attempt: retries exhausted, breaker open, the run completes on builtin.
+    const int sent_before = fake.RequestCount();
+    FaultGuard fault(*dedicated, json::object{{"target", "llm"}, {"mode", "error"}, {"rate", 1.0}, {"duration_s", 60}});
+    const auto started = std::chrono::steady_clock::now();
+    auto down = ExpectFellBack(
+        *ws, "provider failed",
+        "attempt " + std::to_string(kRetries + 1) + " of " + std::to_string(kRetries + 1) + ", retries exhausted",
+        "with an llm fault on every attempt");
+    const double run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    Expect(fake.RequestCount() == sent_before, "with the fault injected the provider still received " +
+                                                   std::to_string(fake.RequestCount() - sent_before) + " requests");
+    auto open = WaitBreaker(http, "open", std::chrono::seconds(5));
+    Expect(JStr(open, "last_error").find("injected fault: llm") != std::string::npos,
+           "checks.llm does not name the injected error: " + Quote(open));
+    std::string gaps;
+    for (long g : gaps_ms) gaps += (gaps.empty() ? "" : ", ") + std::to_string(g);
+    ctx.Note(std::to_string(sends.size()) + " calls each retried once after " + gaps + " ms (cap " +
+             std::to_string(kBackoffBaseMs) + " ms); with the fault the run fell back after " +
+             std::to_string(kRetries + 1) + " attempts per call and completed in " +
+             std::to_string(static_cast<int>(run_ms)) + " ms; breaker " + JStr(open, "breaker"));
+}
+
 }  // namespace
 
 std::vector<TestCase> FailureRecoveryTests() {
     return {
         {"tool_fault_agent_failed_partial_report", ToolFaultPartialReport},
+        {"llm_fault_retried_then_falls_back", LlmFaultRetriedThenFallsBack},
         {"slow_consumer_latency", SlowConsumerLatency},
         {"rate_limit_messages_http_429", RateLimitMessagesHttp},
         {"rate_limit_runs_http_429", RateLimitRunsHttp},

@@ -326,6 +326,7 @@ void FakeOpenAiServer::Serve(int fd) {
 #endif
     RecordedRequest request;
     if (ready && ReadRequest(conn, request)) {
+        request.received_at = std::chrono::steady_clock::now();
         {
             std::lock_guard lock(mutex_);
             requests_.push_back(request);

@@ -47,6 +47,7 @@ struct RecordedRequest {
     std::string target;
     std::string authorization;
     std::string body;
+    std::chrono::steady_clock::time_point received_at;  // when the whole request had been read
 };
 
 class FakeOpenAiServer {

@@ -31,6 +31,7 @@ std::optional<core::Error> CheckAdmin(const RequestContext& ctx) {
 json::object FaultJson(const core::FaultSpec& f) {
     return json::object{{"target", f.target},
                         {"mode", f.mode},
+                        {"error", f.error.empty() ? json::value(nullptr) : json::value(f.error)},
                         {"rate", f.rate},
                         {"latency_ms", f.latency_ms},
                         {"duration_s", f.duration_s}};
@@ -57,6 +58,13 @@ asio::awaitable<Response> SetFault(RequestContext& ctx) {
     }
     if (spec.mode != "error" && spec.mode != "timeout" && spec.mode != "latency") {
         co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "mode must be error, timeout or latency"));
+    }
+    spec.error = core::GetString(*body, "error").value_or("");
+    if (!spec.error.empty() && spec.error != "unavailable" && spec.error != "internal") {
+        co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "error must be unavailable or internal"));
+    }
+    if (!spec.error.empty() && spec.mode != "error") {
+        co_return ErrorResponse(ctx, MakeError(ErrorCode::kValidationFailed, "error applies to mode error only"));
     }
     if (auto it = body->find("rate"); it != body->end()) {
         if (!it->value().is_number())
