@@ -18,9 +18,10 @@ FaultHook FaultHookFromRegistry(core::FaultRegistry& registry) {
             co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
         }
         if (fault->mode == "error") {
-            co_return core::MakeError(
-                fault->error == "internal" ? core::ErrorCode::kInternal : core::ErrorCode::kServiceUnavailable,
-                "injected fault: llm error");
+            // Named first: GCC 12 miscompiles a conditional expression inside co_return here (it crashed).
+            const auto code =
+                fault->error == "internal" ? core::ErrorCode::kInternal : core::ErrorCode::kServiceUnavailable;
+            co_return core::MakeError(code, "injected fault: llm error");
         }
         if (fault->mode == "timeout") {
             co_return core::MakeError(core::ErrorCode::kTimeout, "injected fault: llm timeout");

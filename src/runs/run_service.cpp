@@ -91,8 +91,8 @@ class RunService::Sink : public agents::EventSink {
         if (!fault) co_return core::Ok();
         if (fault->mode == "error") {
             const bool unavailable = fault->error.empty() ? target == "database" : fault->error == "unavailable";
-            co_return MakeError(unavailable ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal,
-                                "injected fault: " + target);
+            const auto code = unavailable ? ErrorCode::kServiceUnavailable : ErrorCode::kInternal;
+            co_return MakeError(code, "injected fault: " + target);
         }
         auto until = core::MonoNow() + std::chrono::milliseconds(fault->latency_ms);
         asio::steady_timer timer(co_await asio::this_coro::executor);

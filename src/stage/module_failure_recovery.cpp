@@ -462,7 +462,7 @@ void LlmFaultRetriedThenFallsBack(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> FailureRecoveryTests() {
-    return {
+    std::vector<TestCase> tests{
         {"tool_fault_agent_failed_partial_report", ToolFaultPartialReport},
         {"llm_fault_retried_then_falls_back", LlmFaultRetriedThenFallsBack},
         {"slow_consumer_latency", SlowConsumerLatency},
@@ -472,6 +472,10 @@ std::vector<TestCase> FailureRecoveryTests() {
         {"rate_limit_ws_rate_limited", RateLimitWebSocket},
         {"login_throttle_real_retry_after", LoginThrottleRealWait},
     };
+    // Cancel and disconnect mid-run live in module_failure_recovery_runs.cpp.
+    auto runs = FailureRecoveryRunTests();
+    tests.insert(tests.end(), runs.begin(), runs.end());
+    return tests;
 }
 
 }  // namespace netra::stage

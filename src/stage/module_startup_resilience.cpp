@@ -12,6 +12,15 @@
 //     while the database is down /health stays 200, readiness is 503 with checks.database down, and a request that
 //     needs the database is 503 JSON service_unavailable — never a hang or a closed socket; once it is back the
 //     server recovers by itself: readiness 200 within 30 s, the user's data intact, a new run completes.
+//   database_down_mid_run (same options; docs/decisions.md "Database outage"): a server of its own with short
+//     leases (2 s, renewed every 0.5 s, checked every 0.3 s) has a run inside a data helper tool slowed to 3 s when
+//     the database goes down; it stays down for the tool's 3 s + 2 s, so the run's next event write meets the
+//     outage and ends its attempt (the slowing fault is cleared before the database comes back). Once it is back
+//     (readiness 200 within 30 s) the run must, within 60 s of it coming back, complete after one `run_resumed`
+//     event right after the events stored before the outage (each still stored with its seq and type; after_seq
+//     names the last of them; triage named as completed); its events, read one lease after it completed (so a late
+//     second attempt or terminal event would show), form a valid sequence; the thread holds the user message and
+//     one assistant message of that run; no run of the user is left running.
 //   sigkill_storm: --sigkills (20) SIGKILLs at random moments (100–600 ms apart) of a server kept busy by a client
 //     posting ~40 messages a second to four threads; after the last start settles (30 s + 0.1 s per message): every
 //     message whose POST was answered 201 is in its thread, and no run is left queued, running or interrupted (each
@@ -30,7 +39,9 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -60,10 +71,10 @@ std::string PostMessage(HttpClient& http, const Credentials& user, const std::st
     return run_id;
 }
 
-// The data helper's first tool waits 30 s: a run sits inside it after triage completed.
-json::object SlowDataHelperFault() {
+// The data helper's first tool waits `latency_ms` (30 s unless told): a run sits inside it after triage completed.
+json::object SlowDataHelperFault(int latency_ms = 30000) {
     return json::object{
-        {"target", "tool:build_data_request"}, {"mode", "latency"}, {"latency_ms", 30000}, {"duration_s", 120}};
+        {"target", "tool:build_data_request"}, {"mode", "latency"}, {"latency_ms", latency_ms}, {"duration_s", 120}};
 }
 
 // Until the run's stored events show it inside the slowed tool (at most 20 s).
@@ -445,6 +456,21 @@ void RunShell(const std::string& command, const std::string& what) {
            what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
 }
 
+double MsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Polls readiness every 100 ms until it answers 200 (true) or `limit` has passed (false).
+bool WaitReadyAgain(HttpClient& http, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        auto r = http.Get("/health/ready");
+        if (r.ok() && r->status == 200) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
 void DatabaseDownAndBack(StageContext& ctx) {
     const auto& o = ctx.options();
     if (o.db_stop_command.empty() || o.db_start_command.empty()) {
@@ -482,15 +508,8 @@ void DatabaseDownAndBack(StageContext& ctx) {
         throw;
     }
     const auto back = std::chrono::steady_clock::now();
-    const auto deadline = back + std::chrono::seconds(30);
-    bool ready = false;
-    while (!ready && std::chrono::steady_clock::now() < deadline) {
-        auto r = http.Get("/health/ready");
-        ready = r.ok() && r->status == 200;
-        if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    const double recovered_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - back).count();
+    const bool ready = WaitReadyAgain(http, std::chrono::seconds(30));
+    const double recovered_ms = MsSince(back);
     Expect(ready, "readiness did not return to 200 within 30 s of the database coming back");
     ExpectFootprint(http, user, f);
     auto run =
@@ -498,6 +517,183 @@ void DatabaseDownAndBack(StageContext& ctx) {
     Expect(JStr(run, "status") == "completed", "a run after the outage ended " + Quote(run, 300));
     ctx.Note("database down: /health 200, readiness 503 (database down), requests 503 JSON; back: ready again in " +
              std::to_string(static_cast<int>(recovered_ms)) + " ms, data intact, a new run completed");
+}
+
+// Milliseconds since the epoch of an event's RFC 3339 UTC timestamp ("2026-01-02T03:04:05.678Z"); nullopt otherwise.
+std::optional<long long> EventTimeMs(const json::object& event) {
+    const std::string ts = JStr(event, "timestamp");
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+    char z = 0;
+    if (std::sscanf(ts.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &sec, &ms, &z) != 8 || z != 'Z')
+        return std::nullopt;
+    const std::chrono::sys_days day{std::chrono::year{y} / mo / d};
+    return std::chrono::duration_cast<std::chrono::milliseconds>(day.time_since_epoch()).count() +
+           ((h * 60LL + mi) * 60 + sec) * 1000 + ms;
+}
+
+// "seq:type:agent …" of stored events, for failure messages.
+std::string DescribeEvents(const std::vector<json::object>& events) {
+    std::vector<std::string> parts;
+    for (const auto& e : events) {
+        std::string agent = JStr(e, "agent_name");
+        parts.push_back(std::to_string(Seq(e)) + ":" + JStr(e, "type") + (agent.empty() ? "" : ":" + agent));
+    }
+    return Join(parts, " ");
+}
+
+void DatabaseDownMidRun(StageContext& ctx) {
+    const auto& o = ctx.options();
+    if (o.db_stop_command.empty() || o.db_start_command.empty()) {
+        throw TestSkipped("needs --db-stop-cmd and --db-start-cmd (a database the suite may take down)");
+    }
+    constexpr int kToolMs = 3000;
+    auto server =
+        ctx.SpawnDedicated({"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"},
+                           "takes the database of a server of its own down while a run is inside a slowed tool");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("db-mid-run");
+    const auto auth = BearerAuth(user.access_token);
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "outage mid-run"}}, auth), "POST /api/threads");
+    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+
+    auto slow = std::make_unique<FaultGuard>(*dedicated, SlowDataHelperFault(kToolMs));
+    const std::string run_id = PostMessage(http, user, thread, "How can we cut our LLM costs?");
+    WaitInsideSlowedTool(http, user, run_id);
+    const auto inside = std::chrono::steady_clock::now();
+    // Nothing is written while the run waits in the tool: these are all its events until the tool ends.
+    const std::vector<json::object> before = StoredEvents(http, user, run_id);
+    Expect(!before.empty(), "the run's stored events vanished while it sat in the tool");
+
+    RunShell(o.db_stop_command, "taking the database down");
+    const auto down = std::chrono::steady_clock::now();
+    const double stop_ms = MsSince(inside);
+    bool restored = false;
+    std::chrono::steady_clock::time_point starting;
+    try {
+        // Down past the tool's end: its tool_completed write meets the outage and ends the attempt.
+        std::this_thread::sleep_for(std::chrono::milliseconds(kToolMs + 2000));
+        slow.reset();  // the resumed attempt runs the tool at full speed (the fault registry needs no database)
+        starting = std::chrono::steady_clock::now();
+        RunShell(o.db_start_command, "bringing the database back");
+        restored = true;
+    } catch (...) {
+        if (!restored) RunShell(o.db_start_command, "bringing the database back");
+        throw;
+    }
+    const auto back = std::chrono::steady_clock::now();
+    const double outage_ms = std::chrono::duration<double, std::milli>(back - down).count();
+    const double start_cmd_ms = std::chrono::duration<double, std::milli>(back - starting).count();
+    const std::string ended_in_outage_line = "run " + run_id + ": could not store its end";
+    const bool attempt_ended = server->LogTail(1 << 22).find(ended_in_outage_line) != std::string::npos;
+
+    auto diagnose = [&](HttpClient& h) {
+        std::string events;
+        try {
+            events = DescribeEvents(StoredEvents(h, user, run_id));
+        } catch (const TestFailure& f) {
+            events = std::string("unreadable (") + f.what() + ")";
+        }
+        return " — before the outage: " + DescribeEvents(before) + "; now: " + events + "; stop took " +
+               std::to_string(static_cast<int>(stop_ms)) +
+               " ms after the run was seen in the tool; server errors: " + ErrorLines(server->LogTail(1 << 22));
+    };
+    Expect(WaitReadyAgain(http, std::chrono::seconds(30)),
+           "readiness did not return to 200 within 30 s of the database coming back" + diagnose(http));
+    const double ready_ms = MsSince(back);
+    json::object run;
+    try {
+        const auto left = std::chrono::seconds(60) - (std::chrono::steady_clock::now() - back);
+        run = WaitRunTerminal(
+            http, user, run_id,
+            std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::milliseconds(1)));
+    } catch (const TestFailure& f) {
+        Fail(std::string(f.what()) + " (60 s after the database came back)" + diagnose(http));
+    }
+    const double completed_ms = MsSince(back);
+    Expect(JStr(run, "status") == "completed",
+           "the run in flight during the outage ended " + Quote(run, 300) + diagnose(http));
+
+    // One lease (and a check) later: a late second attempt or a late stored end would show here.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const std::vector<json::object> events = StoredEvents(http, user, run_id);
+    Expect(events.size() >= before.size(), "after the outage the run has " + std::to_string(events.size()) +
+                                               " stored events, fewer than the " + std::to_string(before.size()) +
+                                               " stored before it" + diagnose(http));
+    for (std::size_t i = 0; i < before.size(); ++i) {
+        Expect(
+            Seq(events[i]) == Seq(before[i]) && JStr(events[i], "type") == JStr(before[i], "type") &&
+                JStr(events[i], "agent_name") == JStr(before[i], "agent_name"),
+            "an event stored before the outage changed or was lost (index " + std::to_string(i) + ")" + diagnose(http));
+    }
+    auto problems = ValidateRunSequence(events, run_id, thread);
+    Expect(problems.empty(),
+           "the run's events after the outage are not a valid sequence: " + Join(problems, "; ") + diagnose(http));
+    std::size_t resumed_at = events.size();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (JStr(events[i], "type") != "run_resumed") continue;
+        Expect(resumed_at == events.size(), "two run_resumed events" + diagnose(http));
+        resumed_at = i;
+    }
+    Expect(resumed_at < events.size(), "the run completed without a run_resumed event" + diagnose(http));
+    Expect(resumed_at == before.size(),
+           "run_resumed is not right after the events stored before the outage (something was stored in it)" +
+               diagnose(http));
+    const auto* payload = JObj(events[resumed_at], "payload");
+    Expect(payload != nullptr, "run_resumed has no payload");
+    const json::value* after_seq = payload->if_contains("after_seq");
+    Expect(after_seq != nullptr && after_seq->is_int64() && after_seq->as_int64() == Seq(before.back()),
+           "run_resumed's after_seq is not the last event stored before the outage: " + Quote(*payload));
+    const json::value* completed = payload->if_contains("completed_agents");
+    Expect(completed != nullptr && completed->is_array(), "run_resumed names no completed_agents: " + Quote(*payload));
+    bool triage_done = false;
+    for (const auto& a : completed->as_array())
+        triage_done = triage_done || (a.is_string() && a.as_string() == "triage");
+    Expect(triage_done, "run_resumed does not name triage as completed: " + Quote(*payload));
+    const json::value* attempt = payload->if_contains("attempt");
+    // By the server's clock: how long after the run's last event before the outage it was resumed, and how long
+    // the resumed attempt took (the database was down for outage_ms of the first figure).
+    const auto last_before_ms = EventTimeMs(before.back());
+    const auto resumed_ms = EventTimeMs(events[resumed_at]);
+    const auto terminal_ms = EventTimeMs(events.back());
+    const std::string resume_timing = last_before_ms && resumed_ms && terminal_ms
+                                          ? ", stored " + std::to_string(*resumed_ms - *last_before_ms) +
+                                                " ms after the last of them; the resumed attempt took " +
+                                                std::to_string(*terminal_ms - *resumed_ms) + " ms"
+                                          : "";
+
+    auto messages = Must(http.Get("/api/threads/" + thread + "/messages", auth), "GET /api/threads/{id}/messages");
+    const auto& page = ExpectJson(messages, {200}, "GET /api/threads/{id}/messages");
+    int users = 0, assistants = 0;
+    if (const auto* data = page.if_contains("data"); data != nullptr && data->is_array()) {
+        for (const auto& m : data->as_array()) {
+            if (!m.is_object()) continue;
+            users += JStr(m.as_object(), "role") == "user";
+            assistants += JStr(m.as_object(), "role") == "assistant" && JStr(m.as_object(), "run_id") == run_id;
+        }
+    }
+    Expect(users == 1 && assistants == 1, "after the outage the thread holds " + std::to_string(users) +
+                                              " user messages and " + std::to_string(assistants) +
+                                              " assistant messages of the run, not 1 and 1: " + Quote(page, 600));
+    auto runs = Must(http.Get("/api/threads/" + thread + "/runs", auth), "GET /api/threads/{id}/runs");
+    const auto& list = ExpectJson(runs, {200}, "GET /api/threads/{id}/runs");
+    if (const auto* data = list.if_contains("data"); data != nullptr && data->is_array()) {
+        for (const auto& r : data->as_array()) {
+            if (!r.is_object()) continue;
+            Expect(JStr(r.as_object(), "status") != "running",
+                   "after the outage a run is left running: " + Quote(r, 300));
+        }
+    }
+    ctx.Note("database down " + std::to_string(static_cast<int>(stop_ms)) + " ms after the run was seen in its " +
+             std::to_string(kToolMs) + " ms tool, for " + std::to_string(static_cast<int>(outage_ms)) +
+             " ms (the start command's " + std::to_string(static_cast<int>(start_cmd_ms)) + " ms included); " +
+             (attempt_ended ? "the log shows the attempt's end failed to store in the outage"
+                            : "the log does not show the attempt's end failing to store") +
+             "; once the start command returned: ready in " + std::to_string(static_cast<int>(ready_ms)) +
+             " ms, the run completed " + std::to_string(static_cast<int>(completed_ms)) +
+             " ms after; run_resumed (attempt " + (attempt != nullptr ? json::serialize(*attempt) : std::string("?")) +
+             ") is event " + std::to_string(resumed_at + 1) + " of " + std::to_string(events.size()) +
+             ", right after the " + std::to_string(before.size()) + " stored before the outage" + resume_timing);
 }
 
 void DatabaseDownAtBoot(StageContext& ctx) {
@@ -567,6 +763,7 @@ std::vector<TestCase> StartupResilienceTests() {
         {"sigkill_storm", SigkillStorm},
         {"database_down_at_boot", DatabaseDownAtBoot},
         {"database_down_and_back", DatabaseDownAndBack},
+        {"database_down_mid_run", DatabaseDownMidRun},
     };
 }
 

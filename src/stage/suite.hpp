@@ -116,8 +116,9 @@ std::vector<TestCase> AgentLlmTests();  // module 4 too: the configured LLM prov
 std::vector<TestCase> ResponseStreamingTests();
 std::vector<TestCase> LifecycleEventsTests();
 std::vector<TestCase> CoordinationTests();
-std::vector<TestCase> FailureRecoveryTests();    // module 6: so far the rate limits (issue 9)
-std::vector<TestCase> StartupResilienceTests();  // module 7: so far a crash mid-run (issue 9)
+std::vector<TestCase> FailureRecoveryTests();     // module 6: so far the rate limits (issue 9)
+std::vector<TestCase> FailureRecoveryRunTests();  // module 6 too: cancel mid-run, disconnect mid-run then replay
+std::vector<TestCase> StartupResilienceTests();   // module 7: so far a crash mid-run (issue 9)
 std::vector<ModuleDef> AllModules();
 
 // ---- helpers shared by the modules ----
