@@ -716,11 +716,26 @@ asio::awaitable<void> RunService::KeepLeases() {
     const auto check = settings_.timeouts.run_lease_check;
     const auto renew = settings_.timeouts.run_lease_renew;
     auto next_renew = std::chrono::steady_clock::now() + renew;
+    // An outage fails every tick (several a second): its first failure and the recovery are logged, not each tick.
+    int failing_ticks = 0;
+    auto report = [&failing_ticks](const core::Status& renewed, const core::Status& taken) {
+        const core::Status& failed = !renewed.ok() ? renewed : taken;
+        if (!failed.ok()) {
+            if (failing_ticks++ == 0) {
+                spdlog::error("lease keeper: {} (further failures are not logged until it recovers)",
+                              failed.error().message);
+            }
+        } else if (failing_ticks > 0) {
+            spdlog::info("lease keeper: storage answers again after {} failed checks", failing_ticks);
+            failing_ticks = 0;
+        }
+    };
     while (!draining_) {
         lease_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(check, renew));
         auto [ec] = co_await lease_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec || draining_) co_return;
         auto store = store_;
+        core::Status renewed = core::Ok();
         if (std::chrono::steady_clock::now() >= next_renew) {
             next_renew = std::chrono::steady_clock::now() + renew;
             const auto until = core::NowMs() + settings_.timeouts.run_lease.count();
@@ -735,12 +750,11 @@ asio::awaitable<void> RunService::KeepLeases() {
             auto renew_leases = [store, owner = instance_id_, executing = std::move(executing), until] {
                 return store->RenewLeases(owner, executing, until);
             };
-            auto renewed = co_await core::Offload(pools_.blocking, std::move(renew_leases));
-            if (!renewed.ok()) spdlog::error("renewing run leases: {}", renewed.error().message);
+            renewed = co_await core::Offload(pools_.blocking, std::move(renew_leases));
         }
         auto take_over = [this] { return TakeOverExpired(); };
-        auto taken = co_await core::Offload(pools_.blocking, std::move(take_over));
-        if (!taken.ok()) spdlog::error("taking over expired runs: {}", taken.error().message);
+        core::Status taken = co_await core::Offload(pools_.blocking, std::move(take_over));
+        report(renewed, taken);
     }
 }
 

@@ -265,7 +265,15 @@ core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
 
 std::vector<std::string> SpawnedServer::Env() const { return {"NETRA_DATA_DIR=" + data_dir_}; }
 
-SpawnedServer::~SpawnedServer() { Stop(); }
+SpawnedServer::~SpawnedServer() {
+    Stop();
+    // A spawned server's data and log are scratch: failures print the log's tail as they happen. Kept on request
+    // for a closer look (a thousand runs of the suite otherwise fill /tmp).
+    if (const char* keep = std::getenv("NETRA_STAGE_KEEP_DATA"); keep == nullptr || std::string(keep) != "1") {
+        std::error_code ec;
+        std::filesystem::remove_all(data_dir_, ec);
+    }
+}
 
 void SpawnedServer::Terminate() {
     if (pid_ > 0) ::kill(pid_, SIGTERM);
