@@ -14,7 +14,7 @@ namespace netra::core {
 struct FaultSpec {
     std::string target;  // llm | tool:<name> | tool:* | database | slow_consumer
     std::string mode;    // error | timeout | latency
-    double rate = 1.0;  // probability per call, 0..1
+    double rate = 1.0;   // probability per call, 0..1
     int latency_ms = 0;
     int duration_s = 0;  // 0 = until cleared
     std::chrono::steady_clock::time_point expires_at{};
