@@ -1,8 +1,12 @@
 // netra: the platform server, its staging suite and its operator tools in one binary (SPEC §1).
 #include <CLI/CLI.hpp>
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
 #include <boost/json/serialize.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "agents/offline.hpp"
 #include "app/server_app.hpp"
@@ -49,8 +53,27 @@ int RunAnalyze(const AnalyzeArgs& args) {
     }
     auto catalog = netra::analysis::LoadCatalog(catalog_text);
     if (!catalog.ok()) return std::cerr << catalog.error().message << "\n", 2;
-    std::ifstream usage(args.file, std::ios::binary);
-    if (!usage) return std::cerr << "cannot read " << args.file << "\n", 2;
+    // The whole file, mapped rather than read: the parser cuts it into parts for every core, and the page cache
+    // holds it already (Boost.Interprocess: the mapping and its unmapping on every exit path).
+    namespace bip = boost::interprocess;
+    std::optional<bip::mapped_region> mapped;
+    std::string piped;  // a pipe or a device (/dev/stdin) cannot be mapped: read whole
+    std::string_view usage;
+    try {
+        if (!std::filesystem::is_regular_file(args.file)) {
+            std::ifstream in(args.file, std::ios::binary);
+            if (!in) return std::cerr << "cannot read " << args.file << "\n", 2;
+            piped.assign(std::istreambuf_iterator<char>(in), {});
+            usage = piped;
+        } else if (std::filesystem::file_size(args.file) > 0) {
+            bip::file_mapping file(args.file.c_str(), bip::read_only);
+            mapped.emplace(file, bip::read_only);
+            mapped->advise(bip::mapped_region::advice_sequential);
+            usage = std::string_view(static_cast<const char*>(mapped->get_address()), mapped->get_size());
+        }
+    } catch (const std::exception& e) {
+        return std::cerr << "cannot read " << args.file << ": " << e.what() << "\n", 2;
+    }
     // --format names a syntax, a source or both; without it the extension may name the syntax, and the ingest
     // detects the rest from the data.
     netra::analysis::FormatRequest format;

@@ -23,15 +23,14 @@ class DataAgent final : public Agent {
         AgentScope scope(env.sink, env.pools, Name());
         if (env.ctx.dataset) {
             const DatasetView& d = *env.ctx.dataset;
-            NETRA_TRY(scope.Start(fmt::format("dataset {} ({} rows)", d.meta.id, d.records.size())));
-            NETRA_TRY(
-                scope.Think(fmt::format("Profiling {} usage records: spend, tokens, latency, repetition and anomalies.",
-                                        d.records.size()),
-                            1, 20));
-            NETRA_TOOL(scope, env.ctx, "profile_dataset",
-                       (json::object{{"dataset_id", d.meta.id}, {"rows", d.records.size()}}),
+            const std::size_t rows = d.RowCount();
+            NETRA_TRY(scope.Start(fmt::format("dataset {} ({} rows)", d.meta.id, rows)));
+            NETRA_TRY(scope.Think(
+                fmt::format("Profiling {} usage records: spend, tokens, latency, repetition and anomalies.", rows), 1,
+                20));
+            NETRA_TOOL(scope, env.ctx, "profile_dataset", (json::object{{"dataset_id", d.meta.id}, {"rows", rows}}),
                        [&]() -> core::Result<json::object> {
-                           env.ctx.profile = analysis::ProfileUsage(d.records, env.catalog);
+                           env.ctx.profile = analysis::ProfileUsage(d.Records(), env.catalog);
                            const auto& p = *env.ctx.profile;
                            return json::object{{"rows", p.rows},
                                                {"days_covered", p.days_covered},

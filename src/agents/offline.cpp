@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "agents/supervisor.hpp"
+#include "analysis/parallel_ingest.hpp"
 
 namespace netra::agents {
 namespace json = boost::json;
@@ -46,29 +47,15 @@ class MemoryDataAccess : public DataAccess {
 
 }  // namespace
 
-core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format,
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::string_view usage, analysis::FormatRequest format,
                                               const std::string& name, const analysis::Catalog& catalog,
                                               llm::Provider& llm, const std::string& request) {
-    analysis::UsageIngest ingest(format, catalog);
-    // A file's size sizes the record buffer once (UsageIngest::ExpectBytes): growing it by doubling faulted and
-    // copied hundreds of megabytes on a million rows.
-    if (auto start = usage.tellg(); start != std::streampos(-1) && usage.seekg(0, std::ios::end)) {
-        const auto end = usage.tellg();
-        usage.seekg(start);
-        if (end != std::streampos(-1) && end > start) ingest.ExpectBytes(static_cast<std::size_t>(end - start));
-    }
-    usage.clear();
-    std::vector<char> buffer(1 << 20);
-    while (usage) {
-        usage.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        auto n = static_cast<std::size_t>(usage.gcount());
-        if (n == 0) break;
-        if (auto s = ingest.Feed(std::string_view(buffer.data(), n)); !s.ok()) return s.error();
-    }
-    if (auto s = ingest.Finish(); !s.ok()) return s.error();
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    auto ingested = analysis::IngestWhole(usage, format, catalog, cores);
+    if (!ingested.ok()) return ingested.error();
 
     OfflineAnalysis out;
-    out.ingest = ingest.Summary();
+    out.ingest = std::move(ingested->summary);
     DatasetView view;
     view.meta.id = "offline";
     view.meta.user_id = "offline";
@@ -79,9 +66,10 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     view.meta.rows = out.ingest.rows;
     view.meta.rejected_rows = out.ingest.rejected_rows;
     view.meta.columns = out.ingest.columns;
-    view.records = ingest.TakeRecords();
     // Storage returns records by (timestamp, insertion order): sort the same way so sums match the server's.
-    analysis::OrderByTime(view.records);
+    analysis::OrderByTime(ingested->parts);
+    for (auto& part : ingested->parts)
+        view.chunks.push_back(std::make_shared<const DatasetView::Chunk>(std::move(part)));
     MemoryDataAccess data(std::move(view));
 
     RunInput input;
@@ -94,7 +82,7 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::For
     input.dataset_ids = {"offline"};
     RecordingSink sink(out.events);
     // The analysis runs on a pool as wide as the machine; the dataset is in memory, so nothing blocks.
-    boost::asio::thread_pool compute(std::max(1u, std::thread::hardware_concurrency()));
+    boost::asio::thread_pool compute(cores);
     boost::asio::thread_pool blocking(1);
     Supervisor supervisor(catalog, llm, Pools{compute, blocking});
     auto result = ExecuteBlocking(supervisor, std::move(input), sink, data);

@@ -3,8 +3,8 @@
 // upload, held in memory behind a DataAccess, and run through the same Supervisor, so the report and the
 // numbers equal what the server answers for that file (with the default request below).
 #include <boost/json/object.hpp>
-#include <istream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/run_context.hpp"
@@ -30,8 +30,9 @@ struct OfflineAnalysis {
     std::vector<RecordedEvent> events;
 };
 
-// Reads `usage` to the end in chunks. Fails for a fatal ingest error (empty file, no recognizable header).
-core::Result<OfflineAnalysis> AnalyzeUsageLog(std::istream& usage, analysis::FormatRequest format,
+// `usage` is the whole log (a mapped file), parsed on every core (analysis::IngestWhole). Fails for a fatal ingest
+// error (empty file, no recognizable header).
+core::Result<OfflineAnalysis> AnalyzeUsageLog(std::string_view usage, analysis::FormatRequest format,
                                               const std::string& name, const analysis::Catalog& catalog,
                                               llm::Provider& llm, const std::string& request = kDefaultAnalyzeRequest);
 

@@ -51,7 +51,7 @@ class OptimizationAgent final : public Agent {
                            return json::object{{"strategies", std::move(types)}, {"estimated", true}};
                        });
         } else {
-            const auto& records = env.ctx.dataset->records;
+            const analysis::RecordSpans records = env.ctx.dataset->Records();
             int step = 1;
             for (const auto& strategy : analysis::DatasetStrategies()) {
                 if (std::string_view(strategy.type) == "latency_routing" && !options.latency_goal) continue;

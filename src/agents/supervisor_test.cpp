@@ -226,6 +226,7 @@ DatasetView TestDataset() {
     d.meta.user_id = "u1";
     d.meta.name = "usage.csv";
     const core::Millis t0 = 1'735'689'600'000;
+    DatasetView::Chunk records;
     for (int i = 0; i < 10; ++i) {
         domain::UsageRecord r;
         r.ts = t0 + i * 9'600'000;  // the last one 86,400,000 ms after the first
@@ -236,8 +237,9 @@ DatasetView TestDataset() {
         r.cost_usd = 0.01 * (i + 1);
         r.prompt_hash = i < 3 ? "p0" : "p" + std::to_string(i);
         r.batchable = i >= 8;
-        d.records.push_back(r);
+        records.push_back(r);
     }
+    d.chunks.push_back(std::make_shared<const DatasetView::Chunk>(std::move(records)));
     return d;
 }
 
@@ -258,7 +260,7 @@ TEST(Supervisor, DatasetTakesTheFullPathWithTotalsFromTheData) {
 
     // Independent computation from the records.
     double total = 0;
-    for (const auto& r : data.datasets["d1"].records) total += *r.cost_usd;
+    for (const auto& r : data.datasets["d1"].Records()) total += *r.cost_usd;
     double monthly = total * 30 / 1.0;
     EXPECT_NEAR(Num(out->result.at("total_cost_usd")), total, 1e-12);
     EXPECT_NEAR(Num(out->result.at("current_monthly_usd")), monthly, 1e-9);
@@ -347,7 +349,7 @@ TEST(Supervisor, RegistryListsEveryAgentThatEmitsEventsAndItsTools) {
 }
 
 TEST(Offline, AnalyzeEqualsTheServerPipeline) {
-    std::istringstream csv(
+    const std::string csv(
         "timestamp,model,input_tokens,output_tokens,prompt_hash,batchable\n"
         "2025-01-02T00:00:00Z,gpt-4o,1000,100,a,false\n"
         "2025-01-01T00:00:00Z,gpt-4o,1000,100,a,true\n"

@@ -85,7 +85,7 @@ class TriageAgent final : public Agent {
         json::object result = TriageToJson(t);
         if (env.ctx.dataset) {
             result["dataset_id"] = env.ctx.dataset->meta.id;
-            result["dataset_rows"] = env.ctx.dataset->records.size();
+            result["dataset_rows"] = env.ctx.dataset->RowCount();
         }
         if (!env.ctx.dataset_problem.empty()) result["dataset_problem"] = env.ctx.dataset_problem;
         NETRA_TRY(scope.Complete(std::move(result)));
@@ -107,7 +107,7 @@ class TriageAgent final : public Agent {
                 problems.push_back(id + ": not found");
                 continue;
             }
-            if ((*loaded)->records.empty()) {
+            if ((*loaded)->RowCount() == 0) {
                 problems.push_back(id + ": has no valid rows");
                 continue;
             }
@@ -122,7 +122,7 @@ class TriageAgent final : public Agent {
         if (env.ctx.dataset) {
             summary["dataset_id"] = env.ctx.dataset->meta.id;
             summary["name"] = env.ctx.dataset->meta.name;
-            summary["rows"] = env.ctx.dataset->records.size();
+            summary["rows"] = env.ctx.dataset->RowCount();
             summary["columns"] = Strings(env.ctx.dataset->meta.columns);
         } else {
             summary["dataset_id"] = nullptr;

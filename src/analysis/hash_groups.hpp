@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/record_spans.hpp"
 #include "domain/records.hpp"
 
 namespace netra::analysis {
@@ -153,13 +154,14 @@ class GroupBuilder {
     std::size_t added_ = 0;
 };
 
-inline HashGroups GroupByHash(const std::vector<domain::UsageRecord>& records,
-                              std::string domain::UsageRecord::*column) {
+inline HashGroups GroupByHash(const RecordSpans& records, std::string domain::UsageRecord::*column) {
     HashGroups g;
     GroupBuilder builder(g, records.size());
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        const std::string& key = records[i].*column;
+    std::size_t i = 0;
+    for (const auto& r : records) {
+        const std::string& key = r.*column;
         if (!key.empty()) builder.Add(key, i);
+        ++i;
     }
     builder.Finish();
     return g;
@@ -196,7 +198,7 @@ inline CompactRecord Compact(const domain::UsageRecord& r, std::int32_t model) {
     return c;
 }
 
-inline RecordColumns BuildColumns(const std::vector<domain::UsageRecord>& records) {
+inline RecordColumns BuildColumns(const RecordSpans& records) {
     RecordColumns c;
     c.rows.reserve(records.size());
     StringIndex models;

@@ -355,20 +355,21 @@ core::Status UsageIngest::Feed(std::string_view chunk) {
             return s;
         }
         start = scan = end + 1;
+        // Sized as soon as the first rows show the bytes per row, even when one chunk holds the whole input.
+        if (!reserved_ && expected_bytes_ > 0) ReserveRecords(bytes_fed_ + start);
     }
     bytes_fed_ += chunk.size();
-    ReserveRecords();
     return core::Ok();
 }
 
-void UsageIngest::ReserveRecords() {
+void UsageIngest::ReserveRecords(std::size_t consumed) {
     constexpr std::int64_t kSampleRows = 256;  // enough rows for a stable bytes-per-row figure
     const std::int64_t seen = summary_.rows + summary_.rejected_rows;
-    if (reserved_ || expected_bytes_ == 0 || seen < kSampleRows || bytes_fed_ == 0) return;
+    if (reserved_ || expected_bytes_ == 0 || seen < kSampleRows || consumed == 0) return;
     reserved_ = true;
     // A quarter more than the projection absorbs longer rows later in the file; unused capacity is never touched.
     const double projected =
-        static_cast<double>(expected_bytes_) * static_cast<double>(seen) / static_cast<double>(bytes_fed_) * 1.25;
+        static_cast<double>(expected_bytes_) * static_cast<double>(seen) / static_cast<double>(consumed) * 1.25;
     const auto rows = static_cast<std::size_t>(std::min(projected, static_cast<double>(expected_bytes_ / 8 + 1)));
     if (rows > records_.size()) records_.reserve(rows);
 #ifdef __linux__
@@ -384,6 +385,66 @@ void UsageIngest::ReserveRecords() {
 #endif
 }
 
+core::Status UsageIngest::FlushPart() {
+    if (!fatal_.ok()) return fatal_;
+    if (pending_.empty()) return core::Ok();
+    std::string last = std::move(pending_);
+    pending_.clear();
+    readable_end_ = last.data() + last.capacity();
+    if (in_quotes_) {
+        RowFailed(line_no_ + 1, "line " + std::to_string(line_no_ + 1) + ": unterminated quoted field");
+    } else if (auto s = ProcessLine(last, line_no_ + 1, record_newlines_ + 1); !s.ok()) {
+        fatal_ = s;
+        return s;
+    }
+    line_no_ += record_newlines_ + 1;
+    return core::Ok();
+}
+
+bool UsageIngest::AtPartBoundary() const {
+    if (!fatal_.ok() || !format_ || *format_ == Format::kJson || !pending_.empty() || in_quotes_) return false;
+    return *format_ == Format::kCsv ? header_done_ : source_chosen_;
+}
+
+std::unique_ptr<UsageIngest> UsageIngest::Continuation() const {
+    auto part = std::make_unique<UsageIngest>(FormatRequest{format_, forced_source_}, catalog_);
+    part->source_ = source_;
+    part->source_chosen_ = source_chosen_;
+    part->spec_ = spec_;
+    part->summary_.source = summary_.source;
+    part->summary_.grain = summary_.grain;
+    part->header_done_ = header_done_;
+    part->header_ = header_;
+    part->header_has_ = header_has_;
+    part->header_names_ = header_names_;
+    part->header_has_json_cells_ = header_has_json_cells_;
+    part->path_columns_ = path_columns_;
+    part->saw_content_ = true;  // the header (or a first record) came before: blank parts are not empty files
+    return part;
+}
+
+void UsageIngest::Absorb(UsageIngest& part) {
+    summary_.rows += part.summary_.rows;
+    summary_.skipped_records += part.summary_.skipped_records;
+    summary_.rejected_rows += part.summary_.rejected_rows;
+    for (auto& e : part.summary_.errors) {
+        if (summary_.errors.size() >= kMaxErrors) break;
+        summary_.errors.push_back(std::move(e));
+    }
+    for (std::size_t c = 0; c < seen_columns_.size(); ++c) seen_columns_[c] = seen_columns_[c] || part.seen_columns_[c];
+    for (const auto& [key, stats] : part.models_seen_) {
+        ModelStats& m = models_seen_.try_emplace(key, ModelStats{stats.model, 0, 0}).first->second;
+        m.rows += stats.rows;
+        m.unpriced += stats.unpriced;
+        m.tokens += stats.tokens;
+        m.file_cost += stats.file_cost;
+    }
+    total_tokens_ += part.total_tokens_;
+    total_file_cost_ += part.total_file_cost_;
+    line_no_ = part.line_no_;
+    in_quotes_ = part.in_quotes_;
+}
+
 core::Status UsageIngest::Finish() {
     if (!fatal_.ok()) return fatal_;
     if (!format_) {
@@ -395,18 +456,7 @@ core::Status UsageIngest::Finish() {
             return s;
         }
     }
-    if (!pending_.empty()) {
-        std::string last = std::move(pending_);
-        pending_.clear();
-        readable_end_ = last.data() + last.capacity();
-        if (in_quotes_) {
-            RowFailed(line_no_ + 1, "line " + std::to_string(line_no_ + 1) + ": unterminated quoted field");
-        } else if (auto s = ProcessLine(last, line_no_ + 1, record_newlines_ + 1); !s.ok()) {
-            fatal_ = s;
-            return s;
-        }
-        line_no_ += record_newlines_ + 1;
-    }
+    if (auto s = FlushPart(); !s.ok()) return s;
     if (!saw_content_) {
         fatal_ = MakeError(ErrorCode::kValidationFailed, "the file is empty: no header and no rows");
         return fatal_;

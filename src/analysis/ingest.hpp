@@ -65,6 +65,20 @@ class UsageIngest {
     // Valid after Finish (rows/errors are live while feeding).
     const IngestSummary& Summary() const { return summary_; }
 
+    // Cutting one input into parts parsed apart (IngestWhole, parallel_ingest.hpp) ------------------------------
+    // True when the bytes fed so far end at a record boundary past the header (CSV) or the first record (JSON
+    // Lines), so that the rest of the input can be cut at newlines (outside CSV quotes) into parts.
+    bool AtPartBoundary() const;
+    // A parser for a later part of the same input: this one's syntax, source and header. Its rows are numbered
+    // after the lines that come before the part (SetLinesBefore; 0 until told).
+    std::unique_ptr<UsageIngest> Continuation() const;
+    void SetLinesBefore(std::int64_t physical_lines) { line_no_ = physical_lines; }
+    // Ends a part: processes its last record when the part does not end with a newline.
+    core::Status FlushPart();
+    // Counts the part that follows this one in the input (flushed) as read here: its row and error counts (its
+    // errors after ours, up to kMaxErrors), the columns and models it saw. Its records stay with it (TakeRecords).
+    void Absorb(UsageIngest& part);
+
     using Column = UsageColumn;
 
   private:
@@ -107,7 +121,7 @@ class UsageIngest {
     bool SplitCsv(std::string_view line, std::vector<std::string_view>& out);
     ModelStats& LookupModel(std::string_view raw, std::string_view provider);
     std::size_t FindRecordEnd(std::string_view data, std::size_t from);
-    void ReserveRecords();
+    void ReserveRecords(std::size_t consumed);  // consumed: bytes of the input read so far
 
     std::optional<Format> format_;  // unknown until sniffed
     std::optional<SourceFormat> forced_source_;

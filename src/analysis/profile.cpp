@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "analysis/hash_groups.hpp"
@@ -104,6 +105,8 @@ std::string DateOf(std::int64_t day) {
 }
 
 constexpr core::Millis kDayMillis = 86'400'000;
+// Below this many records the profile takes a few milliseconds: a second thread would cost more than it saves.
+constexpr std::size_t kSecondThreadRows = 50'000;
 
 std::int64_t DayIndex(core::Millis ts) { return ts >= 0 ? ts / kDayMillis : (ts - (kDayMillis - 1)) / kDayMillis; }
 
@@ -138,7 +141,7 @@ double BlendedPricePerToken(const CatalogModel& m) {
     return (kAssumedInputShare * m.input_per_mtok + (1 - kAssumedInputShare) * m.output_per_mtok) / 1e6;
 }
 
-Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Catalog& /*catalog*/) {
+Profile ProfileUsage(const RecordSpans& records, const Catalog& /*catalog*/) {
     Profile p;
     p.rows = static_cast<std::int64_t>(records.size());
     if (records.empty()) return p;
@@ -148,64 +151,82 @@ Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Cata
     std::int64_t cached_day = 0;
     bool daily_buckets = true;        // every timestamp at midnight UTC: a daily export whose rows cover whole days
     double* last_day_cost = nullptr;  // records come in time order: most rows add to the previous row's day
-    // The prompt_hash / prefix_hash groupings (reused by the strategies) are built in the same pass.
+    // The prompt_hash / prefix_hash groupings (reused by the strategies), the spend breakdown and the call count
+    // read the records apart from the rest: on a large set they run on a second thread (each still adds in record
+    // order, so the figures do not depend on it). A thread of its own rather than a pool's: the caller is already
+    // a pool's task, and this one joins before returning.
     auto prompt_groups = std::make_shared<HashGroups>();
     auto prefix_groups = std::make_shared<HashGroups>();
-    GroupBuilder prompt_builder(*prompt_groups, records.size()), prefix_builder(*prefix_groups, records.size());
+    std::int64_t calls = 0;
+    auto side = [&] {
+        GroupBuilder prompt_builder(*prompt_groups, records.size()), prefix_builder(*prefix_groups, records.size());
+        std::size_t i = 0;  // the record's position in the whole set
+        for (const RecordSpans::Span& span : records.spans()) {
+            for (const domain::UsageRecord& r : span) {
+                if (!r.prompt_hash.empty()) prompt_builder.Add(r.prompt_hash, i);
+                if (!r.prefix_hash.empty()) prefix_builder.Add(r.prefix_hash, i);
+                calls += Calls(r);
+                ++i;
+            }
+        }
+        prompt_builder.Finish();
+        prefix_builder.Finish();
+        p.spend = BreakdownSpend(records);
+    };
+    std::thread side_thread;
+    if (records.size() >= kSecondThreadRows) {
+        side_thread = std::thread(side);
+    }
     auto columns = std::make_shared<RecordColumns>();
     columns->rows.reserve(records.size());
     p.start_ts = records.front().ts;
     p.end_ts = records.front().ts;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        const auto& r = records[i];
-        double cost = r.cost_usd.value_or(0);
-        if (!r.cost_usd) ++p.unpriced_rows;
-        p.total_cost_usd += cost;
-        p.start_ts = std::min(p.start_ts, r.ts);
-        p.end_ts = std::max(p.end_ts, r.ts);
-        if (!r.success) ++p.errors;
-        p.input_tokens += r.input_tokens;
-        p.output_tokens += r.output_tokens;
-        p.cached_tokens += r.cached_tokens;
-        GroupStats& m = models.At(r.model);
-        if (m.provider.empty()) m.provider = r.provider;
-        Add(m, r, cost);
-        columns->rows.push_back(Compact(r, static_cast<std::int32_t>(models.LastIndex())));
-        if (r.latency_ms) {
-            if (latencies.size() <= models.LastIndex()) latencies.resize(models.LastIndex() + 1);
-            latencies[models.LastIndex()].push_back(*r.latency_ms);
+    for (const RecordSpans::Span& span : records.spans()) {
+        for (const domain::UsageRecord& r : span) {
+            double cost = r.cost_usd.value_or(0);
+            if (!r.cost_usd) ++p.unpriced_rows;
+            p.total_cost_usd += cost;
+            p.start_ts = std::min(p.start_ts, r.ts);
+            p.end_ts = std::max(p.end_ts, r.ts);
+            if (!r.success) ++p.errors;
+            p.input_tokens += r.input_tokens;
+            p.output_tokens += r.output_tokens;
+            p.cached_tokens += r.cached_tokens;
+            GroupStats& m = models.At(r.model);
+            if (m.provider.empty()) m.provider = r.provider;
+            Add(m, r, cost);
+            columns->rows.push_back(Compact(r, static_cast<std::int32_t>(models.LastIndex())));
+            if (r.latency_ms) {
+                if (latencies.size() <= models.LastIndex()) latencies.resize(models.LastIndex() + 1);
+                latencies[models.LastIndex()].push_back(*r.latency_ms);
+            }
+            Add(providers.At(r.provider.empty() ? std::string_view("unknown") : std::string_view(r.provider)), r, cost);
+            Add(features.At(r.feature.empty() ? std::string_view("unspecified") : std::string_view(r.feature)), r,
+                cost);
+            auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
+            p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)] += Calls(r);
+            if (!r.prompt_hash.empty()) ++p.hashed_rows;
+            if (!r.prefix_hash.empty()) ++p.prefix_rows;
+            if (r.batchable) ++p.batchable_requests;
+            const std::int64_t day = DayIndex(r.ts);
+            daily_buckets = daily_buckets && r.ts == day * kDayMillis;
+            if (last_day_cost == nullptr || day != cached_day) {
+                last_day_cost = &daily[day];  // unordered_map references stay valid as it grows
+                cached_day = day;
+            }
+            *last_day_cost += cost;
         }
-        Add(providers.At(r.provider.empty() ? std::string_view("unknown") : std::string_view(r.provider)), r, cost);
-        Add(features.At(r.feature.empty() ? std::string_view("unspecified") : std::string_view(r.feature)), r, cost);
-        auto ms_of_day = ((r.ts % 86'400'000) + 86'400'000) % 86'400'000;
-        p.hourly[static_cast<std::size_t>(ms_of_day / 3'600'000)] += Calls(r);
-        if (!r.prompt_hash.empty()) {
-            ++p.hashed_rows;
-            prompt_builder.Add(r.prompt_hash, i);
-        }
-        if (!r.prefix_hash.empty()) {
-            ++p.prefix_rows;
-            prefix_builder.Add(r.prefix_hash, i);
-        }
-        if (r.batchable) ++p.batchable_requests;
-        const std::int64_t day = DayIndex(r.ts);
-        daily_buckets = daily_buckets && r.ts == day * kDayMillis;
-        if (last_day_cost == nullptr || day != cached_day) {
-            last_day_cost = &daily[day];  // unordered_map references stay valid as it grows
-            cached_day = day;
-        }
-        *last_day_cost += cost;
     }
-    prompt_builder.Finish();
-    prefix_builder.Finish();
+    if (side_thread.joinable()) {
+        side_thread.join();
+    } else {
+        side();
+    }
     p.error_rate = static_cast<double>(p.errors) / static_cast<double>(p.rows);
     p.days_covered = std::max(1.0, static_cast<double>(p.end_ts - p.start_ts) / kDayMs);
     p.monthly_factor = kDaysPerMonth / p.days_covered;
     p.cost_per_day_usd = p.total_cost_usd / p.days_covered;
     p.monthly_cost_usd = p.total_cost_usd * p.monthly_factor;
-    p.spend = BreakdownSpend(records, p.total_cost_usd);
-    std::int64_t calls = 0;
-    for (const auto& r : records) calls += Calls(r);
     p.monthly_requests = static_cast<double>(calls) * p.monthly_factor;
     p.avg_input_tokens = static_cast<double>(p.input_tokens) / static_cast<double>(calls);
     p.avg_output_tokens = static_cast<double>(p.output_tokens) / static_cast<double>(calls);

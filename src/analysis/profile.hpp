@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/catalog.hpp"
+#include "analysis/record_spans.hpp"
 #include "analysis/spend_breakdown.hpp"
 #include "domain/records.hpp"
 
@@ -94,7 +95,7 @@ inline constexpr double kAnomalyZ = 2.0;
 // low total says where the export starts or ends, not how spend moved, so anomaly detection leaves it out.
 inline constexpr core::Millis kPartialDaySlackMs = 3'600'000;
 
-Profile ProfileUsage(const std::vector<domain::UsageRecord>& records, const Catalog& catalog);
+Profile ProfileUsage(const RecordSpans& records, const Catalog& catalog);
 
 // Facts a user stated in chat (triage), all per 30-day month.
 struct StatedFacts {

@@ -59,7 +59,7 @@ void ForEachTag(std::string_view tags, F&& f) {
 
 }  // namespace
 
-SpendBreakdown BreakdownSpend(const std::vector<domain::UsageRecord>& records, double total_cost_usd) {
+SpendBreakdown BreakdownSpend(const RecordSpans& records, std::optional<double> total_cost_usd) {
     SpendBreakdown b;
     if (records.empty()) return b;
     std::int64_t requests = 0;
@@ -83,8 +83,10 @@ SpendBreakdown BreakdownSpend(const std::vector<domain::UsageRecord>& records, d
     const bool has_two_weeks = start <= week_end - 2 * kWeek;
     std::map<std::pair<std::string, std::string>, std::pair<double, double>> weekly;  // (dim, name) → (prev, last)
 
+    double cost_sum = 0;
     for (const auto& r : records) {
         const double cost = r.cost_usd.value_or(0);
+        cost_sum += cost;
         b.tokens.input += r.input_tokens;
         b.tokens.cache_read += r.cached_tokens;
         b.tokens.cache_write_5m += r.cache_write_5m_tokens;
@@ -158,10 +160,11 @@ SpendBreakdown BreakdownSpend(const std::vector<domain::UsageRecord>& records, d
                                                 all_tokens > 0 ? static_cast<double>(u.tokens) / all_tokens : 0,
                                                 all_billed > 0 ? u.billed / all_billed : 0});
     }
+    const double total = total_cost_usd.value_or(cost_sum);
     for (std::size_t d = 0; d < std::size(kDimensions); ++d) {
-        if (!dims[d].empty()) b.attribution.emplace_back(kDimensions[d].name, Top(dims[d], total_cost_usd));
+        if (!dims[d].empty()) b.attribution.emplace_back(kDimensions[d].name, Top(dims[d], total));
     }
-    if (!tags.empty()) b.attribution.emplace_back("tag", Top(tags, total_cost_usd));
+    if (!tags.empty()) b.attribution.emplace_back("tag", Top(tags, total));
     for (const auto& [key, w] : weekly) {
         if (w.first != w.second) b.movers.push_back(Mover{key.first, key.second, w.first, w.second});
     }

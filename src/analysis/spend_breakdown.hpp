@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/record_spans.hpp"
 #include "domain/records.hpp"
 
 namespace netra::analysis {
@@ -69,8 +70,9 @@ struct SpendBreakdown {
 inline constexpr std::size_t kAttributionTop = 10;
 inline constexpr std::size_t kMoversTop = 5;
 
-// A model is known when the ingest priced it (its rows carry list_cost_usd).
-SpendBreakdown BreakdownSpend(const std::vector<domain::UsageRecord>& records, double total_cost_usd);
+// A model is known when the ingest priced it (its rows carry list_cost_usd). Attribution shares are of
+// `total_cost_usd`; without it, of the records' own sum (added in record order, so equal to the profile's).
+SpendBreakdown BreakdownSpend(const RecordSpans& records, std::optional<double> total_cost_usd = std::nullopt);
 
 // Adds the breakdown's fields to a profile JSON object.
 void BreakdownToJson(const SpendBreakdown& b, boost::json::object& out);

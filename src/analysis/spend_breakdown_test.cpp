@@ -50,7 +50,7 @@ TEST(SpendBreakdown, TokenPartitionsAndRequests) {
     auto b = Row("m", 1.0, 1.0, false, 500, 50);
     b.request_count = 3;
     b.long_context = true;
-    auto breakdown = BreakdownSpend({a, b}, 2.0);
+    auto breakdown = BreakdownSpend(std::vector<domain::UsageRecord>{a, b}, 2.0);
     EXPECT_EQ(breakdown.tokens.input, 1500);
     EXPECT_EQ(breakdown.tokens.cache_read, 600);
     EXPECT_EQ(breakdown.tokens.cache_write_5m, 100);
@@ -69,7 +69,7 @@ TEST(SpendBreakdown, TokenPartitionsAndRequests) {
     // An aggregate row that does not count its calls: the total is unknown, not an undercount.
     auto c = Row("m", 1.0, 1.0, false, 10, 10);
     c.request_count = 0;
-    auto uncounted = BreakdownSpend({a, b, c}, 3.0);
+    auto uncounted = BreakdownSpend(std::vector<domain::UsageRecord>{a, b, c}, 3.0);
     EXPECT_FALSE(uncounted.requests.has_value());
     EXPECT_EQ(uncounted.tokens.input, 1510);
     boost::json::object json;
@@ -77,7 +77,7 @@ TEST(SpendBreakdown, TokenPartitionsAndRequests) {
     EXPECT_TRUE(json.at("requests").is_null());
     EXPECT_EQ(json.at("tokens").at("uncached_input").as_int64(), 1510 - 600 - 100 - 50);
 
-    auto empty = BreakdownSpend({}, 0);
+    auto empty = BreakdownSpend(std::vector<domain::UsageRecord>{}, 0);
     EXPECT_FALSE(empty.requests.has_value());
     EXPECT_EQ(empty.tokens.input, 0);
 }
@@ -168,7 +168,7 @@ TEST(SpendBreakdown, AttributionTopGroupsAndTags) {
     r3.feature = "f1";
     r3.project = "p1";
     r3.request_count = 0;  // counts as one call
-    auto b = BreakdownSpend({r1, r2, r3}, 6.0);
+    auto b = BreakdownSpend(std::vector<domain::UsageRecord>{r1, r2, r3}, 6.0);
 
     EXPECT_EQ(Dimensions(b), (std::vector<std::string>{"feature", "user", "team", "api_key", "project", "tag"}));
     const Attribution* f1 = Group(b, "feature", 0);

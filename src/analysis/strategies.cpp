@@ -18,7 +18,7 @@ using domain::UsageRecord;
 namespace {
 
 // The profile's packed columns when it was computed on these records, else fresh ones kept in `holder`.
-const RecordColumns& Columns(const Profile& p, const std::vector<UsageRecord>& records, RecordColumns& holder) {
+const RecordColumns& Columns(const Profile& p, const RecordSpans& records, RecordColumns& holder) {
     if (p.columns && p.columns->rows.size() == records.size()) return *p.columns;
     holder = BuildColumns(records);
     return holder;
@@ -33,7 +33,7 @@ std::vector<const CatalogModel*> ResolveModels(const RecordColumns& columns, con
 }
 
 // The profile's grouping when it was computed on these records, else a fresh one kept in `holder`.
-const HashGroups& Groups(const std::shared_ptr<const HashGroups>& cached, const std::vector<UsageRecord>& records,
+const HashGroups& Groups(const std::shared_ptr<const HashGroups>& cached, const RecordSpans& records,
                          std::string UsageRecord::*column, HashGroups& holder) {
     if (cached && cached->id_of.size() == records.size()) return *cached;
     holder = GroupByHash(records, column);
@@ -79,7 +79,7 @@ bool IsSmall(const CompactRecord& r) {
            r.output_tokens <= kSmallRequestOutput * r.requests;
 }
 
-std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
+std::optional<Strategy> RightSizing(const RecordSpans& records, const Profile& p, const Catalog& catalog,
                                     const StrategyOptions&, std::vector<std::string>& not_assessed) {
     RecordColumns holder;
     const RecordColumns& columns = Columns(p, records, holder);
@@ -141,7 +141,7 @@ std::optional<Strategy> RightSizing(const std::vector<UsageRecord>& records, con
     return s;
 }
 
-std::optional<Strategy> ResponseCaching(const std::vector<UsageRecord>& records, const Profile& p, const Catalog&,
+std::optional<Strategy> ResponseCaching(const RecordSpans& records, const Profile& p, const Catalog&,
                                         const StrategyOptions&, std::vector<std::string>& not_assessed) {
     if (p.hashed_rows == 0) {
         not_assessed.push_back("response caching: the data has no prompt_hash, so exact duplicates cannot be found");
@@ -186,7 +186,7 @@ std::optional<Strategy> ResponseCaching(const std::vector<UsageRecord>& records,
     return s;
 }
 
-std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
+std::optional<Strategy> PromptCaching(const RecordSpans& records, const Profile& p, const Catalog& catalog,
                                       const StrategyOptions&, std::vector<std::string>& not_assessed) {
     if (p.prefix_rows == 0) {
         not_assessed.push_back("provider prompt caching: the data has no prefix_hash, so shared prefixes are unknown");
@@ -256,7 +256,7 @@ std::optional<Strategy> PromptCaching(const std::vector<UsageRecord>& records, c
     return s;
 }
 
-std::optional<Strategy> BatchApi(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
+std::optional<Strategy> BatchApi(const RecordSpans& records, const Profile& p, const Catalog& catalog,
                                  const StrategyOptions&, std::vector<std::string>& not_assessed) {
     if (p.batchable_requests == 0) {
         not_assessed.push_back("batch API: no request is marked batchable");
@@ -295,7 +295,7 @@ std::optional<Strategy> BatchApi(const std::vector<UsageRecord>& records, const 
     return s;
 }
 
-std::optional<Strategy> Compression(const std::vector<UsageRecord>& records, const Profile& p, const Catalog& catalog,
+std::optional<Strategy> Compression(const RecordSpans& records, const Profile& p, const Catalog& catalog,
                                     const StrategyOptions&, std::vector<std::string>& not_assessed) {
     RecordColumns holder;
     const RecordColumns& columns = Columns(p, records, holder);
@@ -336,9 +336,8 @@ std::optional<Strategy> Compression(const std::vector<UsageRecord>& records, con
     return s;
 }
 
-std::optional<Strategy> LatencyRouting(const std::vector<UsageRecord>& records, const Profile& p,
-                                       const Catalog& catalog, const StrategyOptions& options,
-                                       std::vector<std::string>& not_assessed) {
+std::optional<Strategy> LatencyRouting(const RecordSpans& records, const Profile& p, const Catalog& catalog,
+                                       const StrategyOptions& options, std::vector<std::string>& not_assessed) {
     if (!options.latency_goal) return std::nullopt;
     if (!options.latency_target_ms) {
         not_assessed.push_back("latency routing: no latency target was stated (e.g. \"p95 under 800 ms\")");
@@ -437,8 +436,8 @@ CombinedSavings CombineSavings(const std::vector<Strategy>& strategies, double c
     return c;
 }
 
-OptimizationResult PriceStrategies(const std::vector<UsageRecord>& records, const Profile& profile,
-                                   const Catalog& catalog, const StrategyOptions& options) {
+OptimizationResult PriceStrategies(const RecordSpans& records, const Profile& profile, const Catalog& catalog,
+                                   const StrategyOptions& options) {
     OptimizationResult result;
     for (const auto& step : DatasetStrategies()) {
         if (auto s = step.price(records, profile, catalog, options, result.not_assessed)) {

@@ -9,6 +9,7 @@
 
 #include "analysis/catalog.hpp"
 #include "analysis/profile.hpp"
+#include "analysis/record_spans.hpp"
 #include "domain/records.hpp"
 
 namespace netra::analysis {
@@ -68,7 +69,7 @@ struct OptimizationResult {
 };
 
 // One strategy on a dataset; nullopt when no traffic qualifies (the reason goes to `not_assessed`).
-using StrategyFn = std::optional<Strategy> (*)(const std::vector<domain::UsageRecord>&, const Profile&, const Catalog&,
+using StrategyFn = std::optional<Strategy> (*)(const RecordSpans&, const Profile&, const Catalog&,
                                                const StrategyOptions&, std::vector<std::string>&);
 struct StrategyStep {
     const char* type;
@@ -80,8 +81,8 @@ const std::vector<StrategyStep>& DatasetStrategies();
 // Applies the strategies in sequence on the remaining spend: projected = current × Π(1 − savings_i / current).
 CombinedSavings CombineSavings(const std::vector<Strategy>& strategies, double current_monthly_usd);
 
-OptimizationResult PriceStrategies(const std::vector<domain::UsageRecord>& records, const Profile& profile,
-                                   const Catalog& catalog, const StrategyOptions& options);
+OptimizationResult PriceStrategies(const RecordSpans& records, const Profile& profile, const Catalog& catalog,
+                                   const StrategyOptions& options);
 // Strategies on an estimated profile (no dataset): shares are stated assumptions, confidence low.
 OptimizationResult EstimateStrategies(const Profile& estimate, const Catalog& catalog, const StrategyOptions& options);
 

@@ -116,7 +116,7 @@ core::Result<std::optional<agents::DatasetView>> DatasetService::LoadDataset(con
         records = std::make_shared<const Records>(std::move(*loaded));
         Remember(dataset_id, records);
     }
-    return std::optional<agents::DatasetView>(agents::DatasetView{std::move(**meta), *records});
+    return std::optional<agents::DatasetView>(agents::DatasetView{std::move(**meta), {std::move(records)}});
 }
 
 std::shared_ptr<const DatasetService::Records> DatasetService::Cached(const std::string& dataset_id) {

@@ -49,10 +49,10 @@ TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
     auto id = f.Dataset(5);
     auto first = access.LoadDataset(f.user, id);
     ASSERT_TRUE(first.ok() && first->has_value());
-    EXPECT_EQ((*first)->records.size(), 5u);
+    EXPECT_EQ((*first)->RowCount(), 5u);
     auto again = access.LoadDataset(f.user, id);
     ASSERT_TRUE(again.ok() && again->has_value());
-    EXPECT_EQ((*again)->records[4].input_tokens, 4);
+    EXPECT_EQ((*again)->chunks.at(0)->at(4).input_tokens, 4);
     auto stranger = access.LoadDataset(core::NewId(), id);
     ASSERT_TRUE(stranger.ok());
     EXPECT_FALSE(stranger->has_value());
@@ -72,7 +72,7 @@ TEST(DatasetService, EvictsWithinTheRecordBudget) {
     }
     auto r = access.LoadDataset(f.user, b);  // evicted by `a` coming back: still served from storage
     ASSERT_TRUE(r.ok() && r->has_value());
-    EXPECT_EQ((*r)->records.size(), 6u);
+    EXPECT_EQ((*r)->RowCount(), 6u);
 }
 
 TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
@@ -99,8 +99,8 @@ TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
     EXPECT_EQ(done->errors[0].line, 4);
     auto view = service.LoadDataset(f.user, done->dataset.id);
     ASSERT_TRUE(view.ok() && view->has_value());
-    ASSERT_EQ((*view)->records.size(), 2u);
-    EXPECT_EQ((*view)->records[0].input_tokens, 50);  // timestamp order, as storage returns them
+    ASSERT_EQ((*view)->RowCount(), 2u);
+    EXPECT_EQ((*view)->chunks.at(0)->at(0).input_tokens, 50);  // timestamp order, as storage returns them
     ASSERT_TRUE(service.Delete(f.user, done->dataset.id).ok());
     EXPECT_EQ(service.Delete(f.user, done->dataset.id).error().code, core::ErrorCode::kNotFound);
 
