@@ -3,6 +3,7 @@
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -96,7 +97,11 @@ int RunAnalyze(const AnalyzeArgs& args) {
         for (const auto& e : result->ingest.errors) std::cerr << "rejected: " << e.message << "\n";
         std::cout << result->output.report_markdown;
     }
-    return 0;
+    // The answer is out; what is left is freeing the records one by one (a tenth of a run on a million rows) and
+    // unmapping the file, which the kernel does at exit in one go. So the process ends here, output flushed.
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(std::cout ? 0 : 1);
 }
 
 }  // namespace

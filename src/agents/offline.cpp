@@ -70,6 +70,7 @@ core::Result<OfflineAnalysis> AnalyzeUsageLog(std::string_view usage, analysis::
     analysis::OrderByTime(ingested->parts);
     for (auto& part : ingested->parts)
         view.chunks.push_back(std::make_shared<const DatasetView::Chunk>(std::move(part)));
+    out.records = view.chunks;
     MemoryDataAccess data(std::move(view));
 
     RunInput input;

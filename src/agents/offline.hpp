@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agents/data_access.hpp"
 #include "agents/run_context.hpp"
 #include "analysis/catalog.hpp"
 #include "analysis/ingest.hpp"
@@ -28,6 +29,9 @@ struct OfflineAnalysis {
     analysis::IngestSummary ingest;
     RunOutput output;
     std::vector<RecordedEvent> events;
+    // The parsed records, still held here: a caller that exits once it has printed the answer need not free a
+    // million records one by one first (see RunAnalyze).
+    std::vector<std::shared_ptr<const DatasetView::Chunk>> records;
 };
 
 // `usage` is the whole log (a mapped file), parsed on every core (analysis::IngestWhole). Fails for a fatal ingest

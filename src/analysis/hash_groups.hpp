@@ -154,12 +154,12 @@ class GroupBuilder {
     std::size_t added_ = 0;
 };
 
-inline HashGroups GroupByHash(const RecordSpans& records, std::string domain::UsageRecord::*column) {
+inline HashGroups GroupByHash(const RecordSpans& records, domain::RecordText domain::UsageRecord::*column) {
     HashGroups g;
     GroupBuilder builder(g, records.size());
     std::size_t i = 0;
     for (const auto& r : records) {
-        const std::string& key = r.*column;
+        const domain::RecordText& key = r.*column;
         if (!key.empty()) builder.Add(key, i);
         ++i;
     }

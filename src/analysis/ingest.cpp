@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -224,6 +225,25 @@ std::string Shorten(std::string_view s) {
 
 }  // namespace
 
+void ExactDollars::Add(double usd) {
+    const double whole = std::floor(usd);
+    whole_ += static_cast<std::int64_t>(whole);
+    pico_ += static_cast<std::int64_t>(std::llround((usd - whole) * 1e12));
+    Carry();
+}
+
+void ExactDollars::Add(const ExactDollars& other) {
+    whole_ += other.whole_;
+    pico_ += other.pico_;
+    Carry();
+}
+
+void ExactDollars::Carry() {
+    constexpr std::int64_t kPico = 1'000'000'000'000;
+    whole_ += pico_ / kPico;
+    pico_ %= kPico;
+}
+
 UsageIngest::UsageIngest(FormatRequest format, const Catalog& catalog)
     : format_(format.syntax), forced_source_(format.source), catalog_(catalog), json_(std::make_unique<JsonState>()) {
     if (format_) summary_.syntax = *format_;
@@ -433,14 +453,14 @@ void UsageIngest::Absorb(UsageIngest& part) {
     }
     for (std::size_t c = 0; c < seen_columns_.size(); ++c) seen_columns_[c] = seen_columns_[c] || part.seen_columns_[c];
     for (const auto& [key, stats] : part.models_seen_) {
-        ModelStats& m = models_seen_.try_emplace(key, ModelStats{stats.model, 0, 0}).first->second;
+        ModelStats& m = models_seen_.try_emplace(key, ModelStats{stats.model, 0, 0, 0, {}}).first->second;
         m.rows += stats.rows;
         m.unpriced += stats.unpriced;
         m.tokens += stats.tokens;
-        m.file_cost += stats.file_cost;
+        m.file_cost.Add(stats.file_cost);
     }
     total_tokens_ += part.total_tokens_;
-    total_file_cost_ += part.total_file_cost_;
+    total_file_cost_.Add(part.total_file_cost_);
     line_no_ = part.line_no_;
     in_quotes_ = part.in_quotes_;
 }
@@ -492,13 +512,14 @@ core::Status UsageIngest::Finish() {
         u.rows += stats.rows;
         u.unpriced += stats.unpriced;
         u.tokens += stats.tokens;
-        u.file_cost += stats.file_cost;
+        u.file_cost.Add(stats.file_cost);
     }
     for (const auto& [name, stats] : unknown) {
         std::string w = "unknown model '" + Shorten(name) + "' (" + std::to_string(stats.rows) + " rows, " +
                         Percent(stats.tokens, total_tokens_) + " of tokens";
-        if (total_file_cost_ > 0)
-            w += ", " + Percent(stats.file_cost, total_file_cost_) + " of the file's stated spend";
+        if (total_file_cost_.Value() > 0) {
+            w += ", " + Percent(stats.file_cost.Value(), total_file_cost_.Value()) + " of the file's stated spend";
+        }
         w += "): not in the supply catalog (as of " + catalog_.AsOf() + ")";
         if (stats.unpriced > 0) {
             w += "; " + std::to_string(stats.unpriced) + " of its rows have no cost of their own and are left unpriced";
@@ -958,7 +979,7 @@ UsageIngest::ModelStats& UsageIngest::LookupModel(std::string_view raw, std::str
     }
     auto it = models_seen_.find(model_key_);
     if (it == models_seen_.end()) {
-        it = models_seen_.emplace(model_key_, ModelStats{catalog_.Find(raw, provider), 0, 0}).first;
+        it = models_seen_.emplace(model_key_, ModelStats{catalog_.Find(raw, provider), 0, 0, 0, {}}).first;
     }
     last_model_raw_.assign(raw);
     last_provider_raw_.assign(provider);
@@ -1107,8 +1128,8 @@ bool UsageIngest::BuildRecord(const Fields& f, const std::array<bool, kColumnCou
     stats.tokens += row_tokens;
     total_tokens_ += row_tokens;
     if (r.cost_from_file) {
-        stats.file_cost += *r.cost_usd;
-        total_file_cost_ += *r.cost_usd;
+        stats.file_cost.Add(*r.cost_usd);
+        total_file_cost_.Add(*r.cost_usd);
     }
     if (stats.model != nullptr) {
         r.model = stats.model->model;

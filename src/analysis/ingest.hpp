@@ -39,6 +39,21 @@ struct IngestSummary {
     std::vector<std::string> warnings;  // unknown models, ignored columns, …
 };
 
+// A sum of dollar amounts in whole dollars and pico-dollars: integers add up the same in any order, so shares
+// computed from it do not change when parts of an input are parsed apart and joined (IngestWhole) — double sums
+// differ in the last bit, and a share on a rounding boundary then prints differently.
+class ExactDollars {
+  public:
+    void Add(double usd);  // 0 ≤ usd ≤ 1e12 (the ingest's bound on a row's cost)
+    void Add(const ExactDollars& other);
+    double Value() const { return static_cast<double>(whole_) + static_cast<double>(pico_) * 1e-12; }
+
+  private:
+    void Carry();
+    std::int64_t whole_ = 0;
+    std::int64_t pico_ = 0;  // < 1e12 after Carry
+};
+
 class UsageIngest {
   public:
     static constexpr std::size_t kMaxErrors = 20;
@@ -88,7 +103,7 @@ class UsageIngest {
         std::int64_t rows = 0;
         std::int64_t unpriced = 0;
         std::int64_t tokens = 0;
-        double file_cost = 0;
+        ExactDollars file_cost;
     };
     struct StringHash {
         using is_transparent = void;
@@ -155,7 +170,7 @@ class UsageIngest {
     std::deque<std::pair<std::string, std::string>> export_extra_;    // keys found in JSON cells
     std::string tags_;
     std::int64_t total_tokens_ = 0;
-    double total_file_cost_ = 0;
+    ExactDollars total_file_cost_;
     std::string unquote_buf_;  // storage for CSV fields with escaped quotes ("a ""b""")
     std::vector<std::string> unquoted_;
     std::unique_ptr<JsonState> json_;

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+
+#include "analysis/hash_groups.hpp"
 
 namespace netra::analysis {
 namespace json = boost::json;
@@ -19,12 +22,23 @@ constexpr core::Millis kWeek = 7 * kDay;
 struct Sum {
     double cost = 0;
     std::int64_t requests = 0;
+    double previous_week = 0, last_week = 0;  // movers
+};
+
+// What the breakdown keeps per model name.
+struct ModelSums {
+    std::int64_t reconciled_rows = 0;  // billed rows with tokens and a list price
+    double billed_usd = 0, list_usd = 0;
+    std::int64_t unknown_rows = 0, unknown_tokens = 0;  // rows without a list price
+    double unknown_billed = 0;
+    double previous_week = 0, last_week = 0;
+    bool reconciled = false, unknown = false;
 };
 
 // The attribution dimensions, in report order, with the record field each reads.
 struct Dimension {
     std::string_view name;
-    const std::string domain::UsageRecord::*field;
+    const domain::RecordText domain::UsageRecord::*field;
 };
 constexpr Dimension kDimensions[] = {
     {"feature", &domain::UsageRecord::feature}, {"user", &domain::UsageRecord::user},
@@ -32,16 +46,46 @@ constexpr Dimension kDimensions[] = {
     {"project", &domain::UsageRecord::project},
 };
 
-std::vector<Attribution> Top(const std::unordered_map<std::string, Sum>& groups, double total) {
-    std::vector<Attribution> out;
-    for (const auto& [name, s] : groups)
-        out.push_back(Attribution{name, s.cost, s.requests, total > 0 ? s.cost / total : 0});
+std::vector<Attribution> Top(std::vector<Attribution> out, double total) {
+    for (auto& a : out) a.share = total > 0 ? a.cost_usd / total : 0;
     std::sort(out.begin(), out.end(), [](const Attribution& a, const Attribution& b) {
         return a.cost_usd != b.cost_usd ? a.cost_usd > b.cost_usd : a.name < b.name;
     });
     if (out.size() > kAttributionTop) out.resize(kAttributionTop);
     return out;
 }
+
+// Sums keyed by a record's string field, in dense ids (StringIndex: the keys are views into the records, which
+// outlive the breakdown). Logs repeat the same few values row after row, so the last key is checked first.
+template <class T>
+class KeyedSums {
+  public:
+    T& At(std::string_view key) {
+        if (last_ != nullptr && last_key_ == key) return *last_;
+        bool inserted = false;
+        const auto id = static_cast<std::size_t>(index_.Id(key, inserted));
+        if (inserted) sums_.emplace_back();
+        last_key_ = key;
+        last_ = &sums_[id];  // sums_ is a deque: references stay valid as it grows
+        return *last_;
+    }
+    std::size_t size() const { return sums_.size(); }
+    std::string_view Key(std::size_t id) const { return index_.Key(id); }
+    const T& operator[](std::size_t id) const { return sums_[id]; }
+    // Ids in key order (what an ordered map would iterate).
+    std::vector<std::size_t> ByKey() const {
+        std::vector<std::size_t> ids(sums_.size());
+        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+        std::sort(ids.begin(), ids.end(), [&](std::size_t a, std::size_t b) { return Key(a) < Key(b); });
+        return ids;
+    }
+
+  private:
+    StringIndex index_;
+    std::deque<T> sums_;
+    std::string_view last_key_;
+    T* last_ = nullptr;
+};
 
 // Splits a comma-separated tag list.
 template <class F>
@@ -64,88 +108,88 @@ SpendBreakdown BreakdownSpend(const RecordSpans& records, std::optional<double> 
     if (records.empty()) return b;
     std::int64_t requests = 0;
     bool counted = true;
-    std::map<std::string, Reconciliation> reconcile;
-    struct Unknown {
-        std::int64_t rows = 0, tokens = 0;
-        double billed = 0;
-    };
-    std::map<std::string, Unknown> unknown;
+    KeyedSums<ModelSums> models;
     std::int64_t all_tokens = 0;
     double all_billed = 0;
-    std::vector<std::unordered_map<std::string, Sum>> dims(std::size(kDimensions));
+    std::vector<KeyedSums<Sum>> dims(std::size(kDimensions));
     std::unordered_map<std::string, Sum> tags;
-    core::Millis end = records.front().ts;
-    for (const auto& r : records) end = std::max(end, r.ts);
+    core::Millis end = records.front().ts, start = end;
+    for (const RecordSpans::Span& span : records.spans()) {
+        for (const domain::UsageRecord& r : span) {
+            end = std::max(end, r.ts);
+            start = std::min(start, r.ts);
+        }
+    }
     const core::Millis week_end = (end / kDay + 1) * kDay;  // the end of the last record's day
     // Movers compare the last 7 days before week_end with the 7 before them.
-    core::Millis start = end;
-    for (const auto& r : records) start = std::min(start, r.ts);
     const bool has_two_weeks = start <= week_end - 2 * kWeek;
-    std::map<std::pair<std::string, std::string>, std::pair<double, double>> weekly;  // (dim, name) → (prev, last)
 
     double cost_sum = 0;
-    for (const auto& r : records) {
-        const double cost = r.cost_usd.value_or(0);
-        cost_sum += cost;
-        b.tokens.input += r.input_tokens;
-        b.tokens.cache_read += r.cached_tokens;
-        b.tokens.cache_write_5m += r.cache_write_5m_tokens;
-        b.tokens.cache_write_1h += r.cache_write_1h_tokens;
-        b.tokens.output += r.output_tokens;
-        b.tokens.reasoning += r.reasoning_tokens;
-        if (r.request_count == 0) counted = false;
-        requests += r.request_count;
-        if (r.batched) ++b.batched_rows;
-        if (r.long_context) ++b.long_context_rows;
-        const std::int64_t tokens = r.input_tokens + r.output_tokens;
-        all_tokens += tokens;
-        if (r.cost_from_file) {
-            ++b.billed_rows;
-            all_billed += cost;
-        }
-        if (r.list_cost_usd) {
-            b.list_cost_usd += *r.list_cost_usd;
-            // A bill line without tokens (a cost export's) has no list price to be compared with.
-            if (r.cost_from_file && tokens > 0) {
-                Reconciliation& rec = reconcile[r.model];
-                ++rec.rows;
-                rec.billed_usd += cost;
-                rec.list_usd += *r.list_cost_usd;
+    for (const RecordSpans::Span& span : records.spans()) {
+        for (const domain::UsageRecord& r : span) {
+            const double cost = r.cost_usd.value_or(0);
+            cost_sum += cost;
+            b.tokens.input += r.input_tokens;
+            b.tokens.cache_read += r.cached_tokens;
+            b.tokens.cache_write_5m += r.cache_write_5m_tokens;
+            b.tokens.cache_write_1h += r.cache_write_1h_tokens;
+            b.tokens.output += r.output_tokens;
+            b.tokens.reasoning += r.reasoning_tokens;
+            if (r.request_count == 0) counted = false;
+            requests += r.request_count;
+            if (r.batched) ++b.batched_rows;
+            if (r.long_context) ++b.long_context_rows;
+            const std::int64_t tokens = r.input_tokens + r.output_tokens;
+            all_tokens += tokens;
+            if (r.cost_from_file) {
+                ++b.billed_rows;
+                all_billed += cost;
             }
-        } else {
-            Unknown& u = unknown[r.model];
-            ++u.rows;
-            u.tokens += tokens;
-            if (r.cost_from_file) u.billed += cost;
-        }
-        const std::int64_t calls = std::max<std::int64_t>(r.request_count, 1);
-        for (std::size_t d = 0; d < std::size(kDimensions); ++d) {
-            const std::string& value = r.*kDimensions[d].field;
-            if (value.empty()) continue;
-            Sum& s = dims[d][value];
-            s.cost += cost;
-            s.requests += calls;
-        }
-        ForEachTag(r.tags, [&](std::string_view tag) {
-            Sum& s = tags[std::string(tag)];
-            s.cost += cost;
-            s.requests += calls;
-        });
-        if (has_two_weeks && r.ts >= week_end - 2 * kWeek) {
+            ModelSums& m = models.At(r.model);
+            if (r.list_cost_usd) {
+                b.list_cost_usd += *r.list_cost_usd;
+                // A bill line without tokens (a cost export's) has no list price to be compared with.
+                if (r.cost_from_file && tokens > 0) {
+                    m.reconciled = true;
+                    ++m.reconciled_rows;
+                    m.billed_usd += cost;
+                    m.list_usd += *r.list_cost_usd;
+                }
+            } else {
+                m.unknown = true;
+                ++m.unknown_rows;
+                m.unknown_tokens += tokens;
+                if (r.cost_from_file) m.unknown_billed += cost;
+            }
+            const std::int64_t calls = std::max<std::int64_t>(r.request_count, 1);
+            const bool in_weeks = has_two_weeks && r.ts >= week_end - 2 * kWeek;
             const bool last = r.ts >= week_end - kWeek;
-            auto add = [&](std::string_view dim, const std::string& name) {
-                if (name.empty()) return;
-                auto& w = weekly[{std::string(dim), name}];
-                (last ? w.second : w.first) += cost;
-            };
-            add("model", r.model);
-            for (const Dimension& d : kDimensions) add(d.name, r.*d.field);
+            if (in_weeks) (last ? m.last_week : m.previous_week) += cost;
+            for (std::size_t d = 0; d < std::size(kDimensions); ++d) {
+                const domain::RecordText& value = r.*kDimensions[d].field;
+                if (value.empty()) continue;
+                Sum& s = dims[d].At(value);
+                s.cost += cost;
+                s.requests += calls;
+                if (in_weeks) (last ? s.last_week : s.previous_week) += cost;
+            }
+            ForEachTag(r.tags, [&](std::string_view tag) {
+                Sum& s = tags[std::string(tag)];
+                s.cost += cost;
+                s.requests += calls;
+            });
         }
     }
     b.tokens.uncached_input = b.tokens.input - b.tokens.cache_read - b.tokens.cache_write_5m - b.tokens.cache_write_1h;
     if (counted) b.requests = requests;
-    for (auto& [model, rec] : reconcile) {
-        rec.model = model;
+    for (std::size_t id : models.ByKey()) {  // in name order, as before the sort below (it keeps no ties apart)
+        const ModelSums& m = models[id];
+        if (!m.reconciled) continue;
+        Reconciliation rec;
+        rec.model = std::string(models.Key(id));
+        rec.rows = m.reconciled_rows;
+        rec.billed_usd = m.billed_usd;
+        rec.list_usd = m.list_usd;
         rec.difference_pct = rec.list_usd > 0 ? (rec.billed_usd - rec.list_usd) / rec.list_usd * 100.0
                                               : (rec.billed_usd > 0 ? 100.0 : 0.0);
         rec.flagged = std::fabs(rec.difference_pct) > kReconcileTolerancePct;
@@ -155,18 +199,45 @@ SpendBreakdown BreakdownSpend(const RecordSpans& records, std::optional<double> 
         return std::fabs(x.billed_usd - x.list_usd) > std::fabs(y.billed_usd - y.list_usd);
     });
     const auto rows = static_cast<double>(records.size());
-    for (const auto& [model, u] : unknown) {
-        b.unknown_models.push_back(UnknownModel{model, u.rows, static_cast<double>(u.rows) / rows,
-                                                all_tokens > 0 ? static_cast<double>(u.tokens) / all_tokens : 0,
-                                                all_billed > 0 ? u.billed / all_billed : 0});
+    for (std::size_t id : models.ByKey()) {
+        const ModelSums& u = models[id];
+        if (!u.unknown) continue;
+        b.unknown_models.push_back(UnknownModel{std::string(models.Key(id)), u.unknown_rows,
+                                                static_cast<double>(u.unknown_rows) / rows,
+                                                all_tokens > 0 ? static_cast<double>(u.unknown_tokens) / all_tokens : 0,
+                                                all_billed > 0 ? u.unknown_billed / all_billed : 0});
     }
     const double total = total_cost_usd.value_or(cost_sum);
+    auto groups = [](const KeyedSums<Sum>& sums) {
+        std::vector<Attribution> out;
+        for (std::size_t id = 0; id < sums.size(); ++id)
+            out.push_back(Attribution{std::string(sums.Key(id)), sums[id].cost, sums[id].requests, 0});
+        return out;
+    };
     for (std::size_t d = 0; d < std::size(kDimensions); ++d) {
-        if (!dims[d].empty()) b.attribution.emplace_back(kDimensions[d].name, Top(dims[d], total));
+        if (dims[d].size() > 0) b.attribution.emplace_back(kDimensions[d].name, Top(groups(dims[d]), total));
     }
-    if (!tags.empty()) b.attribution.emplace_back("tag", Top(tags, total));
-    for (const auto& [key, w] : weekly) {
-        if (w.first != w.second) b.movers.push_back(Mover{key.first, key.second, w.first, w.second});
+    if (!tags.empty()) {
+        std::vector<Attribution> tag_groups;
+        for (const auto& [name, s] : tags) tag_groups.push_back(Attribution{name, s.cost, s.requests, 0});
+        b.attribution.emplace_back("tag", Top(std::move(tag_groups), total));
+    }
+    // Movers: every (dimension, name) whose two weeks differ; the sort below orders them completely.
+    if (has_two_weeks) {
+        for (std::size_t id = 0; id < models.size(); ++id) {
+            const ModelSums& m = models[id];
+            if (m.previous_week != m.last_week)
+                b.movers.push_back(Mover{"model", std::string(models.Key(id)), m.previous_week, m.last_week});
+        }
+        for (std::size_t d = 0; d < std::size(kDimensions); ++d) {
+            for (std::size_t id = 0; id < dims[d].size(); ++id) {
+                const Sum& s = dims[d][id];
+                if (s.previous_week != s.last_week) {
+                    b.movers.push_back(Mover{std::string(kDimensions[d].name), std::string(dims[d].Key(id)),
+                                             s.previous_week, s.last_week});
+                }
+            }
+        }
     }
     std::sort(b.movers.begin(), b.movers.end(), [](const Mover& x, const Mover& y) {
         const double dx = std::fabs(x.last_week_usd - x.previous_week_usd);

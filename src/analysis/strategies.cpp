@@ -13,6 +13,7 @@
 
 namespace netra::analysis {
 namespace json = boost::json;
+using domain::RecordText;
 using domain::UsageRecord;
 
 namespace {
@@ -34,7 +35,7 @@ std::vector<const CatalogModel*> ResolveModels(const RecordColumns& columns, con
 
 // The profile's grouping when it was computed on these records, else a fresh one kept in `holder`.
 const HashGroups& Groups(const std::shared_ptr<const HashGroups>& cached, const RecordSpans& records,
-                         std::string UsageRecord::*column, HashGroups& holder) {
+                         RecordText UsageRecord::*column, HashGroups& holder) {
     if (cached && cached->id_of.size() == records.size()) return *cached;
     holder = GroupByHash(records, column);
     return holder;

@@ -195,7 +195,7 @@ UsageRecord UsageFromRow(const SqlRow& r) {
 }
 
 // Optional text columns hold NULL rather than '' so that analysis queries (COUNT(DISTINCT …)) see "absent".
-SqlParam TextOrNull(const std::string& s) { return s.empty() ? SqlParam(nullptr) : SqlParam(s); }
+SqlParam TextOrNull(std::string_view s) { return s.empty() ? SqlParam(nullptr) : SqlParam(s); }
 
 const char* StatusText(const UsageRecord& r) { return r.success ? "ok" : "error"; }
 
@@ -242,7 +242,7 @@ void AppendCopyText(std::string& out, std::string_view s) {
     out.append(s.data() + start, s.size() - start);
 }
 
-void AppendCopyTextOrNull(std::string& out, const std::string& s) {
+void AppendCopyTextOrNull(std::string& out, std::string_view s) {
     if (s.empty()) {
         out.append("\\N");
     } else {
@@ -920,8 +920,8 @@ std::string UsageInsertSql(std::size_t rows) {
 void AppendUsageParams(SqlParams& params, const std::string& dataset_id, const UsageRecord& r) {
     params.emplace_back(dataset_id);
     params.emplace_back(r.ts);
-    params.emplace_back(r.model);
-    params.emplace_back(r.provider);
+    params.emplace_back(std::string_view(r.model));
+    params.emplace_back(std::string_view(r.provider));
     params.emplace_back(r.input_tokens);
     params.emplace_back(r.output_tokens);
     params.emplace_back(r.cached_tokens);
