@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <thread>
 
 #include "analysis/profile.hpp"
 #include "core/ids.hpp"
@@ -63,9 +64,19 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     // In the order storage returns them (timestamp, then upload order), profiled and cached, so results never
     // depend on whether a run read the records from the cache or from storage.
     analysis::OrderByTime(records);
-    d.profile = boost::json::serialize(analysis::ProfileToJson(analysis::ProfileUsage(records, catalog_)));
+    d.profile = "{}";
     if (auto s = store_->CreateDataset(d); !s.ok()) return s.error();
-    if (auto s = store_->InsertUsageRecords(d.id, records); !s.ok()) return s.error();
+    // The profile is computed while the records are stored (both only read them): storing is the longer of the
+    // two, so the profile costs no time of its own. A thread of its own: this is already a worker's task, and the
+    // profile joins before the dataset is finalized (jthread joins on every exit path).
+    std::string profile;
+    {
+        std::jthread profiler([&] {
+            profile = boost::json::serialize(analysis::ProfileToJson(analysis::ProfileUsage(records, catalog_)));
+        });
+        if (auto s = store_->InsertUsageRecords(d.id, records); !s.ok()) return s.error();
+    }
+    d.profile = std::move(profile);
     if (auto s = store_->FinalizeDataset(d.id, d.rows, d.rejected_rows, d.columns, d.profile); !s.ok()) {
         return s.error();
     }

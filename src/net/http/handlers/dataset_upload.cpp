@@ -1,7 +1,9 @@
 #include "net/http/handlers/dataset_upload.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -17,6 +19,7 @@ namespace beast = boost::beast;
 namespace json = boost::json;
 using core::ErrorCode;
 using core::MakeError;
+using namespace boost::asio::experimental::awaitable_operators;  // a && b: both at once
 
 namespace {
 
@@ -107,13 +110,31 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
     body_parser.body_limit(server.settings.limits.max_upload_bytes);
     // Lets the parser size its record buffer once instead of doubling it (analysis/ingest.hpp).
     if (auto length = body_parser.content_length()) upload->ExpectBytes(static_cast<std::size_t>(*length));
-    std::string chunk(kChunkBytes, '\0');
+    // Two chunks: a worker parses one while the socket fills the other, so the parse hides behind the client's
+    // sending (uploads are as fast as the slower of the two, not their sum). Chunks are parsed in order.
+    std::array<std::string, 2> chunks{std::string(kChunkBytes, '\0'), std::string(kChunkBytes, '\0')};
+    std::size_t filling = 0;
+    std::size_t unparsed = 0;  // bytes read into chunks[1 - filling] and not parsed yet
+    // Returns whether it parsed (a value, not void: Boost 1.81's `&&` of a tuple and a void awaitable miscompiles).
+    auto parse = [&server, upload](std::string_view piece) -> asio::awaitable<bool> {
+        // After a fatal parse error the rest of the body is drained, not parsed.
+        if (piece.empty() || upload->Failed()) co_return false;
+        auto feed = [upload, piece] { return upload->Feed(piece); };
+        co_await core::Offload(server.workers, std::move(feed));
+        co_return true;
+    };
     while (!body_parser.is_done()) {
+        std::string& chunk = chunks[filling];
         body_parser.get().body().data = chunk.data();
         body_parser.get().body().size = chunk.size();
         stream.expires_after(server.settings.timeouts.http_read);
-        auto [ec, n] = co_await bhttp::async_read(stream, buffer, body_parser, asio::as_tuple(asio::use_awaitable));
+        // Named first, not built inside the co_await (GCC 12 destroys such temporaries twice).
+        auto read = bhttp::async_read(stream, buffer, body_parser, asio::as_tuple(asio::use_awaitable));
+        auto parsing = parse(std::string_view(chunks[1 - filling]).substr(0, unparsed));
+        auto both = std::move(read) && std::move(parsing);
+        auto [ec, n, parsed] = co_await std::move(both);
         (void)n;
+        (void)parsed;
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec == bhttp::error::body_limit) {
             co_return ErrorResponse(
@@ -123,11 +144,11 @@ asio::awaitable<Response> HandleDatasetUpload(ServerContext& server, beast::tcp_
         }
         if (ec)
             co_return ErrorResponse(ctx, MakeError(ErrorCode::kInvalidRequest, "upload interrupted: " + ec.message()));
-        std::size_t got = chunk.size() - body_parser.get().body().size;
-        if (got == 0 || upload->Failed()) continue;  // after a fatal parse error the rest is drained, not parsed
-        auto feed = [upload, piece = chunk.substr(0, got)] { return upload->Feed(piece); };
-        co_await core::Offload(server.workers, std::move(feed));
+        unparsed = chunk.size() - body_parser.get().body().size;
+        filling = 1 - filling;
     }
+    auto last = parse(std::string_view(chunks[1 - filling]).substr(0, unparsed));
+    co_await std::move(last);
     meta.keep_alive(client_keep_alive);  // the body is fully read: the connection can be reused
 
     auto finish = [services, upload] { return services->datasets.FinishUpload(*upload); };
