@@ -271,9 +271,10 @@ std::size_t UsageIngest::FindRecordEnd(std::string_view data, std::size_t from) 
         const void* hit = std::memchr(base + pos, '\n', data.size() - pos);
         std::size_t nl = hit == nullptr ? data.size() : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
         if (format_ == Format::kCsv) {
-            // Quote parity of this segment decides whether the newline is inside a quoted field.
-            std::size_t q = pos;
-            while (true) {
+            // Quote parity of this segment decides whether the newline is inside a quoted field. The chunk holds
+            // no quote before first_quote_ (found once per chunk): the common quote-free file is not scanned again.
+            std::size_t q = std::max(pos, first_quote_);
+            while (q < nl) {
                 const void* qh = std::memchr(base + q, '"', nl - q);
                 if (qh == nullptr) break;
                 in_quotes_ = !in_quotes_;
@@ -349,6 +350,11 @@ core::Status UsageIngest::Feed(std::string_view chunk) {
     }
     std::size_t start = 0;
     std::size_t scan = 0;
+    if (format_ == Format::kCsv) {
+        const void* quote = std::memchr(chunk.data(), '"', chunk.size());
+        first_quote_ =
+            quote == nullptr ? chunk.size() : static_cast<std::size_t>(static_cast<const char*>(quote) - chunk.data());
+    }
     // Resume scanning the pending record where the previous chunk ended.
     while (start <= chunk.size()) {
         std::size_t end = FindRecordEnd(chunk, scan);
@@ -361,9 +367,11 @@ core::Status UsageIngest::Feed(std::string_view chunk) {
             pending_.append(chunk.substr(start, end - start));
             line = pending_;
             readable_end_ = pending_.data() + pending_.capacity();
+            line_has_no_quote_ = false;  // its start lay in an earlier chunk: not known
         } else {
             line = chunk.substr(start, end - start);
             readable_end_ = chunk.data() + chunk.size();
+            line_has_no_quote_ = format_ == Format::kCsv && end <= first_quote_;
         }
         std::int64_t physical = record_newlines_ + 1;
         record_newlines_ = 0;
@@ -411,6 +419,7 @@ core::Status UsageIngest::FlushPart() {
     std::string last = std::move(pending_);
     pending_.clear();
     readable_end_ = last.data() + last.capacity();
+    line_has_no_quote_ = false;
     if (in_quotes_) {
         RowFailed(line_no_ + 1, "line " + std::to_string(line_no_ + 1) + ": unterminated quoted field");
     } else if (auto s = ProcessLine(last, line_no_ + 1, record_newlines_ + 1); !s.ok()) {
@@ -585,7 +594,7 @@ void UsageIngest::ChooseSource(std::optional<SourceFormat> detected) {
 
 bool UsageIngest::SplitCsv(std::string_view line, std::vector<std::string_view>& out) {
     out.clear();
-    if (line.find('"') == std::string_view::npos) {
+    if (line_has_no_quote_ || line.find('"') == std::string_view::npos) {
         std::size_t start = 0;
         while (true) {
             std::size_t comma = line.find(',', start);

@@ -152,6 +152,8 @@ class UsageIngest {
     bool header_done_ = false;
     bool in_quotes_ = false;            // CSV: the pending record ends inside a quoted field
     std::int64_t record_newlines_ = 0;  // CSV: newlines inside the pending record's quoted fields
+    std::size_t first_quote_ = 0;       // CSV: where the chunk being fed holds its first double quote (size: none)
+    bool line_has_no_quote_ = false;    // CSV: the line being processed is known to hold no double quote
     bool saw_content_ = false;
     std::int64_t line_no_ = 0;            // physical lines consumed so far
     std::string pending_;                 // an incomplete line carried between chunks
