@@ -28,4 +28,53 @@ inline Ingested Ingest(FormatRequest format, std::string_view text, std::size_t 
     return out;
 }
 
+// LiteLLM's LiteLLM_SpendLogs, as the proxy's UI exports them (CSV with JSON cells) and as JSON Lines: the same
+// calls, used by the format tests and the parallel ingest's.
+inline constexpr char kLiteLlmSpendCsv[] =
+    "request_id,call_type,api_key,spend,total_tokens,prompt_tokens,completion_tokens,startTime,endTime,model,"
+    "model_group,custom_llm_provider,user,metadata,cache_hit,request_tags,team_id,end_user,status\n"
+    "chatcmpl-1,acompletion,88dc28d0f030c55ed4ab,0.00475,1500,1200,300,2025-06-01 10:00:00.000,"
+    "2025-06-01 10:00:01.250,gpt-4o-2024-08-06,gpt-4o,openai,alice,"
+    "\"{\"\"user_api_key_alias\"\": \"\"prod-key\"\", \"\"user_api_key_team_alias\"\": \"\"search-team\"\", "
+    "\"\"usage_object\"\": {\"\"prompt_tokens\"\": 1200, \"\"completion_tokens\"\": 300, "
+    "\"\"prompt_tokens_details\"\": {\"\"cached_tokens\"\": 1000}, "
+    "\"\"completion_tokens_details\"\": {\"\"reasoning_tokens\"\": 100}}}\",False,"
+    "\"[\"\"prod\"\", \"\"search\"\"]\",team-1,customer-42,success\n"
+    "chatcmpl-2,acompletion,77aa,0.0,60,50,10,2025-06-01 10:05:00.000,2025-06-01 10:05:00.020,gpt-4o-mini,"
+    "gpt-4o-mini,openai,bob,{},True,[],,,success\n"
+    "chatcmpl-3,acompletion,77aa,0.001,110,100,10,2025-06-01 10:06:00.000,2025-06-01 10:06:01.000,gpt-4o,gpt-4o,"
+    "openai,bob,\"{\"\"usage_object\"\": {\"\"prompt_tokens_details\"\": {\"\"cached_tokens\"\": 500}}}\",False,[],"
+    ",,success\n"
+    "chatcmpl-4,acompletion,77aa,0.0005,60,50,10,2025-06-01 10:07:00.000,2025-06-01 10:07:03.000,gpt-4o-mini,"
+    "gpt-4o-mini,openai,bob,{},False,[],team-2,,failure\n";
+
+inline constexpr char kLiteLlmSpendJsonl[] =
+    R"({"request_id":"chatcmpl-1","call_type":"acompletion","api_key":"88dc28d0f030c55ed4ab","spend":0.00475,)"
+    R"("total_tokens":1500,"prompt_tokens":1200,"completion_tokens":300,"startTime":"2025-06-01 10:00:00.000",)"
+    R"("endTime":"2025-06-01 10:00:01.250","model":"gpt-4o-2024-08-06","model_group":"gpt-4o",)"
+    R"("custom_llm_provider":"openai","user":"alice","metadata":{"user_api_key_alias":"prod-key",)"
+    R"("user_api_key_team_alias":"search-team","usage_object":{"prompt_tokens":1200,"completion_tokens":300,)"
+    R"("prompt_tokens_details":{"cached_tokens":1000},"completion_tokens_details":{"reasoning_tokens":100}}},)"
+    R"("cache_hit":"False","request_tags":["prod","search"],"team_id":"team-1","end_user":"customer-42",)"
+    R"("status":"success"})"
+    "\n"
+    R"({"request_id":"chatcmpl-2","call_type":"acompletion","api_key":"77aa","spend":0.0,"total_tokens":60,)"
+    R"("prompt_tokens":50,"completion_tokens":10,"startTime":"2025-06-01 10:05:00.000",)"
+    R"("endTime":"2025-06-01 10:05:00.020","model":"gpt-4o-mini","model_group":"gpt-4o-mini",)"
+    R"("custom_llm_provider":"openai","user":"bob","metadata":{},"cache_hit":"True","request_tags":[],)"
+    R"("team_id":null,"end_user":"","status":"success"})"
+    "\n"
+    R"({"request_id":"chatcmpl-3","call_type":"acompletion","api_key":"77aa","spend":0.001,"total_tokens":110,)"
+    R"("prompt_tokens":100,"completion_tokens":10,"startTime":"2025-06-01 10:06:00.000",)"
+    R"("endTime":"2025-06-01 10:06:01.000","model":"gpt-4o","model_group":"gpt-4o","custom_llm_provider":"openai",)"
+    R"("user":"bob","metadata":{"usage_object":{"prompt_tokens_details":{"cached_tokens":500}}},)"
+    R"("cache_hit":"False","request_tags":[],"team_id":null,"end_user":"","status":"success"})"
+    "\n"
+    R"({"request_id":"chatcmpl-4","call_type":"acompletion","api_key":"77aa","spend":0.0005,"total_tokens":60,)"
+    R"("prompt_tokens":50,"completion_tokens":10,"startTime":"2025-06-01 10:07:00.000",)"
+    R"("endTime":"2025-06-01 10:07:03.000","model":"gpt-4o-mini","model_group":"gpt-4o-mini",)"
+    R"("custom_llm_provider":"openai","user":"bob","metadata":{},"cache_hit":"False","request_tags":[],)"
+    R"("team_id":"team-2","end_user":"","status":"failure"})"
+    "\n";
+
 }  // namespace netra::analysis::ingest_testing

@@ -40,6 +40,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -456,6 +457,19 @@ void RunShell(const std::string& command, const std::string& what) {
            what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
 }
 
+// Takes the database down, runs `during`, and brings the database back — also when `during` fails, so a failed
+// check never leaves it down for the tests after it.
+void WithDatabaseDown(const StageOptions& o, const std::function<void()>& during) {
+    RunShell(o.db_stop_command, "taking the database down");
+    try {
+        during();
+    } catch (...) {
+        RunShell(o.db_start_command, "bringing the database back");
+        throw;
+    }
+    RunShell(o.db_start_command, "bringing the database back");
+}
+
 double MsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -483,9 +497,7 @@ void DatabaseDownAndBack(StageContext& ctx) {
     Footprint f = LeaveFootprint(http, user);
     const auto auth = BearerAuth(user.access_token);
 
-    RunShell(o.db_stop_command, "taking the database down");
-    bool restored = false;
-    try {
+    WithDatabaseDown(o, [&] {
         auto live = Must(http.Get("/health"), "GET /health");
         Expect(live.status == 200, "/health with the database down: " + live.Describe());
         auto ready = Must(http.Get("/health/ready"), "GET /health/ready");
@@ -501,12 +513,7 @@ void DatabaseDownAndBack(StageContext& ctx) {
                                                  "service_unavailable");
             Expect(problem.empty(), "GET /api/threads with the database down: " + problem + " — " + threads.Describe());
         }
-        RunShell(o.db_start_command, "bringing the database back");
-        restored = true;
-    } catch (...) {
-        if (!restored) RunShell(o.db_start_command, "bringing the database back");
-        throw;
-    }
+    });
     const auto back = std::chrono::steady_clock::now();
     const bool ready = WaitReadyAgain(http, std::chrono::seconds(30));
     const double recovered_ms = MsSince(back);
@@ -565,22 +572,16 @@ void DatabaseDownMidRun(StageContext& ctx) {
     const std::vector<json::object> before = StoredEvents(http, user, run_id);
     Expect(!before.empty(), "the run's stored events vanished while it sat in the tool");
 
-    RunShell(o.db_stop_command, "taking the database down");
-    const auto down = std::chrono::steady_clock::now();
-    const double stop_ms = MsSince(inside);
-    bool restored = false;
-    std::chrono::steady_clock::time_point starting;
-    try {
+    std::chrono::steady_clock::time_point down, starting;
+    double stop_ms = 0;
+    WithDatabaseDown(o, [&] {
+        down = std::chrono::steady_clock::now();
+        stop_ms = MsSince(inside);
         // Down past the tool's end: its tool_completed write meets the outage and ends the attempt.
         std::this_thread::sleep_for(std::chrono::milliseconds(kToolMs + 2000));
         slow.reset();  // the resumed attempt runs the tool at full speed (the fault registry needs no database)
         starting = std::chrono::steady_clock::now();
-        RunShell(o.db_start_command, "bringing the database back");
-        restored = true;
-    } catch (...) {
-        if (!restored) RunShell(o.db_start_command, "bringing the database back");
-        throw;
-    }
+    });
     const auto back = std::chrono::steady_clock::now();
     const double outage_ms = std::chrono::duration<double, std::milli>(back - down).count();
     const double start_cmd_ms = std::chrono::duration<double, std::milli>(back - starting).count();
