@@ -569,6 +569,13 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
         }
         r.Fail(message);
     }
+    // Redis carries live events between instances that share one PostgreSQL (§12); an SQLite file has one
+    // instance, so a Redis there would be accepted and never used.
+    if (!settings.redis_url.empty() && StartsWith(Lower(settings.database_url), "sqlite")) {
+        r.Fail(origin_of("REDIS_URL") +
+               " is set but the database is SQLite: Redis connects instances that share one PostgreSQL (set "
+               "DATABASE_URL=postgresql://…), and SQLite runs one instance — unset REDIS_URL");
+    }
 
     if (!r.errors().empty()) {
         std::string message = "invalid configuration: ";

@@ -222,6 +222,7 @@ TEST_F(LoaderTest, EnvironmentVariablesForEverything) {
     env_["NETRA_FAULT_INJECTION"] = "1";
     env_["NETRA_E2E_BYPASS_KEY"] = "k";
     env_["REDIS_URL"] = "redis://cache:6379";
+    env_["DATABASE_URL"] = "postgresql://netra:pw@db/netra";  // Redis needs PostgreSQL (see RedisNeedsPostgres)
     env_["NETRA_AGENT_STEP_TIMEOUT_MS"] = "111";
     env_["NETRA_RUN_TIMEOUT_MS"] = "222";
     env_["NETRA_HTTP_READ_TIMEOUT_MS"] = "333";
@@ -449,6 +450,17 @@ TEST_F(LoaderTest, PortZeroMeansAnyFreePort) {
     CliOverrides flags;
     flags.port = 0;
     EXPECT_EQ(LoadOk(flags).port, 0);
+}
+
+// Redis connects instances that share one PostgreSQL: with the SQLite default it would be accepted and never used.
+TEST_F(LoaderTest, RedisNeedsPostgres) {
+    env_["REDIS_URL"] = "redis://cache:6379";
+    std::string error = LoadError();
+    EXPECT_TRUE(Contains(error, "REDIS_URL")) << error;
+    EXPECT_TRUE(Contains(error, "SQLite")) << error;
+    EXPECT_TRUE(Contains(error, "PostgreSQL")) << error;
+    env_["DATABASE_URL"] = "postgresql://netra:pw@db/netra";
+    EXPECT_EQ(LoadOk().redis_url, "redis://cache:6379");
 }
 
 TEST_F(LoaderTest, DescribeSettingsMasksSecrets) {
