@@ -8,7 +8,8 @@ packages=(g++ cmake ninja-build ccache pkg-config git
   libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsimdjson-dev libssl-dev)
 if [[ "${1:-}" == "--with-test-deps" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client clang-format)
+  packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client clang-format
+    nginx-light openssl curl python3)
 fi
 
 missing=()

@@ -2,7 +2,8 @@
 # Every test of the project against real servers:
 #   1. formatting (clang-format) of the sources;
 #   2. unit and storage tests (CTest), the storage suite on SQLite and on a throwaway PostgreSQL on loopback;
-#   3. the staging suite (`netra stage --spawn`) against a freshly started server on SQLite, then on PostgreSQL.
+#   3. the staging suite (`netra stage --spawn`) against a freshly started server on SQLite, then on PostgreSQL;
+#   4. staging modules 1, 2 and 5 over https through nginx's TLS front (scripts/tls-front.sh), certificates verified.
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -45,9 +46,14 @@ else
 fi
 
 pgdir=$(mktemp -d /tmp/netra-pg.XXXXXX)
+tlsdir=$(mktemp -d /tmp/netra-tls.XXXXXX)
+tls_pid=
 cleanup() {
     scripts/pg-test-server.sh stop "$pgdir" >/dev/null 2>&1 || true
     rm -rf "$pgdir"
+    [[ -n "$tls_pid" ]] && kill "$tls_pid" 2>/dev/null
+    scripts/tls-front.sh stop "$tlsdir/front" >/dev/null 2>&1 || true
+    rm -rf "$tlsdir"
 }
 trap cleanup EXIT
 echo "== starting PostgreSQL on loopback"
@@ -85,6 +91,29 @@ if [[ -n "${NETRA_TEST_PG_URL:-}" ]]; then
 else
     skipped=$((skipped + 1))
     echo "staging suite on PostgreSQL: SKIPPED (no PostgreSQL server)"
+fi
+
+# Real staging deployments sit behind TLS: the suite reaches a server through nginx over https, verifying the
+# certificate against the front's throw-away CA (never skipping verification).
+echo "== staging suite (modules 1,2,5) over https through nginx's TLS front"
+if command -v nginx >/dev/null; then
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+    tls_port=$(free_port)
+    mkdir -p "$tlsdir/data"
+    NETRA_DATA_DIR="$tlsdir/data" NETRA_LOG_LEVEL=warn "$netra" serve --port "$tls_port" >"$reports/tls-serve.log" 2>&1 &
+    tls_pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$tls_port/health/ready" >/dev/null && break; sleep 0.1; done
+    if tls_url=$(TLS_FRONT_PORT=$(free_port) scripts/tls-front.sh start "$tlsdir/front" "127.0.0.1:$tls_port"); then
+        "$netra" stage "$tls_url" --ca-file "$(scripts/tls-front.sh ca "$tlsdir/front")" --modules 1,2,5 \
+            --json "$reports/stage-tls.json" 2>&1 | tee "$reports/stage-tls.log"
+        tally "$reports/stage-tls.log"
+    else
+        failed=$((failed + 1))
+        echo "TLS front: FAILED to start (see $tlsdir/front/logs)"
+    fi
+else
+    skipped=$((skipped + 1))
+    echo "staging suite over TLS: SKIPPED (nginx is not installed: scripts/install-deps.sh --with-test-deps)"
 fi
 
 echo

@@ -12,6 +12,10 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("stage", "Run the staging validation suite against a live deployment");
     cmd->add_option("url", opts->url, "Server URL, e.g. http://127.0.0.1:8080 (not needed with --spawn)");
     cmd->add_option("--url2", opts->url2, "A second instance of the same deployment (cross-instance tests)");
+    cmd->add_option("--ca-file", opts->ca_file,
+                    "https: a PEM file of CAs to trust besides the system's (a private CA); certificates are always "
+                    "verified")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--spawn", opts->spawn, "Start a local `netra serve` on a free port with a temp data dir");
     cmd->add_option("--modules", opts->modules, "Modules to run, e.g. 1,2,10 (default: all)")->delimiter(',');
     cmd->add_option("--tests", opts->tests, "Only these tests (names as in the report), e.g. golden_path")

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/json_util.hpp"
+#include "stage/connection.hpp"
 
 namespace netra::stage {
 
@@ -51,20 +52,18 @@ core::Result<ServerUrl> ParseServerUrl(std::string_view text) {
     ServerUrl out;
     out.scheme = std::string(parsed->scheme());
     if (out.scheme == "ws") out.scheme = "http";
-    if (out.scheme == "https" || out.scheme == "wss") {
-        return MakeError(ErrorCode::kInvalidRequest,
-                         "TLS URLs are not supported by the staging client; put a plain-HTTP address in front");
+    if (out.scheme == "wss") out.scheme = "https";
+    if (out.scheme != "http" && out.scheme != "https") {
+        return MakeError(ErrorCode::kInvalidRequest, "URL scheme must be http or https, got '" + out.scheme + "'");
     }
-    if (out.scheme != "http") {
-        return MakeError(ErrorCode::kInvalidRequest, "URL scheme must be http, got '" + out.scheme + "'");
-    }
+    out.tls = out.scheme == "https";
     out.host = std::string(parsed->host_address());
     if (out.host.empty()) return MakeError(ErrorCode::kInvalidRequest, "URL has no host");
     // IPv6 literals come back with brackets from host_address(); the resolver wants them bare.
     if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']') {
         out.host = out.host.substr(1, out.host.size() - 2);
     }
-    out.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+    out.port = parsed->has_port() ? std::string(parsed->port()) : (out.tls ? "443" : "80");
     std::string path(parsed->encoded_path());
     while (!path.empty() && path.back() == '/') path.pop_back();
     out.base_path = path;
@@ -93,7 +92,8 @@ Headers BearerAuth(std::string_view access_token) { return {{"Authorization", "B
 struct HttpClient::Impl {
     ServerUrl server;
     asio::io_context ioc;
-    std::optional<beast::tcp_stream> stream;
+    std::shared_ptr<asio::ssl::context> tls;  // https: made on first connect, outlives every stream
+    std::optional<detail::AnyStream> stream;
     beast::flat_buffer buffer;
 
     explicit Impl(ServerUrl s) : server(std::move(s)) {}
@@ -101,8 +101,9 @@ struct HttpClient::Impl {
     void Close() {
         if (stream) {
             boost::system::error_code ignored;
-            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-            stream->close();
+            auto& lowest = detail::Lowest(*stream);
+            lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            lowest.close();
             stream.reset();
         }
         buffer.clear();
@@ -116,7 +117,7 @@ struct HttpClient::Impl {
             auto left = deadline - std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
             if (left <= std::chrono::milliseconds(0)) {
                 // The tcp_stream timeout should already have fired; closing makes pending handlers complete.
-                if (stream) stream->close();
+                if (stream) detail::Lowest(*stream).close();
                 ioc.restart();
                 ioc.run();
                 return;
@@ -130,24 +131,14 @@ struct HttpClient::Impl {
 
     core::Status Connect(std::chrono::steady_clock::time_point deadline) {
         Close();
-        tcp::resolver resolver(ioc);
-        boost::system::error_code ec;
-        auto endpoints = resolver.resolve(server.host, server.port, ec);
-        if (ec) return MakeError(ErrorCode::kServiceUnavailable, "resolve " + server.host + ": " + ec.message());
-        stream.emplace(ioc);
-        stream->expires_at(deadline);
-        bool done = false;
-        stream->async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
-            ec = e;
-            done = true;
-        });
-        RunUntil([&] { return done; }, deadline);
-        if (ec) {
-            Close();
-            return MakeError(ErrorCode::kServiceUnavailable,
-                             "connect " + server.host + ":" + server.port + ": " + ec.message());
-        }
-        stream->socket().set_option(tcp::no_delay(true), ec);  // latency metrics must not wait on Nagle
+        // The private io_context runs with the deadline plus grace for the stream's own expiry (RunUntil).
+        auto run_until = [&](const std::function<bool()>& done) {
+            RunUntil(done, deadline);
+            return done();
+        };
+        auto opened = detail::OpenStream(ioc, server, tls, deadline, run_until);
+        if (!opened.ok()) return opened.error();
+        stream.emplace(std::move(*opened));
         return core::Ok();
     }
 };
@@ -198,7 +189,7 @@ core::Result<HttpResponse> HttpClient::Request(std::string_view method, std::str
             auto st = d.Connect(deadline);
             if (!st.ok()) return st.error();
         }
-        d.stream->expires_at(deadline);
+        detail::Lowest(*d.stream).expires_at(deadline);
 
         http::response_parser<http::string_body> parser;
         parser.body_limit(256ull * 1024 * 1024);
@@ -210,16 +201,22 @@ core::Result<HttpResponse> HttpClient::Request(std::string_view method, std::str
 
         // Write and read run concurrently: a server may answer (413, 401…) before it has read a large body
         // and then stop reading; the response is what we want to see, not the broken pipe.
-        http::async_write(*d.stream, req, [&](const boost::system::error_code& ec, std::size_t) {
-            write_ec = ec;
-            write_done = true;
-        });
-        http::async_read(*d.stream, d.buffer, parser, [&](const boost::system::error_code& ec, std::size_t) {
-            read_ec = ec;
-            read_done = true;
-            elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            if (!write_done && d.stream) d.stream->socket().cancel();  // answered early: abandon the body
-        });
+        std::visit(
+            [&](auto& stream) {
+                http::async_write(stream, req, [&](const boost::system::error_code& ec, std::size_t) {
+                    write_ec = ec;
+                    write_done = true;
+                });
+                http::async_read(stream, d.buffer, parser, [&](const boost::system::error_code& ec, std::size_t) {
+                    read_ec = ec;
+                    read_done = true;
+                    elapsed =
+                        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+                    // Answered early: abandon the body.
+                    if (!write_done && d.stream) detail::Lowest(*d.stream).socket().cancel();
+                });
+            },
+            *d.stream);
         d.RunUntil([&] { return write_done && read_done; }, deadline);
 
         if (read_ec) {
@@ -270,7 +267,8 @@ namespace netra::stage {
 
 struct SseStream::Impl {
     asio::io_context ioc;
-    std::optional<beast::tcp_stream> stream;
+    std::shared_ptr<asio::ssl::context> tls;  // https: outlives the stream
+    std::optional<detail::AnyStream> stream;
     beast::flat_buffer buffer;
     http::response_parser<http::buffer_body> parser;
     char chunk[16384];
@@ -344,21 +342,21 @@ struct SseStream::Impl {
     void ReadBody(std::function<void(std::string_view)> on_bytes, std::function<void(std::string)> done) {
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof(chunk);
-        http::async_read_some(
-            *stream, buffer, parser, [this, on_bytes, done](const boost::system::error_code& ec, std::size_t) {
-                std::size_t got = sizeof(chunk) - parser.get().body().size;
-                if (got > 0) on_bytes(std::string_view(chunk, got));
-                if (ec && ec != http::error::need_buffer) {
-                    done(ec == asio::error::eof || ec == http::error::end_of_stream ? "server closed the connection"
-                                                                                    : ec.message());
-                    return;
-                }
-                if (parser.is_done()) {
-                    done("server ended the body");
-                    return;
-                }
-                ReadBody(on_bytes, done);
-            });
+        auto on_read = [this, on_bytes, done](const boost::system::error_code& ec, std::size_t) {
+            std::size_t got = sizeof(chunk) - parser.get().body().size;
+            if (got > 0) on_bytes(std::string_view(chunk, got));
+            if (ec && ec != http::error::need_buffer) {
+                done(ec == asio::error::eof || ec == http::error::end_of_stream ? "server closed the connection"
+                                                                                : ec.message());
+                return;
+            }
+            if (parser.is_done()) {
+                done("server ended the body");
+                return;
+            }
+            ReadBody(on_bytes, done);
+        };
+        std::visit([&](auto& s) { http::async_read_some(s, buffer, parser, std::move(on_read)); }, *stream);
     }
 };
 
@@ -382,23 +380,11 @@ core::Result<HttpResponse> SseStream::Open(const ServerUrl& server, std::string_
         }
         return true;
     };
-    tcp::resolver resolver(d.ioc);
+    auto opened = detail::OpenStream(d.ioc, server, d.tls, deadline, run_until);
+    if (!opened.ok()) return opened.error();
+    d.stream.emplace(std::move(*opened));
     boost::system::error_code ec;
-    auto endpoints = resolver.resolve(server.host, server.port, ec);
-    if (ec) return MakeError(ErrorCode::kServiceUnavailable, "resolve " + server.host + ": " + ec.message());
-    d.stream.emplace(d.ioc);
     bool done = false;
-    d.stream->expires_at(deadline);
-    d.stream->async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
-        ec = e;
-        done = true;
-    });
-    if (!run_until([&] { return done; }) || ec) {
-        d.stream.reset();
-        return MakeError(ErrorCode::kServiceUnavailable,
-                         "connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
-    }
-    d.stream->socket().set_option(tcp::no_delay(true), ec);
 
     http::request<http::empty_body> req{http::verb::get, server.base_path + std::string(target), 11};
     req.set(http::field::host, server.host + ":" + server.port);
@@ -407,20 +393,28 @@ core::Result<HttpResponse> SseStream::Open(const ServerUrl& server, std::string_
     for (const auto& [k, v] : headers)
         req.insert(beast::string_view(k.data(), k.size()), beast::string_view(v.data(), v.size()));
     done = false;
-    http::async_write(*d.stream, req, [&](const boost::system::error_code& e, std::size_t) {
-        ec = e;
-        done = true;
-    });
+    std::visit(
+        [&](auto& s) {
+            http::async_write(s, req, [&](const boost::system::error_code& e, std::size_t) {
+                ec = e;
+                done = true;
+            });
+        },
+        *d.stream);
     if (!run_until([&] { return done; }) || ec) {
         Close();
         return MakeError(ErrorCode::kServiceUnavailable, "GET " + std::string(target) + ": write failed");
     }
     d.parser.body_limit(boost::none);
     done = false;
-    http::async_read_header(*d.stream, d.buffer, d.parser, [&](const boost::system::error_code& e, std::size_t) {
-        ec = e;
-        done = true;
-    });
+    std::visit(
+        [&](auto& s) {
+            http::async_read_header(s, d.buffer, d.parser, [&](const boost::system::error_code& e, std::size_t) {
+                ec = e;
+                done = true;
+            });
+        },
+        *d.stream);
     if (!run_until([&] { return done; }) || ec) {
         Close();
         return MakeError(ErrorCode::kTimeout, "GET " + std::string(target) + ": no response head within " +
@@ -446,7 +440,7 @@ core::Result<HttpResponse> SseStream::Open(const ServerUrl& server, std::string_
         Close();
         return head;
     }
-    d.stream->expires_never();
+    detail::Lowest(*d.stream).expires_never();
     d.ioc.restart();
     d.ReadBody([&d](std::string_view bytes) { d.Feed(bytes); }, [&d](std::string reason) { d.End(reason); });
     d.reader = std::thread([&d] { d.ioc.run(); });
@@ -478,13 +472,13 @@ void SseStream::Close() {
     if (d.reader.joinable()) {
         asio::post(d.ioc, [&d] {
             boost::system::error_code ignored;
-            if (d.stream) d.stream->socket().close(ignored);
+            if (d.stream) detail::Lowest(*d.stream).socket().close(ignored);
         });
         d.reader.join();
     }
     if (d.stream) {
         boost::system::error_code ignored;
-        d.stream->socket().close(ignored);
+        detail::Lowest(*d.stream).socket().close(ignored);
         d.stream.reset();
     }
     d.End("closed by the client");

@@ -16,12 +16,15 @@
 
 namespace netra::stage {
 
-// The deployment under test: "http://host:port[/prefix]". The suite only ever connects to host:port.
+// The deployment under test: "http[s]://host:port[/prefix]" (ws:// and wss:// name the same). The suite only ever
+// connects to host:port; https verifies the certificate (system CAs plus `ca_file`) and its name against `host`.
 struct ServerUrl {
-    std::string scheme;     // "http" (TLS is not supported by the client kit)
+    std::string scheme;     // "http" or "https"
     std::string host;       // "127.0.0.1", "staging.example.com"
-    std::string port;       // "8080"
+    std::string port;       // "8080" (80 / 443 when the URL gives none)
     std::string base_path;  // "" or "/prefix" (no trailing slash); prepended to every target
+    bool tls = false;       // https
+    std::string ca_file;    // https: a PEM file of extra trusted CAs (--ca-file); the system store is always used
 
     std::string Origin() const;  // "http://host:port"
 };

@@ -303,6 +303,7 @@ void CrossInstance(StageContext& ctx) {
     if (ctx.options().url2.empty()) Skip("needs a second instance URL (--url2)");
     auto url2 = ParseServerUrl(ctx.options().url2);
     if (!url2.ok()) Fail("--url2: " + url2.error().message);
+    url2->ca_file = ctx.options().ca_file;
     auto user = ctx.NewUser("co-cross");
     WsClient ws2;
     WsConnectOptions o;

@@ -37,7 +37,7 @@ class FakeServer {
     }
     ~FakeServer() { thread_.join(); }
     ServerUrl Url() const {
-        return ServerUrl{"http", "127.0.0.1", std::to_string(acceptor_.local_endpoint().port()), ""};
+        return ServerUrl{"http", "127.0.0.1", std::to_string(acceptor_.local_endpoint().port()), "", false, ""};
     }
     const std::string& request() const { return request_; }
 

@@ -76,6 +76,7 @@ int RunStage(const StageOptions& options_in) {
         std::cerr << "netra stage: " << server.error().message << "\n";
         return 2;
     }
+    server->ca_file = options.ca_file;
     report.url = options.url;
     report.spawned = options.spawn;
 

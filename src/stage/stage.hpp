@@ -10,6 +10,7 @@ namespace netra::stage {
 struct StageOptions {
     std::string url;                   // "http://127.0.0.1:8080"; ignored with spawn (the spawned server's URL)
     std::string url2;                  // a second instance of the same deployment (cross-instance delivery)
+    std::string ca_file;               // https: a PEM file of extra trusted CAs (verification is never skipped)
     std::vector<int> modules;          // empty = all
     std::vector<std::string> tests;    // test names to run within those modules; empty = all
     bool spawn = false;                // start `netra serve` on a free loopback port with a temp data dir

@@ -18,8 +18,21 @@ TEST(ParseServerUrl, HostPortAndPrefix) {
     EXPECT_EQ(p->Origin(), "http://staging.example.com:80");
 }
 
+TEST(ParseServerUrl, TlsSchemes) {
+    auto https = ParseServerUrl("https://staging.example.com/netra");
+    ASSERT_TRUE(https.ok());
+    EXPECT_TRUE(https->tls);
+    EXPECT_EQ(https->port, "443");
+    EXPECT_EQ(https->Origin(), "https://staging.example.com:443");
+    auto wss = ParseServerUrl("wss://127.0.0.1:8443");
+    ASSERT_TRUE(wss.ok());
+    EXPECT_TRUE(wss->tls);
+    EXPECT_EQ(wss->scheme, "https");
+    EXPECT_EQ(wss->port, "8443");
+    EXPECT_FALSE(ParseServerUrl("http://x.example.com")->tls);
+}
+
 TEST(ParseServerUrl, RejectsUnsupported) {
-    EXPECT_FALSE(ParseServerUrl("https://x.example.com").ok());
     EXPECT_FALSE(ParseServerUrl("ftp://x").ok());
     EXPECT_FALSE(ParseServerUrl("not a url").ok());
 }

@@ -7,12 +7,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <variant>
+
+#include "stage/connection.hpp"
 
 namespace netra::stage {
 
@@ -36,7 +40,11 @@ const json::object* WsMessage::Object() const { return json.is_object() ? &json.
 
 struct WsClient::Impl {
     asio::io_context ioc;
-    std::optional<websocket::stream<beast::tcp_stream>> ws;
+    std::shared_ptr<asio::ssl::context> tls;  // wss: outlives the stream
+    // ws:// or wss://: the same WebSocket over a plain or a TLS stream.
+    using PlainWs = websocket::stream<beast::tcp_stream>;
+    using TlsWs = websocket::stream<detail::TlsStream>;
+    std::optional<std::variant<PlainWs, TlsWs>> ws;
     beast::flat_buffer rbuf;
     std::thread io_thread;
     std::string selected;
@@ -54,8 +62,19 @@ struct WsClient::Impl {
     std::mutex send_mu;  // one write in flight at a time, as Beast requires
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> idle_guard;
 
+    // Calls f with the WebSocket stream, whichever transport it runs on.
+    template <class F>
+    decltype(auto) Ws(F&& f) {
+        return std::visit(std::forward<F>(f), *ws);
+    }
+    beast::tcp_stream& Lowest() {
+        return Ws([](auto& w) -> beast::tcp_stream& { return beast::get_lowest_layer(w); });
+    }
+
     void StartRead() {
-        ws->async_read(rbuf, [this](const boost::system::error_code& ec, std::size_t) { OnRead(ec); });
+        Ws([this](auto& w) {
+            w.async_read(rbuf, [this](const boost::system::error_code& ec, std::size_t) { OnRead(ec); });
+        });
     }
 
     void OnRead(const boost::system::error_code& ec) {
@@ -63,7 +82,7 @@ struct WsClient::Impl {
             std::lock_guard lock(mu);
             open = false;
             read_error = ec.message();
-            const auto& reason = ws->reason();
+            const auto reason = Ws([](auto& w) { return w.reason(); });
             if (reason.code != websocket::close_code::none || ec == websocket::error::closed) {
                 close_code = static_cast<int>(reason.code);
                 close_reason = std::string(reason.reason.c_str());
@@ -114,8 +133,11 @@ struct WsClient::Impl {
         state->first = std::move(text);
         auto fut = state->second.get_future();
         asio::post(ioc, [this, state] {
-            ws->async_write(asio::buffer(state->first),
-                            [state](const boost::system::error_code& ec, std::size_t) { state->second.set_value(ec); });
+            Ws([&](auto& w) {
+                w.async_write(asio::buffer(state->first), [state](const boost::system::error_code& ec, std::size_t) {
+                    state->second.set_value(ec);
+                });
+            });
         });
         if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return false;
         return !fut.get();
@@ -135,70 +157,59 @@ bool WsClient::Connect(const ServerUrl& server, const WsConnectOptions& options,
     if (d.ws) return fail("already connected");
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
 
-    tcp::resolver resolver(d.ioc);
-    boost::system::error_code ec;
-    auto endpoints = resolver.resolve(server.host, server.port, ec);
-    if (ec) return fail("resolve " + server.host + ": " + ec.message());
-    d.ws.emplace(d.ioc);
     d.reading = options.read;
-    auto& lowest = beast::get_lowest_layer(*d.ws);
+    // A small window before connecting (it is negotiated in the handshake) makes the server's writes back up
+    // after a few KiB instead of megabytes.
+    std::function<void(beast::tcp_stream&)> small_window;
     if (!options.read) {
-        // A small window before connecting (it is negotiated in the handshake) makes the server's writes
-        // back up after a few KiB instead of megabytes.
-        // The range connect closes and reopens the socket per attempt (losing the option): connect to the
-        // first endpoint on the already opened socket instead.
-        if (endpoints.empty()) return fail("resolve " + server.host + ": no address");
-        tcp::endpoint first = *endpoints.begin();
-        lowest.socket().open(first.protocol(), ec);
-        lowest.socket().set_option(asio::socket_base::receive_buffer_size(4096), ec);
-        lowest.expires_at(deadline);
-        bool connected = false;
-        lowest.async_connect(first, [&](const boost::system::error_code& e) {
-            ec = e;
-            connected = true;
-        });
-        if (!d.RunUntil([&] { return connected; }, deadline + std::chrono::milliseconds(500)) || ec) {
-            return fail("connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
-        }
+        small_window = [](beast::tcp_stream& s) {
+            boost::system::error_code ignored;
+            s.socket().set_option(asio::socket_base::receive_buffer_size(4096), ignored);
+        };
     }
-    lowest.expires_at(deadline);
-    bool done = !options.read;
-    if (options.read) {
-        lowest.async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
-            ec = e;
-            done = true;
-        });
+    auto run_until = [&](const std::function<bool()>& done) {
+        return d.RunUntil(done, deadline + std::chrono::milliseconds(500));
+    };
+    auto opened = detail::OpenStream(d.ioc, server, d.tls, deadline, run_until, small_window);
+    if (!opened.ok()) return fail(opened.error().message);
+    if (auto* plain = std::get_if<beast::tcp_stream>(&*opened)) {
+        d.ws.emplace(std::in_place_type<Impl::PlainWs>, std::move(*plain));
+    } else {
+        d.ws.emplace(std::in_place_type<Impl::TlsWs>, std::move(std::get<detail::TlsStream>(*opened)));
     }
-    if (!d.RunUntil([&] { return done; }, deadline + std::chrono::milliseconds(500)) || ec) {
-        return fail("connect " + server.host + ":" + server.port + ": " + (ec ? ec.message() : "timeout"));
-    }
-    lowest.socket().set_option(tcp::no_delay(true), ec);
+    auto& lowest = d.Lowest();
     lowest.expires_never();  // from here the websocket stream's own timeout settings apply
+    boost::system::error_code ec;
+    bool done = false;
 
     websocket::stream_base::timeout to{};
     to.handshake_timeout = options.timeout;
     to.idle_timeout = websocket::stream_base::none();
     to.keep_alive_pings = false;
-    d.ws->set_option(to);
-    d.ws->set_option(websocket::stream_base::decorator([&options](websocket::request_type& req) {
-        req.set(http::field::user_agent, "netra-stage/1");
-        if (!options.subprotocols.empty()) {
-            std::string joined;
-            for (const auto& p : options.subprotocols) joined += (joined.empty() ? "" : ", ") + p;
-            req.set(http::field::sec_websocket_protocol, joined);
-        }
-        if (options.bearer_token) req.set(http::field::authorization, "Bearer " + *options.bearer_token);
-    }));
-    d.ws->text(true);
-    d.ws->read_message_max(64ull * 1024 * 1024);
+    d.Ws([&](auto& w) {
+        w.set_option(to);
+        w.set_option(websocket::stream_base::decorator([&options](websocket::request_type& req) {
+            req.set(http::field::user_agent, "netra-stage/1");
+            if (!options.subprotocols.empty()) {
+                std::string joined;
+                for (const auto& p : options.subprotocols) joined += (joined.empty() ? "" : ", ") + p;
+                req.set(http::field::sec_websocket_protocol, joined);
+            }
+            if (options.bearer_token) req.set(http::field::authorization, "Bearer " + *options.bearer_token);
+        }));
+        w.text(true);
+        w.read_message_max(64ull * 1024 * 1024);
+    });
 
     std::string target = server.base_path + options.path;
     if (!options.query.empty()) target += "?" + options.query;
     websocket::response_type res;
     done = false;
-    d.ws->async_handshake(res, server.host + ":" + server.port, target, [&](const boost::system::error_code& e) {
-        ec = e;
-        done = true;
+    d.Ws([&](auto& w) {
+        w.async_handshake(res, server.host + ":" + server.port, target, [&](const boost::system::error_code& e) {
+            ec = e;
+            done = true;
+        });
     });
     if (!d.RunUntil([&] { return done; }, deadline + std::chrono::milliseconds(1000))) {
         lowest.close();
@@ -218,8 +229,10 @@ bool WsClient::Connect(const ServerUrl& server, const WsConnectOptions& options,
         std::lock_guard lock(d.mu);
         d.open = true;
     }
-    d.ws->control_callback([&d](websocket::frame_type kind, beast::string_view) {
-        if (kind == websocket::frame_type::ping) d.pings.fetch_add(1);
+    d.Ws([&d](auto& w) {
+        w.control_callback([&d](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::ping) d.pings.fetch_add(1);
+        });
     });
     d.ioc.restart();
     if (d.reading) {
@@ -318,7 +331,7 @@ void WsClient::Abort() {
     }
     asio::post(d.ioc, [&d] {
         boost::system::error_code ignored;
-        beast::get_lowest_layer(*d.ws).socket().close(ignored);
+        d.Lowest().socket().close(ignored);
         d.idle_guard.reset();
     });
     d.io_thread.join();
@@ -349,8 +362,10 @@ void WsClient::Close() {
         auto closed = std::make_shared<std::promise<void>>();
         auto fut = closed->get_future();
         asio::post(d.ioc, [&d, closed] {
-            d.ws->async_close(websocket::close_code::normal,
+            d.Ws([&](auto& w) {
+                w.async_close(websocket::close_code::normal,
                               [closed](const boost::system::error_code&) { closed->set_value(); });
+            });
         });
         fut.wait_for(std::chrono::seconds(3));
         // The pending read completes once the server's close frame arrives; do not wait for a slow peer.
@@ -359,8 +374,8 @@ void WsClient::Close() {
     }
     asio::post(d.ioc, [&d] {
         boost::system::error_code ignored;
-        beast::get_lowest_layer(*d.ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
-        beast::get_lowest_layer(*d.ws).close();
+        d.Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        d.Lowest().close();
         d.idle_guard.reset();
         // Whatever is still pending (a close handshake the peer never answered, a stream timer) is abandoned: a
         // client being closed must never wait on its peer. (Seen once: a join that never returned, in teardown.)

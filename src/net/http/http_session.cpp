@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -76,6 +77,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
     }
     beast::flat_buffer buffer;
     const auto& limits = server->settings.limits;
+    bool unread_body = false;  // the last answer refused a body before reading it all (see the lingering close)
     for (;;) {
         // The header first: uploads stream their body through their own parser (never buffered whole); every
         // other request reads a small string body under the normal limit.
@@ -98,6 +100,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             res.keep_alive(keep_alive);
             auto [uec, ubytes] = co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
             (void)ubytes;
+            unread_body = !res.keep_alive();  // an upload refused midway (413, a lost client) left its body unread
             if (uec || !keep_alive) break;
             continue;
         }
@@ -130,6 +133,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             res.keep_alive(false);
             server->metrics.ObserveRequest(res.result_int(), 0);
             co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
+            unread_body = true;
             break;
         }
         Request req = parser->release();
@@ -171,6 +175,21 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
     }
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (unread_body) {
+        // Lingering close: the client may still be sending the body we refused. Closing with unread bytes makes
+        // the kernel reset the connection, and the client — a proxy in front of us above all — can lose the
+        // answer just written (nginx turns it into a 502). So what still arrives is read and dropped until the
+        // client closes, for at most 2 s and 64 MiB; the wait holds no thread.
+        constexpr std::size_t kMaxDrainBytes = 64u << 20;
+        std::array<char, 16384> sink{};
+        std::size_t drained = 0;
+        stream.expires_after(std::chrono::seconds(2));
+        while (drained < kMaxDrainBytes) {
+            auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), as_tuple(asio::use_awaitable));
+            if (rec) break;
+            drained += n;
+        }
+    }
     server->metrics.ConnectionClosed(false);
 }
 
