@@ -37,7 +37,8 @@ start)
     openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
         -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
     sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@UPSTREAM@|$upstream|" -e "s|@CERT@|$dir/server.pem|" \
-        -e "s|@KEY@|$dir/server.key|" -e "s|@PREFIX@|$dir|" "$root/deploy/nginx/netra.conf.template" >"$dir/nginx.conf"
+        -e "s|@KEY@|$dir/server.key|" -e "s|@PREFIX@|$dir|" -e "s|@USER@|$(id -un)|" \
+        "$root/deploy/nginx/netra.conf.template" >"$dir/nginx.conf"
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
     for _ in $(seq 50); do
         curl -sf --cacert "$dir/ca.pem" "https://127.0.0.1:$port/health" >/dev/null && break
