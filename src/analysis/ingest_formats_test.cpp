@@ -41,6 +41,7 @@ const Catalog& TieredCatalog() {
     return kCatalog;
 }
 
+using ingest_testing::ExpectSameRecord;
 using ingest_testing::Ingested;
 using ingest_testing::kLiteLlmSpendCsv;
 using ingest_testing::kLiteLlmSpendJsonl;
@@ -48,36 +49,6 @@ using ingest_testing::kLiteLlmSpendJsonl;
 Ingested IngestText(FormatRequest format, std::string_view text, std::size_t chunk = 0,
                     const Catalog& catalog = TestCatalog()) {
     return ingest_testing::Ingest(format, text, chunk, catalog);
-}
-
-void ExpectSameRecord(const domain::UsageRecord& a, const domain::UsageRecord& b, std::size_t i) {
-    SCOPED_TRACE("record " + std::to_string(i));
-    EXPECT_EQ(a.ts, b.ts);
-    EXPECT_EQ(a.model, b.model);
-    EXPECT_EQ(a.provider, b.provider);
-    EXPECT_EQ(a.input_tokens, b.input_tokens);
-    EXPECT_EQ(a.output_tokens, b.output_tokens);
-    EXPECT_EQ(a.cached_tokens, b.cached_tokens);
-    EXPECT_EQ(a.cache_write_5m_tokens, b.cache_write_5m_tokens);
-    EXPECT_EQ(a.cache_write_1h_tokens, b.cache_write_1h_tokens);
-    EXPECT_EQ(a.reasoning_tokens, b.reasoning_tokens);
-    EXPECT_EQ(a.request_count, b.request_count);
-    EXPECT_EQ(a.latency_ms, b.latency_ms);
-    EXPECT_EQ(a.cost_usd, b.cost_usd);
-    EXPECT_EQ(a.cost_from_file, b.cost_from_file);
-    EXPECT_EQ(a.list_cost_usd, b.list_cost_usd);
-    EXPECT_EQ(a.prompt_hash, b.prompt_hash);
-    EXPECT_EQ(a.prefix_hash, b.prefix_hash);
-    EXPECT_EQ(a.feature, b.feature);
-    EXPECT_EQ(a.user, b.user);
-    EXPECT_EQ(a.team, b.team);
-    EXPECT_EQ(a.api_key, b.api_key);
-    EXPECT_EQ(a.project, b.project);
-    EXPECT_EQ(a.tags, b.tags);
-    EXPECT_EQ(a.batchable, b.batchable);
-    EXPECT_EQ(a.batched, b.batched);
-    EXPECT_EQ(a.long_context, b.long_context);
-    EXPECT_EQ(a.success, b.success);
 }
 
 void ExpectSameResult(const Ingested& a, const Ingested& b) {

@@ -1,5 +1,9 @@
 #pragma once
-// Shared by the ingest unit tests: feeding a text through UsageIngest in chunks of a given size.
+// Shared by the ingest unit tests: feeding a text through UsageIngest in chunks of a given size, comparing
+// records field by field, and sample exports.
+#include <gtest/gtest.h>
+
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -76,5 +80,36 @@ inline constexpr char kLiteLlmSpendJsonl[] =
     R"("custom_llm_provider":"openai","user":"bob","metadata":{},"cache_hit":"False","request_tags":[],)"
     R"("team_id":"team-2","end_user":"","status":"failure"})"
     "\n";
+
+// Every field of two records (record `i` of a list, named in the failure).
+inline void ExpectSameRecord(const domain::UsageRecord& a, const domain::UsageRecord& b, std::size_t i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    EXPECT_EQ(a.ts, b.ts);
+    EXPECT_EQ(a.model, b.model);
+    EXPECT_EQ(a.provider, b.provider);
+    EXPECT_EQ(a.input_tokens, b.input_tokens);
+    EXPECT_EQ(a.output_tokens, b.output_tokens);
+    EXPECT_EQ(a.cached_tokens, b.cached_tokens);
+    EXPECT_EQ(a.cache_write_5m_tokens, b.cache_write_5m_tokens);
+    EXPECT_EQ(a.cache_write_1h_tokens, b.cache_write_1h_tokens);
+    EXPECT_EQ(a.reasoning_tokens, b.reasoning_tokens);
+    EXPECT_EQ(a.request_count, b.request_count);
+    EXPECT_EQ(a.latency_ms, b.latency_ms);
+    EXPECT_EQ(a.cost_usd, b.cost_usd);
+    EXPECT_EQ(a.cost_from_file, b.cost_from_file);
+    EXPECT_EQ(a.list_cost_usd, b.list_cost_usd);
+    EXPECT_EQ(a.prompt_hash, b.prompt_hash);
+    EXPECT_EQ(a.prefix_hash, b.prefix_hash);
+    EXPECT_EQ(a.feature, b.feature);
+    EXPECT_EQ(a.user, b.user);
+    EXPECT_EQ(a.team, b.team);
+    EXPECT_EQ(a.api_key, b.api_key);
+    EXPECT_EQ(a.project, b.project);
+    EXPECT_EQ(a.tags, b.tags);
+    EXPECT_EQ(a.batchable, b.batchable);
+    EXPECT_EQ(a.batched, b.batched);
+    EXPECT_EQ(a.long_context, b.long_context);
+    EXPECT_EQ(a.success, b.success);
+}
 
 }  // namespace netra::analysis::ingest_testing

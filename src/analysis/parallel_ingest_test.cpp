@@ -21,6 +21,7 @@
 namespace netra::analysis {
 namespace {
 
+using ingest_testing::ExpectSameRecord;
 using ingest_testing::Ingested;
 using ingest_testing::kLiteLlmSpendCsv;
 using ingest_testing::kLiteLlmSpendJsonl;
@@ -31,45 +32,13 @@ std::string_view Text(const Field& field) {
     return std::string_view(field.data(), field.size());
 }
 
-void ExpectSameRecord(const domain::UsageRecord& a, const domain::UsageRecord& b) {
-    EXPECT_EQ(a.ts, b.ts);
-    EXPECT_EQ(Text(a.model), Text(b.model));
-    EXPECT_EQ(Text(a.provider), Text(b.provider));
-    EXPECT_EQ(a.input_tokens, b.input_tokens);
-    EXPECT_EQ(a.output_tokens, b.output_tokens);
-    EXPECT_EQ(a.cached_tokens, b.cached_tokens);
-    EXPECT_EQ(a.cache_write_5m_tokens, b.cache_write_5m_tokens);
-    EXPECT_EQ(a.cache_write_1h_tokens, b.cache_write_1h_tokens);
-    EXPECT_EQ(a.reasoning_tokens, b.reasoning_tokens);
-    EXPECT_EQ(a.request_count, b.request_count);
-    EXPECT_EQ(a.latency_ms, b.latency_ms);
-    EXPECT_EQ(a.cost_usd, b.cost_usd);
-    EXPECT_EQ(a.cost_from_file, b.cost_from_file);
-    EXPECT_EQ(a.list_cost_usd, b.list_cost_usd);
-    EXPECT_EQ(Text(a.prompt_hash), Text(b.prompt_hash));
-    EXPECT_EQ(Text(a.prefix_hash), Text(b.prefix_hash));
-    EXPECT_EQ(Text(a.feature), Text(b.feature));
-    EXPECT_EQ(Text(a.user), Text(b.user));
-    EXPECT_EQ(Text(a.team), Text(b.team));
-    EXPECT_EQ(Text(a.api_key), Text(b.api_key));
-    EXPECT_EQ(Text(a.project), Text(b.project));
-    EXPECT_EQ(Text(a.tags), Text(b.tags));
-    EXPECT_EQ(a.batchable, b.batchable);
-    EXPECT_EQ(a.batched, b.batched);
-    EXPECT_EQ(a.long_context, b.long_context);
-    EXPECT_EQ(a.success, b.success);
-}
-
 // Field by field; stops at the first record that differs (one mismatch would otherwise repeat on every later one).
 void ExpectSameRecords(const std::vector<domain::UsageRecord>& got, const std::vector<domain::UsageRecord>& want) {
     ASSERT_EQ(got.size(), want.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
         const ::testing::TestResult& result = *::testing::UnitTest::GetInstance()->current_test_info()->result();
         const int failures_before = result.total_part_count();
-        {
-            SCOPED_TRACE("record " + std::to_string(i));
-            ExpectSameRecord(got[i], want[i]);
-        }
+        ExpectSameRecord(got[i], want[i], i);
         if (result.total_part_count() != failures_before) return;
     }
 }

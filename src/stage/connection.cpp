@@ -58,6 +58,11 @@ core::Result<AnyStream> OpenStream(asio::io_context& ioc, const ServerUrl& serve
                                    const std::function<void(boost::beast::tcp_stream&)>& prepare) {
     using tcp = asio::ip::tcp;
     const std::string where = server.host + ":" + server.port;
+    if (server.tls && !tls) {  // an unusable CA file fails before any connection is made
+        auto made = ClientTlsContext(server.ca_file);
+        if (!made.ok()) return made.error();
+        tls = std::move(*made);
+    }
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     auto endpoints = resolver.resolve(server.host, server.port, ec);
@@ -95,11 +100,6 @@ core::Result<AnyStream> OpenStream(asio::io_context& ioc, const ServerUrl& serve
     plain.socket().set_option(tcp::no_delay(true), ec);
     if (!server.tls) return AnyStream(std::in_place_type<boost::beast::tcp_stream>, std::move(plain));
 
-    if (!tls) {
-        auto made = ClientTlsContext(server.ca_file);
-        if (!made.ok()) return made.error();
-        tls = std::move(*made);
-    }
     AnyStream stream(std::in_place_type<TlsStream>, std::move(plain), *tls);
     auto& secure = std::get<TlsStream>(stream);
     if (auto s = PrepareTls(secure, server.host); !s.ok()) return s.error();

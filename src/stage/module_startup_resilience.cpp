@@ -72,6 +72,11 @@ std::string PostMessage(HttpClient& http, const Credentials& user, const std::st
     return run_id;
 }
 
+// Leases short enough for a test to watch one expire: 2 s, renewed every 0.5 s, checked every 0.3 s.
+std::vector<std::string> ShortLeases() {
+    return {"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"};
+}
+
 // The data helper's first tool waits `latency_ms` (30 s unless told): a run sits inside it after triage completed.
 json::object SlowDataHelperFault(int latency_ms = 30000) {
     return json::object{
@@ -91,9 +96,8 @@ void WaitInsideSlowedTool(HttpClient& http, const Credentials& user, const std::
 }
 
 void SigkillMidRunResumes(StageContext& ctx) {
-    auto server =
-        ctx.SpawnDedicated({"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"},
-                           "kills a server of its own with SIGKILL mid-run and starts it again on the same data");
+    auto server = ctx.SpawnDedicated(
+        ShortLeases(), "kills a server of its own with SIGKILL mid-run and starts it again on the same data");
     auto dedicated = ctx.ForServer(*server);
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("crash");
@@ -554,9 +558,8 @@ void DatabaseDownMidRun(StageContext& ctx) {
         throw TestSkipped("needs --db-stop-cmd and --db-start-cmd (a database the suite may take down)");
     }
     constexpr int kToolMs = 3000;
-    auto server =
-        ctx.SpawnDedicated({"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"},
-                           "takes the database of a server of its own down while a run is inside a slowed tool");
+    auto server = ctx.SpawnDedicated(
+        ShortLeases(), "takes the database of a server of its own down while a run is inside a slowed tool");
     auto dedicated = ctx.ForServer(*server);
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("db-mid-run");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -194,6 +195,9 @@ std::pair<EVP_PKEY*, X509*> MakeSelfSignedCertificate() {
 FakeOpenAiServer::FakeOpenAiServer(bool tls) : default_reply_(FakeReply::Stream({"ok"})) {
     if (tls) {
 #if NETRA_LLM_TLS
+        // OpenSSL writes to the socket itself (no MSG_NOSIGNAL): a client that hangs up mid-handshake would raise
+        // SIGPIPE and kill the test process. This is test code; the process it runs in ignores the signal.
+        std::signal(SIGPIPE, SIG_IGN);
         auto [key, cert] = MakeSelfSignedCertificate();
         tls_context_ = SSL_CTX_new(TLS_server_method());
         SSL_CTX_use_certificate(tls_context_, cert);
