@@ -88,21 +88,7 @@ constexpr core::Millis kDay = 86'400'000;
 
 // ---- OpenAI ----
 
-const char kOpenAiUsageCsv[] =
-    "start_time,end_time,start_time_iso,end_time_iso,project_id,num_model_requests,user_id,api_key_id,model,batch,"
-    "service_tier,input_tokens,output_tokens,input_cached_tokens,input_uncached_tokens,input_text_tokens,"
-    "output_text_tokens,input_cached_text_tokens,input_audio_tokens,input_cached_audio_tokens,output_audio_tokens,"
-    "input_image_tokens,input_cached_image_tokens,output_image_tokens\n"
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_abc,120.0,user-alice,key_123,"
-    "gpt-4o-2024-08-06,FALSE,default,120000.0,30000.0,20000.0,100000.0,120000.0,30000.0,20000.0,0.0,0.0,0.0,0.0,0.0,"
-    "0.0\n"
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_abc,40.0,,key_456,"
-    "gpt-4o-mini-2024-07-18,TRUE,batch,50000.0,10000.0,0.0,50000.0,50000.0,10000.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_xyz,3.0,user-bob,key_123,"
-    "gpt-4o,FALSE,default,100.0,10.0,500.0,0.0,100.0,10.0,500.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
-    "\n"
-    "1748822400,1748908800,2025-06-02T00:00:00+00:00,2025-06-03T00:00:00+00:00,proj_xyz,5.0,user-bob,key_789,"
-    "ft:gpt-4o-mini:acme::abc123,FALSE,default,2000.0,500.0,0.0,2000.0,2000.0,500.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n";
+const std::string kOpenAiUsageCsv = std::string(ingest_testing::kOpenAiUsageHeader) + ingest_testing::kOpenAiUsageRows;
 
 TEST(IngestFormats, OpenAiUsageCsv) {
     auto r = IngestWholeAndChunked(FormatRequest{}, kOpenAiUsageCsv);

@@ -25,6 +25,8 @@ using ingest_testing::ExpectSameRecord;
 using ingest_testing::Ingested;
 using ingest_testing::kLiteLlmSpendCsv;
 using ingest_testing::kLiteLlmSpendJsonl;
+using ingest_testing::kOpenAiUsageHeader;
+using ingest_testing::kOpenAiUsageRows;
 
 // A record's text field as a view (printed as text when an expectation fails), whatever string type it is.
 template <class Field>
@@ -371,24 +373,6 @@ TEST(ParallelIngest, NetraJsonlWithBadLines) {
     crlf.resize(crlf.size() - 2);
     ExpectSameAsSequential(FormatRequest{}, crlf, {64, 900}, true);
 }
-
-// The OpenAI usage CSV of ingest_formats_test.cpp: its header, then its rows (one bad: more cached than input).
-const char kOpenAiUsageHeader[] =
-    "start_time,end_time,start_time_iso,end_time_iso,project_id,num_model_requests,user_id,api_key_id,model,batch,"
-    "service_tier,input_tokens,output_tokens,input_cached_tokens,input_uncached_tokens,input_text_tokens,"
-    "output_text_tokens,input_cached_text_tokens,input_audio_tokens,input_cached_audio_tokens,output_audio_tokens,"
-    "input_image_tokens,input_cached_image_tokens,output_image_tokens\n";
-const char kOpenAiUsageRows[] =
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_abc,120.0,user-alice,key_123,"
-    "gpt-4o-2024-08-06,FALSE,default,120000.0,30000.0,20000.0,100000.0,120000.0,30000.0,20000.0,0.0,0.0,0.0,0.0,0.0,"
-    "0.0\n"
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_abc,40.0,,key_456,"
-    "gpt-4o-mini-2024-07-18,TRUE,batch,50000.0,10000.0,0.0,50000.0,50000.0,10000.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
-    "1748736000,1748822400,2025-06-01T00:00:00+00:00,2025-06-02T00:00:00+00:00,proj_xyz,3.0,user-bob,key_123,"
-    "gpt-4o,FALSE,default,100.0,10.0,500.0,0.0,100.0,10.0,500.0,0.0,0.0,0.0,0.0,0.0,0.0\n"
-    "\n"
-    "1748822400,1748908800,2025-06-02T00:00:00+00:00,2025-06-03T00:00:00+00:00,proj_xyz,5.0,user-bob,key_789,"
-    "ft:gpt-4o-mini:acme::abc123,FALSE,default,2000.0,500.0,0.0,2000.0,2000.0,500.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n";
 
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
     for (std::size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
