@@ -50,6 +50,15 @@ inline constexpr char kOpenAiUsageRows[] =
     "1748822400,1748908800,2025-06-02T00:00:00+00:00,2025-06-03T00:00:00+00:00,proj_xyz,5.0,user-bob,key_789,"
     "ft:gpt-4o-mini:acme::abc123,FALSE,default,2000.0,500.0,0.0,2000.0,2000.0,500.0,0.0,0.0,0.0,0.0,0.0,0.0,0.0\n";
 
+// Two OTLP exports as the Collector's file exporter writes them, one per line: an LLM span and a span that is not
+// one, then an LLM span with a negative token count (a bad record).
+inline constexpr char kOtlpLine1[] =
+    R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bot"}}]},"scopeSpans":[{"spans":[)"
+    R"({"name":"chat","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000400000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10"}}]},)"
+    R"({"name":"db","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000100000000","attributes":[]}]}]}]})";
+inline constexpr char kOtlpLine2[] =
+    R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"chat","startTimeUnixNano":"1748772060000000000","endTimeUnixNano":"1748772061000000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"-1"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"5"}}]}]}]}]})";
+
 // LiteLLM's LiteLLM_SpendLogs, as the proxy's UI exports them (CSV with JSON cells) and as JSON Lines: the same
 // calls, used by the format tests and the parallel ingest's.
 inline constexpr char kLiteLlmSpendCsv[] =

@@ -450,12 +450,7 @@ TEST(ParallelIngest, UnknownModelSpendShareOnARoundingBoundary) {
 // OTLP exports one per line (the Collector's file exporter): their spans are the records, the spans that are not LLM
 // calls are skipped (a warning counts them over the whole file), a bad span is an error on its line.
 TEST(ParallelIngest, OtlpJsonLinesSkippedSpansAcrossParts) {
-    const std::string line1 =
-        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bot"}}]},"scopeSpans":[{"spans":[)"
-        R"({"name":"chat","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000400000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10"}}]},)"
-        R"({"name":"db","startTimeUnixNano":"1748772000000000000","endTimeUnixNano":"1748772000100000000","attributes":[]}]}]}]})";
-    const std::string line2 =
-        R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"chat","startTimeUnixNano":"1748772060000000000","endTimeUnixNano":"1748772061000000000","attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"-1"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"5"}}]}]}]}]})";
+    const std::string line1 = ingest_testing::kOtlpLine1, line2 = ingest_testing::kOtlpLine2;
     std::string jsonl;
     for (int k = 0; k < 40; ++k)
         jsonl += ReplaceAll(line1, "\"bot\"", "\"bot-" + std::to_string(k) + "\"") + "\n" + line2 + "\n";

@@ -95,6 +95,16 @@ void WaitInsideSlowedTool(HttpClient& http, const Credentials& user, const std::
     Fail("run " + run_id + " never reached the data helper's slowed tool");
 }
 
+// A run_resumed payload lists the agents completed before the interruption; triage is one of them in these tests.
+void ExpectTriageNamedCompleted(const json::object& payload) {
+    const json::value* completed = payload.if_contains("completed_agents");
+    Expect(completed != nullptr && completed->is_array(), "run_resumed names no completed_agents: " + Quote(payload));
+    bool triage_done = false;
+    for (const auto& a : completed->as_array())
+        triage_done = triage_done || (a.is_string() && a.as_string() == "triage");
+    Expect(triage_done, "run_resumed does not name triage as completed: " + Quote(payload));
+}
+
 void SigkillMidRunResumes(StageContext& ctx) {
     auto server = ctx.SpawnDedicated(
         ShortLeases(), "kills a server of its own with SIGKILL mid-run and starts it again on the same data");
@@ -138,12 +148,7 @@ void SigkillMidRunResumes(StageContext& ctx) {
     Expect(resumed_at < events.size(), "no run_resumed event in the interrupted run");
     const auto* payload = JObj(events[resumed_at], "payload");
     Expect(payload != nullptr, "run_resumed has no payload");
-    const json::value* completed = payload->if_contains("completed_agents");
-    Expect(completed != nullptr && completed->is_array(), "run_resumed names no completed_agents: " + Quote(*payload));
-    bool triage_done = false;
-    for (const auto& a : completed->as_array())
-        triage_done = triage_done || (a.is_string() && a.as_string() == "triage");
-    Expect(triage_done, "run_resumed does not name triage as completed: " + Quote(*payload));
+    ExpectTriageNamedCompleted(*payload);
     for (std::size_t i = resumed_at + 1; i < events.size(); ++i) {
         Expect(!(JStr(events[i], "type") == "agent_started" && JStr(events[i], "agent_name") == "triage"),
                "triage, completed before the crash, started again after run_resumed");
@@ -648,12 +653,7 @@ void DatabaseDownMidRun(StageContext& ctx) {
     const json::value* after_seq = payload->if_contains("after_seq");
     Expect(after_seq != nullptr && after_seq->is_int64() && after_seq->as_int64() == Seq(before.back()),
            "run_resumed's after_seq is not the last event stored before the outage: " + Quote(*payload));
-    const json::value* completed = payload->if_contains("completed_agents");
-    Expect(completed != nullptr && completed->is_array(), "run_resumed names no completed_agents: " + Quote(*payload));
-    bool triage_done = false;
-    for (const auto& a : completed->as_array())
-        triage_done = triage_done || (a.is_string() && a.as_string() == "triage");
-    Expect(triage_done, "run_resumed does not name triage as completed: " + Quote(*payload));
+    ExpectTriageNamedCompleted(*payload);
     const json::value* attempt = payload->if_contains("attempt");
     // By the server's clock: how long after the run's last event before the outage it was resumed, and how long
     // the resumed attempt took (the database was down for outage_ms of the first figure).
