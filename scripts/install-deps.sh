@@ -6,10 +6,10 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libsodium-dev libjwt-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libsimdjson-dev libssl-dev)
+  libsimdjson-dev libssl-dev libhiredis-dev)
 if [[ "${1:-}" == "--with-test-deps" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client clang-format
-    nginx-light openssl curl python3)
+    nginx-light openssl curl python3 redis-server)
 fi
 
 missing=()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A TLS front on loopback, as real staging deployments have one: nginx terminating TLS with a throw-away CA and a
-# certificate for 127.0.0.1 / localhost, proxying HTTP, SSE and WebSocket to one `netra serve` (deploy/nginx/
-# netra.conf.template, the same proxy settings a real server uses).
+# certificate for 127.0.0.1 / localhost, proxying HTTP, SSE and WebSocket to one `netra serve` or several
+# (deploy/nginx/netra.conf.template, the same proxy settings a real server uses; several: round-robin).
 #
-#   scripts/tls-front.sh start DIR UPSTREAM   # UPSTREAM: 127.0.0.1:PORT of netra serve; prints the https URL
+#   scripts/tls-front.sh start DIR UPSTREAM   # UPSTREAM: 127.0.0.1:PORT of netra serve, or a comma-separated list
+#                                             # 127.0.0.1:P1,127.0.0.1:P2 of instances; prints the https URL
 #   scripts/tls-front.sh ca DIR               # the CA certificate to trust (netra stage --ca-file)
 #   scripts/tls-front.sh stop DIR             # stop nginx and delete DIR
 #
@@ -24,7 +25,14 @@ port=${TLS_FRONT_PORT:-18443}
 case "$cmd" in
 start)
     [[ $# -eq 3 ]] || usage
-    upstream=$3
+    # One `server HOST:PORT;` line of the upstream block per entry.
+    servers=
+    IFS=, read -ra upstreams <<<"$3"
+    for u in "${upstreams[@]}"; do
+        [[ "$u" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || { echo "tls-front: bad upstream '$u' (want HOST:PORT)" >&2; exit 2; }
+        servers+="server $u; "
+    done
+    [[ -n "$servers" ]] || usage
     command -v nginx >/dev/null || { echo "tls-front: nginx is not installed (scripts/install-deps.sh --with-test-deps)" >&2; exit 1; }
     mkdir -p "$dir/logs"
     # A CA of our own, and a server certificate it signs for the loopback names (SANs: what clients check).
@@ -36,7 +44,7 @@ start)
         >"$dir/server.ext"
     openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
         -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
-    sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@UPSTREAM@|$upstream|" -e "s|@CERT@|$dir/server.pem|" \
+    sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@UPSTREAM_SERVERS@|${servers% }|" -e "s|@CERT@|$dir/server.pem|" \
         -e "s|@KEY@|$dir/server.key|" -e "s|@PREFIX@|$dir|" -e "s|@USER@|$(id -un)|" \
         "$root/deploy/nginx/netra.conf.template" >"$dir/nginx.conf"
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
