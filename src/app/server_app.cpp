@@ -12,6 +12,8 @@
 
 #include "analysis/catalog.hpp"
 #include "auth/auth_service.hpp"
+#include "cluster/redis_cluster.hpp"
+#include "cluster/redis_url.hpp"
 #include "config/database_url.hpp"
 #include "config/loader.hpp"
 #include "core/ids.hpp"
@@ -83,10 +85,15 @@ storage::AcquireHook DatabaseFaultHook(core::FaultRegistry& faults) {
 
 // Every domain service, built once with all it needs, in dependency order. Members are references or owned
 // objects, never null: a service that lacks a dependency does not compile.
+//
+// Modes (§12): SQLite is one instance (runs wait in this process's scheduler). PostgreSQL is a cluster of any size:
+// runs wait in the database's queue, and with REDIS_URL events, work and cancel signals travel between instances
+// through Redis (without it, an instance on PostgreSQL is a cluster of one).
 struct AppServices {
     AppServices(const config::Settings& settings, const std::string& instance_id, core::FaultRegistry& faults_in,
                 std::shared_ptr<storage::Store> store_in, std::shared_ptr<const analysis::Catalog> catalog_in,
-                asio::thread_pool& run_pool, agents::Pools pools)
+                asio::io_context& ioc, asio::thread_pool& run_pool, agents::Pools pools,
+                const std::optional<cluster::RedisEndpoint>& redis_endpoint)
         : faults(faults_in),
           store(std::move(store_in)),
           catalog(std::move(catalog_in)),
@@ -94,21 +101,31 @@ struct AppServices {
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
           auth(settings, store),
           datasets(store, *catalog, settings.limits.uploads_per_minute),
-          runs(settings, instance_id, store, bus, datasets, *catalog, *llm, faults, run_pool, pools),
-          threads(store, runs),
           events(store),
-          view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store} {}
+          redis(redis_endpoint ? std::make_unique<cluster::RedisCluster>(ioc, *redis_endpoint, instance_id, bus, events,
+                                                                         store, pools.blocking)
+                               : nullptr),
+          runs(settings, instance_id,
+               store->BackendName() == std::string_view("sqlite") ? runs::QueueMode::kInProcess
+                                                                  : runs::QueueMode::kDatabase,
+               store, redis ? static_cast<runs::EventPublisher&>(*redis) : bus,
+               redis ? static_cast<runs::ClusterSignals&>(*redis) : local_signals, datasets, *catalog, *llm, faults,
+               run_pool, pools),
+          threads(store, runs),
+          view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store, redis.get()} {}
 
     core::FaultRegistry& faults;  // also consulted by the store (see DatabaseFaultHook): it outlives the services
     runs::EventBus bus;
+    runs::LocalSignals local_signals;
     std::shared_ptr<storage::Store> store;
     std::shared_ptr<const analysis::Catalog> catalog;
     std::shared_ptr<llm::Provider> llm;
     auth::AuthService auth;
     datasets::DatasetService datasets;
+    runs::StoreEventReader events;
+    std::unique_ptr<cluster::RedisCluster> redis;  // null without REDIS_URL
     runs::RunService runs;
     runs::ThreadService threads;
-    runs::StoreEventReader events;
     net::Services view;  // what handlers see
 };
 
@@ -183,9 +200,17 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
         store = *opened;
         return true;
     });
+    std::optional<cluster::RedisEndpoint> redis_endpoint;
     started = started && phase("cache", [&] {
-                  if (!settings.redis_url.empty())
-                      spdlog::warn("REDIS_URL is set but scale-out is not built yet; single instance");
+                  if (settings.redis_url.empty()) return true;
+                  auto endpoint = cluster::ParseRedisUrl(settings.redis_url);
+                  if (!endpoint.ok()) {
+                      spdlog::critical("{}", endpoint.error().message);
+                      return false;
+                  }
+                  // Not waited for: an instance serves without Redis (delivery polls the database) and the
+                  // connections keep redialling; /api/health shows the state.
+                  redis_endpoint = *endpoint;
                   return true;
               });
     started = started && phase("services", [&] {
@@ -196,12 +221,14 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
                   }
                   spdlog::info("supply catalog: {} models, as of {}", (*catalog)->Models().size(), (*catalog)->AsOf());
                   try {
-                      services = std::make_shared<AppServices>(settings, server->instance_id, faults, store, *catalog,
-                                                               run_pool, agents::Pools{compute_pool, workers});
+                      services =
+                          std::make_shared<AppServices>(settings, server->instance_id, faults, store, *catalog, ioc,
+                                                        run_pool, agents::Pools{compute_pool, workers}, redis_endpoint);
                   } catch (const std::exception& e) {
                       spdlog::critical("services: {}", e.what());
                       return false;
                   }
+                  if (services->redis) services->redis->Start();
                   auto llm = services->llm->Health();
                   spdlog::info("llm provider: {}{}", llm.provider, llm.model.empty() ? "" : " (" + llm.model + ")");
                   if (auto s = services->runs.Recover(); !s.ok()) {
@@ -235,6 +262,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     listener.Stop();
     server->sessions.CloseAll();
     services->runs.Drain(settings.timeouts.shutdown_drain);
+    if (services->redis) services->redis->Stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let close frames flush
     stop_io();
     spdlog::info("stopped cleanly");

@@ -100,6 +100,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_UPLOADS_PER_MINUTE", "limits", "uploads_per_minute", Kind::kInt},
     SettingDef{"NETRA_LOGIN_ATTEMPTS_PER_MINUTE", "limits", "login_attempts_per_minute", Kind::kInt},
     SettingDef{"NETRA_MAX_CONCURRENT_RUNS_PER_USER", "limits", "max_concurrent_runs_per_user", Kind::kInt},
+    SettingDef{"NETRA_RUNS_PER_INSTANCE", "limits", "runs_per_instance", Kind::kInt},
     SettingDef{"NETRA_AGENT_STEP_TIMEOUT_MS", "timeouts", "agent_step_ms", Kind::kInt},
     SettingDef{"NETRA_RUN_TIMEOUT_MS", "timeouts", "run_ms", Kind::kInt},
     SettingDef{"NETRA_HTTP_READ_TIMEOUT_MS", "timeouts", "http_read_ms", Kind::kInt},
@@ -483,6 +484,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.IntInto("NETRA_RUN_MAX_ATTEMPTS", l.run_max_attempts, 1, 100);
     r.IntInto("NETRA_LOGIN_ATTEMPTS_PER_MINUTE", l.login_attempts_per_minute, 1, kIntMax);
     r.IntInto("NETRA_MAX_CONCURRENT_RUNS_PER_USER", l.max_concurrent_runs_per_user, 1, kIntMax);
+    r.IntInto("NETRA_RUNS_PER_INSTANCE", l.runs_per_instance, 1, kIntMax);
 
     Timeouts& t = settings.timeouts;
     r.DurationInto("NETRA_AGENT_STEP_TIMEOUT_MS", t.agent_step);
@@ -518,9 +520,11 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
         !StartsWith(Lower(settings.openai_base_url), "https://")) {
         r.Fail(origin_of("OPENAI_BASE_URL") + " must be an http:// or https:// URL");
     }
-    if (!settings.redis_url.empty() && !StartsWith(Lower(settings.redis_url), "redis://") &&
-        !StartsWith(Lower(settings.redis_url), "rediss://")) {
-        r.Fail(origin_of("REDIS_URL") + " must be a redis:// or rediss:// URL");
+    if (!settings.redis_url.empty() && !StartsWith(Lower(settings.redis_url), "redis://")) {
+        r.Fail(origin_of("REDIS_URL") + " must be a redis://[:password@]host[:port][/db] URL" +
+               (StartsWith(Lower(settings.redis_url), "rediss://")
+                    ? " (TLS to Redis, rediss://, is not supported: keep Redis on the private network)"
+                    : ""));
     }
     if (settings.log_format == "auto") settings.log_format.clear();
     if (!settings.log_format.empty() && settings.log_format != "text" && settings.log_format != "json") {
@@ -623,7 +627,8 @@ std::string DescribeSettings(const Settings& s) {
         << " catalog=" << (s.catalog_path.empty() ? std::string("bundled") : s.catalog_path)
         << " config=" << (s.config_file.empty() ? std::string("none") : s.config_file)
         << " max_concurrent_runs_per_user=" << s.limits.max_concurrent_runs_per_user
-        << " run_timeout_ms=" << s.timeouts.run.count() << " shutdown_drain_ms=" << s.timeouts.shutdown_drain.count();
+        << " runs_per_instance=" << s.limits.runs_per_instance << " run_timeout_ms=" << s.timeouts.run.count()
+        << " shutdown_drain_ms=" << s.timeouts.shutdown_drain.count();
     return out.str();
 }
 

@@ -28,6 +28,9 @@ struct Limits {
     int run_max_attempts = 3;            // a run interrupted this many times is failed instead of resumed
     int login_attempts_per_minute = 30;  // per email and per IP
     int max_concurrent_runs_per_user = 4;
+    // Runs one instance executes at once when runs are claimed from PostgreSQL's queue (a cluster); runs wait
+    // on I/O without holding threads, so this bounds memory, not CPU.
+    int runs_per_instance = 256;
 };
 
 struct Timeouts {

@@ -28,6 +28,10 @@ namespace boost::asio {
 class thread_pool;
 }
 
+namespace netra::cluster {
+class RedisCluster;
+}
+
 namespace netra::net {
 
 // Start-up progress shown by readiness (§10).
@@ -60,6 +64,7 @@ struct Services {
     const llm::Provider& llm;
     core::FaultRegistry& faults;  // consulted only when settings.fault_injection is on
     storage::DatabaseHealth& database;
+    const cluster::RedisCluster* redis;  // null: one instance, no Redis (SQLite, or PostgreSQL without REDIS_URL)
 };
 
 namespace ws {

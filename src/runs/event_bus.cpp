@@ -7,7 +7,9 @@ namespace netra::runs {
 EventBus::SubscriptionId EventBus::Subscribe(const std::string& user_id, std::weak_ptr<EventListener> listener) {
     std::lock_guard lock(mutex_);
     SubscriptionId id = next_id_++;
-    by_user_[user_id].push_back(Entry{id, std::move(listener)});
+    auto& entries = by_user_[user_id];
+    entries.push_back(Entry{id, std::move(listener)});
+    if (entries.size() == 1 && observer_) observer_->OnWatched(user_id);
     return id;
 }
 
@@ -18,7 +20,23 @@ void EventBus::Unsubscribe(const std::string& user_id, SubscriptionId id) {
     auto& entries = it->second;
     entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.id == id; }),
                   entries.end());
-    if (entries.empty()) by_user_.erase(it);
+    if (entries.empty()) {
+        by_user_.erase(it);
+        if (observer_) observer_->OnUnwatched(user_id);
+    }
+}
+
+void EventBus::SetWatchObserver(WatchObserver* observer) {
+    std::lock_guard lock(mutex_);
+    observer_ = observer;
+}
+
+std::vector<std::string> EventBus::WatchedUsers() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> users;
+    users.reserve(by_user_.size());
+    for (const auto& [user, entries] : by_user_) users.push_back(user);
+    return users;
 }
 
 void EventBus::Publish(const std::shared_ptr<const LiveEvent>& event) {

@@ -19,9 +19,24 @@ class EventListener {
     virtual void OnEvent(const std::shared_ptr<const LiveEvent>& event) = 0;
 };
 
+// Hears when a user gains their first listener on this instance and loses their last: a cluster transport
+// subscribes to that user's events only while someone here listens.
+class WatchObserver {
+  public:
+    virtual ~WatchObserver() = default;
+    // Called under the bus's lock, in order; must only post (never block, never call back into the bus).
+    virtual void OnWatched(const std::string& user_id) = 0;
+    virtual void OnUnwatched(const std::string& user_id) = 0;
+};
+
 class EventBus final : public EventPublisher {
   public:
     using SubscriptionId = std::uint64_t;
+
+    // A cluster transport registers itself when it is built (and unregisters with nullptr when destroyed).
+    void SetWatchObserver(WatchObserver* observer);
+    // The users with a listener here now (a transport that reconnects, or polls, asks).
+    std::vector<std::string> WatchedUsers() const;
 
     SubscriptionId Subscribe(const std::string& user_id, std::weak_ptr<EventListener> listener);
     void Unsubscribe(const std::string& user_id, SubscriptionId id);
@@ -38,6 +53,7 @@ class EventBus final : public EventPublisher {
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::vector<Entry>> by_user_;
     SubscriptionId next_id_ = 1;
+    WatchObserver* observer_ = nullptr;
     std::uint64_t published_ = 0;
 };
 

@@ -47,6 +47,7 @@ struct RunService::ActiveRun {
     std::atomic<bool> cancel_requested{false};
     std::atomic<bool> handed_back{false};  // shutdown left it interrupted for the next start: never finish it here
     std::atomic<bool> started{false};
+    std::atomic<bool> claimed{false};  // database queue: claimed by ClaimNextRun before it was spawned
     std::chrono::steady_clock::time_point start_time;
 
     std::mutex mutex;  // guards the fields below (read by Status from other threads)
@@ -158,13 +159,15 @@ class RunService::Sink : public agents::EventSink {
     ActiveRun& run_;
 };
 
-RunService::RunService(const config::Settings& settings, std::string instance_id, std::shared_ptr<storage::Store> store,
-                       EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
-                       llm::Provider& llm, core::FaultRegistry& faults, asio::thread_pool& run_pool,
-                       agents::Pools pools)
+RunService::RunService(const config::Settings& settings, std::string instance_id, QueueMode queue,
+                       std::shared_ptr<storage::Store> store, EventPublisher& publisher, ClusterSignals& signals,
+                       agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
+                       core::FaultRegistry& faults, asio::thread_pool& run_pool, agents::Pools pools)
     : settings_(settings),
+      queue_(queue),
       store_(std::move(store)),
       publisher_(publisher),
+      signals_(signals),
       datasets_(datasets),
       faults_(faults),
       run_pool_(run_pool),
@@ -175,9 +178,12 @@ RunService::RunService(const config::Settings& settings, std::string instance_id
       supervisor_(catalog, llm, pools),
       event_writer_(store_, pools.blocking),
       instance_id_(std::move(instance_id)),
-      lease_timer_(asio::make_strand(run_pool)) {}
+      lease_timer_(asio::make_strand(run_pool)),
+      claim_strand_(asio::make_strand(run_pool)) {
+    signals_.Listen(this);
+}
 
-RunService::~RunService() = default;
+RunService::~RunService() { signals_.Listen(nullptr); }
 
 namespace {
 
@@ -230,12 +236,12 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
         if (!thread.ok()) return thread.error();
         if (!*thread) return MakeError(ErrorCode::kNotFound, "thread not found");
         thread_id = *request.thread_id;
-        if (scheduler_.ThreadHasWork(thread_id)) {
+        if (ThreadHasWork(thread_id)) {
             if (*policy == domain::DoubleTextPolicy::kReject) {
                 return MakeError(ErrorCode::kThreadBusy, "thread has an active run; policy is reject");
             }
             if (*policy == domain::DoubleTextPolicy::kInterrupt) {
-                if (auto active = scheduler_.ActiveRunOfThread(thread_id)) (void)Cancel(request.user_id, *active);
+                if (auto active = ActiveRunOfThread(thread_id)) (void)Cancel(request.user_id, *active);
             }
         }
     } else {
@@ -274,7 +280,38 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     return result;
 }
 
+bool RunService::ThreadHasWork(const std::string& thread_id) {
+    if (queue_ == QueueMode::kInProcess) return scheduler_.ThreadHasWork(thread_id);
+    auto active = store_->ActiveRunOfThread(thread_id);
+    return active.ok() && active->has_value();  // unreadable: treated as idle (the queue still orders the runs)
+}
+
+std::optional<std::string> RunService::ActiveRunOfThread(const std::string& thread_id) {
+    if (queue_ == QueueMode::kInProcess) return scheduler_.ActiveRunOfThread(thread_id);
+    auto active = store_->ActiveRunOfThread(thread_id);
+    if (!active.ok() || !*active || (*active)->status != domain::RunStatus::kRunning) return std::nullopt;
+    return (*active)->id;
+}
+
+std::size_t RunService::RunningCount() const {
+    if (queue_ == QueueMode::kInProcess) return scheduler_.RunningCount();
+    return static_cast<std::size_t>(std::max(running_here_.load(), 0));
+}
+
+std::size_t RunService::QueuedCount() const {
+    if (queue_ == QueueMode::kInProcess) return scheduler_.QueuedCount();
+    std::lock_guard lock(mutex_);
+    std::size_t waiting = 0;
+    for (const auto& [id, run] : active_) waiting += run->started ? 0 : 1;
+    return waiting;
+}
+
 void RunService::Schedule(const std::string& run_id) {
+    if (queue_ == QueueMode::kDatabase) {
+        WakeDispatcher();
+        signals_.SignalWork();  // another instance may have the slot this one lacks
+        return;
+    }
     std::shared_ptr<ActiveRun> run;
     {
         std::lock_guard lock(mutex_);
@@ -288,6 +325,7 @@ void RunService::Schedule(const std::string& run_id) {
 
 void RunService::DispatchStartable() {
     if (draining_) return;
+    if (queue_ == QueueMode::kDatabase) return WakeDispatcher();
     for (const auto& queued : scheduler_.TakeStartable()) {
         std::shared_ptr<ActiveRun> run;
         {
@@ -300,16 +338,111 @@ void RunService::DispatchStartable() {
             continue;
         }
         run->started = true;
-        // Each run is a coroutine on its own strand of the run pool: it holds a thread only while it computes.
-        asio::co_spawn(asio::make_strand(run_pool_), Execute(run), [id = run->run.id](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                spdlog::error("run {}: {}", id, ex.what());
-            }
-        });
+        Spawn(run);
     }
+}
+
+void RunService::Spawn(std::shared_ptr<ActiveRun> run) {
+    // Each run is a coroutine on its own strand of the run pool: it holds a thread only while it computes.
+    asio::co_spawn(asio::make_strand(run_pool_), Execute(run), [id = run->run.id](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            spdlog::error("run {}: {}", id, ex.what());
+        }
+    });
+}
+
+void RunService::WakeDispatcher() {
+    if (draining_) return;
+    claim_again_ = true;
+    if (claiming_.exchange(true)) return;  // the claimer running now goes round once more
+    asio::co_spawn(claim_strand_, ClaimFromQueue(), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            spdlog::error("run queue: {}", ex.what());
+        }
+    });
+}
+
+asio::awaitable<void> RunService::ClaimFromQueue() {
+    for (;;) {
+        claim_again_ = false;
+        while (!draining_ && running_here_.load() < settings_.limits.runs_per_instance) {
+            auto claim = [store = store_, owner = instance_id_, lease = settings_.timeouts.run_lease,
+                          per_user = settings_.limits.max_concurrent_runs_per_user] {
+                const core::Millis now = core::NowMs();
+                return store->ClaimNextRun(owner, now + lease.count(), now, per_user);
+            };
+            auto claimed = co_await core::Offload(pools_.blocking, std::move(claim));
+            if (!claimed.ok()) {
+                // The lease keeper's tick wakes the claimer again: an outage is not retried in a tight loop.
+                spdlog::debug("run queue: claim failed: {}", claimed.error().message);
+                break;
+            }
+            if (!*claimed) break;
+            StartClaimed(**claimed);
+        }
+        claiming_ = false;
+        // A wake that came after the last claim found nothing must not be lost.
+        if (!claim_again_.load() || draining_ || claiming_.exchange(true)) co_return;
+    }
+}
+
+void RunService::StartClaimed(const domain::Run& claimed) {
+    if (claimed.attempt > settings_.limits.run_max_attempts) {
+        // Claimed after as many interruptions as the limit allows: failed with its reason, not run again.
+        asio::post(pools_.blocking, [this, claimed] {
+            {
+                std::lock_guard lock(mutex_);
+                active_.erase(claimed.id);
+            }
+            domain::Run previous = claimed;
+            previous.attempt = claimed.attempt - 1;
+            if (auto s = Requeue(previous); !s.ok()) spdlog::error("run {}: {}", claimed.id, s.error().message);
+        });
+        return;
+    }
+    std::shared_ptr<ActiveRun> run;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = active_.find(claimed.id);
+        if (it != active_.end()) {
+            run = it->second;  // submitted here
+        } else {
+            run = std::make_shared<ActiveRun>();  // submitted elsewhere, or resumed after an interruption
+            run->agent = claimed.agent.empty() ? std::string(agents::kSupervisorName) : claimed.agent;
+            active_[claimed.id] = run;
+        }
+        // The claim's view (running, this owner, the attempt it counted) with the dataset the submit knew.
+        run->run = claimed;
+        run->run.attempt = claimed.attempt - 1;  // Execute counts the claim's attempt as attempt + 1
+    }
+    run->claimed = true;
+    run->started = true;
+    ++running_here_;
+    Spawn(run);
+}
+
+void RunService::ReleaseSlot(const ActiveRun& run) {
+    if (!run.started) return;
+    if (queue_ == QueueMode::kInProcess) {
+        scheduler_.Finished(run.AsQueued());
+        return;
+    }
+    --running_here_;
+    signals_.SignalWork();  // the thread's next run, or a user's next, may start on another instance now
+}
+
+void RunService::OnWorkSignal() { WakeDispatcher(); }
+
+void RunService::OnCancelSignal(const std::string& run_id) {
+    std::lock_guard lock(mutex_);
+    auto it = active_.find(run_id);
+    if (it != active_.end()) it->second->cancel_requested = true;  // executing here (or about to: Execute checks)
 }
 
 // The run's input: its request, the thread's user messages up to its own, and every dataset attached to the
@@ -381,9 +514,11 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
         // claimed it first or it ended meanwhile.
         auto prepare = [store, run, lease, owner = instance_id_]() -> core::Result<std::optional<PreparedRun>> {
             const core::Millis now = core::NowMs();
-            auto claimed = store->ClaimRun(run->run.id, owner, now + lease.count(), now);
-            if (!claimed.ok()) return claimed.error();
-            if (!*claimed) return std::optional<PreparedRun>{};
+            if (!run->claimed) {  // the database queue's claim made it ours already
+                auto claimed = store->ClaimRun(run->run.id, owner, now + lease.count(), now);
+                if (!claimed.ok()) return claimed.error();
+                if (!*claimed) return std::optional<PreparedRun>{};
+            }
             PreparedRun p;
             auto input = LoadRunInput(*store, *run);
             if (!input.ok()) return input.error();
@@ -411,7 +546,7 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
                 std::lock_guard lock(mutex_);
                 active_.erase(run->run.id);
             }
-            scheduler_.Finished(run->AsQueued());
+            ReleaseSlot(*run);
             DispatchStartable();
             co_return;
         } else {
@@ -464,7 +599,7 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
             std::lock_guard lock(mutex_);
             active_.erase(run->run.id);
         }
-        if (run->started) scheduler_.Finished(run->AsQueued());
+        ReleaseSlot(*run);
         co_return;
     }
     Sink sink(*this, *run);
@@ -535,7 +670,7 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
         std::lock_guard lock(mutex_);
         active_.erase(run->run.id);
     }
-    if (run->started) scheduler_.Finished(run->AsQueued());
+    ReleaseSlot(*run);
     DispatchStartable();
 }
 
@@ -568,7 +703,7 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
         if (it != active_.end() && it->second->run.user_id == user_id) active = it->second;
     }
     if (active) {
-        if (!active->started && scheduler_.RemoveQueued(run_id)) {
+        if (!active->started && queue_ == QueueMode::kInProcess && scheduler_.RemoveQueued(run_id)) {
             {
                 std::lock_guard lock(mutex_);
                 active_.erase(run_id);
@@ -579,10 +714,13 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
             r.status = domain::RunStatus::kCancelled;
             return r;
         }
-        active->cancel_requested = true;
-        domain::Run r = active->run;
-        r.status = domain::RunStatus::kCancelling;
-        return r;
+        if (active->started) {
+            active->cancel_requested = true;
+            domain::Run r = active->run;
+            r.status = domain::RunStatus::kCancelling;
+            return r;
+        }
+        // Database queue, not started: cancelled through the stored row below, unless an instance claims it first.
     }
     auto stored = store_->GetRun(user_id, run_id);
     if (!stored.ok()) return stored.error();
@@ -595,6 +733,10 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
         auto claimed = store_->ClaimRun(run_id, instance_id_, now + settings_.timeouts.run_lease.count(), now);
         if (!claimed.ok()) return claimed.error();
         if (*claimed) {
+            {
+                std::lock_guard lock(mutex_);
+                active_.erase(run_id);  // submitted here and waiting in the database queue
+            }
             if (auto s = FinishNotStarted(**stored, domain::RunStatus::kCancelled, ""); !s.ok()) return s.error();
             ++cancelled_;
             domain::Run r = **stored;
@@ -604,6 +746,19 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
         stored = store_->GetRun(user_id, run_id);  // someone started it meanwhile: its state now
         if (!stored.ok()) return stored.error();
         if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+    }
+    if ((*stored)->status == domain::RunStatus::kRunning) {
+        // Executing: here (claimed since the check above) or on another instance, which the signal reaches.
+        {
+            std::lock_guard lock(mutex_);
+            // Claimed here, maybe not spawned yet: Execute checks the flag before its first event.
+            auto it = active_.find(run_id);
+            if (it != active_.end()) it->second->cancel_requested = true;
+        }
+        signals_.SignalCancel(run_id);
+        domain::Run r = **stored;
+        r.status = domain::RunStatus::kCancelling;
+        return r;
     }
     return **stored;
 }
@@ -619,6 +774,16 @@ core::Result<std::vector<RunStatusInfo>> RunService::Status(const std::string& u
             out.push_back(RunStatusInfo{id, run->run.thread_id,
                                         run->started ? domain::RunStatus::kRunning : domain::RunStatus::kQueued,
                                         run->current_agent, run->seq});
+        }
+    }
+    if (!run_id && queue_ == QueueMode::kDatabase) {
+        // The user's runs waiting or executing anywhere in the cluster (their agent and seq are known only where
+        // they execute).
+        auto runs = store_->ListUserRunsSince(user_id, core::NowMs() + 1);
+        if (!runs.ok()) return runs.error();
+        for (const auto& r : *runs) {
+            if (std::any_of(out.begin(), out.end(), [&](const RunStatusInfo& o) { return o.run_id == r.id; })) continue;
+            out.push_back(RunStatusInfo{r.id, r.thread_id, r.status, "", 0});
         }
     }
     if (run_id && out.empty()) {
@@ -659,6 +824,10 @@ core::Status RunService::Requeue(const domain::Run& run) {
                                 "the run was interrupted " + std::to_string(run.attempt) +
                                     " times by stopping servers; send the message again");
     }
+    if (queue_ == QueueMode::kDatabase) {
+        WakeDispatcher();  // it is in the queue already: whichever instance has a slot claims it
+        return core::Ok();
+    }
     auto active = std::make_shared<ActiveRun>();
     active->run = run;
     active->agent = run.agent.empty() ? std::string(agents::kSupervisorName) : run.agent;
@@ -693,6 +862,10 @@ core::Status RunService::TakeOverExpired() {
 
 core::Status RunService::Recover() {
     for (auto status : {domain::RunStatus::kQueued, domain::RunStatus::kInterrupted}) {
+        if (queue_ == QueueMode::kDatabase && status == domain::RunStatus::kQueued) {
+            WakeDispatcher();  // queued runs wait in the database queue already
+            continue;
+        }
         auto runs = store_->ListRunsByStatus(status);
         if (!runs.ok()) return runs.error();
         for (const auto& run : *runs) {
@@ -755,6 +928,8 @@ asio::awaitable<void> RunService::KeepLeases() {
         auto take_over = [this] { return TakeOverExpired(); };
         core::Status taken = co_await core::Offload(pools_.blocking, std::move(take_over));
         report(renewed, taken);
+        // The database queue's safety net: a work signal lost with Redis still gets its run claimed.
+        if (queue_ == QueueMode::kDatabase) WakeDispatcher();
     }
 }
 
@@ -763,7 +938,7 @@ void RunService::Drain(std::chrono::milliseconds drain) {
     asio::post(lease_timer_.get_executor(), [this] { lease_timer_.cancel(); });
     auto deadline = std::chrono::steady_clock::now() + drain;
     // Runs in flight finish on the worker pool; this waits on the shutdown thread, never an I/O thread.
-    while (scheduler_.RunningCount() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (RunningCount() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::vector<std::shared_ptr<ActiveRun>> rest;
@@ -774,6 +949,8 @@ void RunService::Drain(std::chrono::milliseconds drain) {
     for (const auto& run : rest) {
         run->handed_back = true;
         run->cancel_requested = true;
+        // A run waiting in the database queue stays queued there for the other instances.
+        if (queue_ == QueueMode::kDatabase && !run->started) continue;
         (void)store_->UpdateRunStatus(run->run.id, domain::RunStatus::kInterrupted, std::string("server shut down"),
                                       std::nullopt, std::nullopt);
     }

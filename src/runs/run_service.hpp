@@ -4,6 +4,7 @@
 // the next seq before it is fanned out. Methods are synchronous; callers invoke them on the worker pool.
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "core/faults.hpp"
 #include "core/rate_limiter.hpp"
 #include "llm/provider.hpp"
+#include "runs/cluster_signals.hpp"
 #include "runs/event_publisher.hpp"
 #include "runs/event_writer.hpp"
 #include "runs/scheduler.hpp"
@@ -56,18 +58,29 @@ struct RunView {
     std::int64_t last_seq = 0;
 };
 
-class RunService {
+// Where queued runs wait (§7, §12). In process: this instance's Scheduler (SQLite, one instance). Database: the
+// runs table is the queue of every instance sharing the PostgreSQL (Store::ClaimNextRun), and a claim is woken by
+// this instance's submissions and finishes, by other instances' work signals, and by the lease keeper's tick.
+enum class QueueMode { kInProcess, kDatabase };
+
+class RunService final : public SignalListener {
   public:
     // Everything a run needs, given once: the agents price with `catalog` (the operator's --catalog, else the
     // bundled one) and write their prose with `llm`; `datasets` serves usage logs; `faults` is consulted only
     // when fault injection is on. Runs are coroutines on strands of `run_pool` (which only waits and routes);
     // storage calls go to `pools.blocking`, analysis to `pools.compute`. A waiting run holds no thread.
     // `instance_id` names this process as the owner of the leases of the runs it executes (§7; /health shows it).
-    RunService(const config::Settings& settings, std::string instance_id, std::shared_ptr<storage::Store> store,
-               EventPublisher& publisher, agents::DataAccess& datasets, const analysis::Catalog& catalog,
-               llm::Provider& llm, core::FaultRegistry& faults, boost::asio::thread_pool& run_pool,
-               agents::Pools pools);
-    ~RunService();
+    // `signals` carries work and cancel signals to the other instances (LocalSignals for one instance); the
+    // service registers itself as their listener.
+    RunService(const config::Settings& settings, std::string instance_id, QueueMode queue,
+               std::shared_ptr<storage::Store> store, EventPublisher& publisher, ClusterSignals& signals,
+               agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
+               core::FaultRegistry& faults, boost::asio::thread_pool& run_pool, agents::Pools pools);
+    ~RunService() override;
+
+    // From other instances: a run was queued or a slot freed (claim), or a run executing here is to stop.
+    void OnWorkSignal() override;
+    void OnCancelSignal(const std::string& run_id) override;
 
     // Validates and stores the message with its queued run in one transaction (the message is durable when
     // this returns). The run starts only after Schedule, so a transport can send its `ack` before any event.
@@ -97,8 +110,10 @@ class RunService {
     // The user's run with its last seq (kNotFound for another user's).
     core::Result<RunView> Get(const std::string& user_id, const std::string& run_id);
 
-    std::size_t RunningCount() const { return scheduler_.RunningCount(); }
-    std::size_t QueuedCount() const { return scheduler_.QueuedCount(); }
+    // Runs executing in this process, and runs submitted here that wait for a slot.
+    std::size_t RunningCount() const;
+    std::size_t QueuedCount() const;
+    QueueMode Queue() const { return queue_; }
     std::uint64_t CompletedCount() const { return completed_; }
     std::uint64_t FailedCount() const { return failed_; }
     std::uint64_t CancelledCount() const { return cancelled_; }
@@ -108,6 +123,16 @@ class RunService {
     class Sink;
 
     void DispatchStartable();
+    // Database queue: claims runs while this instance has slots (one claimer at a time; a wake while it runs
+    // makes it go round once more).
+    void WakeDispatcher();
+    boost::asio::awaitable<void> ClaimFromQueue();
+    void StartClaimed(const domain::Run& run);
+    void Spawn(std::shared_ptr<ActiveRun> run);
+    // A started run is over here: its scheduler slot or instance slot is free again.
+    void ReleaseSlot(const ActiveRun& run);
+    std::optional<std::string> ActiveRunOfThread(const std::string& thread_id);
+    bool ThreadHasWork(const std::string& thread_id);
     boost::asio::awaitable<void> Execute(std::shared_ptr<ActiveRun> run);
     static core::Result<agents::RunInput> LoadRunInput(storage::Store& store, const ActiveRun& run);
     boost::asio::awaitable<void> FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
@@ -121,8 +146,10 @@ class RunService {
     boost::asio::awaitable<void> KeepLeases();
 
     const config::Settings& settings_;
+    const QueueMode queue_;
     std::shared_ptr<storage::Store> store_;
     EventPublisher& publisher_;
+    ClusterSignals& signals_;
     agents::DataAccess& datasets_;
     core::FaultRegistry& faults_;
     boost::asio::thread_pool& run_pool_;
@@ -138,6 +165,9 @@ class RunService {
     std::atomic<bool> draining_{false};
     const std::string instance_id_;
     boost::asio::steady_timer lease_timer_;  // the lease keeper's wait; cancelled by Drain
+    boost::asio::strand<boost::asio::thread_pool::executor_type> claim_strand_;
+    std::atomic<bool> claiming_{false}, claim_again_{false};
+    std::atomic<int> running_here_{0};  // database queue: runs executing in this process
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 

@@ -113,6 +113,19 @@ class Store : public DatabaseHealth {
     // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
     virtual Status RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
                                Millis lease_until) = 0;
+    // The run queue of a cluster (§7, §12): claims the next run that may start — queued or interrupted, the oldest
+    // waiting run of its thread, its thread has no running run, its user has fewer than `per_user_limit` running —
+    // preferring users with the fewest running runs (fairness), then the oldest. Claimed as ClaimRun does; nullopt
+    // when nothing may start. On PostgreSQL the claims of all instances are serialized by a transaction-scoped
+    // advisory lock (the per-thread and per-user rules span rows, which row locks alone cannot guard) and rows
+    // another transaction holds are skipped (FOR UPDATE SKIP LOCKED).
+    virtual Result<std::optional<Run>> ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
+                                                    int per_user_limit) = 0;
+    // Whether the thread has a run that is queued, running or interrupted (waiting to resume).
+    virtual Result<std::optional<Run>> ActiveRunOfThread(const std::string& thread_id) = 0;
+    // The user's runs that are waiting or running, or that finished at or after `since` (live delivery's fallback
+    // while Redis is down polls these).
+    virtual Result<std::vector<Run>> ListUserRunsSince(const std::string& user_id, Millis since) = 0;
     // Running runs whose lease ran out before `now` (or that never had one), oldest first.
     virtual Result<std::vector<Run>> ListExpiredLeases(Millis now) = 0;
     // running with an expired lease → interrupted with `error`; false when the lease was renewed or taken meanwhile.

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -660,6 +662,114 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_EQ((*got)->owner_instance, "instance-b");
     EXPECT_EQ((*got)->attempt, 2);
     EXPECT_EQ((*got)->started_at, 1'000);  // the first start is kept
+}
+
+// The run queue of a cluster (§7, §12): what may start is decided by the claim itself, across instances.
+TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
+    User alice = MakeUser("q-alice@example.com");
+    User bob = MakeUser("q-bob@example.com");
+    Thread a1 = MakeThread(alice), a2 = MakeThread(alice), a3 = MakeThread(alice), b1 = MakeThread(bob);
+    RunRecord first = StartRun(a1, "first");
+    RunRecord second = StartRun(a1, "second");  // waits for `first`: same thread
+    RunRecord other = StartRun(a2, "other thread");
+    RunRecord third = StartRun(a3, "third thread");
+    RunRecord bobs = StartRun(b1, "bob");
+
+    // Limit 2 per user: alice gets two (her oldest runs of two threads), bob is served before alice's third.
+    std::vector<std::string> claimed;
+    for (int i = 0; i < 10; ++i) {
+        auto c = store_->ClaimNextRun(i % 2 ? "instance-b" : "instance-a", now_ + 30'000, now_, 2);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        if (!*c) break;
+        EXPECT_EQ((*c)->status, domain::RunStatus::kRunning);
+        EXPECT_EQ((*c)->attempt, 1);
+        EXPECT_TRUE((*c)->owner_instance.has_value());
+        claimed.push_back((*c)->id);
+    }
+    ASSERT_EQ(claimed.size(), 3u);
+    EXPECT_EQ(claimed[0], first.id);
+    EXPECT_EQ(claimed[1], bobs.id);  // fewest running first: bob had none, alice one
+    EXPECT_EQ(claimed[2], other.id);
+    auto busy = store_->ActiveRunOfThread(a1.id);
+    ASSERT_TRUE(busy.ok() && busy->has_value());
+    EXPECT_EQ((*busy)->id, first.id);
+
+    // `first` ends: its thread's next run and nothing else of alice's (still two running: second and other).
+    ASSERT_TRUE(
+        store_->FinishRun(first.id, domain::RunStatus::kCompleted, std::nullopt, ++now_, std::nullopt, {}).ok());
+    auto next = store_->ClaimNextRun("instance-a", now_ + 30'000, now_, 2);
+    ASSERT_TRUE(next.ok() && next->has_value());
+    EXPECT_EQ((*next)->id, second.id);
+    EXPECT_FALSE(store_->ClaimNextRun("instance-a", now_ + 30'000, now_, 2)->has_value());
+    EXPECT_EQ(store_->GetRunById(third.id)->value().status, domain::RunStatus::kQueued);
+
+    // An interrupted run waits in the queue too, and goes before later runs of its thread.
+    ASSERT_TRUE(store_
+                    ->UpdateRunStatus(other.id, domain::RunStatus::kInterrupted, std::string("stopped"), std::nullopt,
+                                      std::nullopt)
+                    .ok());
+    RunRecord after_other = StartRun(a2, "after the interrupted one");
+    auto resumed = store_->ClaimNextRun("instance-b", now_ + 30'000, now_, 3);
+    ASSERT_TRUE(resumed.ok() && resumed->has_value());
+    EXPECT_EQ((*resumed)->id, other.id);
+    EXPECT_EQ((*resumed)->attempt, 2);
+    EXPECT_EQ((*resumed)->owner_instance, "instance-b");
+    auto last = store_->ClaimNextRun("instance-b", now_ + 30'000, now_, 3);
+    ASSERT_TRUE(last.ok() && last->has_value());
+    EXPECT_EQ((*last)->id, third.id);  // a2 is busy again; a3's run was the one left
+    EXPECT_EQ(store_->GetRunById(after_other.id)->value().status, domain::RunStatus::kQueued);
+
+    auto listed = store_->ListUserRunsSince(alice.id, now_ + 1);  // only what waits or runs
+    ASSERT_TRUE(listed.ok());
+    EXPECT_EQ(listed->size(), 4u);                         // second, other, third running; after_other queued
+    auto recent = store_->ListUserRunsSince(alice.id, 0);  // and what finished since then
+    ASSERT_TRUE(recent.ok());
+    EXPECT_EQ(recent->size(), 5u);
+}
+
+TEST_P(StoreTest, ConcurrentClaimsNeverBreakTheRules) {
+    // Six claimers (two "instances" of three threads each) race over 40 runs of 4 users on 8 threads: no run is
+    // claimed twice, no thread ever has two running runs, and no user more than the limit.
+    constexpr int kLimit = 2;
+    std::vector<Thread> threads;
+    for (int u = 0; u < 4; ++u) {
+        User user = MakeUser("race-q" + std::to_string(u) + "@example.com");
+        threads.push_back(MakeThread(user));
+        threads.push_back(MakeThread(user));
+    }
+    for (int i = 0; i < 40; ++i) StartRun(threads[i % threads.size()], "r" + std::to_string(i));
+    std::mutex mu;
+    std::set<std::string> seen;
+    std::atomic<int> duplicates{0}, errors{0};
+    std::vector<std::thread> claimers;
+    for (int c = 0; c < 6; ++c) {
+        claimers.emplace_back([&, c] {
+            for (int i = 0; i < 20; ++i) {
+                auto r = store_->ClaimNextRun(c < 3 ? "a" : "b", 1'000'000, 1, kLimit);
+                if (!r.ok()) {
+                    ++errors;
+                    continue;
+                }
+                if (!*r) continue;
+                std::lock_guard lock(mu);
+                if (!seen.insert((*r)->id).second) ++duplicates;
+            }
+        });
+    }
+    for (auto& t : claimers) t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(duplicates.load(), 0);
+    auto running = store_->ListRunsByStatus(domain::RunStatus::kRunning);
+    ASSERT_TRUE(running.ok());
+    EXPECT_EQ(running->size(), seen.size());
+    std::map<std::string, int> per_thread, per_user;
+    for (const auto& r : *running) {
+        ++per_thread[r.thread_id];
+        ++per_user[r.user_id];
+    }
+    for (const auto& [thread, n] : per_thread) EXPECT_EQ(n, 1) << "thread " << thread;
+    for (const auto& [user, n] : per_user) EXPECT_EQ(n, kLimit) << "user " << user;
+    EXPECT_EQ(per_user.size(), 4u);
 }
 
 TEST_P(StoreTest, ARunKeepsTheAgentItWasAskedToRun) {

@@ -824,6 +824,66 @@ Status SqlStore::RenewLeases(const std::string& owner, const std::vector<std::st
     return core::Ok();
 }
 
+Result<std::optional<Run>> SqlStore::ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
+                                                  int per_user_limit) {
+    const bool postgres = backend_->dialect() == Dialect::kPostgres;
+    // One statement picks and claims. The running count of a user is read twice (filter and order): both are
+    // index lookups on runs (user_id, status).
+    static const std::string pick =
+        "SELECT r.id FROM runs r"
+        " WHERE r.status IN ('queued', 'interrupted')"
+        " AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = r.thread_id AND a.status = 'running')"
+        " AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.thread_id = r.thread_id"
+        "   AND e.status IN ('queued', 'interrupted')"
+        "   AND (e.created_at < r.created_at OR (e.created_at = r.created_at AND e.id < r.id)))"
+        " AND (SELECT COUNT(*) FROM runs u WHERE u.user_id = r.user_id AND u.status = 'running') < ?"
+        " ORDER BY (SELECT COUNT(*) FROM runs u WHERE u.user_id = r.user_id AND u.status = 'running'),"
+        " r.created_at, r.id LIMIT 1";
+    static const std::string claim_pg =
+        Sql({"UPDATE runs SET status = 'running', owner_instance = ?, lease_until = ?, attempt = attempt + 1,"
+             " started_at = COALESCE(started_at, CAST(? AS BIGINT)) WHERE id = (",
+             pick, " FOR UPDATE OF r SKIP LOCKED) RETURNING ", kRunCols});
+    static const std::string claim_sqlite =
+        Sql({"UPDATE runs SET status = 'running', owner_instance = ?, lease_until = ?, attempt = attempt + 1,"
+             " started_at = COALESCE(started_at, CAST(? AS BIGINT)) WHERE id = (",
+             pick, ") RETURNING ", kRunCols});
+    std::optional<Run> claimed;
+    auto status = InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        if (postgres) {
+            // Every instance's claims queue here for the few milliseconds one takes (the lock ends with the
+            // transaction); SQLite's write transaction already serializes them.
+            if (auto lock = c.Exec("SELECT pg_advisory_xact_lock(7264091)"); !lock) return lock.error();
+        }
+        auto r = c.Exec(postgres ? claim_pg : claim_sqlite,
+                        {owner, lease_until, now, static_cast<std::int64_t>(per_user_limit)});
+        if (!r) return r.error();
+        if (!r->rows.empty()) claimed = RunFromRow(r->rows.front());
+        return core::Ok();
+    });
+    if (!status.ok()) return status.error();
+    return claimed;
+}
+
+Result<std::optional<Run>> SqlStore::ActiveRunOfThread(const std::string& thread_id) {
+    static const std::string sql =
+        Sql({"SELECT ", kRunCols,
+             " FROM runs WHERE thread_id = ? AND status IN ('running', 'queued', 'interrupted')"
+             " ORDER BY CASE status WHEN 'running' THEN 0 ELSE 1 END, created_at ASC, id ASC LIMIT 1"});
+    return ReadOne<Run>(*backend_, sql, {thread_id}, RunFromRow);
+}
+
+Result<std::vector<Run>> SqlStore::ListUserRunsSince(const std::string& user_id, Millis since) {
+    static const std::string sql =
+        Sql({"SELECT ", kRunCols,
+             " FROM runs WHERE user_id = ? AND (status IN ('queued', 'running', 'interrupted')"
+             " OR finished_at >= CAST(? AS BIGINT)) ORDER BY created_at ASC, id ASC"});
+    auto r = Read(*backend_, sql, {user_id, since});
+    if (!r) return r.error();
+    std::vector<Run> out;
+    for (const auto& row : r->rows) out.push_back(RunFromRow(row));
+    return out;
+}
+
 Result<std::vector<Run>> SqlStore::ListExpiredLeases(Millis now) {
     static const std::string sql =
         Sql({"SELECT ", kRunCols,

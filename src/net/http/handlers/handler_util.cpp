@@ -71,7 +71,9 @@ json::object RunJson(const domain::Run& r) {
                         {"created_at", core::FormatRfc3339Ms(r.created_at)},
                         {"started_at", OptTime(r.started_at)},
                         {"finished_at", OptTime(r.finished_at)},
-                        {"attempt", r.attempt}};
+                        {"attempt", r.attempt},
+                        // The instance that executes it, or last executed it (a cluster's /api/health instance_id).
+                        {"instance_id", OptString(r.owner_instance)}};
 }
 
 }  // namespace netra::net::http

@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 
+#include "cluster/redis_cluster.hpp"
 #include "core/time.hpp"
 #include "net/http/handlers/handler_util.hpp"
 #include "net/http/handlers/handlers.hpp"
@@ -32,6 +33,36 @@ json::object LlmCheck(const llm::Provider& provider) {
                         {"last_error", h.last_error.empty() ? json::value(nullptr) : json::value(h.last_error)}};
 }
 
+// Redis (§12): its real state and PING latency. Live delivery degrades to database polling while it is down, so a
+// lost Redis marks the instance degraded, not unready: taking every instance out of the balancer would turn a
+// slower delivery into an outage.
+json::object RedisCheck(const cluster::RedisCluster* redis) {
+    if (!redis) return json::object{{"status", "disabled"}, {"mode", "single instance"}};
+    auto h = redis->Health();
+    json::object check{{"status", h.up ? "up" : "down"},
+                       {"latency_ms", h.latency_ms < 0 ? json::value(nullptr) : json::value(h.latency_ms)},
+                       {"events_published", h.published},
+                       {"publish_failures", h.publish_failures},
+                       {"messages_received", h.received},
+                       {"events_filled_from_database", h.filled_from_database}};
+    if (!h.up) {
+        check["error"] = h.error;
+        check["delivery"] = "database polling";
+    }
+    return check;
+}
+
+// Where runs wait and how many this instance executes (§7, §12): with the database queue, `capacity` is how many
+// it takes on at once before the other instances get the rest.
+json::object RunsCheck(const config::Settings& settings, const runs::RunService& runs) {
+    const bool database = runs.Queue() == runs::QueueMode::kDatabase;
+    return json::object{{"queue", database ? "database" : "in-process"},
+                        {"executing", runs.RunningCount()},
+                        {"waiting_here", runs.QueuedCount()},
+                        {"capacity", database ? json::value(settings.limits.runs_per_instance) : json::value(nullptr)},
+                        {"per_user_limit", settings.limits.max_concurrent_runs_per_user}};
+}
+
 // Readiness: the database answers and start-up has finished (§4, §10).
 asio::awaitable<Response> Readiness(RequestContext& ctx) {
     auto services = ctx.server.services();  // null while starting
@@ -55,6 +86,7 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
     }
     const auto& startup = ctx.server.startup;
     bool healthy = db.up && ctx.server.accepting();
+    const bool redis_down = services && services->redis && !services->redis->Health().up;
     json::object database{{"status", db.up ? "up" : "down"}, {"latency_ms", db.latency_ms}};
     if (services) database["backend"] = services->database.BackendName();
     if (!db.error.empty()) database["error"] = db.error;
@@ -62,12 +94,17 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
     for (const auto& [name, ms] : startup.completed())
         phases.push_back(json::object{{"phase", name}, {"duration_ms", ms}});
     json::object body{
-        {"status", healthy ? "healthy" : "unhealthy"},
+        {"status", !healthy     ? "unhealthy"
+                   : redis_down ? "degraded"
+                                : "healthy"},
         {"service", "netra-backend"},
         {"version", ctx.server.version},
-        {"checks", json::object{{"database", std::move(database)},
-                                {"redis", json::object{{"status", "disabled"}}},
-                                {"llm", services ? LlmCheck(services->llm) : json::object{{"status", "starting"}}}}},
+        {"instance_id", ctx.server.instance_id},
+        {"checks",
+         json::object{{"database", std::move(database)},
+                      {"redis", services ? RedisCheck(services->redis) : json::object{{"status", "starting"}}},
+                      {"llm", services ? LlmCheck(services->llm) : json::object{{"status", "starting"}}}}},
+        {"runs", services ? RunsCheck(ctx.server.settings, services->runs) : json::object{}},
         {"startup", json::object{{"phase", startup.phase()},
                                  {"completed_phases", std::move(phases)},
                                  {"duration_ms", startup.total_ms()}}}};
