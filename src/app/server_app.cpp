@@ -100,30 +100,34 @@ struct AppServices {
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
           auth(settings, store),
-          datasets(store, *catalog, settings.limits.uploads_per_minute),
           events(store),
           redis(redis_endpoint ? std::make_unique<cluster::RedisCluster>(ioc, *redis_endpoint, instance_id, bus, events,
                                                                          store, pools.blocking)
                                : nullptr),
+          datasets(store, *catalog, settings.limits.uploads_per_minute, SharedLimits()),
           runs(settings, instance_id,
                store->BackendName() == std::string_view("sqlite") ? runs::QueueMode::kInProcess
                                                                   : runs::QueueMode::kDatabase,
                store, redis ? static_cast<runs::EventPublisher&>(*redis) : bus,
-               redis ? static_cast<runs::ClusterSignals&>(*redis) : local_signals, datasets, *catalog, *llm, faults,
-               run_pool, pools),
+               redis ? static_cast<runs::ClusterSignals&>(*redis) : local_signals, SharedLimits(), datasets, *catalog,
+               *llm, faults, run_pool, pools),
           threads(store, runs),
           view{auth, runs, threads, datasets, bus, events, *catalog, *llm, faults, *store, redis.get()} {}
+
+    // Redis's buckets in a cluster, this instance's own otherwise.
+    core::SharedRateLimits& SharedLimits() { return redis ? static_cast<core::SharedRateLimits&>(*redis) : no_shared; }
 
     core::FaultRegistry& faults;  // also consulted by the store (see DatabaseFaultHook): it outlives the services
     runs::EventBus bus;
     runs::LocalSignals local_signals;
+    core::NoSharedRateLimits no_shared;
     std::shared_ptr<storage::Store> store;
     std::shared_ptr<const analysis::Catalog> catalog;
     std::shared_ptr<llm::Provider> llm;
     auth::AuthService auth;
-    datasets::DatasetService datasets;
     runs::StoreEventReader events;
     std::unique_ptr<cluster::RedisCluster> redis;  // null without REDIS_URL
+    datasets::DatasetService datasets;
     runs::RunService runs;
     runs::ThreadService threads;
     net::Services view;  // what handlers see

@@ -8,8 +8,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <cmath>
+#include <future>
 #include <set>
 
+#include "core/ids.hpp"
 #include "core/offload.hpp"
 #include "core/time.hpp"
 #include "runs/event_envelope.hpp"
@@ -23,10 +26,60 @@ namespace {
 constexpr std::string_view kUserChannelPrefix = "netra:user:";
 constexpr std::string_view kSignalChannel = "netra:signals";
 constexpr auto kTick = 250ms;
-constexpr auto kDegradedPoll = 500ms;  // how often the database is polled while Redis is down
-constexpr auto kSilentRun = 2s;        // a followed run silent this long is checked against the database
-constexpr auto kForgetEnded = 120s;    // an ended run's sequencer state is kept this long (late duplicates)
-constexpr auto kWatchedCheck = 500ms;  // a newly watched user's runs are checked once after its SUBSCRIBE
+constexpr auto kDegradedPoll = 500ms;   // how often the database is polled while Redis is down
+constexpr auto kSilentRun = 2s;         // a followed run silent this long is checked against the database
+constexpr auto kForgetEnded = 120s;     // an ended run's sequencer state is kept this long (late duplicates)
+constexpr auto kWatchedCheck = 500ms;   // a newly watched user's runs are checked once after its SUBSCRIBE
+constexpr auto kLimitDeadline = 250ms;  // a rate-limit take waits this long for Redis, then decides locally
+constexpr std::string_view kInstancePrefix = "netra:instance:";  // heartbeat keys: an instance is alive
+constexpr int kHeartbeatTtlMs = 10'000;
+
+// A token bucket like core::RateLimiter's (capacity = the minute's allowance, refilled continuously) on Redis's
+// clock, so instances with skewed clocks share one bucket. Tokens are returned as text: Lua numbers would be
+// truncated to integers on the way out.
+constexpr std::string_view kTakeScript = R"lua(
+local cap = tonumber(ARGV[1])
+local per_ms = cap / 60000
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 't', 'u')
+local tokens = tonumber(b[1]) or cap
+local updated = tonumber(b[2]) or now
+tokens = math.min(cap, tokens + math.max(0, now - updated) * per_ms)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(now))
+redis.call('PEXPIRE', KEYS[1], 61000)
+return {allowed, tostring(tokens)}
+)lua";
+
+// KEYS[1]: the user's hash of instance -> open connections. ARGV: instance id, its count after admitting this one,
+// the limit, the heartbeat key prefix. Reads other instances' heartbeat keys (fine on one Redis; a Redis Cluster
+// would need them in one hash slot).
+constexpr std::string_view kAdmitScript = R"lua(
+local total = 0
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  if fields[i] ~= ARGV[1] then
+    if redis.call('EXISTS', ARGV[4] .. fields[i]) == 1 then
+      total = total + tonumber(fields[i + 1])
+    else
+      redis.call('HDEL', KEYS[1], fields[i])
+    end
+  end
+end
+if total + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return 1
+)lua";
+
+std::string HashedKey(std::string_view prefix, const std::string& key) {
+    return std::string(prefix) + core::Sha256Hex(key).substr(0, 32);  // no user data in Redis, not even an email
+}
 
 // An event on the wire: a header line per field, then the envelope exactly as clients receive it.
 std::string Encode(const std::string& origin, const runs::LiveEvent& e) {
@@ -289,6 +342,10 @@ asio::awaitable<void> RedisCluster::Tick() {
             std::vector<std::string> ping{"PING"};  // named: no temporaries inside co_await (GCC 12)
             auto pong = co_await commands_->Call(std::move(ping));
             if (pong.ok()) latency_ms_ = core::ElapsedMs(t0);
+            // This instance is alive: its connection counts hold (AdmitConnection drops those of lapsed ones).
+            commands_->Command(
+                {"SET", std::string(kInstancePrefix) + instance_id_, "1", "PX", std::to_string(kHeartbeatTtlMs)},
+                [](core::Result<RedisReply>) {});
         }
         const bool degraded = !subscriber_->Connected();
         if (degraded && degraded_since == 0) degraded_since = core::NowMs();
@@ -342,6 +399,58 @@ asio::awaitable<void> RedisCluster::PollUsers(std::vector<std::string> users, co
         if (it != runs_.end() && it->second.ended && it->second.waiting.empty()) continue;
         Fill(run_id, user_id);
     }
+}
+
+// --- cluster-wide limits -----------------------------------------------------------------------------------
+
+std::optional<core::RateDecision> RedisCluster::Take(std::string_view scope, const std::string& key, int per_minute) {
+    if (!commands_->Connected()) return std::nullopt;
+    auto answer = std::make_shared<std::promise<core::Result<RedisReply>>>();
+    auto future = answer->get_future();
+    commands_->Command({"EVAL", std::string(kTakeScript), "1", HashedKey("netra:rate:" + std::string(scope) + ":", key),
+                        std::to_string(per_minute)},
+                       [answer](core::Result<RedisReply> r) { answer->set_value(std::move(r)); });
+    // Called on the worker pool (Submit, BeginUpload), never on the connection's own threads.
+    if (future.wait_for(kLimitDeadline) != std::future_status::ready) return std::nullopt;
+    auto reply = future.get();
+    if (!reply.ok() || reply->kind != RedisReply::Kind::kArray || reply->elements.size() != 2) return std::nullopt;
+    double tokens = 0;
+    try {
+        tokens = std::stod(reply->elements[1].text);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    core::RateDecision d;
+    const double per_ms = per_minute / 60'000.0;
+    d.allowed = reply->elements[0].integer == 1;
+    d.info.limit = per_minute;
+    d.info.remaining = static_cast<std::int64_t>(std::floor(tokens));
+    d.info.retry_after_ms = d.allowed ? 0 : static_cast<std::int64_t>(std::ceil((1.0 - tokens) / per_ms));
+    d.info.reset_ms = static_cast<std::int64_t>(std::ceil((per_minute - tokens) / per_ms));
+    return d;
+}
+
+asio::awaitable<std::optional<bool>> RedisCluster::AdmitConnection(std::string user_id, int here_after, int limit) {
+    if (!commands_->Connected()) co_return std::nullopt;
+    std::vector<std::string> eval{"EVAL",
+                                  std::string(kAdmitScript),
+                                  "1",
+                                  HashedKey("netra:connections:", user_id),
+                                  instance_id_,
+                                  std::to_string(here_after),
+                                  std::to_string(limit),
+                                  std::string(kInstancePrefix)};
+    auto reply = co_await commands_->Call(std::move(eval));
+    if (!reply.ok() || reply->kind != RedisReply::Kind::kInteger) co_return std::nullopt;
+    co_return reply->integer == 1;
+}
+
+void RedisCluster::ReportConnections(const std::string& user_id, int here) {
+    auto key = HashedKey("netra:connections:", user_id);
+    std::vector<std::string> command = here > 0
+                                           ? std::vector<std::string>{"HSET", key, instance_id_, std::to_string(here)}
+                                           : std::vector<std::string>{"HDEL", key, instance_id_};
+    commands_->Command(std::move(command), [](core::Result<RedisReply>) {});
 }
 
 RedisHealth RedisCluster::Health() const {

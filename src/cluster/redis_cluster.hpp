@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "cluster/redis_connection.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/time.hpp"
 #include "runs/cluster_signals.hpp"
 #include "runs/event_bus.hpp"
@@ -42,7 +43,10 @@ struct RedisHealth {
     std::uint64_t published = 0, publish_failures = 0, received = 0, filled_from_database = 0;
 };
 
-class RedisCluster final : public runs::EventPublisher, public runs::ClusterSignals, public runs::WatchObserver {
+class RedisCluster final : public runs::EventPublisher,
+                           public runs::ClusterSignals,
+                           public runs::WatchObserver,
+                           public core::SharedRateLimits {
   public:
     // `local` is this instance's bus (sessions and SSE streams listen there); `reader` and `store` fill gaps and
     // poll while Redis is down, on `blocking`.
@@ -62,6 +66,18 @@ class RedisCluster final : public runs::EventPublisher, public runs::ClusterSign
     void OnUnwatched(const std::string& user_id) override;
 
     RedisHealth Health() const;
+
+    // Per-user allowances across the cluster: one token bucket per scope and user in Redis (a Lua script, so a
+    // take is atomic), keyed by a hash of the key. Blocking up to a short deadline; nullopt when Redis does not
+    // answer in time (the caller's local bucket decides).
+    std::optional<core::RateDecision> Take(std::string_view scope, const std::string& key, int per_minute) override;
+
+    // Per-user WebSocket connections across the cluster. Each instance records how many the user has open on it
+    // (absolute counts, so a lost update is corrected by the next); counts of instances whose heartbeat lapsed
+    // (a crash) are dropped. Admitted when the cluster total with this one stays within `limit`; nullopt when
+    // Redis is unavailable.
+    boost::asio::awaitable<std::optional<bool>> AdmitConnection(std::string user_id, int here_after, int limit);
+    void ReportConnections(const std::string& user_id, int here);
 
   private:
     struct RemoteRun {

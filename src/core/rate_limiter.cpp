@@ -8,6 +8,9 @@ namespace netra::core {
 RateLimiter::Decision RateLimiter::Take(const std::string& key, std::chrono::steady_clock::time_point now) {
     Decision d;
     if (per_minute_ <= 0) return d;  // unlimited
+    if (shared_) {
+        if (auto shared = shared_->Take(scope_, key, per_minute_)) return *shared;
+    }
     std::lock_guard lock(mutex_);
     const double capacity = per_minute_;
     const double per_ms = capacity / 60'000.0;

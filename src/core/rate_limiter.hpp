@@ -3,23 +3,46 @@
 // a client may burst up to its minute's allowance and then proceeds at the steady rate. Thread-safe.
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/error.hpp"
 
 namespace netra::core {
 
+// One token taken, or refused: `allowed` false and the wait until the next token; either way the bucket's state
+// for the x-ratelimit headers.
+struct RateDecision {
+    bool allowed = true;
+    RateLimitInfo info;
+};
+
+// Buckets shared by the instances of a cluster (Redis, SPEC §12), so a user's allowance is one across instances.
+// nullopt: not answerable now (Redis down); the limiter then decides on this instance's buckets.
+class SharedRateLimits {
+  public:
+    virtual ~SharedRateLimits() = default;
+    // Blocking (a round trip): called on the worker pool.
+    virtual std::optional<RateDecision> Take(std::string_view scope, const std::string& key, int per_minute) = 0;
+};
+
+// One instance: every bucket is local.
+class NoSharedRateLimits final : public SharedRateLimits {
+  public:
+    std::optional<RateDecision> Take(std::string_view, const std::string&, int) override { return std::nullopt; }
+};
+
 class RateLimiter {
   public:
     explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
+    // Shared across the cluster under `scope` ("messages", "runs", …), falling back to local buckets.
+    RateLimiter(int per_minute, std::string scope, SharedRateLimits& shared)
+        : per_minute_(per_minute), scope_(std::move(scope)), shared_(&shared) {}
 
-    // Takes one token for `key`. Refused: `allowed` false and the wait until the next token; either way the
-    // bucket's state for the x-ratelimit headers.
-    struct Decision {
-        bool allowed = true;
-        RateLimitInfo info;
-    };
+    using Decision = RateDecision;
+    // Takes one token for `key`.
     Decision Take(const std::string& key, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   private:
@@ -28,6 +51,8 @@ class RateLimiter {
         std::chrono::steady_clock::time_point updated;
     };
     int per_minute_;
+    std::string scope_;
+    SharedRateLimits* shared_ = nullptr;
     std::mutex mutex_;
     std::unordered_map<std::string, Bucket> buckets_;
 };

@@ -18,8 +18,11 @@ core::Status Upload::Feed(std::string_view chunk) {
 }
 
 DatasetService::DatasetService(std::shared_ptr<storage::Store> store, const analysis::Catalog& catalog,
-                               int uploads_per_minute, std::size_t record_budget)
-    : store_(std::move(store)), catalog_(catalog), record_budget_(record_budget), upload_limiter_(uploads_per_minute) {}
+                               int uploads_per_minute, core::SharedRateLimits& shared_limits, std::size_t record_budget)
+    : store_(std::move(store)),
+      catalog_(catalog),
+      record_budget_(record_budget),
+      upload_limiter_(uploads_per_minute, "uploads", shared_limits) {}
 
 core::Result<std::unique_ptr<Upload>> DatasetService::BeginUpload(const std::string& user_id,
                                                                   const std::optional<std::string>& thread_id,

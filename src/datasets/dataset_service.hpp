@@ -58,9 +58,9 @@ class DatasetService : public agents::DataAccess {
   public:
     static constexpr std::size_t kDefaultRecordBudget = 500'000;
 
-    // `uploads_per_minute`: each user's allowance of uploads (0 = unlimited).
+    // `uploads_per_minute`: each user's allowance of uploads (0 = unlimited), cluster-wide through `shared_limits`.
     DatasetService(std::shared_ptr<storage::Store> store, const analysis::Catalog& catalog, int uploads_per_minute,
-                   std::size_t record_budget = kDefaultRecordBudget);
+                   core::SharedRateLimits& shared_limits, std::size_t record_budget = kDefaultRecordBudget);
 
     // Checks, before a byte of the body is read, the user's upload allowance (kRateLimited) and that the thread
     // (when given) is the user's. `name` empty =

@@ -8,6 +8,8 @@
 namespace netra::datasets {
 namespace {
 
+core::NoSharedRateLimits no_shared_limits;  // one instance: every allowance is local
+
 struct Fixture {
     std::shared_ptr<storage::Store> store;
     std::string user = core::NewId();
@@ -45,7 +47,7 @@ struct Fixture {
 
 TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
     Fixture f;
-    DatasetService access(f.store, analysis::BundledCatalog(), 0, 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 0, no_shared_limits, 10);
     auto id = f.Dataset(5);
     auto first = access.LoadDataset(f.user, id);
     ASSERT_TRUE(first.ok() && first->has_value());
@@ -64,7 +66,7 @@ TEST(DatasetService, ServesCachedRecordsButChecksOwnershipAndDeletion) {
 
 TEST(DatasetService, EvictsWithinTheRecordBudget) {
     Fixture f;
-    DatasetService access(f.store, analysis::BundledCatalog(), 0, 10);
+    DatasetService access(f.store, analysis::BundledCatalog(), 0, no_shared_limits, 10);
     auto a = f.Dataset(6), b = f.Dataset(6), big = f.Dataset(11);
     for (const auto& id : {a, b, big, a}) {
         auto r = access.LoadDataset(f.user, id);
@@ -77,7 +79,7 @@ TEST(DatasetService, EvictsWithinTheRecordBudget) {
 
 TEST(DatasetService, UploadStoresProfilesAndServesTheRecords) {
     Fixture f;
-    DatasetService service(f.store, analysis::BundledCatalog(), 0);
+    DatasetService service(f.store, analysis::BundledCatalog(), 0, no_shared_limits);
     auto foreign = service.BeginUpload(f.user, core::NewId(), "", analysis::FormatRequest{analysis::Format::kCsv, {}});
     ASSERT_FALSE(foreign.ok());
     EXPECT_EQ(foreign.error().code, core::ErrorCode::kNotFound);

@@ -64,7 +64,7 @@ struct Services {
     const llm::Provider& llm;
     core::FaultRegistry& faults;  // consulted only when settings.fault_injection is on
     storage::DatabaseHealth& database;
-    const cluster::RedisCluster* redis;  // null: one instance, no Redis (SQLite, or PostgreSQL without REDIS_URL)
+    cluster::RedisCluster* redis;  // null: one instance, no Redis (SQLite, or PostgreSQL without REDIS_URL)
 };
 
 namespace ws {

@@ -161,8 +161,9 @@ class RunService::Sink : public agents::EventSink {
 
 RunService::RunService(const config::Settings& settings, std::string instance_id, QueueMode queue,
                        std::shared_ptr<storage::Store> store, EventPublisher& publisher, ClusterSignals& signals,
-                       agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
-                       core::FaultRegistry& faults, asio::thread_pool& run_pool, agents::Pools pools)
+                       core::SharedRateLimits& shared_limits, agents::DataAccess& datasets,
+                       const analysis::Catalog& catalog, llm::Provider& llm, core::FaultRegistry& faults,
+                       asio::thread_pool& run_pool, agents::Pools pools)
     : settings_(settings),
       queue_(queue),
       store_(std::move(store)),
@@ -173,8 +174,8 @@ RunService::RunService(const config::Settings& settings, std::string instance_id
       run_pool_(run_pool),
       pools_(pools),
       scheduler_(settings.limits.max_concurrent_runs_per_user),
-      message_limiter_(settings.limits.messages_per_minute),
-      run_limiter_(settings.limits.runs_per_minute),
+      message_limiter_(settings.limits.messages_per_minute, "messages", shared_limits),
+      run_limiter_(settings.limits.runs_per_minute, "runs", shared_limits),
       supervisor_(catalog, llm, pools),
       event_writer_(store_, pools.blocking),
       instance_id_(std::move(instance_id)),

@@ -71,11 +71,12 @@ class RunService final : public SignalListener {
     // storage calls go to `pools.blocking`, analysis to `pools.compute`. A waiting run holds no thread.
     // `instance_id` names this process as the owner of the leases of the runs it executes (§7; /health shows it).
     // `signals` carries work and cancel signals to the other instances (LocalSignals for one instance); the
-    // service registers itself as their listener.
+    // service registers itself as their listener. `shared_limits` makes the per-user allowances cluster-wide.
     RunService(const config::Settings& settings, std::string instance_id, QueueMode queue,
                std::shared_ptr<storage::Store> store, EventPublisher& publisher, ClusterSignals& signals,
-               agents::DataAccess& datasets, const analysis::Catalog& catalog, llm::Provider& llm,
-               core::FaultRegistry& faults, boost::asio::thread_pool& run_pool, agents::Pools pools);
+               core::SharedRateLimits& shared_limits, agents::DataAccess& datasets, const analysis::Catalog& catalog,
+               llm::Provider& llm, core::FaultRegistry& faults, boost::asio::thread_pool& run_pool,
+               agents::Pools pools);
     ~RunService() override;
 
     // From other instances: a run was queued or a slot freed (claim), or a run executing here is to stop.

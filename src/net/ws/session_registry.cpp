@@ -4,21 +4,24 @@
 
 namespace netra::net::ws {
 
-bool WsSessionRegistry::Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<GoingAway>& session,
-                            int limit) {
+std::optional<int> WsSessionRegistry::Add(std::uint64_t id, const std::string& user_id,
+                                          const std::weak_ptr<GoingAway>& session, int limit) {
     std::lock_guard lock(mutex_);
     int& count = per_user_[user_id];
-    if (count >= limit) return false;
+    if (count >= limit) return std::nullopt;
     ++count;
     sessions_[id] = session;
-    return true;
+    return count;
 }
 
-void WsSessionRegistry::Remove(std::uint64_t id, const std::string& user_id) {
+int WsSessionRegistry::Remove(std::uint64_t id, const std::string& user_id) {
     std::lock_guard lock(mutex_);
-    if (sessions_.erase(id) == 0) return;
     auto it = per_user_.find(user_id);
-    if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
+    if (sessions_.erase(id) == 0) return it == per_user_.end() ? 0 : it->second;
+    if (it == per_user_.end()) return 0;
+    if (--it->second > 0) return it->second;
+    per_user_.erase(it);
+    return 0;
 }
 
 std::size_t WsSessionRegistry::size() const {

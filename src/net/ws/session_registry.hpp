@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -18,9 +19,12 @@ class GoingAway {
 
 class WsSessionRegistry {
   public:
-    // Registers a session unless its user already has `limit` open; false when over the limit.
-    bool Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<GoingAway>& session, int limit);
-    void Remove(std::uint64_t id, const std::string& user_id);
+    // Registers a session unless its user already has `limit` open here; the user's count here after it, or
+    // nullopt when over the limit.
+    std::optional<int> Add(std::uint64_t id, const std::string& user_id, const std::weak_ptr<GoingAway>& session,
+                           int limit);
+    // The user's count here after it.
+    int Remove(std::uint64_t id, const std::string& user_id);
     void CloseAll();
     std::size_t size() const;
 

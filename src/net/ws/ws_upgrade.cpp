@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 
 #include "auth/credentials.hpp"
+#include "cluster/redis_cluster.hpp"
 #include "core/ids.hpp"
 #include "core/offload.hpp"
 #include "net/ws/session_registry.hpp"
@@ -80,14 +81,26 @@ asio::awaitable<void> RunWebSocketUpgrade(std::shared_ptr<ServerContext> server,
     auto session = std::make_shared<WsSession>(server, services, std::move(stream), std::move(*claims));
     static std::atomic<std::uint64_t> next_session{1};
     const std::uint64_t session_id = next_session++;
-    if (!server->sessions.Add(session_id, user_id, session, server->settings.limits.ws_connections_per_user)) {
+    const int limit = server->settings.limits.ws_connections_per_user;
+    auto here = server->sessions.Add(session_id, user_id, session, limit);
+    bool admitted = here.has_value();
+    if (admitted && services->redis) {
+        // The limit is the user's across the cluster (§12); while Redis is unavailable each instance applies it.
+        auto cluster = co_await services->redis->AdmitConnection(user_id, *here, limit);
+        if (cluster && !*cluster) {
+            admitted = false;
+            services->redis->ReportConnections(user_id, server->sessions.Remove(session_id, user_id));
+        }
+    }
+    if (!admitted) {
         co_await Refuse(session->tcp_stream(), req,
                         core::MakeError(ErrorCode::kRateLimited, "too many WebSocket connections for this user"),
                         *server);
         co_return;
     }
     co_await session->Run(std::move(req), creds.echo_subprotocol);
-    server->sessions.Remove(session_id, user_id);
+    const int left = server->sessions.Remove(session_id, user_id);
+    if (services->redis) services->redis->ReportConnections(user_id, left);
 }
 
 }  // namespace netra::net::ws
