@@ -260,7 +260,8 @@ void RedisConnection::OnDisconnected(int status) {
     ac_ = nullptr;  // hiredis frees it after this callback
     connected_ = false;
     sent_.clear();
-    SetState(false, why);
+    // Before the connection was up, the reason it failed (AUTH, SELECT) is already recorded: keep it.
+    if (was_connected) SetState(false, why);
     if (was_connected) spdlog::warn("redis {}: {}", options_.name, why);
     if (was_connected && on_state_) on_state_(false);
     ScheduleRedial();
