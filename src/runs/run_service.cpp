@@ -651,8 +651,9 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
     std::optional<std::string> error_text;
     if (error) error_text = code + ": " + error->message;
     auto store = store_;
-    auto finish = [store, run_id = run->run.id, status, error_text, assistant, &final_events] {
-        return store->FinishRun(run_id, status, error_text, core::NowMs(), assistant, final_events);
+    auto finish = [store, run_id = run->run.id, status, error_text, assistant, &final_events, owner = instance_id_] {
+        // Fenced: refused when another instance took the run over meanwhile.
+        return store->FinishRun(run_id, status, error_text, core::NowMs(), assistant, final_events, owner);
     };
     auto stored = co_await core::Offload(pools_.blocking, std::move(finish));
     if (stored.ok()) {
@@ -690,7 +691,7 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
     event.payload = json::serialize(payload);
     event.created_at = core::NowMs();
     auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
-                               event.created_at, std::nullopt, {event});
+                               event.created_at, std::nullopt, {event}, std::nullopt);
     if (!s.ok()) return s;
     PublishStored(publisher_, run, event);
     return core::Ok();
@@ -890,6 +891,7 @@ asio::awaitable<void> RunService::KeepLeases() {
     const auto check = settings_.timeouts.run_lease_check;
     const auto renew = settings_.timeouts.run_lease_renew;
     auto next_renew = std::chrono::steady_clock::now() + renew;
+    auto renewed_at = std::chrono::steady_clock::now();
     // An outage fails every tick (several a second): its first failure and the recovery are logged, not each tick.
     int failing_ticks = 0;
     auto report = [&failing_ticks](const core::Status& renewed, const core::Status& taken) {
@@ -921,10 +923,25 @@ asio::awaitable<void> RunService::KeepLeases() {
                 }
             }
             // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
-            auto renew_leases = [store, owner = instance_id_, executing = std::move(executing), until] {
+            auto renew_leases = [store, owner = instance_id_, executing, until] {
                 return store->RenewLeases(owner, executing, until);
             };
-            renewed = co_await core::Offload(pools_.blocking, std::move(renew_leases));
+            auto held = co_await core::Offload(pools_.blocking, std::move(renew_leases));
+            if (held.ok()) {
+                renewed_at = std::chrono::steady_clock::now();
+                for (const auto& id : executing) {
+                    if (std::find(held->begin(), held->end(), id) == held->end()) {
+                        LoseRun(id, "another instance took it over after its lease lapsed");
+                    }
+                }
+            } else {
+                renewed = held.error();
+                // Unrenewed this long, the leases have lapsed or are about to: another instance may be resuming
+                // these runs, so this one stops them without writing anything more (a fence on our side).
+                if (std::chrono::steady_clock::now() - renewed_at > settings_.timeouts.run_lease - renew) {
+                    for (const auto& id : executing) LoseRun(id, "its lease could not be renewed");
+                }
+            }
         }
         auto take_over = [this] { return TakeOverExpired(); };
         core::Status taken = co_await core::Offload(pools_.blocking, std::move(take_over));
@@ -932,6 +949,15 @@ asio::awaitable<void> RunService::KeepLeases() {
         // The database queue's safety net: a work signal lost with Redis still gets its run claimed.
         if (queue_ == QueueMode::kDatabase) WakeDispatcher();
     }
+}
+
+void RunService::LoseRun(const std::string& run_id, const std::string& why) {
+    std::lock_guard lock(mutex_);
+    auto it = active_.find(run_id);
+    if (it == active_.end() || it->second->handed_back) return;
+    spdlog::warn("run {}: stopped here without finishing it: {}", run_id, why);
+    it->second->handed_back = true;  // FinishActive writes nothing for it
+    it->second->cancel_requested = true;
 }
 
 void RunService::Drain(std::chrono::milliseconds drain) {

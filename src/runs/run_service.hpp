@@ -145,6 +145,8 @@ class RunService final : public SignalListener {
     // Interrupts and requeues the runs whose lease ran out (blocking: storage).
     core::Status TakeOverExpired();
     boost::asio::awaitable<void> KeepLeases();
+    // The run is no longer this instance's to finish (its lease was lost): it stops and writes nothing more.
+    void LoseRun(const std::string& run_id, const std::string& why);
 
     const config::Settings& settings_;
     const QueueMode queue_;

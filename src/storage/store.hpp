@@ -111,8 +111,11 @@ class Store : public DatabaseHealth {
                                   Millis now) = 0;
     // Extends the leases of `run_ids` that `owner` holds and that are still running. Only the runs the owner is
     // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
-    virtual Status RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
-                               Millis lease_until) = 0;
+    // Returns the ids it renewed: a named run missing from them is no longer the owner's (its lease lapsed and
+    // another instance took it over, or it ended) and must stop without writing anything more.
+    virtual Result<std::vector<std::string>> RenewLeases(const std::string& owner,
+                                                         const std::vector<std::string>& run_ids,
+                                                         Millis lease_until) = 0;
     // The run queue of a cluster (§7, §12): claims the next run that may start — queued or interrupted, the oldest
     // waiting run of its thread, its thread has no running run, its user has fewer than `per_user_limit` running —
     // preferring users with the fewest running runs (fairness), then the oldest. Claimed as ClaimRun does; nullopt
@@ -135,11 +138,13 @@ class Store : public DatabaseHealth {
     virtual Status AppendEvents(const std::vector<RunEvent>& events) = 0;
     virtual Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) = 0;
     virtual Result<std::int64_t> LastEventSeq(const std::string& run_id) = 0;  // 0 when none
-    // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status.
+    // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status. With
+    // `owner`, only while that instance holds the run (kConflict otherwise: another instance took it over after its
+    // lease lapsed, and the late finisher must not overwrite its work).
     virtual Status FinishRun(const std::string& run_id, domain::RunStatus status,
                              const std::optional<std::string>& error, Millis finished_at,
-                             const std::optional<Message>& assistant_message,
-                             const std::vector<RunEvent>& final_events) = 0;
+                             const std::optional<Message>& assistant_message, const std::vector<RunEvent>& final_events,
+                             const std::optional<std::string>& owner) = 0;
 
     // Usage datasets (§9). Defaults answer kServiceUnavailable so a backend without dataset support says so. A dataset
     // is created, its records inserted in bulk (COPY on PostgreSQL, batched prepared inserts in one transaction on

@@ -631,11 +631,15 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_EQ((*got)->agent, "supervisor");  // as StartRun stored it
 
     // Renewed by its owner only; not expired while held.
-    ASSERT_TRUE(store_->RenewLeases("instance-b", {run.id}, 50'000).ok());
+    auto not_owner = store_->RenewLeases("instance-b", {run.id}, 50'000);
+    ASSERT_TRUE(not_owner.ok());
+    EXPECT_TRUE(not_owner->empty());  // nothing renewed: instance-b must not go on with it
     EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 10'000);
     ASSERT_TRUE(store_->RenewLeases("instance-a", {"another-run"}, 50'000).ok());  // only the runs named
     EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 10'000);
-    ASSERT_TRUE(store_->RenewLeases("instance-a", {"another-run", run.id}, 20'000).ok());
+    auto renewed = store_->RenewLeases("instance-a", {"another-run", run.id}, 20'000);
+    ASSERT_TRUE(renewed.ok());
+    EXPECT_EQ(*renewed, std::vector<std::string>{run.id});
     EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 20'000);
     EXPECT_TRUE(store_->ListExpiredLeases(19'999)->empty());
     auto taken_early = store_->InterruptExpired(run.id, 19'999, "too early");
@@ -662,6 +666,19 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_EQ((*got)->owner_instance, "instance-b");
     EXPECT_EQ((*got)->attempt, 2);
     EXPECT_EQ((*got)->started_at, 1'000);  // the first start is kept
+
+    // The first owner, back after an outage, finds it is no longer its run: its finish is refused, nothing changes.
+    EXPECT_TRUE(store_->RenewLeases("instance-a", {run.id}, 90'000)->empty());
+    auto late = store_->FinishRun(run.id, domain::RunStatus::kFailed, std::string("late"), 40'000, std::nullopt,
+                                  {Event(run.id, 1, "run_failed")}, std::string("instance-a"));
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code, ErrorCode::kConflict);
+    EXPECT_EQ((*store_->GetRunById(run.id))->status, domain::RunStatus::kRunning);
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 0);
+    EXPECT_TRUE(store_
+                    ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, 41'000, std::nullopt,
+                                {Event(run.id, 1, "run_completed")}, std::string("instance-b"))
+                    .ok());
 }
 
 // The run queue of a cluster (§7, §12): what may start is decided by the claim itself, across instances.
@@ -696,7 +713,8 @@ TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
 
     // `first` ends: its thread's next run and nothing else of alice's (still two running: second and other).
     ASSERT_TRUE(
-        store_->FinishRun(first.id, domain::RunStatus::kCompleted, std::nullopt, ++now_, std::nullopt, {}).ok());
+        store_->FinishRun(first.id, domain::RunStatus::kCompleted, std::nullopt, ++now_, std::nullopt, {}, std::nullopt)
+            .ok());
     auto next = store_->ClaimNextRun("instance-a", now_ + 30'000, now_, 2);
     ASSERT_TRUE(next.ok() && next->has_value());
     EXPECT_EQ((*next)->id, second.id);
@@ -863,7 +881,7 @@ TEST_P(StoreTest, FinishRunIsAtomic) {
                   "report",      run.id, std::nullopt, now_ + 100};
     // A clashing terminal event: nothing of the finish may be visible.
     auto clash = store_->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, now_ + 100, reply,
-                                   {Event(run.id, 1, "run_completed")});
+                                   {Event(run.id, 1, "run_completed")}, std::nullopt);
     ASSERT_FALSE(clash.ok());
     EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
     EXPECT_EQ((*store_->GetRunById(run.id))->status, domain::RunStatus::kQueued);
@@ -871,7 +889,7 @@ TEST_P(StoreTest, FinishRunIsAtomic) {
 
     ASSERT_TRUE(store_
                     ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, now_ + 100, reply,
-                                {Event(run.id, 2, "run_completed")})
+                                {Event(run.id, 2, "run_completed")}, std::nullopt)
                     .ok());
     auto done = store_->GetRunById(run.id);
     EXPECT_EQ((*done)->status, domain::RunStatus::kCompleted);
@@ -887,11 +905,12 @@ TEST_P(StoreTest, FinishRunIsAtomic) {
     RunRecord failed = StartRun(th);
     ASSERT_TRUE(store_
                     ->FinishRun(failed.id, domain::RunStatus::kFailed, std::string("TIMEOUT"), 9, std::nullopt,
-                                {Event(failed.id, 1, "run_failed")})
+                                {Event(failed.id, 1, "run_failed")}, std::nullopt)
                     .ok());
     EXPECT_EQ((*store_->GetRunById(failed.id))->error, "TIMEOUT");
 
-    auto missing = store_->FinishRun("no-such-run", domain::RunStatus::kCompleted, std::nullopt, 1, std::nullopt, {});
+    auto missing = store_->FinishRun("no-such-run", domain::RunStatus::kCompleted, std::nullopt, 1, std::nullopt, {},
+                                     std::nullopt);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }

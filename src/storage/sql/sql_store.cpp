@@ -807,8 +807,9 @@ Result<bool> SqlStore::ClaimRun(const std::string& run_id, const std::string& ow
     return r->affected == 1;
 }
 
-Status SqlStore::RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids, Millis lease_until) {
-    if (run_ids.empty()) return core::Ok();
+Result<std::vector<std::string>> SqlStore::RenewLeases(const std::string& owner,
+                                                       const std::vector<std::string>& run_ids, Millis lease_until) {
+    if (run_ids.empty()) return std::vector<std::string>{};
     // A handful of ids (the runs this process executes): one statement, its placeholders built per call.
     std::string sql = "UPDATE runs SET lease_until = ? WHERE owner_instance = ? AND status = 'running' AND id IN (";
     SqlParams params{lease_until, owner};
@@ -816,12 +817,14 @@ Status SqlStore::RenewLeases(const std::string& owner, const std::vector<std::st
         sql += i == 0 ? "?" : ", ?";
         params.emplace_back(run_ids[i]);
     }
-    sql += ")";
+    sql += ") RETURNING id";
     auto lease = backend_->Acquire(true);
     if (!lease) return lease.error();
     auto r = (*lease)->Exec(sql, params, /*cache=*/false);  // the statement's shape varies with the count
     if (!r) return r.error();
-    return core::Ok();
+    std::vector<std::string> renewed;
+    for (const auto& row : r->rows) renewed.push_back(row.at(0).value_or(""));
+    return renewed;
 }
 
 Result<std::optional<Run>> SqlStore::ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
@@ -937,13 +940,21 @@ Result<std::int64_t> SqlStore::LastEventSeq(const std::string& run_id) {
 
 Status SqlStore::FinishRun(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                            Millis finished_at, const std::optional<Message>& assistant_message,
-                           const std::vector<RunEvent>& final_events) {
+                           const std::vector<RunEvent>& final_events, const std::optional<std::string>& owner) {
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         auto r = c.Exec(
             "UPDATE runs SET status = ?, error = COALESCE(CAST(? AS TEXT), error), finished_at = ?"
-            " WHERE id = ?",
-            {std::string(domain::Name(status)), error, finished_at, run_id});
+            " WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR owner_instance = ?)",
+            {std::string(domain::Name(status)), error, finished_at, run_id, owner, owner});
         if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
+        if (r->affected == 0 && owner) {
+            auto exists = c.Exec("SELECT 1 FROM runs WHERE id = ?", {run_id});
+            if (exists && !exists->rows.empty()) {
+                return MakeError(ErrorCode::kConflict, "run " + run_id +
+                                                           " is no longer this instance's: its lease was "
+                                                           "taken over");
+            }
+        }
         if (r->affected == 0) return MakeError(ErrorCode::kNotFound, "run not found");
         if (assistant_message) {
             const Message& m = *assistant_message;

@@ -59,7 +59,8 @@ class SqlStore final : public Store {
     Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                            std::optional<Millis> started_at, std::optional<Millis> finished_at) override;
     Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until, Millis now) override;
-    Status RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids, Millis lease_until) override;
+    Result<std::vector<std::string>> RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
+                                                 Millis lease_until) override;
     Result<std::vector<Run>> ListExpiredLeases(Millis now) override;
     Result<bool> InterruptExpired(const std::string& run_id, Millis now, const std::string& error) override;
 
@@ -68,7 +69,7 @@ class SqlStore final : public Store {
     Result<std::int64_t> LastEventSeq(const std::string& run_id) override;
     Status FinishRun(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                      Millis finished_at, const std::optional<Message>& assistant_message,
-                     const std::vector<RunEvent>& final_events) override;
+                     const std::vector<RunEvent>& final_events, const std::optional<std::string>& owner) override;
 
     Status CreateDataset(const Dataset& dataset) override;
     Status InsertUsageRecords(const std::string& dataset_id, const std::vector<UsageRecord>& records) override;
