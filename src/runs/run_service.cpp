@@ -757,6 +757,9 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
             auto it = active_.find(run_id);
             if (it != active_.end()) it->second->cancel_requested = true;
         }
+        // Redis carries it to the owner at once; the row carries it at the owner's next lease renewal if Redis
+        // lost it.
+        if (auto marked = store_->RequestCancel(run_id, core::NowMs()); !marked.ok()) return marked.error();
         signals_.SignalCancel(run_id);
         domain::Run r = **stored;
         r.status = domain::RunStatus::kCancelling;
@@ -930,8 +933,12 @@ asio::awaitable<void> RunService::KeepLeases() {
             if (held.ok()) {
                 renewed_at = std::chrono::steady_clock::now();
                 for (const auto& id : executing) {
-                    if (std::find(held->begin(), held->end(), id) == held->end()) {
+                    auto lease = std::find_if(held->begin(), held->end(),
+                                              [&](const storage::Store::HeldLease& h) { return h.run_id == id; });
+                    if (lease == held->end()) {
                         LoseRun(id, "another instance took it over after its lease lapsed");
+                    } else if (lease->cancel_requested) {
+                        OnCancelSignal(id);  // cancelled through another instance while its signal was lost
                     }
                 }
             } else {

@@ -201,6 +201,12 @@ constexpr std::string_view kV5[] = {
     "CREATE INDEX IF NOT EXISTS runs_status_lease ON runs (status, lease_until)",
 };
 
+// Version 6: a cancel asked for on another instance than the one executing the run, kept in the row so the owner
+// learns of it at its next lease renewal even when the Redis signal was lost.
+constexpr std::string_view kV6[] = {
+    "ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT",
+};
+
 struct MigrationSource {
     int version;
     std::string_view name;
@@ -215,6 +221,7 @@ constexpr MigrationSource kMigrations[] = {
     {4, "usage record partitions, list cost, attribution and flags; dataset source format and grain", std::begin(kV4),
      std::end(kV4)},
     {5, "run agent and lease index", std::begin(kV5), std::end(kV5)},
+    {6, "run cancel requests", std::begin(kV6), std::end(kV6)},
 };
 
 }  // namespace

@@ -111,11 +111,18 @@ class Store : public DatabaseHealth {
                                   Millis now) = 0;
     // Extends the leases of `run_ids` that `owner` holds and that are still running. Only the runs the owner is
     // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
-    // Returns the ids it renewed: a named run missing from them is no longer the owner's (its lease lapsed and
-    // another instance took it over, or it ended) and must stop without writing anything more.
-    virtual Result<std::vector<std::string>> RenewLeases(const std::string& owner,
-                                                         const std::vector<std::string>& run_ids,
-                                                         Millis lease_until) = 0;
+    // Returns the leases it renewed: a named run missing from them is no longer the owner's (its lease lapsed and
+    // another instance took it over, or it ended) and must stop without writing anything more; one with
+    // `cancel_requested` was cancelled through another instance (RequestCancel).
+    struct HeldLease {
+        std::string run_id;
+        bool cancel_requested = false;
+    };
+    virtual Result<std::vector<HeldLease>> RenewLeases(const std::string& owner,
+                                                       const std::vector<std::string>& run_ids, Millis lease_until) = 0;
+    // Marks a running run as to be cancelled, for its owner to find at its next renewal; false when it is not
+    // running.
+    virtual Result<bool> RequestCancel(const std::string& run_id, Millis now) = 0;
     // The run queue of a cluster (§7, §12): claims the next run that may start — queued or interrupted, the oldest
     // waiting run of its thread, its thread has no running run, its user has fewer than `per_user_limit` running —
     // preferring users with the fewest running runs (fairness), then the oldest. Claimed as ClaimRun does; nullopt

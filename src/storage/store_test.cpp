@@ -639,7 +639,15 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 10'000);
     auto renewed = store_->RenewLeases("instance-a", {"another-run", run.id}, 20'000);
     ASSERT_TRUE(renewed.ok());
-    EXPECT_EQ(*renewed, std::vector<std::string>{run.id});
+    ASSERT_EQ(renewed->size(), 1u);
+    EXPECT_EQ((*renewed)[0].run_id, run.id);
+    EXPECT_FALSE((*renewed)[0].cancel_requested);
+    // A cancel asked for through another instance reaches the owner with its next renewal.
+    EXPECT_FALSE(*store_->RequestCancel("another-run", 15'000));
+    EXPECT_TRUE(*store_->RequestCancel(run.id, 15'000));
+    renewed = store_->RenewLeases("instance-a", {run.id}, 20'000);
+    ASSERT_TRUE(renewed.ok() && renewed->size() == 1u);
+    EXPECT_TRUE((*renewed)[0].cancel_requested);
     EXPECT_EQ((*store_->GetRunById(run.id))->lease_until, 20'000);
     EXPECT_TRUE(store_->ListExpiredLeases(19'999)->empty());
     auto taken_early = store_->InterruptExpired(run.id, 19'999, "too early");

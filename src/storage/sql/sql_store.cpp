@@ -807,9 +807,10 @@ Result<bool> SqlStore::ClaimRun(const std::string& run_id, const std::string& ow
     return r->affected == 1;
 }
 
-Result<std::vector<std::string>> SqlStore::RenewLeases(const std::string& owner,
-                                                       const std::vector<std::string>& run_ids, Millis lease_until) {
-    if (run_ids.empty()) return std::vector<std::string>{};
+Result<std::vector<Store::HeldLease>> SqlStore::RenewLeases(const std::string& owner,
+                                                            const std::vector<std::string>& run_ids,
+                                                            Millis lease_until) {
+    if (run_ids.empty()) return std::vector<HeldLease>{};
     // A handful of ids (the runs this process executes): one statement, its placeholders built per call.
     std::string sql = "UPDATE runs SET lease_until = ? WHERE owner_instance = ? AND status = 'running' AND id IN (";
     SqlParams params{lease_until, owner};
@@ -817,14 +818,23 @@ Result<std::vector<std::string>> SqlStore::RenewLeases(const std::string& owner,
         sql += i == 0 ? "?" : ", ?";
         params.emplace_back(run_ids[i]);
     }
-    sql += ") RETURNING id";
+    sql += ") RETURNING id, cancel_requested_at";
     auto lease = backend_->Acquire(true);
     if (!lease) return lease.error();
     auto r = (*lease)->Exec(sql, params, /*cache=*/false);  // the statement's shape varies with the count
     if (!r) return r.error();
-    std::vector<std::string> renewed;
-    for (const auto& row : r->rows) renewed.push_back(row.at(0).value_or(""));
+    std::vector<HeldLease> renewed;
+    for (const auto& row : r->rows) renewed.push_back(HeldLease{row.at(0).value_or(""), row.at(1).has_value()});
     return renewed;
+}
+
+Result<bool> SqlStore::RequestCancel(const std::string& run_id, Millis now) {
+    auto r = Write(*backend_,
+                   "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, CAST(? AS BIGINT))"
+                   " WHERE id = ? AND status = 'running'",
+                   {now, run_id});
+    if (!r) return r.error();
+    return r->affected == 1;
 }
 
 Result<std::optional<Run>> SqlStore::ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
