@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Every test of the project against real servers:
 #   1. formatting (clang-format) of the sources;
-#   2. unit and storage tests (CTest), the storage suite on SQLite and on a throwaway PostgreSQL on loopback;
+#   2. unit and storage tests (CTest), the storage suite on SQLite and on a throwaway PostgreSQL on loopback, the
+#      Redis tests against a throwaway Redis (scripts/redis-test-server.sh);
 #   3. the staging suite (`netra stage --spawn`) against a freshly started server on SQLite, then on PostgreSQL;
-#   4. staging modules 1, 2 and 5 over https through nginx's TLS front (scripts/tls-front.sh), certificates verified.
+#   4. staging modules 1, 2 and 5 over https through nginx's TLS front (scripts/tls-front.sh), certificates verified;
+#   5. staging module 9 on a two-instance cluster (`netra stage --spawn --instances 2`): both servers share the
+#      PostgreSQL above and a throwaway Redis (scripts/redis-test-server.sh), which the suite may take down and bring
+#      back (redis_outage_mid_run). Redis failing to start counts as a failure (install-deps --with-test-deps
+#      installs redis-server).
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -47,10 +52,13 @@ fi
 
 pgdir=$(mktemp -d /tmp/netra-pg.XXXXXX)
 tlsdir=$(mktemp -d /tmp/netra-tls.XXXXXX)
+redisdir=$(mktemp -d /tmp/netra-redis.XXXXXX)
 tls_pid=
 cleanup() {
     scripts/pg-test-server.sh stop "$pgdir" >/dev/null 2>&1 || true
     rm -rf "$pgdir"
+    scripts/redis-test-server.sh stop "$redisdir" >/dev/null 2>&1 || true
+    rm -rf "$redisdir"
     [[ -n "$tls_pid" ]] && kill "$tls_pid" 2>/dev/null
     scripts/tls-front.sh stop "$tlsdir/front" >/dev/null 2>&1 || true
     rm -rf "$tlsdir"
@@ -62,6 +70,13 @@ if scripts/pg-test-server.sh start "$pgdir"; then
     export NETRA_TEST_PG_URL
 else
     echo "PostgreSQL could not be started: its tests will report SKIPPED"
+fi
+echo "== starting Redis on loopback"
+if scripts/redis-test-server.sh start "$redisdir"; then
+    NETRA_TEST_REDIS_URL=$(scripts/redis-test-server.sh url "$redisdir")
+    export NETRA_TEST_REDIS_URL
+else
+    echo "Redis could not be started: the cluster stage fails and the Redis unit tests report SKIPPED"
 fi
 
 echo "== unit and storage tests (CTest)"
@@ -114,6 +129,27 @@ if command -v nginx >/dev/null; then
 else
     skipped=$((skipped + 1))
     echo "staging suite over TLS: SKIPPED (nginx is not installed: scripts/install-deps.sh --with-test-deps)"
+fi
+
+# A scaled-out deployment (SPEC §12): two instances sharing one PostgreSQL and one Redis. Module 9's cross-instance
+# tests run a run on the other instance, cancel through it, kill the instance executing a run (the other takes it
+# over), check the per-user limit cluster-wide and take Redis down mid-run (delivery falls back to the database).
+echo "== staging suite (module 9) on a two-instance cluster (PostgreSQL + Redis)"
+if [[ -z "${NETRA_TEST_PG_URL:-}" ]]; then
+    skipped=$((skipped + 1))
+    echo "staging suite on a cluster: SKIPPED (no PostgreSQL server)"
+elif [[ -n "${NETRA_TEST_REDIS_URL:-}" ]]; then
+    DATABASE_URL=$NETRA_TEST_PG_URL REDIS_URL=$NETRA_TEST_REDIS_URL \
+        "$netra" stage --spawn --instances 2 --modules 9 \
+        --redis-stop-cmd "scripts/redis-test-server.sh halt $redisdir" \
+        --redis-start-cmd "scripts/redis-test-server.sh start $redisdir" \
+        --json "$reports/stage-cluster.json" --markdown "$reports/stage-cluster.md" 2>&1 |
+        tee "$reports/stage-cluster.log"
+    tally "$reports/stage-cluster.log"
+else
+    failed=$((failed + 1))
+    echo "staging suite on a cluster: FAILED (Redis could not be started; redis-server comes with" \
+        "scripts/install-deps.sh --with-test-deps)"
 fi
 
 echo

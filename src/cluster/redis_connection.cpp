@@ -139,6 +139,9 @@ RedisConnection::RedisConnection(asio::io_context& ioc, RedisOptions options, Me
       timeout_timer_(strand_) {}
 
 RedisConnection::~RedisConnection() {
+    // Whoever gave the handlers may be going away too: freeing the context below must not call them.
+    on_message_ = nullptr;
+    on_state_ = nullptr;
     if (ac_) {
         stopped_ = true;
         redisAsyncContext* ac = ac_;

@@ -269,6 +269,8 @@ core::Result<SubmitResult> RunService::Submit(const SubmitRequest& request) {
     result.message.dataset_id = request.dataset_id;
     result.message.created_at = now;
     if (auto s = store_->InsertMessageAndRun(result.message, result.run); !s.ok()) return s.error();
+    // The database queue holds it now, for whichever instance claims it (that one builds its ActiveRun then).
+    if (queue_ == QueueMode::kDatabase) return result;
 
     auto active = std::make_shared<ActiveRun>();
     active->run = result.run;
@@ -813,7 +815,18 @@ core::Result<RunView> RunService::Get(const std::string& user_id, const std::str
 
 void RunService::CancelThreadRuns(const std::string& user_id, const std::string& thread_id) {
     std::vector<std::string> ids;
-    {
+    if (queue_ == QueueMode::kDatabase) {
+        // Waiting or executing anywhere in the cluster.
+        auto runs = store_->ListThreadRuns(user_id, thread_id);
+        if (runs.ok()) {
+            for (const auto& r : *runs) {
+                if (r.status == domain::RunStatus::kQueued || r.status == domain::RunStatus::kRunning ||
+                    r.status == domain::RunStatus::kInterrupted) {
+                    ids.push_back(r.id);
+                }
+            }
+        }
+    } else {
         std::lock_guard lock(mutex_);
         for (const auto& [id, run] : active_) {
             if (run->run.user_id == user_id && run->run.thread_id == thread_id) ids.push_back(id);
@@ -852,7 +865,9 @@ core::Status RunService::TakeOverExpired() {
     for (const auto& run : *expired) {
         {
             std::lock_guard lock(mutex_);
-            if (active_.count(run.id)) continue;  // ours and alive: its lease is renewed by this process
+            // Ours and executing: its lease is renewed by this process. (A run only waiting here — submitted here,
+            // executed elsewhere — is no reason to skip it.)
+            if (auto it = active_.find(run.id); it != active_.end() && it->second->started) continue;
         }
         auto taken = store_->InterruptExpired(run.id, now, "the server running it stopped (its lease expired)");
         if (!taken.ok()) return taken.error();

@@ -17,6 +17,10 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
                     "verified")
         ->check(CLI::ExistingFile);
     cmd->add_flag("--spawn", opts->spawn, "Start a local `netra serve` on a free port with a temp data dir");
+    cmd->add_option("--instances", opts->instances,
+                    "With --spawn: 2 starts two servers sharing the environment's DATABASE_URL (postgresql://) and "
+                    "REDIS_URL, the second as --url2 (module 9's cross-instance tests)")
+        ->check(CLI::Range(1, 2));
     cmd->add_option("--modules", opts->modules, "Modules to run, e.g. 1,2,10 (default: all)")->delimiter(',');
     cmd->add_option("--tests", opts->tests, "Only these tests (names as in the report), e.g. golden_path")
         ->delimiter(',');
@@ -37,6 +41,9 @@ void AddStageCommand(CLI::App& app, int& exit_code) {
     cmd->add_option("--db-stop-cmd", opts->db_stop_command,
                     "Module 7: a shell command that takes the deployment's database down (its data kept)");
     cmd->add_option("--db-start-cmd", opts->db_start_command, "Module 7: a shell command that brings it back");
+    cmd->add_option("--redis-stop-cmd", opts->redis_stop_command,
+                    "Module 9: a shell command that takes the deployment's Redis down (its port and password kept)");
+    cmd->add_option("--redis-start-cmd", opts->redis_start_command, "Module 9: a shell command that brings it back");
     cmd->add_option("--metric-budget", opts->metric_budget_s, "Max seconds spent sampling one metric")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--netra-binary", opts->netra_binary, "netra executable for --spawn (default: this one)");

@@ -1,7 +1,9 @@
 // Module 9 — coordination: isolation between users (HTTP and WebSocket, nothing of A ever reaches B),
 // parallel users each getting only their own events, fan-out to every socket of a user, cancel from another
 // socket (and the idempotent HTTP cancel), cross-instance delivery, and a bounded stress test with random
-// disconnects, resumes and cancels.
+// disconnects, resumes and cancels. The tests across two instances of a cluster (execution on the other instance,
+// cancel through it, take-over after a kill, the per-user limit cluster-wide, a Redis outage) are in
+// module_coordination_cluster.cpp.
 #include <boost/json.hpp>
 #include <map>
 #include <random>
@@ -612,7 +614,7 @@ void Stress(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> CoordinationTests() {
-    return {
+    std::vector<TestCase> tests = {
         {"isolation_http", IsolationHttp},
         {"isolation_dataset", IsolationDataset},
         {"isolation_websocket", IsolationWs},
@@ -621,8 +623,10 @@ std::vector<TestCase> CoordinationTests() {
         {"cancel_from_second_socket", CancelFromSecondSocket},
         {"cancel_finished_run_idempotent", CancelHttpFinished},
         {"cross_instance_delivery", CrossInstance},
-        {"stress_runs_disconnects_cancels", Stress},
     };
+    for (auto& t : CoordinationClusterTests()) tests.push_back(std::move(t));  // module_coordination_cluster.cpp
+    tests.push_back({"stress_runs_disconnects_cancels", Stress});
+    return tests;
 }
 
 }  // namespace netra::stage

@@ -47,49 +47,6 @@ std::string Ms(double ms) {
     return buf;
 }
 
-// Every call of one tool waits `latency_ms` (cooperatively: cancellation and timeouts still end the run). One
-// tool and a short lifetime: were FaultGuard's DELETE lost, the fault would still be gone within seconds
-// instead of slowing the rest of the suite.
-json::object SlowToolFault(const std::string& tool, int latency_ms, int duration_s) {
-    return json::object{{"target", "tool:" + tool},
-                        {"mode", "latency"},
-                        {"rate", 1.0},
-                        {"latency_ms", latency_ms},
-                        {"duration_s", duration_s}};
-}
-
-bool IsToolExecuting(const json::object& e, std::string_view tool) {
-    if (JStr(e, "type") != "tool_executing") return false;
-    const auto* p = JObj(e, "payload");
-    return p != nullptr && JStr(*p, "tool") == tool;
-}
-
-// Reads `ws` until an event of `run_id` satisfies `until`, appending the run's events (arrival order) to
-// `events`. Fails on timeout, or when the run ends before.
-void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<json::object>& events,
-                 const std::function<bool(const json::object&)>& until, std::chrono::milliseconds timeout,
-                 const std::string& what) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            Fail("no " + what + " within " + std::to_string(timeout.count()) +
-                 " ms; the run's events so far: " + SeqRanges([&] {
-                     std::vector<long long> s;
-                     for (const auto& e : events) s.push_back(Seq(e));
-                     return s;
-                 }()));
-        }
-        auto m = ws.Receive(left);
-        if (!m) continue;
-        const auto* o = m->Object();
-        if (o == nullptr || JStr(*o, "run_id") != run_id || !o->contains("seq")) continue;
-        events.push_back(*o);
-        if (until(*o)) return;
-        if (IsTerminalRunEvent(m->Type())) Fail("the run ended with " + m->Type() + " before " + what);
-    }
-}
-
 // The run's stored events, polled until one satisfies `until` (at most `timeout`). Fails when the run ends
 // first: the slowed tool did not hold it.
 std::vector<json::object> WaitStored(HttpClient& http, const Credentials& user, const std::string& run_id,
@@ -106,23 +63,6 @@ std::vector<json::object> WaitStored(HttpClient& http, const Credentials& user, 
         Expect(std::chrono::steady_clock::now() < deadline,
                "the run's stored events did not show " + what + " within " + std::to_string(timeout.count()) + " ms");
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-}
-
-// `held` (what the client ended up with, in arrival order) is the stored run exactly: same count, same seqs in
-// the same order, each event identical to its stored copy.
-void ExpectEqualsStored(const std::vector<json::object>& held, const std::vector<json::object>& stored,
-                        const std::string& what) {
-    std::vector<long long> held_seqs, stored_seqs;
-    for (const auto& e : held) held_seqs.push_back(Seq(e));
-    for (const auto& e : stored) stored_seqs.push_back(Seq(e));
-    Expect(held_seqs == stored_seqs, what + ": the client holds seqs " + SeqRanges(held_seqs) + " (" +
-                                         std::to_string(held.size()) + " events), the server stored " +
-                                         SeqRanges(stored_seqs) + " (" + std::to_string(stored.size()) + ")");
-    for (std::size_t i = 0; i < held.size(); ++i) {
-        Expect(json::value(held[i]) == json::value(stored[i]),
-               what + ": seq " + std::to_string(held_seqs[i]) +
-                   " differs from the stored event: " + Quote(held[i], 200) + " vs " + Quote(stored[i], 200));
     }
 }
 

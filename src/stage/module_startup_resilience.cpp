@@ -460,12 +460,6 @@ void SigkillStorm(StageContext& ctx) {
              " completed, " + std::to_string(failed) + " failed with an error, none left running");
 }
 
-void RunShell(const std::string& command, const std::string& what) {
-    auto ran = RunCapture({"/bin/sh", "-c", command}, {});
-    Expect(ran.ok() && ran->exit_code == 0,
-           what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
-}
-
 // Takes the database down, runs `during`, and brings the database back — also when `during` fails, so a failed
 // check never leaves it down for the tests after it.
 void WithDatabaseDown(const StageOptions& o, const std::function<void()>& during) {

@@ -210,6 +210,13 @@ void SpawnedServer::Kill() {
     pid_ = -1;
 }
 
+namespace {
+std::string DescribeStatus(int status) {
+    return WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
+                             : "killed by signal " + std::to_string(WTERMSIG(status));
+}
+}  // namespace
+
 // Starts `serve` on this server's port and data dir and waits for readiness.
 core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
     std::vector<std::string> argv = {binary_, "serve", "--host", "127.0.0.1", "--port", std::to_string(port_)};
@@ -236,6 +243,7 @@ core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
         ::_exit(127);
     }
     pid_ = pid;
+    exit_description_.clear();  // running again: what ended the previous process is history
 
     auto server = ParseServerUrl(url_);
     HttpClient http(*server);
@@ -245,6 +253,7 @@ core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
         int status = 0;
         if (::waitpid(pid, &status, WNOHANG) == pid) {
             pid_ = -1;
+            exit_description_ = DescribeStatus(status) + " during start-up";
             return MakeError(ErrorCode::kServiceUnavailable, "spawned server exited during start-up (status " +
                                                                  std::to_string(status) + "): " + LogTail());
         }
@@ -258,7 +267,8 @@ core::Status SpawnedServer::Launch(double ready_timeout_s, bool wait_ready) {
         http.Disconnect();
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    Stop(5);
+    exit_description_ = "was not ready within " + std::to_string(static_cast<int>(ready_timeout_s)) +
+                        " s of starting (stopped: " + Stop(5) + ")";
     return MakeError(ErrorCode::kTimeout, "spawned server not ready after " + std::to_string(ready_timeout_s) +
                                               " s (last: " + last + "): " + LogTail());
 }
@@ -278,13 +288,6 @@ SpawnedServer::~SpawnedServer() {
 void SpawnedServer::Terminate() {
     if (pid_ > 0) ::kill(pid_, SIGTERM);
 }
-
-namespace {
-std::string DescribeStatus(int status) {
-    return WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
-                             : "killed by signal " + std::to_string(WTERMSIG(status));
-}
-}  // namespace
 
 std::string SpawnedServer::ExitDescription() {
     if (pid_ > 0) {

@@ -9,11 +9,12 @@ namespace netra::stage {
 
 struct StageOptions {
     std::string url;                   // "http://127.0.0.1:8080"; ignored with spawn (the spawned server's URL)
-    std::string url2;                  // a second instance of the same deployment (cross-instance delivery)
+    std::string url2;                  // a second instance of the same deployment (module 9's cross-instance tests)
     std::string ca_file;               // https: a PEM file of extra trusted CAs (verification is never skipped)
     std::vector<int> modules;          // empty = all
     std::vector<std::string> tests;    // test names to run within those modules; empty = all
     bool spawn = false;                // start `netra serve` on a free loopback port with a temp data dir
+    int instances = 1;                 // with spawn: 2 starts two servers sharing DATABASE_URL and REDIS_URL (url2)
     std::string email, password;       // log in as this user
     std::string bypass_key;            // use POST /auth/e2e/test-auth with X-E2E-Bypass-Key
     bool register_users = true;        // create throw-away users with POST /auth/register
@@ -24,6 +25,8 @@ struct StageOptions {
     int sigkills = 20;                 // module 7: SIGKILLs of a busy server at random moments
     std::string db_stop_command;       // module 7: shell commands that take the database down and bring it back
     std::string db_start_command;
+    std::string redis_stop_command;  // module 9: shell commands that take the deployment's Redis down and back
+    std::string redis_start_command;
     std::string netra_binary;  // for --spawn / token minting; default: this executable
     bool verbose = false;
 };

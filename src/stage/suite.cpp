@@ -176,8 +176,9 @@ std::unique_ptr<WsClient> StageContext::Connect(const Credentials& user, WsConne
 std::string StageContext::MintToken(const std::string& email, long expires_in_s) {
     if (!spawned_) Skip("needs the server's JWT secret: only possible with --spawn (netra token on its data dir)");
     std::string binary = options_.netra_binary.empty() ? SelfExecutable() : options_.netra_binary;
-    auto out = RunCapture({binary, "token", "--email", email, "--expires-in=" + std::to_string(expires_in_s)},
-                          {"NETRA_DATA_DIR=" + data_dir_});
+    std::vector<std::string> env = token_env_;
+    env.push_back("NETRA_DATA_DIR=" + data_dir_);
+    auto out = RunCapture({binary, "token", "--email", email, "--expires-in=" + std::to_string(expires_in_s)}, env);
     if (!out.ok()) Fail("netra token: " + out.error().message);
     static const std::regex kJwt(R"([A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})");
     std::smatch m;
@@ -244,6 +245,20 @@ std::unique_ptr<StageContext> StageContext::ForServer(const SpawnedServer& serve
     return c;
 }
 
+SpawnedServer* StageContext::SpawnedInstance(std::size_t index) const {
+    return index < instances_.size() ? instances_[index] : nullptr;
+}
+
+void StageContext::SetSpawnedInstances(std::vector<SpawnedServer*> instances) { instances_ = std::move(instances); }
+
+void StageContext::SetTokenEnv(std::vector<std::string> env) { token_env_ = std::move(env); }
+
+void RunShell(const std::string& command, const std::string& what) {
+    auto ran = RunCapture({"/bin/sh", "-c", command}, {});
+    Expect(ran.ok() && ran->exit_code == 0,
+           what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
+}
+
 FaultGuard::FaultGuard(StageContext& ctx, const json::object& spec) : ctx_(ctx) {
     std::string key = ctx.AdminKey();
     if (key.empty()) {
@@ -297,6 +312,66 @@ json::object WaitRunTerminal(HttpClient& http, const Credentials& user, const st
             Fail("run " + run_id + " not terminal after " + std::to_string(timeout.count()) + " ms: " + Quote(run));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// Every call of one tool waits `latency_ms` (cooperatively: cancellation and timeouts still end the run). One
+// tool and a short lifetime: were FaultGuard's DELETE lost, the fault would still be gone within seconds
+// instead of slowing the rest of the suite.
+json::object SlowToolFault(const std::string& tool, int latency_ms, int duration_s) {
+    return json::object{{"target", "tool:" + tool},
+                        {"mode", "latency"},
+                        {"rate", 1.0},
+                        {"latency_ms", latency_ms},
+                        {"duration_s", duration_s}};
+}
+
+bool IsToolExecuting(const json::object& e, std::string_view tool) {
+    if (JStr(e, "type") != "tool_executing") return false;
+    const auto* p = JObj(e, "payload");
+    return p != nullptr && JStr(*p, "tool") == tool;
+}
+
+// Reads `ws` until an event of `run_id` satisfies `until`, appending the run's events (arrival order) to
+// `events`. Fails on timeout, or when the run ends before.
+void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<json::object>& events,
+                 const std::function<bool(const json::object&)>& until, std::chrono::milliseconds timeout,
+                 const std::string& what) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            Fail("no " + what + " within " + std::to_string(timeout.count()) +
+                 " ms; the run's events so far: " + SeqRanges([&] {
+                     std::vector<long long> s;
+                     for (const auto& e : events) s.push_back(Seq(e));
+                     return s;
+                 }()));
+        }
+        auto m = ws.Receive(left);
+        if (!m) continue;
+        const auto* o = m->Object();
+        if (o == nullptr || JStr(*o, "run_id") != run_id || !o->contains("seq")) continue;
+        events.push_back(*o);
+        if (until(*o)) return;
+        if (IsTerminalRunEvent(m->Type())) Fail("the run ended with " + m->Type() + " before " + what);
+    }
+}
+
+// `held` (what the client ended up with, in arrival order) is the stored run exactly: same count, same seqs in
+// the same order, each event identical to its stored copy.
+void ExpectEqualsStored(const std::vector<json::object>& held, const std::vector<json::object>& stored,
+                        const std::string& what) {
+    std::vector<long long> held_seqs, stored_seqs;
+    for (const auto& e : held) held_seqs.push_back(Seq(e));
+    for (const auto& e : stored) stored_seqs.push_back(Seq(e));
+    Expect(held_seqs == stored_seqs, what + ": the client holds seqs " + SeqRanges(held_seqs) + " (" +
+                                         std::to_string(held.size()) + " events), the server stored " +
+                                         SeqRanges(stored_seqs) + " (" + std::to_string(stored.size()) + ")");
+    for (std::size_t i = 0; i < held.size(); ++i) {
+        Expect(json::value(held[i]) == json::value(stored[i]),
+               what + ": seq " + std::to_string(held_seqs[i]) +
+                   " differs from the stored event: " + Quote(held[i], 200) + " vs " + Quote(stored[i], 200));
     }
 }
 

@@ -84,6 +84,13 @@ class StageContext {
                                                   bool wait_ready = true);
     std::unique_ptr<StageContext> ForServer(const SpawnedServer& server) const;
 
+    // `--spawn --instances 2`: the two servers the suite started (index 0 serves --url, 1 --url2), for tests that
+    // kill and restart an instance of the cluster; nullptr otherwise.
+    SpawnedServer* SpawnedInstance(std::size_t index) const;
+    void SetSpawnedInstances(std::vector<SpawnedServer*> instances);
+    // Environment the spawned server(s) got that `netra token` needs too (the shared JWT_SECRET of a cluster).
+    void SetTokenEnv(std::vector<std::string> env);
+
   private:
     StageOptions options_;
     ServerUrl server_;
@@ -94,6 +101,8 @@ class StageContext {
     mutable std::mutex mu_;
     std::vector<MetricResult> metrics_;
     std::string admin_key_;
+    std::vector<SpawnedServer*> instances_;
+    std::vector<std::string> token_env_;
 };
 
 using TestFn = std::function<void(StageContext&)>;
@@ -116,9 +125,10 @@ std::vector<TestCase> AgentLlmTests();  // module 4 too: the configured LLM prov
 std::vector<TestCase> ResponseStreamingTests();
 std::vector<TestCase> LifecycleEventsTests();
 std::vector<TestCase> CoordinationTests();
-std::vector<TestCase> FailureRecoveryTests();     // module 6: so far the rate limits (issue 9)
-std::vector<TestCase> FailureRecoveryRunTests();  // module 6 too: cancel mid-run, disconnect mid-run then replay
-std::vector<TestCase> StartupResilienceTests();   // module 7: so far a crash mid-run (issue 9)
+std::vector<TestCase> CoordinationClusterTests();  // module 9 too: two instances of a cluster (--url2)
+std::vector<TestCase> FailureRecoveryTests();      // module 6: so far the rate limits (issue 9)
+std::vector<TestCase> FailureRecoveryRunTests();   // module 6 too: cancel mid-run, disconnect mid-run then replay
+std::vector<TestCase> StartupResilienceTests();    // module 7: so far a crash mid-run (issue 9)
 std::vector<ModuleDef> AllModules();
 
 // ---- helpers shared by the modules ----
@@ -180,6 +190,21 @@ std::unique_ptr<FaultGuard> MaybeFault(StageContext& ctx, const boost::json::obj
 // the tests of queueing, double-texting and cancellation need runs that are observably in flight.
 boost::json::object SlowTriageFault(int latency_ms, int duration_s = 120);
 
+// Every call of one tool waits `latency_ms` (cooperatively: cancellation and timeouts still end the run). One
+// tool and a short lifetime: were FaultGuard's DELETE lost, the fault would still be gone within seconds.
+boost::json::object SlowToolFault(const std::string& tool, int latency_ms, int duration_s);
+// A tool_executing event of `tool`.
+bool IsToolExecuting(const boost::json::object& event, std::string_view tool);
+// Reads `ws` until an event of `run_id` satisfies `until`, appending the run's events (arrival order) to
+// `events`. Fails on timeout, or when the run ends before.
+void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<boost::json::object>& events,
+                 const std::function<bool(const boost::json::object&)>& until, std::chrono::milliseconds timeout,
+                 const std::string& what);
+// `held` (what the client ended up with, in arrival order) is the stored run exactly: same count, same seqs in
+// the same order, each event identical to its stored copy. Fails naming `what` otherwise.
+void ExpectEqualsStored(const std::vector<boost::json::object>& held, const std::vector<boost::json::object>& stored,
+                        const std::string& what);
+
 // GET /api/runs/{id} as the user (fails unless 200 JSON).
 boost::json::object GetRun(HttpClient& http, const Credentials& user, const std::string& run_id);
 // Polls GET /api/runs/{id} until its status is terminal (completed, failed, cancelled); fails on timeout.
@@ -210,6 +235,8 @@ std::vector<WsMessage> CollectRuns(WsClient& ws, std::set<std::string> runs, std
 std::vector<boost::json::object> EventsOf(const std::vector<WsMessage>& frames, const std::string& run_id);
 // Index of the first frame of `run_id` with `type` (-1 if none).
 long IndexOf(const std::vector<WsMessage>& frames, const std::string& run_id, const std::string& type);
+// Runs `command` with /bin/sh -c; fails the test with `what` and its output unless it exits 0.
+void RunShell(const std::string& command, const std::string& what);
 // Fails with every problem ValidateRunSequence finds.
 void ExpectValidSequence(const RunTrace& t);
 

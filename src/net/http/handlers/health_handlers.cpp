@@ -58,7 +58,8 @@ json::object RunsCheck(const config::Settings& settings, const runs::RunService&
     const bool database = runs.Queue() == runs::QueueMode::kDatabase;
     return json::object{{"queue", database ? "database" : "in-process"},
                         {"executing", runs.RunningCount()},
-                        {"waiting_here", runs.QueuedCount()},
+                        // In-process queue only: the database queue's waiting runs belong to no instance.
+                        {"waiting_here", database ? json::value(nullptr) : json::value(runs.QueuedCount())},
                         {"capacity", database ? json::value(settings.limits.runs_per_instance) : json::value(nullptr)},
                         {"per_user_limit", settings.limits.max_concurrent_runs_per_user}};
 }
