@@ -202,9 +202,11 @@ constexpr std::string_view kV5[] = {
 };
 
 // Version 6: a cancel asked for on another instance than the one executing the run, kept in the row so the owner
-// learns of it at its next lease renewal even when the Redis signal was lost.
+// learns of it at its next lease renewal even when the Redis signal was lost; and the run queue's index: only the
+// waiting runs, in the order they are claimed (Store::ClaimNextRun scans it and stops at the first it may start).
 constexpr std::string_view kV6[] = {
     "ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT",
+    "CREATE INDEX IF NOT EXISTS runs_waiting ON runs (created_at, id) WHERE status IN ('queued', 'interrupted')",
 };
 
 struct MigrationSource {
@@ -221,7 +223,7 @@ constexpr MigrationSource kMigrations[] = {
     {4, "usage record partitions, list cost, attribution and flags; dataset source format and grain", std::begin(kV4),
      std::end(kV4)},
     {5, "run agent and lease index", std::begin(kV5), std::end(kV5)},
-    {6, "run cancel requests", std::begin(kV6), std::end(kV6)},
+    {6, "run cancel requests and the run queue index", std::begin(kV6), std::end(kV6)},
 };
 
 }  // namespace

@@ -123,10 +123,10 @@ class Store : public DatabaseHealth {
     // Marks a running run as to be cancelled, for its owner to find at its next renewal; false when it is not
     // running.
     virtual Result<bool> RequestCancel(const std::string& run_id, Millis now) = 0;
-    // The run queue of a cluster (§7, §12): claims the next run that may start — queued or interrupted, the oldest
-    // waiting run of its thread, its thread has no running run, its user has fewer than `per_user_limit` running —
-    // preferring users with the fewest running runs (fairness), then the oldest. Claimed as ClaimRun does; nullopt
-    // when nothing may start. On PostgreSQL the claims of all instances are serialized by a transaction-scoped
+    // The run queue of a cluster (§7, §12): claims the oldest run that may start — queued or interrupted, the oldest
+    // waiting run of its thread, its thread has no running run, its user has fewer than `per_user_limit` running
+    // (so no user holds more than that many slots however many runs it queued: fairness). Claimed as ClaimRun does;
+    // nullopt when nothing may start. On PostgreSQL the claims of all instances are serialized by a transaction-scoped
     // advisory lock (the per-thread and per-user rules span rows, which row locks alone cannot guard) and rows
     // another transaction holds are skipped (FOR UPDATE SKIP LOCKED).
     virtual Result<std::optional<Run>> ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,

@@ -700,7 +700,8 @@ TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
     RunRecord third = StartRun(a3, "third thread");
     RunRecord bobs = StartRun(b1, "bob");
 
-    // Limit 2 per user: alice gets two (her oldest runs of two threads), bob is served before alice's third.
+    // Limit 2 per user: the oldest that may start, in turn — alice's first, her other thread's (her first thread is
+    // busy), then bob's (alice is at her limit, so her third waits however old it is).
     std::vector<std::string> claimed;
     for (int i = 0; i < 10; ++i) {
         auto c = store_->ClaimNextRun(i % 2 ? "instance-b" : "instance-a", now_ + 30'000, now_, 2);
@@ -713,8 +714,8 @@ TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
     }
     ASSERT_EQ(claimed.size(), 3u);
     EXPECT_EQ(claimed[0], first.id);
-    EXPECT_EQ(claimed[1], bobs.id);  // fewest running first: bob had none, alice one
-    EXPECT_EQ(claimed[2], other.id);
+    EXPECT_EQ(claimed[1], other.id);
+    EXPECT_EQ(claimed[2], bobs.id);
     auto busy = store_->ActiveRunOfThread(a1.id);
     ASSERT_TRUE(busy.ok() && busy->has_value());
     EXPECT_EQ((*busy)->id, first.id);
