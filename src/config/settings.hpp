@@ -30,7 +30,7 @@ struct Limits {
     int max_concurrent_runs_per_user = 4;
     // Runs one instance executes at once when runs are claimed from PostgreSQL's queue (a cluster); runs wait
     // on I/O without holding threads, so this bounds memory, not CPU.
-    int runs_per_instance = 256;
+    int runs_per_instance = 1024;
 };
 
 struct Timeouts {

@@ -47,7 +47,7 @@ struct RunService::ActiveRun {
     std::atomic<bool> cancel_requested{false};
     std::atomic<bool> handed_back{false};  // shutdown left it interrupted for the next start: never finish it here
     std::atomic<bool> started{false};
-    std::atomic<bool> claimed{false};  // database queue: claimed by ClaimNextRun before it was spawned
+    std::atomic<bool> claimed{false};  // database queue: claimed by ClaimNextRuns before it was spawned
     std::chrono::steady_clock::time_point start_time;
 
     std::mutex mutex;  // guards the fields below (read by Status from other threads)
@@ -187,6 +187,10 @@ RunService::RunService(const config::Settings& settings, std::string instance_id
 RunService::~RunService() { signals_.Listen(nullptr); }
 
 namespace {
+
+// Runs claimed from the database queue per transaction: enough to start a burst in a few round trips, few enough
+// that another instance waiting for the queue's lock is not held for long (each claim is well under a millisecond).
+constexpr int kClaimBatch = 32;
 
 std::string Trim(const std::string& s) {
     auto b = s.find_first_not_of(" \t\r\n");
@@ -375,10 +379,12 @@ asio::awaitable<void> RunService::ClaimFromQueue() {
     for (;;) {
         claim_again_ = false;
         while (!draining_ && running_here_.load() < settings_.limits.runs_per_instance) {
+            // As many as this instance has free slots, a bounded batch at a time (the lock is the cluster's).
+            const int batch = std::min(kClaimBatch, settings_.limits.runs_per_instance - running_here_.load());
             auto claim = [store = store_, owner = instance_id_, lease = settings_.timeouts.run_lease,
-                          per_user = settings_.limits.max_concurrent_runs_per_user] {
+                          per_user = settings_.limits.max_concurrent_runs_per_user, batch] {
                 const core::Millis now = core::NowMs();
-                return store->ClaimNextRun(owner, now + lease.count(), now, per_user);
+                return store->ClaimNextRuns(owner, now + lease.count(), now, per_user, batch);
             };
             auto claimed = co_await core::Offload(pools_.blocking, std::move(claim));
             if (!claimed.ok()) {
@@ -386,8 +392,8 @@ asio::awaitable<void> RunService::ClaimFromQueue() {
                 spdlog::debug("run queue: claim failed: {}", claimed.error().message);
                 break;
             }
-            if (!*claimed) break;
-            StartClaimed(**claimed);
+            for (const auto& run : *claimed) StartClaimed(run);
+            if (static_cast<int>(claimed->size()) < batch) break;  // the queue has nothing more that may start
         }
         claiming_ = false;
         // A wake that came after the last claim found nothing must not be lost.

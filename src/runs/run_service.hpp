@@ -59,7 +59,7 @@ struct RunView {
 };
 
 // Where queued runs wait (§7, §12). In process: this instance's Scheduler (SQLite, one instance). Database: the
-// runs table is the queue of every instance sharing the PostgreSQL (Store::ClaimNextRun), and a claim is woken by
+// runs table is the queue of every instance sharing the PostgreSQL (Store::ClaimNextRuns), and a claim is woken by
 // this instance's submissions and finishes, by other instances' work signals, and by the lease keeper's tick.
 enum class QueueMode { kInProcess, kDatabase };
 

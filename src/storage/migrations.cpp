@@ -203,7 +203,7 @@ constexpr std::string_view kV5[] = {
 
 // Version 6: a cancel asked for on another instance than the one executing the run, kept in the row so the owner
 // learns of it at its next lease renewal even when the Redis signal was lost; and the run queue's index: only the
-// waiting runs, in the order they are claimed (Store::ClaimNextRun scans it and stops at the first it may start).
+// waiting runs, in the order they are claimed (Store::ClaimNextRuns scans it and stops at the first it may start).
 constexpr std::string_view kV6[] = {
     "ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT",
     "CREATE INDEX IF NOT EXISTS runs_waiting ON runs (created_at, id) WHERE status IN ('queued', 'interrupted')",

@@ -129,8 +129,17 @@ class Store : public DatabaseHealth {
     // nullopt when nothing may start. On PostgreSQL the claims of all instances are serialized by a transaction-scoped
     // advisory lock (the per-thread and per-user rules span rows, which row locks alone cannot guard) and rows
     // another transaction holds are skipped (FOR UPDATE SKIP LOCKED).
-    virtual Result<std::optional<Run>> ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
-                                                    int per_user_limit) = 0;
+    Result<std::optional<Run>> ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
+                                            int per_user_limit) {
+        auto claimed = ClaimNextRuns(owner, lease_until, now, per_user_limit, 1);
+        if (!claimed.ok()) return claimed.error();
+        if (claimed->empty()) return std::optional<Run>{};
+        return std::optional<Run>(std::move(claimed->front()));
+    }
+    // Up to `max_runs` claims in one transaction (one lock, one commit), each by the rule above and seeing the ones
+    // before it; oldest first. An instance asks for as many as it has free slots.
+    virtual Result<std::vector<Run>> ClaimNextRuns(const std::string& owner, Millis lease_until, Millis now,
+                                                   int per_user_limit, int max_runs) = 0;
     // Whether the thread has a run that is queued, running or interrupted (waiting to resume).
     virtual Result<std::optional<Run>> ActiveRunOfThread(const std::string& thread_id) = 0;
     // The user's runs that are waiting or running, or that finished at or after `since` (live delivery's fallback

@@ -754,6 +754,25 @@ TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
     EXPECT_EQ(recent->size(), 5u);
 }
 
+TEST_P(StoreTest, ClaimNextRunsTakesABatchByTheSameRules) {
+    User alice = MakeUser("b-alice@example.com");
+    User bob = MakeUser("b-bob@example.com");
+    Thread a1 = MakeThread(alice), a2 = MakeThread(alice), a3 = MakeThread(alice), b1 = MakeThread(bob);
+    RunRecord first = StartRun(a1, "first");
+    StartRun(a1, "second");  // its thread's first is claimed in the same batch: it waits
+    RunRecord other = StartRun(a2, "other");
+    StartRun(a3, "third");  // alice reaches her limit of 2 within the batch
+    RunRecord bobs = StartRun(b1, "bob");
+    auto batch = store_->ClaimNextRuns("instance-a", now_ + 30'000, now_, 2, 10);
+    ASSERT_TRUE(batch.ok()) << batch.error().message;
+    ASSERT_EQ(batch->size(), 3u);
+    EXPECT_EQ((*batch)[0].id, first.id);
+    EXPECT_EQ((*batch)[1].id, other.id);
+    EXPECT_EQ((*batch)[2].id, bobs.id);
+    EXPECT_TRUE(store_->ClaimNextRuns("instance-b", now_ + 30'000, now_, 2, 10)->empty());
+    EXPECT_EQ(store_->ClaimNextRuns("instance-b", now_ + 30'000, now_, 2, 0)->size(), 0u);
+}
+
 TEST_P(StoreTest, ConcurrentClaimsNeverBreakTheRules) {
     // Six claimers (two "instances" of three threads each) race over 40 runs of 4 users on 8 threads: no run is
     // claimed twice, no thread ever has two running runs, and no user more than the limit.

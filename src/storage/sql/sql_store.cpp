@@ -837,8 +837,8 @@ Result<bool> SqlStore::RequestCancel(const std::string& run_id, Millis now) {
     return r->affected == 1;
 }
 
-Result<std::optional<Run>> SqlStore::ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
-                                                  int per_user_limit) {
+Result<std::vector<Run>> SqlStore::ClaimNextRuns(const std::string& owner, Millis lease_until, Millis now,
+                                                 int per_user_limit, int max_runs) {
     const bool postgres = backend_->dialect() == Dialect::kPostgres;
     // One statement picks and claims: the waiting runs in age order (the partial index runs_waiting), skipping
     // threads with a running run and users at their limit — both sets come from the running runs, a few hundred
@@ -863,17 +863,22 @@ Result<std::optional<Run>> SqlStore::ClaimNextRun(const std::string& owner, Mill
         Sql({"UPDATE runs SET status = 'running', owner_instance = ?, lease_until = ?, attempt = attempt + 1,"
              " started_at = COALESCE(started_at, CAST(? AS BIGINT)) WHERE id = (",
              pick, ") RETURNING ", kRunCols});
-    std::optional<Run> claimed;
+    std::vector<Run> claimed;
     auto status = InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         if (postgres) {
-            // Every instance's claims queue here for the few milliseconds one takes (the lock ends with the
+            // Every instance's claims queue here for the few milliseconds one batch takes (the lock ends with the
             // transaction); SQLite's write transaction already serializes them.
             if (auto lock = c.Exec("SELECT pg_advisory_xact_lock(7264091)"); !lock) return lock.error();
         }
-        auto r = c.Exec(postgres ? claim_pg : claim_sqlite,
-                        {owner, lease_until, now, static_cast<std::int64_t>(per_user_limit)});
-        if (!r) return r.error();
-        if (!r->rows.empty()) claimed = RunFromRow(r->rows.front());
+        // One statement per run, each seeing the claims before it: a batch costs one lock and one commit, and the
+        // statement stays the simple one that stops at the first run that may start.
+        for (int i = 0; i < max_runs; ++i) {
+            auto r = c.Exec(postgres ? claim_pg : claim_sqlite,
+                            {owner, lease_until, now, static_cast<std::int64_t>(per_user_limit)});
+            if (!r) return r.error();
+            if (r->rows.empty()) break;
+            claimed.push_back(RunFromRow(r->rows.front()));
+        }
         return core::Ok();
     });
     if (!status.ok()) return status.error();

@@ -52,8 +52,8 @@ class SqlStore final : public Store {
     Result<std::optional<Run>> GetRunById(const std::string& run_id) override;
     Result<std::vector<Run>> ListThreadRuns(const std::string& user_id, const std::string& thread_id) override;
     Result<std::vector<Run>> ListRunsByStatus(domain::RunStatus status) override;
-    Result<std::optional<Run>> ClaimNextRun(const std::string& owner, Millis lease_until, Millis now,
-                                            int per_user_limit) override;
+    Result<std::vector<Run>> ClaimNextRuns(const std::string& owner, Millis lease_until, Millis now, int per_user_limit,
+                                           int max_runs) override;
     Result<std::optional<Run>> ActiveRunOfThread(const std::string& thread_id) override;
     Result<std::vector<Run>> ListUserRunsSince(const std::string& user_id, Millis since) override;
     Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
