@@ -335,19 +335,11 @@ void CancelFromOtherInstance(StageContext& ctx) {
 }
 
 // A message on a new thread over HTTP; its run's id.
-std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& title, const std::string& text) {
-    const auto auth = BearerAuth(user.access_token);
-    auto t = Must(http.PostJson("/api/threads", json::object{{"title", title}}, auth), "POST /api/threads");
-    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
-    auto r = Must(http.PostJson("/api/threads/" + thread + "/messages", json::object{{"content", text}}, auth),
-                  "POST /api/threads/{id}/messages");
-    const auto& o = ExpectJson(r, {201, 202}, "POST /api/threads/{id}/messages");
-    std::string run_id = JStr(o, "run_id");
-    if (run_id.empty()) {
-        if (const auto* run = JObj(o, "run")) run_id = JStr(*run, "id");
-    }
-    Expect(!run_id.empty(), "the message answer names no run: " + Quote(o));
-    return run_id;
+std::string PostOnNewThread(HttpClient& http, const Credentials& user, const std::string& title,
+                            const std::string& text) {
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", title}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    return PostMessage(http, user, JStr(ExpectJson(t, {201}, "POST /api/threads"), "id"), text);
 }
 
 // Starts a killed instance again when a round ends, also when it fails: the tests after it need two instances.
@@ -386,7 +378,7 @@ std::string TakeoverRound(StageContext& ctx, SpawnedServer* const servers[2], bo
                                          std::to_string(k) + " slowed runs were submitted through it, not its " +
                                          std::to_string(capacity) + " (capacity)");
             auto filler = ctx.NewUser("co-takeover-filler");
-            std::string id = PostMessage(http0, filler, "filler", "How can we cut our LLM costs?");
+            std::string id = PostOnNewThread(http0, filler, "filler", "How can we cut our LLM costs?");
             WaitOwner(cl, http0, filler, id);
             fillers.emplace_back(filler, id);
         }
@@ -643,7 +635,7 @@ void RedisOutageMidRun(StageContext& ctx) {
                             SlowToolFault("write_narrative", 2000, 120), SlowToolFault("render_report", 2000, 120)});
     auto user = ctx.NewUser("co-redis-outage");
     auto http = ctx.Http();
-    const std::string run_id = PostMessage(http, user, "redis outage", "How can we cut our LLM costs?");
+    const std::string run_id = PostOnNewThread(http, user, "redis outage", "How can we cut our LLM costs?");
     const int owner = WaitOwner(cl, http, user, run_id);
     const int other = 1 - owner;
     auto ws = cl.ctx[other]->Connect(user);

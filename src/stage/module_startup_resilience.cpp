@@ -59,19 +59,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text) {
-    auto r = Must(http.PostJson("/api/threads/" + thread + "/messages", json::object{{"content", text}},
-                                BearerAuth(user.access_token)),
-                  "POST /api/threads/{id}/messages");
-    const auto& o = ExpectJson(r, {201, 202}, "POST /api/threads/{id}/messages");
-    std::string run_id = JStr(o, "run_id");
-    if (run_id.empty()) {
-        if (const auto* run = JObj(o, "run")) run_id = JStr(*run, "id");
-    }
-    Expect(!run_id.empty(), "the message answer names no run: " + Quote(o));
-    return run_id;
-}
-
 // Leases short enough for a test to watch one expire: 2 s, renewed every 0.5 s, checked every 0.3 s.
 std::vector<std::string> ShortLeases() {
     return {"NETRA_RUN_LEASE_MS=2000", "NETRA_RUN_LEASE_RENEW_MS=500", "NETRA_RUN_LEASE_CHECK_MS=300"};

@@ -293,6 +293,19 @@ json::object SlowTriageFault(int latency_ms, int duration_s) {
                         {"duration_s", duration_s}};
 }
 
+std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text) {
+    auto r = Must(http.PostJson("/api/threads/" + thread + "/messages", json::object{{"content", text}},
+                                BearerAuth(user.access_token)),
+                  "POST /api/threads/{id}/messages");
+    const auto& o = ExpectJson(r, {201, 202}, "POST /api/threads/{id}/messages");
+    std::string run_id = JStr(o, "run_id");
+    if (run_id.empty()) {
+        if (const auto* run = JObj(o, "run")) run_id = JStr(*run, "id");
+    }
+    Expect(!run_id.empty(), "the message answer names no run: " + Quote(o));
+    return run_id;
+}
+
 json::object GetRun(HttpClient& http, const Credentials& user, const std::string& run_id) {
     auto r = Must(http.Get("/api/runs/" + run_id, BearerAuth(user.access_token)), "GET /api/runs/" + run_id);
     return ExpectJson(r, {200}, "GET /api/runs/" + run_id);

@@ -205,6 +205,8 @@ void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<boost::jso
 void ExpectEqualsStored(const std::vector<boost::json::object>& held, const std::vector<boost::json::object>& stored,
                         const std::string& what);
 
+// POST /api/threads/{id}/messages as the user; its run's id (fails unless 201/202 naming a run).
+std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text);
 // GET /api/runs/{id} as the user (fails unless 200 JSON).
 boost::json::object GetRun(HttpClient& http, const Credentials& user, const std::string& run_id);
 // Polls GET /api/runs/{id} until its status is terminal (completed, failed, cancelled); fails on timeout.
