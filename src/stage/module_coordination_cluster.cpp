@@ -321,13 +321,8 @@ void CancelFromOtherInstance(StageContext& ctx) {
         auto late = EventsOf(after, run_id);
         Expect(late.empty(), std::to_string(late.size()) + " event(s) of the run arrived after run_cancelled: " +
                                  Quote(late.empty() ? json::object{} : late.front(), 200));
-        auto run = GetRun(http, user, run_id);
-        Expect(JStr(run, "status") == "cancelled", "GET /api/runs/{id} after run_cancelled: " + Quote(run));
-        auto stored = StoredEvents(http, user, run_id);
-        auto problems = ValidateRunSequence(stored, run_id, thread_id);
-        Expect(problems.empty(), "the cancelled run's stored events: " + Join(problems, "; "));
-        Expect(JStr(stored.back(), "type") == "run_cancelled", "stored events end with " + JStr(stored.back(), "type"));
-        ExpectEqualsStored(seen, stored, "the submitting socket of the run cancelled with " + how);
+        ExpectStoredCancelled(http, user, run_id, thread_id, seen,
+                              "the submitting socket of the run cancelled with " + how);
         notes.push_back(how + " via instance " + std::to_string(other + 1) + " of a run on instance " +
                         std::to_string(owner + 1) + " → run_cancelled " + Ms(cancelled_ms));
     }

@@ -136,13 +136,7 @@ void CancelMidRunStopsEvents(StageContext& ctx) {
             success->is_bool() && !success->as_bool(),
         "the interrupted build_data_request was not closed with tool_completed success:false: " + Quote(closed, 200));
 
-    auto run = GetRun(http, user, run_id);
-    Expect(JStr(run, "status") == "cancelled", "GET /api/runs/{id} after run_cancelled: " + Quote(run));
-    auto stored = StoredEvents(http, user, run_id);
-    auto problems = ValidateRunSequence(stored, run_id, thread_id);
-    Expect(problems.empty(), "the cancelled run's stored events are not a valid sequence: " + Join(problems, "; "));
-    Expect(JStr(stored.back(), "type") == "run_cancelled", "stored events end with " + JStr(stored.back(), "type"));
-    ExpectEqualsStored(seen, stored, "the socket that followed the cancelled run");
+    ExpectStoredCancelled(http, user, run_id, thread_id, seen, "the socket that followed the cancelled run");
 
     // The thread is free again: `reject` would be refused with THREAD_BUSY if the cancelled run still held it.
     auto next_msg = UserMessage("Which of our workloads could move to a cheaper model?", thread_id);
@@ -152,7 +146,7 @@ void CancelMidRunStopsEvents(StageContext& ctx) {
     Expect(next.terminal == "run_completed", "the follow-up run on the thread ended '" + next.terminal + "'");
     ExpectValidSequence(next);
     ctx.Note("cancel_run → ack (" + ack_status + ") " + Ms(ack_ms) + ", → run_cancelled " + Ms(cancelled_ms) +
-             " (§7 target < 100 ms); " + std::to_string(stored.size()) +
+             " (§7 target < 100 ms); " + std::to_string(seen.size()) +
              " events stored = seen, none in the 1.5 s after; follow-up run (policy reject, " +
              std::to_string(next.events.size()) + " events) completed in " + Ms(next.total_ms));
 }

@@ -373,6 +373,19 @@ void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<json::obje
 
 // `held` (what the client ended up with, in arrival order) is the stored run exactly: same count, same seqs in
 // the same order, each event identical to its stored copy.
+void ExpectStoredCancelled(HttpClient& http, const Credentials& user, const std::string& run_id,
+                           const std::string& thread_id, const std::vector<json::object>& held,
+                           const std::string& what) {
+    auto run = GetRun(http, user, run_id);
+    Expect(JStr(run, "status") == "cancelled", "GET /api/runs/{id} after run_cancelled: " + Quote(run));
+    auto stored = StoredEvents(http, user, run_id);
+    auto problems = ValidateRunSequence(stored, run_id, thread_id);
+    Expect(problems.empty(), "the cancelled run's stored events are not a valid sequence: " + Join(problems, "; "));
+    Expect(!stored.empty() && JStr(stored.back(), "type") == "run_cancelled",
+           "stored events end with " + (stored.empty() ? std::string("nothing") : JStr(stored.back(), "type")));
+    ExpectEqualsStored(held, stored, what);
+}
+
 void ExpectEqualsStored(const std::vector<json::object>& held, const std::vector<json::object>& stored,
                         const std::string& what) {
     std::vector<long long> held_seqs, stored_seqs;

@@ -205,6 +205,12 @@ void FollowUntil(WsClient& ws, const std::string& run_id, std::vector<boost::jso
 void ExpectEqualsStored(const std::vector<boost::json::object>& held, const std::vector<boost::json::object>& stored,
                         const std::string& what);
 
+// The run is stored as cancelled: GET /api/runs/{id} says so, its stored events are a valid sequence ending with
+// run_cancelled, and `held` (what a client received) is exactly that sequence. `what` names the client.
+void ExpectStoredCancelled(HttpClient& http, const Credentials& user, const std::string& run_id,
+                           const std::string& thread_id, const std::vector<boost::json::object>& held,
+                           const std::string& what);
+
 // POST /api/threads/{id}/messages as the user; its run's id (fails unless 201/202 naming a run).
 std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text);
 // GET /api/runs/{id} as the user (fails unless 200 JSON).
