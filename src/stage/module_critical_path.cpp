@@ -507,11 +507,55 @@ void MetricTotal(StageContext& ctx) {
         note);
 }
 
+// The web UI at `/` (SPEC §15): the page and its assets, same origin, with the page's security headers; revalidated
+// by ETag and sent gzipped to clients that accept it. (What the page does is tested in a browser.)
+void WebUiServed(StageContext& ctx) {
+    auto http = ctx.Http();
+    auto page = Must(http.Get("/"), "GET /");
+    Expect(page.status == 200, "GET /: " + page.Describe());
+    Expect(page.Header("content-type").value_or("").rfind("text/html", 0) == 0,
+           "GET / is not HTML: " + page.Describe());
+    const std::string csp = page.Header("content-security-policy").value_or("");
+    for (const char* part : {"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"}) {
+        Expect(csp.find(part) != std::string::npos,
+               std::string("GET /: Content-Security-Policy lacks ") + part + ": '" + csp + "'");
+    }
+    Expect(csp.find("unsafe-inline") == std::string::npos, "GET /: the CSP allows inline script or style: " + csp);
+    Expect(page.Header("x-content-type-options").value_or("") == "nosniff", "GET /: no X-Content-Type-Options nosniff");
+    Expect(page.Header("referrer-policy").has_value(), "GET /: no Referrer-Policy");
+    // No inline script: every <script> names its source.
+    for (std::size_t at = page.body.find("<script"); at != std::string::npos; at = page.body.find("<script", at + 1)) {
+        auto end = page.body.find('>', at);
+        Expect(page.body.substr(at, end - at).find("src=") != std::string::npos,
+               "GET / has an inline <script>: " + page.body.substr(at, 80));
+    }
+    for (const auto& [asset, type] :
+         {std::pair{"/assets/app.js", "text/javascript"}, {"/assets/app.css", "text/css"}}) {
+        Expect(page.body.find(asset) != std::string::npos, std::string("the page does not load ") + asset);
+        auto a = Must(http.Get(asset), std::string("GET ") + asset);
+        Expect(a.status == 200 && a.Header("content-type").value_or("").rfind(type, 0) == 0 && !a.body.empty(),
+               std::string("GET ") + asset + ": " + a.Describe());
+        const std::string etag = a.Header("etag").value_or("");
+        Expect(!etag.empty(), std::string("GET ") + asset + " has no ETag");
+        auto again = Must(http.Get(asset, {{"If-None-Match", etag}}), std::string("revalidating ") + asset);
+        Expect(again.status == 304 && again.body.empty(),
+               std::string("GET ") + asset + " with its ETag answered " + again.Describe());
+        auto gz = Must(http.Get(asset, {{"Accept-Encoding", "gzip"}}), std::string("GET ") + asset + " gzip");
+        Expect(gz.Header("content-encoding").value_or("") == "gzip" && gz.body.size() >= 2 &&
+                   static_cast<unsigned char>(gz.body[0]) == 0x1f && static_cast<unsigned char>(gz.body[1]) == 0x8b &&
+                   gz.body.size() < a.body.size(),
+               std::string("GET ") + asset + " with Accept-Encoding: gzip is not a smaller gzip body");
+    }
+    auto missing = Must(http.Get("/assets/no-such-file.js"), "GET a missing asset");
+    Expect(missing.status == 404 && missing.json.has_value(), "a missing asset answered " + missing.Describe());
+}
+
 }  // namespace
 
 std::vector<TestCase> CriticalPathTests() {
     return {
         {"critical_endpoints_public", CriticalEndpoints},
+        {"web_ui_served", WebUiServed},
         {"golden_path", GoldenPath},
         {"token_refresh_mid_session", TokenRefresh},
         {"error_400_bad_json", Error400},

@@ -15,6 +15,7 @@ std::shared_ptr<const Router> BuildRouter() {
     AddAdminRoutes(*router);
     AddDatasetRoutes(*router);
     AddCatalogRoutes(*router);
+    AddWebRoutes(*router);
     return router;
 }
 

@@ -14,6 +14,7 @@ void AddStreamRoutes(Router& router);
 void AddAdminRoutes(Router& router);
 void AddDatasetRoutes(Router& router);
 void AddCatalogRoutes(Router& router);
+void AddWebRoutes(Router& router);
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();
