@@ -243,6 +243,7 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
               });
     started = started && phase("listeners", [&] { return true; });
     if (!started) {
+        if (services && services->redis) services->redis->Stop();  // its handlers must not outlive the io_context
         stop_io();
         return 1;
     }

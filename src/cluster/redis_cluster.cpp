@@ -25,6 +25,8 @@ namespace {
 
 constexpr std::string_view kUserChannelPrefix = "netra:user:";
 constexpr std::string_view kSignalChannel = "netra:signals";
+constexpr std::string_view kHeartbeatChannelPrefix = "netra:heartbeat:";  // an instance hears its own beat
+constexpr auto kHeartbeatSilence = 5s;  // no beat heard this long while the commands answer: redial the subscriber
 constexpr auto kTick = 250ms;
 constexpr auto kDegradedPoll = 500ms;   // how often the database is polled while Redis is down
 constexpr auto kSilentRun = 2s;         // a followed run silent this long is checked against the database
@@ -145,6 +147,8 @@ RedisCluster::~RedisCluster() {
 
 void RedisCluster::Start() {
     subscriber_->Subscribe(std::string(kSignalChannel));
+    subscriber_->Subscribe(std::string(kHeartbeatChannelPrefix) + instance_id_);
+    heartbeat_heard_ = core::NowMs();
     for (const auto& user : local_.WatchedUsers()) OnWatched(user);
     commands_->Start();
     subscriber_->Start();
@@ -207,6 +211,10 @@ void RedisCluster::OnUnwatched(const std::string& user_id) {
 
 void RedisCluster::OnMessage(const std::string& channel, const std::string& payload) {
     ++received_;
+    if (channel.rfind(kHeartbeatChannelPrefix, 0) == 0) {
+        heartbeat_heard_ = core::NowMs();
+        return;
+    }
     if (channel == kSignalChannel) {
         std::string_view text(payload);
         auto space = text.find(' ');
@@ -346,8 +354,21 @@ asio::awaitable<void> RedisCluster::Tick() {
             commands_->Command(
                 {"SET", std::string(kInstancePrefix) + instance_id_, "1", "PX", std::to_string(kHeartbeatTtlMs)},
                 [](core::Result<RedisReply>) {});
+            // The subscriber's own liveness: it hears this beat, or it is redialled below.
+            commands_->Command({"PUBLISH", std::string(kHeartbeatChannelPrefix) + instance_id_, "1"},
+                               [](core::Result<RedisReply>) {});
+            const core::Millis heard = heartbeat_heard_.load();
+            if (subscriber_->Connected() && heard != 0 &&
+                core::NowMs() - heard >
+                    std::chrono::duration_cast<std::chrono::milliseconds>(kHeartbeatSilence).count()) {
+                heartbeat_heard_ = core::NowMs();  // one redial per silence
+                subscriber_->Redial("its own heartbeat was not heard for 5 s");
+            }
         }
-        const bool degraded = !subscriber_->Connected();
+        // Without the commands connection no beat is sent: its silence says nothing about the subscriber.
+        if (!commands_->Connected()) heartbeat_heard_ = core::NowMs();
+        // Either connection down: events may be missing here (subscriber) or were not published (commands).
+        const bool degraded = !subscriber_->Connected() || !commands_->Connected();
         if (degraded && degraded_since == 0) degraded_since = core::NowMs();
         if ((degraded && now - last_poll >= kDegradedPoll) || (!degraded && poll_after_reconnect_)) {
             // The window reaches back to the outage's start (plus a margin for runs that ended just before it).
@@ -364,8 +385,8 @@ asio::awaitable<void> RedisCluster::Tick() {
         for (auto it = runs_.begin(); it != runs_.end();) {
             RemoteRun& run = it->second;
             const bool forget = run.ended || !watched.count(run.user_id);  // nobody here listens any more
-            if (forget && run.waiting.empty() && !run.filling &&
-                now - run.touched > (run.ended ? kForgetEnded : kSilentRun)) {
+            // (An unwatched run is forgotten even with events waiting: nobody here would receive them.)
+            if (forget && !run.filling && now - run.touched > (run.ended ? kForgetEnded : kSilentRun)) {
                 it = runs_.erase(it);
                 continue;
             }

@@ -119,6 +119,7 @@ class RedisCluster final : public runs::EventPublisher,
     runs::SignalListener* listener_ = nullptr;
 
     std::atomic<double> latency_ms_{-1};
+    std::atomic<core::Millis> heartbeat_heard_{0};  // when the subscriber last heard this instance's heartbeat
     std::atomic<std::uint64_t> published_{0}, publish_failures_{0}, received_{0}, filled_{0};
 };
 

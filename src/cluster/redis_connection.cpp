@@ -204,6 +204,8 @@ void RedisConnection::Attach(redisAsyncContext* ac) {
     ac->ev.addWrite = &Watch::AddWrite;
     ac->ev.delWrite = &Watch::DelWrite;
     ac->ev.cleanup = &Watch::Cleanup;
+    // hiredis 0.14 leaves keep-alive off: a subscriber, which never writes, would not notice a Redis that vanished.
+    (void)redisEnableKeepAlive(&ac->c);
     redisAsyncSetDisconnectCallback(ac, &RedisConnection::DisconnectCallback);
     // Set last: it arms the first write wait, whose readiness tells that the non-blocking connect finished.
     redisAsyncSetConnectCallback(ac, &RedisConnection::ConnectCallback);
@@ -367,6 +369,17 @@ asio::awaitable<core::Result<RedisReply>> RedisConnection::Call(std::vector<std:
     };
     co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(core::Result<RedisReply>)>(
         std::move(initiate), asio::use_awaitable);
+}
+
+void RedisConnection::Redial(const std::string& why) {
+    asio::post(strand_, [self = shared_from_this(), why] {
+        if (!self->ac_ || self->stopped_) return;
+        spdlog::warn("redis {}: {}; reconnecting", self->options_.name, why);
+        redisAsyncContext* ac = self->ac_;
+        redisAsyncFree(ac);  // the disconnect callback schedules the redial
+        self->ac_ = nullptr;
+        self->SetState(false, why);
+    });
 }
 
 void RedisConnection::Subscribe(const std::string& channel) {

@@ -64,6 +64,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
     void Command(std::vector<std::string> args, ReplyHandler handler);
     boost::asio::awaitable<core::Result<RedisReply>> Call(std::vector<std::string> args);
 
+    // Drops the connection and dials again (a subscriber whose messages stopped arriving).
+    void Redial(const std::string& why);
+
     // Subscriber connections: channels are remembered and subscribed again after every reconnect.
     void Subscribe(const std::string& channel);
     void Unsubscribe(const std::string& channel);

@@ -351,27 +351,39 @@ void RunService::DispatchStartable() {
 
 void RunService::Spawn(std::shared_ptr<ActiveRun> run) {
     // Each run is a coroutine on its own strand of the run pool: it holds a thread only while it computes.
-    asio::co_spawn(asio::make_strand(run_pool_), Execute(run), [id = run->run.id](std::exception_ptr e) {
+    asio::co_spawn(asio::make_strand(run_pool_), Execute(run), [this, run](std::exception_ptr e) {
         if (!e) return;
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-            spdlog::error("run {}: {}", id, ex.what());
+            spdlog::error("run {}: {}", run->run.id, ex.what());
         }
+        // An execution that threw never reached FinishActive: its entry and slot go, the lease lapses and the run
+        // is taken over.
+        Forget(*run);
+        ReleaseSlot(*run);
+        DispatchStartable();
     });
+}
+
+void RunService::Forget(const ActiveRun& run) {
+    std::lock_guard lock(mutex_);
+    auto it = active_.find(run.run.id);
+    if (it != active_.end() && it->second.get() == &run) active_.erase(it);  // not a newer entry of the same run
 }
 
 void RunService::WakeDispatcher() {
     if (draining_) return;
     claim_again_ = true;
     if (claiming_.exchange(true)) return;  // the claimer running now goes round once more
-    asio::co_spawn(claim_strand_, ClaimFromQueue(), [](std::exception_ptr e) {
+    asio::co_spawn(claim_strand_, ClaimFromQueue(), [this](std::exception_ptr e) {
         if (!e) return;
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
             spdlog::error("run queue: {}", ex.what());
         }
+        claiming_ = false;  // the next wake claims again
     });
 }
 
@@ -403,15 +415,15 @@ asio::awaitable<void> RunService::ClaimFromQueue() {
 
 void RunService::StartClaimed(const domain::Run& claimed) {
     if (claimed.attempt > settings_.limits.run_max_attempts) {
-        // Claimed after as many interruptions as the limit allows: failed with its reason, not run again.
+        // Claimed (so no other instance is failing it too) after as many interruptions as the limit allows: failed
+        // with its reason, not run again.
         asio::post(pools_.blocking, [this, claimed] {
-            {
-                std::lock_guard lock(mutex_);
-                active_.erase(claimed.id);
-            }
-            domain::Run previous = claimed;
-            previous.attempt = claimed.attempt - 1;
-            if (auto s = Requeue(previous); !s.ok()) spdlog::error("run {}: {}", claimed.id, s.error().message);
+            const int attempts = claimed.attempt - 1;
+            spdlog::warn("run {} was interrupted {} times; failing it", claimed.id, attempts);
+            auto s = FinishNotStarted(claimed, domain::RunStatus::kFailed,
+                                      "the run was interrupted " + std::to_string(attempts) +
+                                          " times by stopping servers; send the message again");
+            if (!s.ok()) spdlog::error("run {}: {}", claimed.id, s.error().message);
         });
         return;
     }
@@ -419,6 +431,14 @@ void RunService::StartClaimed(const domain::Run& claimed) {
     {
         std::lock_guard lock(mutex_);
         auto it = active_.find(claimed.id);
+        if (it != active_.end() && it->second->started) {
+            // Our earlier execution of it lost its lease and is still winding down: it stops without writing, and
+            // this claim starts afresh with an entry of its own.
+            it->second->handed_back = true;
+            it->second->cancel_requested = true;
+            active_.erase(it);
+            it = active_.end();
+        }
         if (it != active_.end()) {
             run = it->second;  // submitted here
         } else {
@@ -527,6 +547,7 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
                 auto claimed = store->ClaimRun(run->run.id, owner, now + lease.count(), now);
                 if (!claimed.ok()) return claimed.error();
                 if (!*claimed) return std::optional<PreparedRun>{};
+                run->claimed = true;  // from here on the lease keeper renews it
             }
             PreparedRun p;
             auto input = LoadRunInput(*store, *run);
@@ -551,10 +572,7 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
         } else if (!*prepared) {
             // Taken by another instance (or ended): nothing of it is this process's to run.
             spdlog::info("run {}: claimed elsewhere; not started here", run->run.id);
-            {
-                std::lock_guard lock(mutex_);
-                active_.erase(run->run.id);
-            }
+            Forget(*run);
             ReleaseSlot(*run);
             DispatchStartable();
             co_return;
@@ -603,12 +621,10 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
                                                std::optional<core::Error> error, std::optional<std::string> report,
                                                json::object result) {
     if (run->handed_back) {
-        // Shut down mid-run: the run stays interrupted, its events as stored; the next start resumes it.
-        {
-            std::lock_guard lock(mutex_);
-            active_.erase(run->run.id);
-        }
+        // Shut down mid-run, or its lease lost: the run stays as stored; the next claim resumes it.
+        Forget(*run);
         ReleaseSlot(*run);
+        DispatchStartable();
         co_return;
     }
     Sink sink(*this, *run);
@@ -676,10 +692,7 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
         ++cancelled_;
     else
         ++failed_;
-    {
-        std::lock_guard lock(mutex_);
-        active_.erase(run->run.id);
-    }
+    Forget(*run);
     ReleaseSlot(*run);
     DispatchStartable();
 }
@@ -842,15 +855,17 @@ void RunService::CancelThreadRuns(const std::string& user_id, const std::string&
 }
 
 core::Status RunService::Requeue(const domain::Run& run) {
+    // The database queue: whichever instance claims it runs it, or fails it when its attempts are used up (the
+    // claim makes that instance the only one deciding).
+    if (queue_ == QueueMode::kDatabase) {
+        WakeDispatcher();
+        return core::Ok();
+    }
     if (run.attempt >= settings_.limits.run_max_attempts) {
         spdlog::warn("run {} was interrupted {} times; failing it", run.id, run.attempt);
         return FinishNotStarted(run, domain::RunStatus::kFailed,
                                 "the run was interrupted " + std::to_string(run.attempt) +
                                     " times by stopping servers; send the message again");
-    }
-    if (queue_ == QueueMode::kDatabase) {
-        WakeDispatcher();  // it is in the queue already: whichever instance has a slot claims it
-        return core::Ok();
     }
     auto active = std::make_shared<ActiveRun>();
     active->run = run;
@@ -895,7 +910,8 @@ core::Status RunService::Recover() {
         auto runs = store_->ListRunsByStatus(status);
         if (!runs.ok()) return runs.error();
         for (const auto& run : *runs) {
-            if (auto s = Requeue(run); !s.ok()) return s;
+            // One run that cannot be requeued (or failed) is logged; it does not keep the server from starting.
+            if (auto s = Requeue(run); !s.ok()) spdlog::error("recovering run {}: {}", run.id, s.error().message);
         }
     }
     if (auto s = TakeOverExpired(); !s.ok()) return s;
@@ -943,7 +959,8 @@ asio::awaitable<void> RunService::KeepLeases() {
             {
                 std::lock_guard lock(mutex_);
                 for (const auto& [id, run] : active_) {
-                    if (run->started) executing.push_back(id);
+                    // Only runs whose claim committed hold a lease: a run started a moment ago may not yet.
+                    if (run->claimed && !run->handed_back) executing.push_back(id);
                 }
             }
             // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
@@ -1002,6 +1019,7 @@ void RunService::Drain(std::chrono::milliseconds drain) {
         for (const auto& [id, run] : active_) rest.push_back(run);
     }
     for (const auto& run : rest) {
+        if (run->handed_back) continue;  // lost to another instance already: not ours to mark
         run->handed_back = true;
         run->cancel_requested = true;
         // A run waiting in the database queue stays queued there for the other instances.

@@ -130,6 +130,8 @@ class RunService final : public SignalListener {
     boost::asio::awaitable<void> ClaimFromQueue();
     void StartClaimed(const domain::Run& run);
     void Spawn(std::shared_ptr<ActiveRun> run);
+    // Removes the run's entry if it is still this one (a newer claim of the same run may have replaced it).
+    void Forget(const ActiveRun& run);
     // A started run is over here: its scheduler slot or instance slot is free again.
     void ReleaseSlot(const ActiveRun& run);
     std::optional<std::string> ActiveRunOfThread(const std::string& thread_id);

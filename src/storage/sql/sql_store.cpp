@@ -962,7 +962,7 @@ Status SqlStore::FinishRun(const std::string& run_id, domain::RunStatus status, 
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
         auto r = c.Exec(
             "UPDATE runs SET status = ?, error = COALESCE(CAST(? AS TEXT), error), finished_at = ?"
-            " WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR owner_instance = ?)",
+            " WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR (owner_instance = ? AND status = 'running'))",
             {std::string(domain::Name(status)), error, finished_at, run_id, owner, owner});
         if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
         if (r->affected == 0 && owner) {
