@@ -446,6 +446,10 @@ void RunService::StartClaimed(const domain::Run& claimed) {
             run->agent = claimed.agent.empty() ? std::string(agents::kSupervisorName) : claimed.agent;
             active_[claimed.id] = run;
         }
+        if (auto c = cancels_in_flight_.find(claimed.id); c != cancels_in_flight_.end()) {
+            run->cancel_requested = true;  // cancelled between its claim and this moment
+            cancels_in_flight_.erase(c);
+        }
         // The claim's view (running, this owner, the attempt it counted) with the dataset the submit knew.
         run->run = claimed;
         run->run.attempt = claimed.attempt - 1;  // Execute counts the claim's attempt as attempt + 1
@@ -774,9 +778,14 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
         // Executing: here (claimed since the check above) or on another instance, which the signal reaches.
         {
             std::lock_guard lock(mutex_);
-            // Claimed here, maybe not spawned yet: Execute checks the flag before its first event.
+            // Claimed here, maybe not spawned yet: Execute checks the flag before its first event. Not here at all:
+            // perhaps claimed by this instance's claimer and not yet handed to StartClaimed, which looks here.
             auto it = active_.find(run_id);
-            if (it != active_.end()) it->second->cancel_requested = true;
+            if (it != active_.end()) {
+                it->second->cancel_requested = true;
+            } else {
+                cancels_in_flight_[run_id] = std::chrono::steady_clock::now();
+            }
         }
         // Redis carries it to the owner at once; the row carries it at the owner's next lease renewal if Redis
         // lost it.
@@ -987,6 +996,12 @@ asio::awaitable<void> RunService::KeepLeases() {
                     for (const auto& id : executing) LoseRun(id, "its lease could not be renewed");
                 }
             }
+        }
+        {
+            // A cancel that found its run executing elsewhere left an entry that no claim here will take.
+            std::lock_guard lock(mutex_);
+            const auto stale = std::chrono::steady_clock::now() - std::chrono::minutes(1);
+            std::erase_if(cancels_in_flight_, [&](const auto& c) { return c.second < stale; });
         }
         auto take_over = [this] { return TakeOverExpired(); };
         core::Status taken = co_await core::Offload(pools_.blocking, std::move(take_over));

@@ -167,6 +167,8 @@ class RunService final : public SignalListener {
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<ActiveRun>> active_;  // queued or running, by run id
+    // Database queue: cancels of running runs not (yet) in active_, for StartClaimed to apply; pruned after a minute.
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> cancels_in_flight_;
     std::atomic<bool> draining_{false};
     const std::string instance_id_;
     boost::asio::steady_timer lease_timer_;  // the lease keeper's wait; cancelled by Drain
