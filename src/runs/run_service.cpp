@@ -475,7 +475,11 @@ void RunService::OnWorkSignal() { WakeDispatcher(); }
 void RunService::OnCancelSignal(const std::string& run_id) {
     std::lock_guard lock(mutex_);
     auto it = active_.find(run_id);
-    if (it != active_.end()) it->second->cancel_requested = true;  // executing here (or about to: Execute checks)
+    if (it != active_.end()) {
+        it->second->cancel_requested = true;  // executing here (or about to: Execute checks)
+    } else if (queue_ == QueueMode::kDatabase) {
+        cancels_in_flight_[run_id] = std::chrono::steady_clock::now();  // perhaps claimed here, not yet handed over
+    }
 }
 
 // The run's input: its request, the thread's user messages up to its own, and every dataset attached to the
@@ -684,6 +688,21 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
         return store->FinishRun(run_id, status, error_text, core::NowMs(), assistant, final_events, owner);
     };
     auto stored = co_await core::Offload(pools_.blocking, std::move(finish));
+    if (!stored.ok() && stored.error().code == ErrorCode::kCancelled && status == domain::RunStatus::kCompleted) {
+        // A cancel through another instance was recorded before the run could complete: it ends cancelled, as that
+        // canceller was promised. The unstored final events give their seqs back first.
+        {
+            std::lock_guard lock(run->mutex);
+            run->seq -= static_cast<std::int64_t>(final_events.size());
+        }
+        // Named, not temporaries inside the co_await (GCC 12).
+        std::optional<core::Error> cancelled = MakeError(ErrorCode::kCancelled, "run cancelled");
+        std::optional<std::string> no_report;
+        json::object no_result;
+        co_await FinishActive(run, domain::RunStatus::kCancelled, std::move(cancelled), std::move(no_report),
+                              std::move(no_result));
+        co_return;
+    }
     if (stored.ok()) {
         for (const auto& e : final_events) sink.Publish(e);
     } else {
@@ -788,8 +807,16 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
             }
         }
         // Redis carries it to the owner at once; the row carries it at the owner's next lease renewal if Redis
-        // lost it.
-        if (auto marked = store_->RequestCancel(run_id, core::NowMs()); !marked.ok()) return marked.error();
+        // lost it, and keeps the run from completing after this answer.
+        auto marked = store_->RequestCancel(run_id, core::NowMs());
+        if (!marked.ok()) return marked.error();
+        if (!*marked) {
+            // It ended meanwhile: its final state is the answer.
+            stored = store_->GetRun(user_id, run_id);
+            if (!stored.ok()) return stored.error();
+            if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+            return **stored;
+        }
         signals_.SignalCancel(run_id);
         domain::Run r = **stored;
         r.status = domain::RunStatus::kCancelling;

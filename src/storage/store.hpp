@@ -156,7 +156,9 @@ class Store : public DatabaseHealth {
     virtual Result<std::int64_t> LastEventSeq(const std::string& run_id) = 0;  // 0 when none
     // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status. With
     // `owner`, only while that instance holds the run and it is running (kConflict otherwise: another instance took
-    // it over after its lease lapsed, or it was interrupted, and the late finisher must not overwrite that).
+    // it over after its lease lapsed, or it was interrupted, and the late finisher must not overwrite that); and a
+    // run whose cancel was recorded (RequestCancel) cannot complete then: kCancelled, for the caller to end it
+    // cancelled instead.
     virtual Status FinishRun(const std::string& run_id, domain::RunStatus status,
                              const std::optional<std::string>& error, Millis finished_at,
                              const std::optional<Message>& assistant_message, const std::vector<RunEvent>& final_events,

@@ -683,10 +683,17 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_EQ(late.error().code, ErrorCode::kConflict);
     EXPECT_EQ((*store_->GetRunById(run.id))->status, domain::RunStatus::kRunning);
     EXPECT_EQ(*store_->LastEventSeq(run.id), 0);
+    // A cancel recorded through another instance keeps it from completing; it can end cancelled.
+    EXPECT_TRUE(*store_->RequestCancel(run.id, 40'500));
+    auto completed = store_->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, 41'000, std::nullopt,
+                                       {Event(run.id, 1, "run_completed")}, std::string("instance-b"));
+    ASSERT_FALSE(completed.ok());
+    EXPECT_EQ(completed.error().code, ErrorCode::kCancelled);
     EXPECT_TRUE(store_
-                    ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, 41'000, std::nullopt,
-                                {Event(run.id, 1, "run_completed")}, std::string("instance-b"))
+                    ->FinishRun(run.id, domain::RunStatus::kCancelled, std::nullopt, 41'000, std::nullopt,
+                                {Event(run.id, 1, "run_cancelled")}, std::string("instance-b"))
                     .ok());
+    EXPECT_FALSE(*store_->RequestCancel(run.id, 42'000));  // ended: nothing to cancel
 }
 
 // The run queue of a cluster (§7, §12): what may start is decided by the claim itself, across instances.

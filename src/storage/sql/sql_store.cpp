@@ -960,14 +960,22 @@ Status SqlStore::FinishRun(const std::string& run_id, domain::RunStatus status, 
                            Millis finished_at, const std::optional<Message>& assistant_message,
                            const std::vector<RunEvent>& final_events, const std::optional<std::string>& owner) {
     return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        const std::string status_name(domain::Name(status));
+        // Fenced by owner; and a run whose cancel was recorded (RequestCancel) does not complete: its canceller was
+        // answered `cancelling`.
         auto r = c.Exec(
             "UPDATE runs SET status = ?, error = COALESCE(CAST(? AS TEXT), error), finished_at = ?"
-            " WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR (owner_instance = ? AND status = 'running'))",
-            {std::string(domain::Name(status)), error, finished_at, run_id, owner, owner});
+            " WHERE id = ? AND (CAST(? AS TEXT) IS NULL OR (owner_instance = ? AND status = 'running'"
+            " AND (cancel_requested_at IS NULL OR CAST(? AS TEXT) <> 'completed')))",
+            {status_name, error, finished_at, run_id, owner, owner, status_name});
         if (!r) return Rename(r.error(), ErrorCode::kInvalidRequest, "invalid run status");
         if (r->affected == 0 && owner) {
-            auto exists = c.Exec("SELECT 1 FROM runs WHERE id = ?", {run_id});
-            if (exists && !exists->rows.empty()) {
+            auto row = c.Exec("SELECT owner_instance, status, cancel_requested_at FROM runs WHERE id = ?", {run_id});
+            if (row && !row->rows.empty()) {
+                const auto& f = row->rows.front();
+                if (f.at(0) == owner && f.at(1) == std::optional<std::string>("running") && f.at(2).has_value()) {
+                    return MakeError(ErrorCode::kCancelled, "run " + run_id + " was cancelled before it completed");
+                }
                 return MakeError(ErrorCode::kConflict, "run " + run_id +
                                                            " is no longer this instance's: its lease was "
                                                            "taken over");
