@@ -124,8 +124,7 @@ std::optional<std::pair<std::string, runs::LiveEvent>> Decode(const std::string&
 RedisCluster::RedisCluster(asio::io_context& ioc, const RedisEndpoint& endpoint, std::string instance_id,
                            runs::EventBus& local, runs::EventReader& reader, std::shared_ptr<storage::Store> store,
                            asio::thread_pool& blocking)
-    : ioc_(ioc),
-      strand_(asio::make_strand(ioc)),
+    : strand_(asio::make_strand(ioc)),
       instance_id_(std::move(instance_id)),
       local_(local),
       reader_(reader),

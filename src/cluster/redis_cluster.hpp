@@ -100,7 +100,6 @@ class RedisCluster final : public runs::EventPublisher,
     boost::asio::awaitable<void> PollUsers(std::vector<std::string> users, core::Millis since);
     void Signal(const std::string& message);
 
-    boost::asio::io_context& ioc_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     const std::string instance_id_;
     runs::EventBus& local_;

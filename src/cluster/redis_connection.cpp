@@ -129,8 +129,7 @@ std::shared_ptr<RedisConnection> RedisConnection::Create(asio::io_context& ioc, 
 
 RedisConnection::RedisConnection(asio::io_context& ioc, RedisOptions options, MessageHandler on_message,
                                  StateHandler on_state)
-    : ioc_(ioc),
-      strand_(asio::make_strand(ioc)),
+    : strand_(asio::make_strand(ioc)),
       options_(std::move(options)),
       on_message_(std::move(on_message)),
       on_state_(std::move(on_state)),

@@ -96,7 +96,6 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
     static void ReplyCallback(redisAsyncContext* ac, void* reply, void* privdata);
     static void SubscriberCallback(redisAsyncContext* ac, void* reply, void* privdata);
 
-    boost::asio::io_context& ioc_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     RedisOptions options_;
     MessageHandler on_message_;
