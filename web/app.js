@@ -461,9 +461,11 @@ function onFrame(f) {
       if (f.client_message_id && pendingMessages.has(f.client_message_id)) acked(f);
       break;
     case 'error': {
+      // A refused message (THREAD_BUSY, RATE_LIMITED, …) is named by its client_message_id.
       const pending = f.client_message_id && pendingMessages.get(f.client_message_id);
       if (pending) {
         pendingMessages.delete(f.client_message_id);
+        pending.bubble.classList.remove('sending');
         pending.bubble.classList.add('failed');
         pending.bubble.append(el('p', 'error', `Not sent: ${f.message}`));
       } else {

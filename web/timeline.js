@@ -59,7 +59,10 @@ export class RunView {
     this.status = status;
     this.element.dataset.status = status;
     this.state.textContent = { queued: 'Queued', running: 'Working…', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' }[status] ?? status;
-    if (this.done) this.agentStatus.hidden = true;
+    if (this.done) {
+      this.agentStatus.hidden = true;
+      this.agentStatus.textContent = '';
+    }
     this.hooks.changed?.(this);
   }
 

@@ -310,12 +310,16 @@ void DoubleTextReject(StageContext& ctx) {
     auto busy = StartBusy(*ws);
     auto frame = UserMessage("And what about latency?", busy.thread_id);
     frame["policy"] = "reject";
+    frame["client_message_id"] = "reject-" + busy.thread_id;
     Expect(ws->Send(frame), "send failed");
     auto m =
         ws->ReceiveUntil([](const WsMessage& x) { return x.Type() == "error" || x.Type() == "ack"; }, kFrameTimeout);
     Expect(m.has_value(), "no answer to a policy=reject message on a busy thread within 5 s");
     Expect(m->Type() == "error" && JStr(*m->Object(), "code") == "THREAD_BUSY",
            "policy=reject on a busy thread: expected error THREAD_BUSY, got " + m->text);
+    // A client with several messages in flight learns which one was refused.
+    Expect(JStr(*m->Object(), "client_message_id") == "reject-" + busy.thread_id,
+           "the THREAD_BUSY error does not name the refused message's client_message_id: " + m->text);
     auto http = ctx.Http();
     auto r = Must(
         http.PostJson("/api/threads/" + busy.thread_id + "/messages",

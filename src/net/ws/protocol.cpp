@@ -50,21 +50,21 @@ bool IsBlank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == st
 std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, const ParseLimits& limits) {
     auto parsed = core::ParseJson(text, core::JsonLimits{limits.max_json_depth});
     if (!parsed.ok())
-        return FrameError{ErrorCode::kInvalidMessage, "frame is not valid JSON: " + parsed.error().message, ""};
-    if (!parsed->is_object()) return FrameError{ErrorCode::kInvalidMessage, "frame must be a JSON object", ""};
+        return FrameError{ErrorCode::kInvalidMessage, "frame is not valid JSON: " + parsed.error().message, "", {}};
+    if (!parsed->is_object()) return FrameError{ErrorCode::kInvalidMessage, "frame must be a JSON object", "", {}};
     const json::object& obj = parsed->as_object();
     auto type_it = obj.find("type");
     if (type_it == obj.end() || !type_it->value().is_string() || type_it->value().get_string().empty()) {
-        return FrameError{ErrorCode::kInvalidMessage, "frame has no \"type\" string", ""};
+        return FrameError{ErrorCode::kInvalidMessage, "frame has no \"type\" string", "", {}};
     }
     ClientFrame f;
     f.type_name = std::string(type_it->value().get_string());
     auto type = TypeFromName(f.type_name);
-    if (!type) return FrameError{ErrorCode::kUnknownType, "unknown frame type '" + f.type_name + "'", f.type_name};
+    if (!type) return FrameError{ErrorCode::kUnknownType, "unknown frame type '" + f.type_name + "'", f.type_name, {}};
     f.type = *type;
     const json::object* payload = core::GetObject(obj, "payload");
     auto invalid = [&](std::string message) {
-        return FrameError{ErrorCode::kInvalidRequest, std::move(message), f.type_name};
+        return FrameError{ErrorCode::kInvalidRequest, std::move(message), f.type_name, f.client_message_id};
     };
 
     std::string error;
@@ -92,7 +92,7 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, co
                 return FrameError{
                     ErrorCode::kPayloadTooLarge,
                     "message content is larger than " + std::to_string(limits.max_content_bytes) + " bytes",
-                    f.type_name};
+                    f.type_name, f.client_message_id};
             }
             f.content = std::move(*content);
             std::optional<std::string> agent;
@@ -133,9 +133,11 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, co
 }
 
 std::string ErrorFrame(const ErrorCode code, const std::string& message, const std::string& request_type,
-                       std::optional<std::int64_t> retry_after_ms) {
+                       std::optional<std::int64_t> retry_after_ms,
+                       const std::optional<std::string>& client_message_id) {
     json::object o{{"type", "error"}, {"code", core::WsErrorCode(code)}, {"message", message}};
     if (retry_after_ms) o["retry_after_ms"] = *retry_after_ms;
+    if (client_message_id) o["client_message_id"] = *client_message_id;
     if (!request_type.empty())
         o["request_type"] = request_type;
     else

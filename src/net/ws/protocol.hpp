@@ -30,7 +30,8 @@ struct ClientFrame {
 struct FrameError {
     core::ErrorCode code;
     std::string message;
-    std::string request_type;  // empty when the type could not be read
+    std::string request_type;                      // empty when the type could not be read
+    std::optional<std::string> client_message_id;  // echoed so the client knows which message was refused
 };
 
 struct ParseLimits {
@@ -42,8 +43,9 @@ struct ParseLimits {
 std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, const ParseLimits& limits);
 
 // Server frames that are not run events.
-// `retry_after_ms`: for RATE_LIMITED, the wait the limit asks for.
+// `retry_after_ms`: for RATE_LIMITED, the wait the limit asks for; `client_message_id`: the refused message's.
 std::string ErrorFrame(const core::ErrorCode code, const std::string& message, const std::string& request_type,
-                       std::optional<std::int64_t> retry_after_ms = std::nullopt);
+                       std::optional<std::int64_t> retry_after_ms = std::nullopt,
+                       const std::optional<std::string>& client_message_id = std::nullopt);
 
 }  // namespace netra::net::ws

@@ -65,6 +65,19 @@ TEST(WsProtocol, PingSubscribeAndErrorFrame) {
     EXPECT_EQ(frame["code"], "UNKNOWN_TYPE");
     EXPECT_TRUE(frame["message"].is_string());
     EXPECT_EQ(frame["request_type"], "dance");
+    EXPECT_FALSE(frame.contains("client_message_id"));
+}
+
+TEST(WsProtocol, RefusedMessageErrorNamesTheClientMessage) {
+    auto parsed = ParseClientFrame(R"({"type":"user_message","content":"  ","client_message_id":"c-7"})", {});
+    auto* error = std::get_if<FrameError>(&parsed);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->client_message_id, "c-7");
+    auto frame = boost::json::parse(ErrorFrame(error->code, error->message, error->request_type, std::nullopt,
+                                               error->client_message_id))
+                     .as_object();
+    EXPECT_EQ(frame["client_message_id"], "c-7");
+    EXPECT_EQ(frame["request_type"], "user_message");
 }
 
 }  // namespace netra::net::ws

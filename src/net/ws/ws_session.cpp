@@ -175,7 +175,7 @@ asio::awaitable<void> WsSession::Handle(const std::string& text) {
     ParseLimits limits{server_->settings.limits.max_json_depth, server_->settings.limits.max_message_bytes};
     auto parsed = ParseClientFrame(text, limits);
     if (auto* error = std::get_if<FrameError>(&parsed)) {
-        SendError(error->code, error->message, error->request_type);
+        SendError(core::MakeError(error->code, error->message), error->request_type, error->client_message_id);
         co_return;
     }
     const ClientFrame& frame = std::get<ClientFrame>(parsed);
@@ -215,7 +215,7 @@ asio::awaitable<void> WsSession::HandleSubmit(const ClientFrame& frame) {
     auto work = [services, request] { return services->runs.Submit(request); };  // named: GCC 12 co_await temporaries
     auto result = co_await core::Offload(server_->workers, std::move(work));
     if (!result.ok()) {
-        SendError(result.error(), frame.type_name);
+        SendError(result.error(), frame.type_name, frame.client_message_id);
         co_return;
     }
     json::object ack{{"type", "ack"},

@@ -74,11 +74,13 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     void SendError(ErrorCode code, const std::string& message, const std::string& request_type) {
         SendError(core::MakeError(code, message), request_type);
     }
-    void SendError(const core::Error& error, const std::string& request_type) {
+    void SendError(const core::Error& error, const std::string& request_type,
+                   const std::optional<std::string>& client_message_id = std::nullopt) {
         server_->metrics.ErrorReturned();
         std::optional<std::int64_t> retry_after_ms;
         if (error.rate_limit) retry_after_ms = error.rate_limit->retry_after_ms;
-        Send(std::make_shared<const std::string>(ErrorFrame(error.code, error.message, request_type, retry_after_ms)));
+        Send(std::make_shared<const std::string>(
+            ErrorFrame(error.code, error.message, request_type, retry_after_ms, client_message_id)));
     }
     void Send(std::shared_ptr<const std::string> frame);
     void DoWrite();
