@@ -279,13 +279,20 @@ function userBubble(text, messageId) {
   return li;
 }
 
+// The run's view, created at the end of the timeline or right after `after` (its user message; an existing view
+// moves there).
+function shownBubble(messageId) {
+  return $('timeline').querySelector(`li.message.user[data-message-id="${CSS.escape(messageId)}"]`);
+}
+
 function runView(runId, after) {
   let view = state.runs.get(runId);
-  if (view) return view;
-  view = new RunView(runId, { requestUpload: () => $('file-input').click(), changed: () => { updateControls(); scrollToEnd(); } });
-  state.runs.set(runId, view);
+  if (!view) {
+    view = new RunView(runId, { requestUpload: () => $('file-input').click(), changed: () => { updateControls(); scrollToEnd(); } });
+    state.runs.set(runId, view);
+    $('timeline').append(view.element);
+  }
   if (after) after.after(view.element);
-  else $('timeline').append(view.element);
   return view;
 }
 
@@ -305,9 +312,12 @@ async function catchUp(view) {
     }
   } catch (e) {
     if (generation === state.generation) notice(e);
+    return;
   } finally {
     view.catchingUp = false;
   }
+  // Events that arrived while reading may have left a gap the read did not cover: read again.
+  if (view.pending.size && generation === state.generation) setTimeout(() => catchUp(view), 250);
 }
 
 async function openThread(id) {
@@ -334,7 +344,8 @@ async function openThread(id) {
   const views = [];
   for (const m of messages) {
     if (m.role === 'user') {
-      const bubble = userBubble(m.content, m.id);
+      // A run that went live while the history loaded was adopted already: its bubble and view move into place.
+      const bubble = shownBubble(m.id) ?? userBubble(m.content, m.id);
       $('timeline').append(bubble);
       if (m.run_id) views.push(runView(m.run_id, bubble));
     } else if (!m.run_id || !state.runs.has(m.run_id)) {
@@ -417,6 +428,23 @@ function setConnection(kind, text) {
 }
 
 const pendingMessages = new Map(); // client_message_id -> the bubble shown at once
+let reconnected = false;
+
+// Runs of the open thread that started while the socket was down (another tab's) sent their first events to no one.
+async function adoptMissedRuns() {
+  const thread = state.thread;
+  if (!thread) return;
+  const runs = await allPages(`/api/threads/${encodeURIComponent(thread)}/runs?limit=100`);
+  if (thread !== state.thread) return;
+  for (const r of runs) {
+    const id = r.id ?? r.run_id;
+    if (state.runs.has(id) || r.status === 'queued') continue;
+    adoptRun({ run_id: id, thread_id: thread });
+    const view = state.runs.get(id);
+    await catchUp(view);
+    if (!view.done) send({ type: 'subscribe', run_id: id, after_seq: view.seq });
+  }
+}
 
 async function connect() {
   try {
@@ -435,6 +463,8 @@ async function connect() {
     // Resume every unfinished run of the open thread after the last event shown: nothing twice, nothing missing.
     for (const view of state.runs.values()) if (!view.done) send({ type: 'subscribe', run_id: view.id, after_seq: view.seq });
     for (const [id, pending] of pendingMessages) if (!pending.sent) sendMessage(id, pending);
+    if (reconnected) adoptMissedRuns().catch(() => {});
+    reconnected = true;
   });
   ws.addEventListener('message', (m) => {
     let f;
