@@ -133,6 +133,18 @@ struct AppServices {
     net::Services view;  // what handlers see
 };
 
+// An io_context or thread_pool whose pending handlers can be destroyed before the context itself is. Its destructor
+// does the same first (execution_context::shutdown), then frees the context's services: the timers, strands and
+// sockets of every object still bound to it must be gone by then. Shutting down is idempotent.
+template <class Context>
+class OwnedContext final : public Context {
+  public:
+    using Context::Context;
+    // Destroys every handler still queued or waiting for I/O or a timer, without running it. Only once no thread runs
+    // the context (after stop and join).
+    void DestroyPendingHandlers() { this->shutdown(); }
+};
+
 // The operator's --catalog, else the bundled one.
 core::Result<std::shared_ptr<const analysis::Catalog>> LoadConfiguredCatalog(const config::Settings& settings) {
     if (settings.catalog_path.empty()) {
@@ -156,10 +168,11 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     }
     core::FaultRegistry faults;  // before the store: its hook consults it (target "database")
 
-    asio::io_context ioc(settings.io_threads);
-    asio::thread_pool workers(static_cast<std::size_t>(settings.worker_threads));
-    asio::thread_pool run_pool(static_cast<std::size_t>(settings.run_threads));
-    asio::thread_pool compute_pool(static_cast<std::size_t>(settings.compute_threads));
+    // Declared before everything that uses them: they are destroyed last (see stop_io).
+    OwnedContext<asio::io_context> ioc(settings.io_threads);
+    OwnedContext<asio::thread_pool> workers(static_cast<std::size_t>(settings.worker_threads));
+    OwnedContext<asio::thread_pool> run_pool(static_cast<std::size_t>(settings.run_threads));
+    OwnedContext<asio::thread_pool> compute_pool(static_cast<std::size_t>(settings.compute_threads));
     auto server = std::make_shared<net::ServerContext>(settings, workers, kVersion);
     server->startup.PhaseDone("config", config_phase_ms);
 
@@ -173,12 +186,30 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     std::vector<std::thread> io_threads;
     for (int i = 0; i < settings.io_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
     std::shared_ptr<AppServices> services;
+    // Stops every thread, then destroys every handler still pending while the services and the contexts all exist.
+    // Pending handlers own the server or the services: a keep-alive connection waiting for its next request and a
+    // WebSocket session hold the ServerContext (which holds the services), an event delivery posted after the I/O
+    // threads stopped holds its session, Redis's coroutines use the cluster. Left to the contexts' destructors, they
+    // were destroyed only when the io_context was, after the thread pools, so the last reference to the services
+    // went there and ~RunService destroyed its lease timer and claim strand on an already destroyed run pool (a
+    // use-after-free: the SIGSEGV after SIGTERM). Once this returns only this function's locals hold the server and
+    // the services, and they are destroyed (in reverse declaration order) before the contexts.
     auto stop_io = [&] {
         ioc.stop();
         for (auto& t : io_threads) t.join();
+        // Each waits until its work runs out: the run pool for every run, claimer and lease keeper coroutine (a
+        // co_spawn holds work until the coroutine ends), while the pools those wait on still run.
         run_pool.join();
         compute_pool.join();
         workers.join();
+        // Twice: destroying a suspended coroutine hands its unwinding to its executor, which a context already shut
+        // down queues instead of running (a strand's is destroyed at once); the second pass destroys those.
+        for (int pass = 0; pass < 2; ++pass) {
+            ioc.DestroyPendingHandlers();
+            run_pool.DestroyPendingHandlers();
+            compute_pool.DestroyPendingHandlers();
+            workers.DestroyPendingHandlers();
+        }
     };
 
     auto phase = [&](const char* name, auto&& fn) -> bool {
@@ -243,6 +274,8 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
               });
     started = started && phase("listeners", [&] { return true; });
     if (!started) {
+        // Runs a failed recovery already started stop at once (the next start resumes them).
+        if (services) services->runs.Drain(std::chrono::milliseconds(0));
         if (services && services->redis) services->redis->Stop();  // its handlers must not outlive the io_context
         stop_io();
         return 1;

@@ -404,6 +404,20 @@ asio::awaitable<void> RunService::ClaimFromQueue() {
                 spdlog::debug("run queue: claim failed: {}", claimed.error().message);
                 break;
             }
+            if (draining_) {
+                // Claimed while the shutdown began: never started here, handed back like the runs Drain stops
+                // (interrupted; the next claim, here or elsewhere, runs them).
+                auto hand_back = [store = store_, runs = std::move(*claimed)] {
+                    for (const auto& run : runs) {
+                        auto s = store->UpdateRunStatus(run.id, domain::RunStatus::kInterrupted,
+                                                        std::string("server shut down"), std::nullopt, std::nullopt);
+                        if (!s.ok()) spdlog::warn("run {}: not handed back: {}", run.id, s.error().message);
+                    }
+                    return runs.size();
+                };
+                co_await core::Offload(pools_.blocking, std::move(hand_back));
+                break;
+            }
             for (const auto& run : *claimed) StartClaimed(run);
             if (static_cast<int>(claimed->size()) < batch) break;  // the queue has nothing more that may start
         }
@@ -951,13 +965,16 @@ core::Status RunService::Recover() {
         }
     }
     if (auto s = TakeOverExpired(); !s.ok()) return s;
-    asio::co_spawn(lease_timer_.get_executor(), KeepLeases(), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            spdlog::error("lease keeper: {}", ex.what());
+    keeping_leases_ = true;
+    asio::co_spawn(lease_timer_.get_executor(), KeepLeases(), [this](std::exception_ptr e) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                spdlog::error("lease keeper: {}", ex.what());
+            }
         }
+        keeping_leases_ = false;  // Drain waits for this
     });
     return core::Ok();
 }
@@ -1048,11 +1065,13 @@ void RunService::LoseRun(const std::string& run_id, const std::string& why) {
 }
 
 void RunService::Drain(std::chrono::milliseconds drain) {
-    draining_ = true;
+    draining_ = true;  // from here on no claim starts a run and the lease keeper stops at its next check
     asio::post(lease_timer_.get_executor(), [this] { lease_timer_.cancel(); });
     auto deadline = std::chrono::steady_clock::now() + drain;
-    // Runs in flight finish on the worker pool; this waits on the shutdown thread, never an I/O thread.
-    while (RunningCount() > 0 && std::chrono::steady_clock::now() < deadline) {
+    // The claimer and the lease keeper end first (a claim in flight hands its runs back, a take-over in flight
+    // requeues its run before the list below is taken); then runs in flight finish. This waits on the shutdown
+    // thread, never an I/O thread. Whatever is still going at the deadline ends before the run pool's join returns.
+    while ((claiming_ || keeping_leases_ || RunningCount() > 0) && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::vector<std::shared_ptr<ActiveRun>> rest;

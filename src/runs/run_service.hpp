@@ -174,7 +174,8 @@ class RunService final : public SignalListener {
     boost::asio::steady_timer lease_timer_;  // the lease keeper's wait; cancelled by Drain
     boost::asio::strand<boost::asio::thread_pool::executor_type> claim_strand_;
     std::atomic<bool> claiming_{false}, claim_again_{false};
-    std::atomic<int> running_here_{0};  // database queue: runs executing in this process
+    std::atomic<bool> keeping_leases_{false};  // the lease keeper's coroutine is alive (Drain waits for it to end)
+    std::atomic<int> running_here_{0};         // database queue: runs executing in this process
     std::atomic<std::uint64_t> completed_{0}, failed_{0}, cancelled_{0};
 };
 
