@@ -550,12 +550,42 @@ void WebUiServed(StageContext& ctx) {
     Expect(missing.status == 404 && missing.json.has_value(), "a missing asset answered " + missing.Describe());
 }
 
+// The OpenAPI 3.1 description of the HTTP API at /openapi.json: served as JSON, revalidated by ETag, and describing
+// the routes the rest of the suite uses. (That it lists every route is a unit test against the route table.)
+void OpenApiServed(StageContext& ctx) {
+    auto http = ctx.Http();
+    auto doc = Must(http.Get("/openapi.json"), "GET /openapi.json");
+    Expect(doc.status == 200, "GET /openapi.json: " + doc.Describe());
+    Expect(doc.Header("content-type").value_or("").rfind("application/json", 0) == 0,
+           "GET /openapi.json is not application/json: " + doc.Describe());
+    Expect(doc.json.has_value() && doc.json->is_object(), "GET /openapi.json is not a JSON object");
+    const auto& root = doc.json->as_object();
+    const auto* version = root.if_contains("openapi");
+    Expect(version && version->is_string() && version->as_string().starts_with("3.1"),
+           "GET /openapi.json: \"openapi\" is not 3.1.x");
+    const auto* paths = root.if_contains("paths");
+    Expect(paths && paths->is_object(), "GET /openapi.json has no paths");
+    for (const auto& [path, method] : {std::pair{"/api/threads", "get"},
+                                       {"/api/threads", "post"},
+                                       {"/auth/login", "post"},
+                                       {"/api/runs/{id}/events", "get"}}) {
+        const auto* item = paths->as_object().if_contains(path);
+        Expect(item && item->is_object() && item->as_object().contains(method),
+               std::string("GET /openapi.json does not describe ") + method + " " + path);
+    }
+    const std::string etag = doc.Header("etag").value_or("");
+    Expect(!etag.empty(), "GET /openapi.json has no ETag");
+    auto again = Must(http.Get("/openapi.json", {{"If-None-Match", etag}}), "revalidating /openapi.json");
+    Expect(again.status == 304, "GET /openapi.json with its ETag answered " + again.Describe());
+}
+
 }  // namespace
 
 std::vector<TestCase> CriticalPathTests() {
     return {
         {"critical_endpoints_public", CriticalEndpoints},
         {"web_ui_served", WebUiServed},
+        {"openapi_served", OpenApiServed},
         {"golden_path", GoldenPath},
         {"token_refresh_mid_session", TokenRefresh},
         {"error_400_bad_json", Error400},

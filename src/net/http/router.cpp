@@ -19,6 +19,17 @@ void Router::Add(bhttp::verb method, const std::string& pattern, Handler handler
     routes_.push_back(Route{method, SplitPath(pattern), std::move(handler)});
 }
 
+std::vector<Router::RouteInfo> Router::Routes() const {
+    std::vector<RouteInfo> out;
+    out.reserve(routes_.size());
+    for (const auto& route : routes_) {
+        std::string pattern;
+        for (const auto& segment : route.segments) pattern += "/" + segment;
+        out.push_back(RouteInfo{route.method, pattern.empty() ? "/" : pattern});
+    }
+    return out;
+}
+
 Router::Match Router::Find(bhttp::verb method, const std::string& path) const {
     Match result;
     auto segments = SplitPath(path);

@@ -19,6 +19,14 @@ class Router {
     };
     Match Find(bhttp::verb method, const std::string& path) const;
 
+    // Every registered route as (method, pattern), in registration order; the pattern is normalised to
+    // "/segment/{name}/…" ("/" for the root). The OpenAPI test compares this with the document.
+    struct RouteInfo {
+        bhttp::verb method;
+        std::string pattern;
+    };
+    std::vector<RouteInfo> Routes() const;
+
   private:
     struct Route {
         bhttp::verb method;

@@ -15,8 +15,14 @@ void AddAdminRoutes(Router& router);
 void AddDatasetRoutes(Router& router);
 void AddCatalogRoutes(Router& router);
 void AddWebRoutes(Router& router);
+void AddOpenApiRoutes(Router& router);
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();
+
+// The endpoints the HTTP session answers before the router (http_session.cpp): the streamed dataset upload
+// (IsUploadRequest) and the WebSocket upgrades (ws::IsWebSocketPath). Listed so that the OpenAPI test can hold the
+// document to the route table plus these; the test checks each against its predicate.
+std::vector<Router::RouteInfo> SessionRoutes();
 
 }  // namespace netra::net::http
