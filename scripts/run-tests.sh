@@ -8,7 +8,10 @@
 #   5. staging module 9 on a two-instance cluster (`netra stage --spawn --instances 2`): both servers share the
 #      PostgreSQL above and a throwaway Redis (scripts/redis-test-server.sh), which the suite may take down and bring
 #      back (redis_outage_mid_run). Redis failing to start counts as a failure (install-deps --with-test-deps
-#      installs redis-server).
+#      installs redis-server);
+#   6. the OpenAPI document validated by swagger-parser (tests/openapi);
+#   7. the web UI in a real browser (tests/browser): Debian's Chromium driven by playwright-core under node's test
+#      runner, against servers the suite starts on SQLite; each test case counts. No Chromium or no Node: SKIPPED.
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -150,6 +153,73 @@ else
     failed=$((failed + 1))
     echo "staging suite on a cluster: FAILED (Redis could not be started; redis-server comes with" \
         "scripts/install-deps.sh --with-test-deps)"
+fi
+
+# The OpenAPI document (src/net/http/openapi.json, which the binary embeds and serves at /openapi.json) validated
+# by swagger-parser; that it describes exactly the routes there are is a unit test (openapi_test.cpp).
+echo "== OpenAPI document (swagger-parser)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    skipped=$((skipped + 1))
+    echo "OpenAPI validation: SKIPPED (node or npm is not installed: scripts/install-deps.sh --with-test-deps)"
+elif (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) >"$reports/openapi-npm.log" 2>&1 &&
+    node tests/openapi/validate.mjs src/net/http/openapi.json 2>&1 | tee "$reports/openapi.log"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    tail -20 "$reports/openapi-npm.log"
+    echo "OpenAPI validation: FAILED"
+fi
+
+# The web UI as a person uses it (tests/browser/README.md). npm ci runs only when node_modules is missing or the
+# lockfile changed since the last install (a stamp holds the lockfile's hash); it never downloads a browser.
+echo "== browser tests (Chromium + playwright-core)"
+browser_dir=tests/browser
+browser_cases=$(cat "$browser_dir"/*.test.mjs | grep -c '^test(')
+chromium_bin=${CHROMIUM:-/usr/bin/chromium}
+browser_install() {
+    local stamp=$browser_dir/node_modules/.netra-lock-stamp want
+    want=$(sha256sum "$browser_dir/package-lock.json" | cut -d' ' -f1)
+    [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+    (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) \
+        >"$reports/browser-npm.log" 2>&1 && echo "$want" >"$stamp"
+}
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    skipped=$((skipped + browser_cases))
+    echo "browser tests: $browser_cases SKIPPED (node or npm is not installed:" \
+        "scripts/install-deps.sh --with-test-deps)"
+elif [[ ! -x "$chromium_bin" ]]; then
+    skipped=$((skipped + browser_cases))
+    echo "browser tests: $browser_cases SKIPPED (no Chromium at $chromium_bin:" \
+        "scripts/install-deps.sh --with-test-deps)"
+elif ! browser_install; then
+    failed=$((failed + 1))
+    tail -20 "$reports/browser-npm.log"
+    echo "browser tests: FAILED (npm ci in $browser_dir, log: $reports/browser-npm.log)"
+else
+    # One test file at a time (each starts its own servers and browser; the machine has 2 cores), where this Node
+    # has the flag (20.10+); readable output on the console, TAP in a file for the count.
+    browser_flags=()
+    node --help | grep -q -- --test-concurrency && browser_flags+=(--test-concurrency=1)
+    browser_tap=$(realpath -m "$reports/browser.tap")
+    rm -f "$browser_tap"
+    netra_abs=$(realpath "$netra")
+    (cd "$browser_dir" && NETRA_BIN=$netra_abs CHROMIUM=$chromium_bin timeout 1800 \
+        node --test "${browser_flags[@]}" --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$browser_tap" ./*.test.mjs) 2>&1 | tee "$reports/browser.log"
+    # The TAP stream ends with the whole run's counts: "# pass N", "# fail N", "# cancelled N", "# skipped N",
+    # "# todo N".
+    count() { grep -E "^# $1 [0-9]+$" "$browser_tap" 2>/dev/null | tail -1 | awk '{print $3}'; }
+    b_pass=$(count pass) b_fail=$(count fail) b_cancelled=$(count cancelled)
+    b_skipped=$(count skipped) b_todo=$(count todo)
+    if [[ -z "$b_pass" || -z "$b_fail" ]]; then
+        failed=$((failed + 1))
+        echo "!! no summary in $browser_tap"
+    else
+        # A cancelled test (its file died or timed out) is a failure; todo, like skipped, is not a pass.
+        b_fail=$((b_fail + ${b_cancelled:-0})) b_skipped=$((${b_skipped:-0} + ${b_todo:-0}))
+        passed=$((passed + b_pass)) failed=$((failed + b_fail)) skipped=$((skipped + b_skipped))
+        echo "browser tests: $b_pass passed, $b_fail failed, $b_skipped skipped"
+    fi
 fi
 
 echo
