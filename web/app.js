@@ -755,8 +755,14 @@ $('toggle-threads').addEventListener('click', () => {
 });
 narrow.addEventListener('change', onLayout);
 window.addEventListener('hashchange', () => {
+  if (!location.hash.startsWith('#/')) return; // an in-page anchor, not a route
   const wanted = threadFromHash();
   if (state.access && wanted !== state.thread) openThread(wanted);
+});
+// The skip link moves focus without touching the URL, which names the open thread.
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  $('message').focus();
 });
 // Another tab signed out or refreshed the tokens.
 window.addEventListener('storage', (e) => {

@@ -35,8 +35,9 @@ function dataTable(figure, head, rows) {
 
 const truncate = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-// rows: [{label, values: [number…]}]; series: [{name, className}] — one bar per series per row.
-export function barChart(kind, caption, series, rows) {
+// rows: [{label, values: [number…]}], `rowHeader` naming what the labels are; series: [{name, className}] — one bar
+// per series per row.
+export function barChart(kind, caption, rowHeader, series, rows) {
   const figure = frame(kind, caption);
   const width = 640;
   const labelWidth = 170;
@@ -75,7 +76,7 @@ export function barChart(kind, caption, series, rows) {
     });
   });
   figure.append(svg);
-  dataTable(figure, ['', ...series.map((s) => s.name)], rows.map((r) => [r.label, ...r.values.map(money)]));
+  dataTable(figure, [rowHeader, ...series.map((s) => s.name)], rows.map((r) => [r.label, ...r.values.map(money)]));
   return figure;
 }
 

@@ -72,8 +72,9 @@ function table(lines) {
   const t = wrap.appendChild(el('table'));
   const head = t.appendChild(el('thead')).appendChild(el('tr'));
   cells(lines[0]).forEach((c, i) => {
-    const th = head.appendChild(el('th'));
-    th.scope = 'col';
+    // An empty corner cell is not a header of anything.
+    const th = head.appendChild(el(c ? 'th' : 'td'));
+    if (c) th.scope = 'col';
     th.className = `align-${align[i] ?? 'left'}`;
     renderInline(c, th);
   });

@@ -200,7 +200,7 @@ export class RunView {
   section(className) {
     let node = this.element.querySelector(`:scope > .${className}`);
     if (node) return node;
-    node = el('section', className);
+    node = el('div', className);
     const later = SECTIONS.slice(SECTIONS.indexOf(className) + 1);
     const next = [...this.element.children].find((c) => later.some((k) => c.classList.contains(k)));
     this.element.insertBefore(node, next ?? null);
@@ -214,7 +214,6 @@ export class RunView {
       this.renderQueued = false;
       const report = this.section('report');
       report.classList.add('markdown');
-      report.setAttribute('aria-label', 'Report');
       report.replaceChildren(renderMarkdown(this.reportText));
       this.hooks.changed?.(this);
     });
@@ -259,9 +258,9 @@ export class RunView {
     const top = (list) => [...(list ?? [])].sort((a, b) => b.monthly_cost_usd - a.monthly_cost_usd).slice(0, 8);
     const series = [{ name: 'per month', className: 'bar-current' }];
     const models = top(profile.by_model);
-    if (models.length) add(barChart('by_model', 'Monthly spend by model', series, models.map((m) => ({ label: m.name, values: [m.monthly_cost_usd] }))));
+    if (models.length) add(barChart('by_model', 'Monthly spend by model', 'model', series, models.map((m) => ({ label: m.name, values: [m.monthly_cost_usd] }))));
     const features = top(profile.by_feature);
-    if (features.length) add(barChart('by_feature', 'Monthly spend by feature', series, features.map((f) => ({ label: f.name, values: [f.monthly_cost_usd] }))));
+    if (features.length) add(barChart('by_feature', 'Monthly spend by feature', 'feature', series, features.map((f) => ({ label: f.name, values: [f.monthly_cost_usd] }))));
     if ((profile.daily ?? []).length > 1) add(dailyChart(profile.daily, profile.anomalies ?? []));
   }
 
@@ -279,7 +278,6 @@ export class RunView {
 
   figures(result) {
     const box = this.section('figures');
-    box.setAttribute('aria-label', 'Key figures');
     box.replaceChildren();
     const items = [
       ['current_monthly_usd', 'Current spend / month', money],
@@ -305,7 +303,7 @@ export class RunView {
         { name: 'current', className: 'bar-current' },
         { name: 'projected', className: 'bar-projected' },
       ];
-      const chart = barChart('strategies', 'Current vs projected monthly spend per strategy', series, rows);
+      const chart = barChart('strategies', 'Current vs projected monthly spend per strategy', 'strategy', series, rows);
       this.section('charts').prepend(chart);
     }
   }
