@@ -39,9 +39,10 @@ const truncate = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 // per series per row.
 export function barChart(kind, caption, rowHeader, series, rows) {
   const figure = frame(kind, caption);
-  const width = 640;
-  const labelWidth = 170;
-  const valueWidth = 80;
+  // About the width a chart gets on a desktop (two per row) and not much more than a phone's: text stays legible.
+  const width = 420;
+  const labelWidth = 124;
+  const valueWidth = 64;
   const barHeight = 14;
   const rowHeight = series.length * (barHeight + 3) + 10;
   const legend = series.length > 1 ? 22 : 0;
@@ -63,7 +64,7 @@ export function barChart(kind, caption, rowHeader, series, rows) {
   }
   rows.forEach((r, ri) => {
     const top = legend + ri * rowHeight;
-    const label = svgEl('text', { x: labelWidth - 8, y: top + rowHeight / 2 + 3, 'text-anchor': 'end', class: 'chart-label' }, truncate(r.label, 24));
+    const label = svgEl('text', { x: labelWidth - 8, y: top + rowHeight / 2 + 3, 'text-anchor': 'end', class: 'chart-label' }, truncate(r.label, 19));
     label.append(svgEl('title', {}, r.label));
     svg.append(label);
     r.values.forEach((v, si) => {
@@ -85,9 +86,9 @@ export function dailyChart(daily, anomalies) {
   const caption = 'Daily cost';
   const figure = frame('daily', anomalies.length ? `${caption} (anomalies marked)` : caption);
   const anomalous = new Map(anomalies.map((a) => [a.date, a]));
-  const width = 640;
-  const height = 200;
-  const left = 56;
+  const width = 420;
+  const height = 180;
+  const left = 52;
   const bottom = 24;
   const top = 14;
   const max = Math.max(1e-9, ...daily.map((d) => d.cost_usd));
@@ -112,7 +113,7 @@ export function dailyChart(daily, anomalies) {
       svg.append(mark);
     }
   });
-  const every = Math.max(1, Math.ceil(daily.length / 8));
+  const every = Math.max(1, Math.ceil(daily.length / 6));
   daily.forEach((d, i) => {
     if (i % every === 0) svg.append(svgEl('text', { x: left + i * step + step / 2, y: height - 6, 'text-anchor': 'middle', class: 'chart-label' }, d.date.slice(5)));
   });

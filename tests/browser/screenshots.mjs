@@ -76,9 +76,9 @@ try {
   await shot(page, 'live-timeline');
   await api.clearFaults();
   await waitRunStatus(page, runId, 'completed');
-  await scrollToFigures(page, runId);
+  await scrollTo(page, runId, '.report');
   await shot(page, 'report');
-  await scrollTo(page, runId, 'figure.chart[data-chart="by_feature"]');
+  await scrollToFigures(page, runId);
   await shot(page, 'report-charts');
 
   for (const [name, options] of [['phone', PHONE], ['dark', { ...DESKTOP, colorScheme: 'dark' }]]) {
