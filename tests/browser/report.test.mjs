@@ -149,3 +149,45 @@ test('a run\'s applied events and steps equal the stored ones (Shift+Enter is a 
     await context.close();
   }
 });
+
+test('drag and drop: a usage log dropped on the conversation uploads with progress and is attached', async () => {
+  const email = newEmail('drop');
+  const api = new Api(server);
+  await api.register(email, PASSWORD);
+  const { context, page, errors } = await openApp(browser, server.url);
+  try {
+    await signIn(page, email, PASSWORD);
+    const usage = usageCsv();
+    // What a file dragged from the desktop delivers: a drop event whose DataTransfer holds the file.
+    await page.evaluate(({ csv }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([csv], 'dropped.csv', { type: 'text/csv' }));
+      const chat = document.getElementById('chat');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        chat.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      }
+    }, { csv: usage.csv });
+    const handle = await page.waitForFunction(() => {
+      const bar = document.querySelector('#upload-progress');
+      return bar?.dataset.state === 'done' ? document.querySelector('#upload-summary')?.dataset.datasetId : null;
+    }, null, { timeout: 30_000 });
+    const datasetId = await handle.jsonValue();
+    const [value, max] = await page.locator('#upload-progress').evaluate((p) => [p.value, p.max]);
+    assert.ok(max >= usage.csv.length && value === max, `the progress bar stopped at ${value}/${max}`);
+    const stored = await api.dataset(datasetId);
+    assert.equal(stored.name, 'dropped.csv');
+    assert.equal(stored.rows, usage.rows);
+    assert.equal((await page.locator('#attachment .name').innerText()).trim(), 'dropped.csv');
+    assert.ok(await page.locator('#drop-hint').isHidden(), 'the drop hint stays after the drop');
+
+    // The attachment goes with the next message: the run's data agent profiles exactly that dataset.
+    const runId = await sendMessage(page, 'Where does the money go?');
+    await waitRunStatus(page, runId, 'completed');
+    const [data] = await api.events(runId, { type: 'agent_completed', agent: 'data' });
+    assert.equal(data.payload.result.profile.rows, usage.rows);
+    assert.ok(await page.locator('#attachment').isHidden(), 'the attachment stays after it was sent');
+    assertNoErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
