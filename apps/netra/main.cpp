@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
-#include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include "app/server_app.hpp"
 #include "catalog_command.hpp"
 #include "config/loader.hpp"
+#include "core/json_write.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "llm/builtin_provider.hpp"
@@ -91,7 +91,7 @@ int RunAnalyze(const AnalyzeArgs& args) {
     auto result = netra::agents::AnalyzeUsageLog(usage, format, args.file, *catalog, builtin);
     if (!result.ok()) return std::cerr << args.file << ": " << result.error().message << "\n", 1;
     if (args.json) {
-        std::cout << boost::json::serialize(netra::agents::OfflineToJson(*result)) << "\n";
+        std::cout << netra::core::JsonText(netra::agents::OfflineToJson(*result)) << "\n";
     } else {
         for (const auto& w : result->ingest.warnings) std::cerr << "warning: " << w << "\n";
         for (const auto& e : result->ingest.errors) std::cerr << "rejected: " << e.message << "\n";

@@ -2,6 +2,7 @@
 #include "agents/agent_scope.hpp"
 #include "agents/data_helper.hpp"
 #include "agents/pipeline_agents.hpp"
+#include "core/json_write.hpp"
 
 namespace netra::agents {
 namespace asio = boost::asio;
@@ -79,7 +80,7 @@ class DataHelperAgent final : public Agent {
              "You are the data helper of an LLM cost-optimization assistant. In 2-3 friendly sentences, "
              "tell the user which facts are still missing and why they matter. Do not invent numbers."},
             {"user", "Missing facts: " + missing + "\nCategory: " + t.category +
-                         "\nFacts already known: " + json::serialize(FactsToJson(t.facts))}};
+                         "\nFacts already known: " + core::JsonText(FactsToJson(t.facts))}};
         constexpr const char* kLead = "**Data helper:** ";
         NETRA_TRY(env.StreamText(kLead, "data_helper"));
         env.ctx.preamble = kLead;

@@ -4,6 +4,7 @@
 #include "agents/agent_scope.hpp"
 #include "agents/pipeline_agents.hpp"
 #include "agents/triage.hpp"
+#include "core/json_write.hpp"
 
 namespace netra::agents {
 namespace asio = boost::asio;
@@ -142,7 +143,7 @@ class TriageAgent final : public Agent {
         request.purpose = "classification";
         request.max_tokens = 160;
         request.temperature = 0;
-        request.builtin_text = json::serialize(json::object{{"category", env.ctx.triage.category}});
+        request.builtin_text = core::JsonText(json::object{{"category", env.ctx.triage.category}});
         request.messages = {{"system",
                              "You classify what a team asks an LLM cost and performance optimization assistant, and "
                              "read the figures they state. Answer with JSON only: {\"category\": \"...\", "

@@ -15,6 +15,7 @@
 #include "auth/base64url.hpp"
 #include "core/ids.hpp"
 #include "core/json_util.hpp"
+#include "core/json_write.hpp"
 #include "core/time.hpp"
 
 namespace netra::auth {
@@ -102,7 +103,7 @@ std::string JwtCodec::IssueAt(const std::string& user_id, const std::string& ema
     claims["iss"] = issuer_;
     claims["jti"] = core::NewId();
     claims["type"] = "access";
-    const std::string grants = json::serialize(claims);
+    const std::string grants = core::JsonText(claims);
     if (jwt_add_grants_json(jwt.get(), grants.c_str()) != 0) throw std::runtime_error("jwt_add_grants_json failed");
     CString encoded(jwt_encode_str(jwt.get()));
     if (!encoded) throw std::runtime_error("jwt_encode_str failed");

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
 namespace netra::core {
 
 namespace json = boost::json;
@@ -61,7 +62,7 @@ const json::object* GetObject(const json::object& obj, std::string_view key) {
     return &it->value().get_object();
 }
 
-std::string Serialize(const json::value& value) { return json::serialize(value); }
-std::string Serialize(const json::object& value) { return json::serialize(value); }
+std::string Serialize(const json::value& value) { return JsonText(value); }
+std::string Serialize(const json::object& value) { return JsonText(value); }
 
 }  // namespace netra::core

@@ -6,6 +6,7 @@
 
 #include "analysis/profile.hpp"
 #include "core/ids.hpp"
+#include "core/json_write.hpp"
 #include "core/time.hpp"
 
 namespace netra::datasets {
@@ -74,9 +75,8 @@ core::Result<UploadResult> DatasetService::FinishUpload(Upload& upload) {
     // profile joins before the dataset is finalized (jthread joins on every exit path).
     std::string profile;
     {
-        std::jthread profiler([&] {
-            profile = boost::json::serialize(analysis::ProfileToJson(analysis::ProfileUsage(records, catalog_)));
-        });
+        std::jthread profiler(
+            [&] { profile = core::JsonText(analysis::ProfileToJson(analysis::ProfileUsage(records, catalog_))); });
         if (auto s = store_->InsertUsageRecords(d.id, records); !s.ok()) return s.error();
     }
     d.profile = std::move(profile);

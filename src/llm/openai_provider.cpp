@@ -23,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/json_write.hpp"
 #include "llm/builtin_provider.hpp"
 #include "llm/sse_parser.hpp"
 
@@ -407,7 +408,7 @@ std::string BuildBody(const OpenAiOptions& options, const CompletionRequest& req
     body["max_tokens"] = request.max_tokens;
     body["temperature"] = request.temperature;
     if (options.include_usage) body["stream_options"] = json::object{{"include_usage", true}};
-    return json::serialize(body);
+    return core::JsonText(body);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
 #include "core/time.hpp"
 
 namespace netra::runs {
@@ -21,7 +22,7 @@ boost::json::object EnvelopeJson(const domain::RunEvent& event, const std::strin
 }
 
 std::string SerializeEnvelope(const domain::RunEvent& event, const std::string& thread_id) {
-    return boost::json::serialize(EnvelopeJson(event, thread_id));
+    return core::JsonText(EnvelopeJson(event, thread_id));
 }
 
 }  // namespace netra::runs

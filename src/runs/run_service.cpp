@@ -14,6 +14,7 @@
 
 #include "agents/registry.hpp"
 #include "core/ids.hpp"
+#include "core/json_write.hpp"
 #include "core/offload.hpp"
 #include "core/time.hpp"
 #include "runs/event_envelope.hpp"
@@ -131,7 +132,7 @@ class RunService::Sink : public agents::EventSink {
         event.run_id = run_.run.id;
         event.type = type;
         event.agent_name = std::string(agent_name);
-        event.payload = json::serialize(payload);
+        event.payload = core::JsonText(payload);
         event.created_at = core::NowMs();
         std::lock_guard lock(run_.mutex);
         event.seq = ++run_.seq;
@@ -746,7 +747,7 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
         payload["error"] = json::object{{"code", status == domain::RunStatus::kCancelled ? "CANCELLED" : "INTERRUPTED"},
                                         {"message", error}};
     }
-    event.payload = json::serialize(payload);
+    event.payload = core::JsonText(payload);
     event.created_at = core::NowMs();
     auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
                                event.created_at, std::nullopt, {event}, std::nullopt);

@@ -229,4 +229,43 @@ std::string CheckErrorBody(int status, const std::optional<json::value>& body,
     return problems;
 }
 
+NumberForms ScanNumberForms(std::string_view text) {
+    NumberForms forms;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const char c = text[i];
+        if (c == '"') {  // a string literal: skip it, escapes included
+            for (++i; i < text.size() && text[i] != '"'; ++i) {
+                if (text[i] == '\\') ++i;
+            }
+            ++i;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const std::size_t start = i;
+            bool fraction = false;
+            bool exponent = false;
+            for (; i < text.size(); ++i) {
+                const char d = text[i];
+                if (d == '.') {
+                    fraction = true;
+                } else if (d == 'e' || d == 'E') {
+                    exponent = true;
+                } else if (!(d == '-' || d == '+' || (d >= '0' && d <= '9'))) {
+                    break;
+                }
+            }
+            if (exponent) {
+                if (forms.exponent++ == 0) {
+                    const std::size_t from = start > 40 ? start - 40 : 0;
+                    forms.first_exponent = std::string(text.substr(from, i + 40 - from));
+                }
+            } else if (fraction) {
+                ++forms.fractional;
+            }
+        } else {
+            ++i;
+        }
+    }
+    return forms;
+}
+
 }  // namespace netra::stage

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netra::stage {
@@ -35,5 +36,14 @@ bool IsRfc3339Millis(std::string_view text);
 std::string CheckErrorBody(int status, const std::optional<boost::json::value>& body,
                            const std::optional<std::string>& request_id_header, int expected_status,
                            std::string_view expected_code);
+
+// The forms of the numbers in a JSON text, string literals skipped (issue 12: every number on the wire is plain
+// decimal, `6819.41` and `90`, never `6.81941E3` or `9E1`).
+struct NumberForms {
+    int fractional = 0;          // plain numbers with a fraction (`23.15`): shows a check saw real figures
+    int exponent = 0;            // numbers with an exponent (`9E1`, `1.5e-7`)
+    std::string first_exponent;  // the first of those, with up to 40 characters of text either side
+};
+NumberForms ScanNumberForms(std::string_view json_text);
 
 }  // namespace netra::stage

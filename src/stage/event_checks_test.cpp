@@ -103,5 +103,19 @@ TEST(CheckErrorBody, Shape) {
     EXPECT_NE(CheckErrorBody(404, no_msg, std::string("abc"), 404, "not_found"), "");
 }
 
+TEST(ScanNumberForms, FindsExponentsOutsideStrings) {
+    auto plain =
+        ScanNumberForms(R"({"a":6819.41,"b":90,"c":-0.5,"d":[1,2.25],"e":"9E1 in text","f":"q\"1e5\\\\","g":true})");
+    EXPECT_EQ(plain.exponent, 0);
+    EXPECT_EQ(plain.fractional, 3);
+    EXPECT_TRUE(plain.first_exponent.empty());
+    auto exp = ScanNumberForms(R"({"cost":6.819411046760217E3,"n":9E1,"t":1e-7,"s":"1E5","null":null})");
+    EXPECT_EQ(exp.exponent, 3);
+    EXPECT_EQ(exp.fractional, 0);
+    EXPECT_NE(exp.first_exponent.find("6.819411046760217E3"), std::string::npos);
+    EXPECT_EQ(ScanNumberForms("[-1.5E-3]").exponent, 1);
+    EXPECT_EQ(ScanNumberForms("").exponent, 0);
+}
+
 }  // namespace
 }  // namespace netra::stage

@@ -4,7 +4,8 @@
 // rows it generated and the catalog prices the server publishes (GET /api/catalog/models). get_agent_status
 // during and after a run; an unknown agent or an empty request is an error frame on a connection that stays up.
 // With --spawn, `netra analyze FILE --json` on the uploaded file must agree with the server's run on it (same
-// code, same rows: figures to 1e-9 relative, the report byte for byte).
+// code, same rows: figures to 1e-9 relative, the report byte for byte). Every number on the wire (HTTP bodies,
+// WebSocket frames, SSE, stored events, `netra analyze --json`) is plain decimal, never in exponent form (issue 12).
 //
 // The expected figures re-derive the documented formulas (src/analysis/README.md, SPEC §8/§9) independently;
 // nothing here calls the server's analysis code. Formulas, all in USD:
@@ -596,6 +597,7 @@ Expected Compute(const UsageLog& log, const Catalog& catalog) {
 struct Upload {
     std::string id;
     json::object body;
+    std::string text;  // the answer's raw body
 };
 
 std::string NewThread(HttpClient& http, const Credentials& user, const std::string& title) {
@@ -604,6 +606,14 @@ std::string NewThread(HttpClient& http, const Credentials& user, const std::stri
     std::string id = JStr(ExpectJson(r, {200, 201}, "POST /api/threads"), "id");
     Expect(!id.empty(), "POST /api/threads answered no id: " + r.Describe());
     return id;
+}
+
+// Issue 12: every number in `text` (a JSON document as sent) is plain decimal; returns how many had a fraction.
+int ExpectPlainNumbers(const std::string& text, const std::string& what) {
+    const NumberForms forms = ScanNumberForms(text);
+    Expect(forms.exponent == 0, what + " has " + std::to_string(forms.exponent) +
+                                    " number(s) in exponent form, the first in: ..." + forms.first_exponent + "...");
+    return forms.fractional;
 }
 
 Upload UploadLog(HttpClient& http, const Credentials& user, const std::string& body, const std::string& media_type,
@@ -617,6 +627,7 @@ Upload UploadLog(HttpClient& http, const Credentials& user, const std::string& b
     Upload u;
     u.body = ExpectJson(r, {201}, "POST /api/datasets (" + media_type + ", " + std::to_string(body.size()) + " bytes)");
     u.id = JStr(u.body, "id");
+    u.text = r.body;
     Expect(!u.id.empty(), "dataset answer has no id: " + Quote(u.body));
     return u;
 }
@@ -1393,6 +1404,7 @@ AnalyzeComparison CompareWithAnalyze(StageContext& ctx, const std::string& catal
              "): " + ran->output.substr(0, 300));
     }
     Expect(doc.is_object(), "`netra analyze --json` printed " + Quote(doc) + ", not an object");
+    ExpectPlainNumbers(ran->output, "`netra analyze --json`");
     const auto& cli = doc.get_object();
     const auto* ingest = JObj(cli, "ingest");
     const auto* cli_result = JObj(cli, "result");
@@ -1462,6 +1474,74 @@ AnalyzeComparison CompareWithAnalyze(StageContext& ctx, const std::string& catal
              "; analyze took " + Fmt(std::round(cli_ms)) + " ms" +
              (catalog_file.empty() ? "" : ", --catalog " + catalog_file));
     return AnalyzeComparison{*server_result, e};
+}
+
+// Issue 12: every number on the wire is plain decimal (`6819.41`, `23.15`, `90`, never `6.81941E3` or `9E1`): the
+// raw text of an upload's answer, of GET /api/datasets/{id} (the stored profile), of every WebSocket frame of a run
+// on that dataset, of GET /api/runs/{id}/events (the stored payloads) and of the run's SSE replay. (`netra analyze
+// --json` is checked by analyze_cli_agrees_with_server.)
+void NumbersPlainDecimal(StageContext& ctx) {
+    auto http = ctx.Http();
+    Catalog catalog = FetchCatalog(http);
+    UsageLog log = GenerateLog(catalog, 600);
+    auto user = ctx.NewUser("pipe-plain-numbers");
+    const Headers auth = BearerAuth(user.access_token);
+    std::string thread_id = NewThread(http, user, "plain numbers");
+    auto up = UploadLog(http, user, log.csv, "text/csv", "plain-numbers.csv", thread_id);
+    int fractional = ExpectPlainNumbers(up.text, "POST /api/datasets's answer");
+    auto got = Must(http.Get("/api/datasets/" + up.id, auth), "GET /api/datasets/{id}");
+    ExpectJson(got, {200}, "GET /api/datasets/{id}");
+    fractional += ExpectPlainNumbers(got.body, "GET /api/datasets/{id}");
+
+    auto ws = ctx.Connect(user);
+    auto frame = UserMessage("Here is our usage log. Where does the money go, and how do we spend less?", thread_id);
+    frame["dataset_id"] = up.id;
+    Expect(ws->Send(frame), "could not send user_message: " + ws->ReadError());
+    std::string run_id;
+    bool ended = false;
+    auto frames = ws->CollectUntil(
+        [](const WsMessage& m) {
+            const auto* o = m.Object();
+            return o != nullptr && o->contains("seq") && IsTerminalRunEvent(m.Type());
+        },
+        kRunTimeout, &ended);
+    Expect(ended, "the run did not end within " + std::to_string(kRunTimeout.count()) + " ms (" +
+                      std::to_string(frames.size()) + " frames)");
+    int ws_fractional = 0;
+    for (const auto& m : frames) {
+        if (const auto* o = m.Object(); o != nullptr && run_id.empty() && o->contains("seq"))
+            run_id = JStr(*o, "run_id");
+        ws_fractional += ExpectPlainNumbers(m.text, "the WebSocket frame '" + m.Type() + "'");
+    }
+    Expect(!run_id.empty(), "no run event among the " + std::to_string(frames.size()) + " frames");
+    Expect(frames.back().Type() == "run_completed",
+           "the run ended " + frames.back().Type() + ": " + frames.back().text.substr(0, 400));
+
+    auto events = Must(http.Get("/api/runs/" + run_id + "/events", auth), "GET /api/runs/{id}/events");
+    ExpectJson(events, {200}, "GET /api/runs/{id}/events");
+    const int stored_fractional = ExpectPlainNumbers(events.body, "GET /api/runs/{id}/events");
+
+    SseStream sse;
+    auto head = sse.Open(ctx.server(), "/api/runs/" + run_id + "/stream", auth);
+    if (!head.ok()) Fail("GET /api/runs/{id}/stream: " + head.error().message);
+    Expect(head->status == 200, "GET /api/runs/{id}/stream: " + head->Describe());
+    int sse_events = 0;
+    for (;;) {
+        auto e = sse.Next(kFrameTimeout);
+        if (!e) break;
+        ++sse_events;
+        ExpectPlainNumbers(e->data, "the SSE event " + e->id + " '" + e->event + "'");
+        if (IsTerminalRunEvent(e->event)) break;
+    }
+    Expect(sse_events > 0, "the SSE replay of the finished run sent no event (" + sse.EndReason() + ")");
+
+    // Not vacuous: the profile, the agents' results and the report carry figures with fractions.
+    Expect(fractional > 0 && ws_fractional > 0 && stored_fractional > 0,
+           "too few fractional numbers to judge: " + std::to_string(fractional) + " in the dataset answers, " +
+               std::to_string(ws_fractional) + " in the frames, " + std::to_string(stored_fractional) +
+               " in the stored events");
+    ctx.Note(std::to_string(frames.size()) + " frames, " + std::to_string(sse_events) + " SSE events; " +
+             std::to_string(fractional + ws_fractional + stored_fractional) + " fractional numbers, all plain decimal");
 }
 
 void AnalyzeCliAgreesWithServer(StageContext& ctx) {
@@ -1578,6 +1658,7 @@ std::vector<TestCase> AgentPipelineTests() {
         {"agent_status_during_and_after", AgentStatusDuringAndAfter},
         {"bad_requests_keep_connection", BadRequestsKeepConnection},
         {"analyze_cli_agrees_with_server", AnalyzeCliAgreesWithServer},
+        {"numbers_plain_decimal", NumbersPlainDecimal},
         {"operator_catalog_prices_runs", OperatorCatalogPricesRuns},
         {"partial_last_day_is_no_anomaly", PartialLastDayIsNoAnomaly},
     };

@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_util.hpp"
+#include "core/json_write.hpp"
 #include "net/http/http_types.hpp"
 
 namespace netra::net::http {
@@ -20,7 +21,7 @@ Response JsonResponse(const RequestContext& ctx, bhttp::status status, const jso
     Response res{status, ctx.req.version()};
     CommonHeaders(res, ctx.req, ctx.request_id);
     res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-    if (ctx.req.method() != bhttp::verb::head) res.body() = json::serialize(body);
+    if (ctx.req.method() != bhttp::verb::head) res.body() = core::JsonText(body);
     res.prepare_payload();
     return res;
 }
@@ -47,7 +48,7 @@ Response ErrorResponse(const Request& req, const std::string& request_id, const 
     json::object body{
         {"error", core::HttpErrorName(error.code)}, {"message", error.message}, {"request_id", request_id}};
     if (error.rate_limit) body["retry_after_ms"] = error.rate_limit->retry_after_ms;
-    res.body() = json::serialize(body);
+    res.body() = core::JsonText(body);
     res.prepare_payload();
     return res;
 }

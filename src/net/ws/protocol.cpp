@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json_util.hpp"
+#include "core/json_write.hpp"
 
 namespace netra::net::ws {
 namespace json = boost::json;
@@ -142,7 +143,7 @@ std::string ErrorFrame(const ErrorCode code, const std::string& message, const s
         o["request_type"] = request_type;
     else
         o["request_type"] = nullptr;
-    return json::serialize(o);
+    return core::JsonText(o);
 }
 
 }  // namespace netra::net::ws

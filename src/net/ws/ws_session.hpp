@@ -20,6 +20,7 @@
 
 #include "auth/jwt.hpp"
 #include "core/ids.hpp"
+#include "core/json_write.hpp"
 #include "net/http/http_types.hpp"
 #include "net/ws/protocol.hpp"
 #include "net/ws/session_registry.hpp"
@@ -70,7 +71,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     void SendAll(const std::vector<runs::ReplayEvent>& events) {
         for (const auto& e : events) Send(e.envelope);
     }
-    void SendJson(const json::object& frame) { Send(std::make_shared<const std::string>(json::serialize(frame))); }
+    void SendJson(const json::object& frame) { Send(std::make_shared<const std::string>(core::JsonText(frame))); }
     void SendError(ErrorCode code, const std::string& message, const std::string& request_type) {
         SendError(core::MakeError(code, message), request_type);
     }

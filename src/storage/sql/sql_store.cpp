@@ -6,6 +6,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/json_write.hpp"
 #include "storage/migrations.hpp"
 
 namespace netra::storage::sql {
@@ -38,7 +39,7 @@ std::string LowerAscii(std::string s) {
 std::string StringsToJson(const std::vector<std::string>& permissions) {
     boost::json::array arr;
     for (const auto& p : permissions) arr.emplace_back(p);
-    return boost::json::serialize(arr);
+    return core::JsonText(arr);
 }
 
 std::vector<std::string> StringsFromJson(const std::string& text) {
