@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { PASSWORD, newEmail } from './lib/api.mjs';
+import { PASSWORD, newEmail } from '../lib/api.mjs';
 import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, runLi, sendMessage, signIn, uploadThrough, waitRunStatus } from './lib/ui.mjs';
-import { usageCsv } from './lib/usage.mjs';
+import { usageCsv } from '../lib/usage.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

@@ -2,10 +2,10 @@
 // fault on the data helper's tool (the staging suite's SlowDataHelperFault) holds each run in progress long enough.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { Api, PASSWORD, newEmail, slowDataHelper } from './lib/api.mjs';
+import { Api, PASSWORD, newEmail, slowDataHelper } from '../lib/api.mjs';
 import { NETWORK_DOWN, assertNoErrors, launchBrowser, watchErrors } from './lib/browser.mjs';
 import { startProxy } from './lib/proxy.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import {
   appliedSeqs, assertRunMatchesServer, oneTo, openApp, runLi, sendMessage, signIn, waitConnected, waitRunStatus,
 } from './lib/ui.mjs';

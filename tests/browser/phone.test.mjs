@@ -2,9 +2,9 @@
 // report's wide tables included.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PASSWORD, newEmail } from './lib/api.mjs';
+import { PASSWORD, newEmail } from '../lib/api.mjs';
 import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, runLi, sendMessage, signIn, waitRunStatus } from './lib/ui.mjs';
 
 let server;

@@ -3,13 +3,13 @@
 // checked against what the server stored for the run.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Api, PASSWORD, newEmail } from './lib/api.mjs';
+import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
 import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import {
   assertRunMatchesServer, openApp, pct, runLi, sendMessage, signIn, uploadThrough, usd, waitRunStatus,
 } from './lib/ui.mjs';
-import { usageCsv } from './lib/usage.mjs';
+import { usageCsv } from '../lib/usage.mjs';
 
 let server;
 let browser;

@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Api, PASSWORD } from './lib/api.mjs';
+import { Api, PASSWORD } from '../lib/api.mjs';
 import { launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, runLi, sendMessage, signIn, uploadThrough, waitConnected, waitRunStatus } from './lib/ui.mjs';
-import { usageCsv } from './lib/usage.mjs';
+import { usageCsv } from '../lib/usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(process.argv[2] ?? path.join(here, '../../docs/ui'));

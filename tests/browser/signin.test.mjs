@@ -2,9 +2,9 @@
 // page shows is the server's own), and a server that is gone.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Api, PASSWORD, newEmail } from './lib/api.mjs';
+import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
 import { NETWORK_DOWN, assertNoErrors, httpStatus, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, signIn } from './lib/ui.mjs';
 
 let browser;

@@ -2,9 +2,9 @@
 // against GET /api/threads.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Api, PASSWORD, newEmail } from './lib/api.mjs';
+import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
 import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, sendMessage, signIn, waitRunStatus } from './lib/ui.mjs';
 
 let server;

@@ -2,11 +2,11 @@
 // reach the report's markdown tables and the charts are all shown as text.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Api, PASSWORD, newEmail } from './lib/api.mjs';
+import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
 import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { openApp, runLi, sendMessage, signIn, uploadThrough, waitRunStatus } from './lib/ui.mjs';
-import { usageCsv } from './lib/usage.mjs';
+import { usageCsv } from '../lib/usage.mjs';
 
 let server;
 let browser;

@@ -1,6 +1,6 @@
-// Starts and stops `netra serve` processes for the browser tests: each on a free loopback port, on the embedded
-// SQLite database in a temporary data directory of its own, with fault injection on (the tests slow tools down to
-// catch a run in progress) and a generous login throttle unless a test asks otherwise.
+// Starts and stops `netra serve` processes for the Node test suites (browser, protocol clients): each on a free
+// loopback port, on the embedded SQLite database in a temporary data directory of its own, with fault injection on
+// (the tests slow tools down to catch a run in progress) and a generous login throttle unless a test asks otherwise.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The binary under test: NETRA_BIN (relative to the current directory), else the newest build in build/. */
 export function netraBin() {
@@ -44,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * @returns {Promise<Server>}
  */
 export async function startServer({ env = {} } = {}) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'netra-browser-'));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'netra-nodetest-'));
   const bypassKey = randomBytes(16).toString('hex');
   const childEnv = { ...process.env };
   // SQLite only: a DATABASE_URL or REDIS_URL of the caller's shell must not point these servers elsewhere.
