@@ -1,5 +1,7 @@
 #include "runs/thread_service.hpp"
 
+#include <cctype>
+
 #include "core/ids.hpp"
 #include "core/time.hpp"
 
@@ -16,14 +18,24 @@ core::Status ValidateTitle(const std::string& title) {
     }
     return core::Ok();
 }
+
+core::Status ValidateClientId(const std::string& id) {
+    bool ok = !id.empty() && id.size() <= 64;
+    for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    if (!ok) return MakeError(ErrorCode::kValidationFailed, "thread id must be 1-64 characters of A-Z a-z 0-9 - _");
+    return core::Ok();
+}
 }  // namespace
 
-core::Result<domain::Thread> ThreadService::Create(const std::string& user_id,
-                                                   const std::optional<std::string>& title) {
+core::Result<domain::Thread> ThreadService::Create(const std::string& user_id, const std::optional<std::string>& title,
+                                                   const std::optional<std::string>& id) {
     std::string t = title.value_or("New conversation");
     if (auto s = ValidateTitle(t); !s.ok()) return s.error();
+    if (id) {
+        if (auto s = ValidateClientId(*id); !s.ok()) return s.error();
+    }
     core::Millis now = core::NowMs();
-    domain::Thread thread{core::NewId(), user_id, t, now, now};
+    domain::Thread thread{id.value_or(core::NewId()), user_id, t, now, now};
     if (auto s = store_->CreateThread(thread); !s.ok()) return s.error();
     return thread;
 }

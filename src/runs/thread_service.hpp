@@ -15,7 +15,10 @@ class ThreadService {
   public:
     ThreadService(std::shared_ptr<storage::Store> store, RunService& runs) : store_(std::move(store)), runs_(runs) {}
 
-    core::Result<domain::Thread> Create(const std::string& user_id, const std::optional<std::string>& title);
+    // `id`: a client's own id for the thread (protocol adapters: LangGraph's `thread_id`, AG-UI's `threadId`), 1–64
+    // characters of [A-Za-z0-9_-]; one that exists already is kConflict. Absent: a new UUIDv7.
+    core::Result<domain::Thread> Create(const std::string& user_id, const std::optional<std::string>& title,
+                                        const std::optional<std::string>& id = std::nullopt);
     core::Result<domain::Thread> Get(const std::string& user_id, const std::string& thread_id);
     core::Result<domain::Page<domain::Thread>> List(const std::string& user_id, int limit,
                                                     const std::optional<std::string>& cursor);
