@@ -170,57 +170,63 @@ else
     echo "OpenAPI validation: FAILED"
 fi
 
-# The web UI as a person uses it (tests/browser/README.md). npm ci runs only when node_modules is missing or the
-# lockfile changed since the last install (a stamp holds the lockfile's hash); it never downloads a browser.
-echo "== browser tests (Chromium + playwright-core)"
-browser_dir=tests/browser
-browser_cases=$(cat "$browser_dir"/*.test.mjs | grep -c '^test(')
+# A Node test suite in tests/NAME (its own package.json and committed lockfile; test files *.test.mjs run by node's
+# test runner against servers they start from $netra). npm ci runs only when node_modules is missing or the lockfile
+# changed since the last install (a stamp holds the lockfile's hash) and never downloads a browser. Each test case
+# counts; no node/npm (or, for the browser suite, no Chromium) counts every case as SKIPPED with the reason.
+# Usage: node_suite NAME TITLE [needs-chromium]
 chromium_bin=${CHROMIUM:-/usr/bin/chromium}
-browser_install() {
-    local stamp=$browser_dir/node_modules/.netra-lock-stamp want
-    want=$(sha256sum "$browser_dir/package-lock.json" | cut -d' ' -f1)
-    [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
-    (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) \
-        >"$reports/browser-npm.log" 2>&1 && echo "$want" >"$stamp"
-}
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    skipped=$((skipped + browser_cases))
-    echo "browser tests: $browser_cases SKIPPED (node or npm is not installed:" \
-        "scripts/install-deps.sh --with-test-deps)"
-elif [[ ! -x "$chromium_bin" ]]; then
-    skipped=$((skipped + browser_cases))
-    echo "browser tests: $browser_cases SKIPPED (no Chromium at $chromium_bin:" \
-        "scripts/install-deps.sh --with-test-deps)"
-elif ! browser_install; then
-    failed=$((failed + 1))
-    tail -20 "$reports/browser-npm.log"
-    echo "browser tests: FAILED (npm ci in $browser_dir, log: $reports/browser-npm.log)"
-else
-    # One test file at a time (each starts its own servers and browser; the machine has 2 cores), where this Node
-    # has the flag (20.10+); readable output on the console, TAP in a file for the count.
-    browser_flags=()
-    node --help | grep -q -- --test-concurrency && browser_flags+=(--test-concurrency=1)
-    browser_tap=$(realpath -m "$reports/browser.tap")
-    rm -f "$browser_tap"
-    netra_abs=$(realpath "$netra")
-    (cd "$browser_dir" && NETRA_BIN=$netra_abs CHROMIUM=$chromium_bin timeout 1800 \
-        node --test "${browser_flags[@]}" --test-reporter=spec --test-reporter-destination=stdout \
-        --test-reporter=tap --test-reporter-destination="$browser_tap" ./*.test.mjs) 2>&1 | tee "$reports/browser.log"
-    # The TAP stream ends with the whole run's counts: "# pass N", "# fail N", "# cancelled N", "# skipped N",
-    # "# todo N".
-    count() { grep -E "^# $1 [0-9]+$" "$browser_tap" 2>/dev/null | tail -1 | awk '{print $3}'; }
-    b_pass=$(count pass) b_fail=$(count fail) b_cancelled=$(count cancelled)
-    b_skipped=$(count skipped) b_todo=$(count todo)
-    if [[ -z "$b_pass" || -z "$b_fail" ]]; then
-        failed=$((failed + 1))
-        echo "!! no summary in $browser_tap"
-    else
-        # A cancelled test (its file died or timed out) is a failure; todo, like skipped, is not a pass.
-        b_fail=$((b_fail + ${b_cancelled:-0})) b_skipped=$((${b_skipped:-0} + ${b_todo:-0}))
-        passed=$((passed + b_pass)) failed=$((failed + b_fail)) skipped=$((skipped + b_skipped))
-        echo "browser tests: $b_pass passed, $b_fail failed, $b_skipped skipped"
+node_suite() {
+    local name=$1 title=$2 dir=tests/$1 cases stamp want tap
+    echo "== $title"
+    cases=$(cat "$dir"/*.test.mjs | grep -cE '^(test|  test)\(')
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        skipped=$((skipped + cases))
+        echo "$name: $cases SKIPPED (node or npm is not installed: scripts/install-deps.sh --with-test-deps)"
+        return
     fi
-fi
+    if [[ "${3:-}" == needs-chromium && ! -x "$chromium_bin" ]]; then
+        skipped=$((skipped + cases))
+        echo "$name: $cases SKIPPED (no Chromium at $chromium_bin: scripts/install-deps.sh --with-test-deps)"
+        return
+    fi
+    stamp=$dir/node_modules/.netra-lock-stamp
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+        if ! (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$reports/$name-npm.log" 2>&1; then
+            failed=$((failed + 1))
+            tail -20 "$reports/$name-npm.log"
+            echo "$name: FAILED (npm ci in $dir, log: $reports/$name-npm.log)"
+            return
+        fi
+        echo "$want" >"$stamp"
+    fi
+    # One test file at a time (each starts its own servers; the machine has 2 cores), where this Node has the flag
+    # (20.10+); readable output on the console, TAP in a file for the count.
+    local flags=()
+    node --help | grep -q -- --test-concurrency && flags+=(--test-concurrency=1)
+    tap=$(realpath -m "$reports/$name.tap")
+    rm -f "$tap"
+    (cd "$dir" && NETRA_BIN=$(realpath "$netra") CHROMIUM=$chromium_bin timeout 1800 \
+        node --test "${flags[@]}" --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" ./*.test.mjs) 2>&1 | tee "$reports/$name.log"
+    # The TAP stream ends with the whole run's counts: "# pass N", "# fail N", "# cancelled N", "# skipped N",
+    # "# todo N". A cancelled test (its file died or timed out) is a failure; todo, like skipped, is not a pass.
+    count() { grep -E "^# $1 [0-9]+$" "$tap" 2>/dev/null | tail -1 | awk '{print $3}'; }
+    local pass fail cancelled skip todo
+    pass=$(count pass) fail=$(count fail) cancelled=$(count cancelled) skip=$(count skipped) todo=$(count todo)
+    if [[ -z "$pass" || -z "$fail" ]]; then
+        failed=$((failed + 1))
+        echo "!! no summary in $tap"
+        return
+    fi
+    fail=$((fail + ${cancelled:-0})) skip=$((${skip:-0} + ${todo:-0}))
+    passed=$((passed + pass)) failed=$((failed + fail)) skipped=$((skipped + skip))
+    echo "$name: $pass passed, $fail failed, $skip skipped"
+}
+
+# The web UI as a person uses it (tests/browser/README.md): Debian's Chromium driven by playwright-core.
+node_suite browser "browser tests (Chromium + playwright-core)" needs-chromium
 
 echo
 echo "reports: $reports"
