@@ -16,6 +16,7 @@
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "llm/builtin_provider.hpp"
+#include "loadgen/load_run.hpp"
 #include "stage/cli.hpp"
 
 namespace {
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     token->add_option("--email", email, "user email (the user is created when unknown)")->required();
     token->add_option("--expires-in", expires_in, "seconds until expiry (negative mints an expired token)");
     netra::stage::AddStageCommand(app, exit_code);
+    netra::loadgen::AddBenchCommand(app, exit_code);
     netra::cli::AddCatalogCommand(app, exit_code);
     AnalyzeArgs analyze_args;
     auto* analyze = app.add_subcommand("analyze", "run the optimization engine offline on a usage log (CSV/JSONL)");

@@ -55,6 +55,16 @@ std::string Metrics::RenderPrometheus(const Gauges& g) const {
     out += fmt::format("netra_db_pool_size {}\n", g.db_pool_size);
     out += "# TYPE netra_errors_total counter\n";
     out += fmt::format("netra_errors_total {}\n", errors_.load());
+    if (g.process) {
+        out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n";
+        out += "# TYPE process_resident_memory_bytes gauge\n";
+        out += fmt::format("process_resident_memory_bytes {}\n", g.process->resident_bytes);
+        out += "# HELP process_threads Threads of the process.\n# TYPE process_threads gauge\n";
+        out += fmt::format("process_threads {}\n", g.process->threads);
+        out += "# HELP process_cpu_seconds_total User and system CPU time spent in seconds.\n";
+        out += "# TYPE process_cpu_seconds_total counter\n";
+        out += fmt::format("process_cpu_seconds_total {}\n", g.process->cpu_seconds);
+    }
     return out;
 }
 

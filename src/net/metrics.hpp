@@ -3,7 +3,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "net/process_stats.hpp"
 
 namespace netra::net {
 
@@ -24,6 +27,7 @@ class Metrics {
         std::uint64_t runs_running = 0, runs_queued = 0, runs_completed = 0, runs_failed = 0, runs_cancelled = 0;
         std::uint64_t events_published = 0;
         int db_pool_size = 0;
+        std::optional<ProcessStats> process;  // read off the I/O threads by the handler
     };
     std::string RenderPrometheus(const Gauges& gauges) const;
 

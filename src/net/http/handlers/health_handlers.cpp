@@ -1,9 +1,11 @@
 #include <boost/json.hpp>
 
 #include "cluster/redis_cluster.hpp"
+#include "core/offload.hpp"
 #include "core/time.hpp"
 #include "net/http/handlers/handler_util.hpp"
 #include "net/http/handlers/handlers.hpp"
+#include "net/process_stats.hpp"
 
 namespace netra::net::http {
 namespace json = boost::json;
@@ -123,6 +125,7 @@ asio::awaitable<Response> MetricsText(RequestContext& ctx) {
         g.events_published = services->bus.EventsPublished();
     }
     g.db_pool_size = ctx.server.settings.worker_threads;
+    g.process = co_await core::Offload(ctx.server.workers, ReadProcessStats);  // a file read: not on this thread
     co_return TextResponse(ctx, bhttp::status::ok, ctx.server.metrics.RenderPrometheus(g),
                            "text/plain; version=0.0.4; charset=utf-8");
 }
