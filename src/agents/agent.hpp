@@ -24,7 +24,7 @@ struct Pools {
     boost::asio::thread_pool& blocking;
 };
 
-// A tool an agent calls, declared where the agent is defined; served by /api/agents and /api/mcp/config.
+// A tool an agent calls, declared where the agent is defined; served by /api/agents.
 struct ToolSpec {
     std::string name;
     std::string description;

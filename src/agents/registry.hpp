@@ -1,6 +1,6 @@
 #pragma once
 // The one registry of agents: it drives the supervisor (which agent runs, in pipeline order) and answers
-// GET /api/agents and the tool list of /api/mcp/config, so what is listed is exactly what runs.
+// GET /api/agents, so what is listed is exactly what runs. (/api/mcp/config describes the MCP server at /mcp.)
 #include <memory>
 #include <string>
 #include <string_view>

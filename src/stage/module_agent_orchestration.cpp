@@ -70,7 +70,11 @@ void McpServers(StageContext& ctx) {
         if (!v.is_object() || JStr(v.get_object(), "name") != "netra-tools") continue;
         found = true;
         const auto& e = v.get_object();
-        Expect(JStr(e, "status") == "connected", "netra-tools status is not connected: " + Quote(e));
+        // The server this process serves at /mcp (Streamable HTTP, bearer auth): what really exists.
+        Expect(JStr(e, "status") == "available", "netra-tools status is not available: " + Quote(e));
+        Expect(JStr(e, "transport") == "streamable-http" && JStr(e, "auth") == "bearer" && JStr(e, "url").size() > 4 &&
+                   JStr(e, "url").substr(JStr(e, "url").size() - 4) == "/mcp",
+               "netra-tools does not describe the /mcp endpoint: " + Quote(e));
         auto it = e.find("tools");
         Expect(it != e.end() && it->value().is_int64() &&
                    it->value().get_int64() == static_cast<std::int64_t>(tools->size()),

@@ -18,6 +18,9 @@ std::shared_ptr<const Router> BuildRouter() {
     AddCatalogRoutes(*router);
     AddWebRoutes(*router);
     AddOpenApiRoutes(*router);
+    AddMcpRoutes(*router);
+    AddLangGraphRoutes(*router);
+    AddAgUiRoutes(*router);
     return router;
 }
 

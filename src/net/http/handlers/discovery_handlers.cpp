@@ -3,6 +3,8 @@
 #include "agents/registry.hpp"
 #include "net/http/handlers/handler_util.hpp"
 #include "net/http/handlers/handlers.hpp"
+#include "net/mcp/mcp_protocol.hpp"
+#include "net/mcp/mcp_tools.hpp"
 
 namespace netra::net::http {
 namespace json = boost::json;
@@ -29,26 +31,65 @@ asio::awaitable<Response> Services(RequestContext& ctx) {
                                                                  {"subprotocols", json::array{"jwt-auth"}}}}}}});
 }
 
+// The MCP server this process serves at /mcp (mcp_handlers.cpp): its tools with their schemas.
 json::array ToolsJson() {
     json::array tools;
-    for (const auto* t : agents::AgentRegistry::Get().Tools()) {
-        tools.push_back(json::object{
-            {"name", t->name}, {"description", t->description}, {"input_schema", json::parse(t->input_schema_json)}});
+    for (const auto& t : mcp::Tools()) {
+        tools.push_back(json::object{{"name", t.name},
+                                     {"title", t.title},
+                                     {"description", t.description},
+                                     {"input_schema", t.input_schema},
+                                     {"output_schema", t.output_schema}});
     }
     return tools;
 }
 
+// Where clients reach /mcp: the Host the request came to (a proxy's X-Forwarded-Proto/Host when it sets them).
+std::string McpUrl(const RequestContext& ctx) {
+    auto forwarded_proto = ctx.req["X-Forwarded-Proto"];
+    auto forwarded_host = ctx.req["X-Forwarded-Host"];
+    auto host = !forwarded_host.empty() ? forwarded_host : ctx.req[bhttp::field::host];
+    std::string scheme = forwarded_proto.empty() ? "http" : std::string(forwarded_proto);
+    if (host.empty()) return std::string(mcp::kEndpointPath);
+    return scheme + "://" + std::string(host) + std::string(mcp::kEndpointPath);
+}
+
+json::object McpServerJson(const RequestContext& ctx) {
+    json::array versions, names;
+    for (const auto& v : mcp::SupportedProtocolVersions()) versions.emplace_back(v);
+    for (const auto& n : mcp::ToolNames()) names.emplace_back(n);
+    return json::object{{"name", "netra-tools"},
+                        {"server_name", mcp::kServerName},
+                        {"status", "available"},
+                        {"url", McpUrl(ctx)},
+                        {"path", mcp::kEndpointPath},
+                        {"transport", "streamable-http"},
+                        {"auth", "bearer"},
+                        {"protocol_version", mcp::kLatestProtocolVersion},
+                        {"protocol_versions", std::move(versions)},
+                        {"tools", mcp::Tools().size()},
+                        {"tool_names", std::move(names)}};
+}
+
 asio::awaitable<Response> McpConfig(RequestContext& ctx) {
-    co_return JsonResponse(
-        ctx, bhttp::status::ok,
-        json::object{{"server_name", "netra-tools"}, {"protocol_version", "2024-11-05"}, {"tools", ToolsJson()}});
+    json::object body = McpServerJson(ctx);
+    body.erase("name");
+    body.erase("status");
+    body["tools"] = ToolsJson();
+    // What an MCP client's configuration needs (the token is the user's access token from /auth/login).
+    body["client_config"] = json::object{
+        {"mcpServers",
+         json::object{{"netra", json::object{{"type", "streamable-http"},
+                                             {"url", McpUrl(ctx)},
+                                             {"headers", json::object{{"Authorization", "Bearer <access_token>"}}}}}}}};
+    co_return JsonResponse(ctx, bhttp::status::ok, body);
 }
 
 asio::awaitable<Response> McpServers(RequestContext& ctx) {
     json::array data;
-    data.push_back(json::object{
-        {"name", "netra-tools"}, {"status", "connected"}, {"tools", agents::AgentRegistry::Get().Tools().size()}});
-    co_return JsonResponse(ctx, bhttp::status::ok, json::object{{"data", std::move(data)}, {"next_cursor", nullptr}});
+    data.push_back(McpServerJson(ctx));
+    json::object body{{"data", std::move(data)}, {"next_cursor", nullptr}};
+    co_return JsonResponse(ctx, bhttp::status::ok, body);
 }
 
 asio::awaitable<Response> Agents(RequestContext& ctx) {

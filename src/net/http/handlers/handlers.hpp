@@ -16,6 +16,9 @@ void AddDatasetRoutes(Router& router);
 void AddCatalogRoutes(Router& router);
 void AddWebRoutes(Router& router);
 void AddOpenApiRoutes(Router& router);
+void AddMcpRoutes(Router& router);        // POST|DELETE /mcp (mcp_handlers.cpp)
+void AddLangGraphRoutes(Router& router);  // /langgraph/… (langgraph_handlers.cpp)
+void AddAgUiRoutes(Router& router);       // POST /ag-ui (agui_handlers.cpp)
 
 // Builds the full route table.
 std::shared_ptr<const Router> BuildRouter();
