@@ -169,6 +169,10 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         bool keep_alive = res.keep_alive() && !server->shutting_down;
         res.keep_alive(keep_alive);
+        // The read's deadline runs on while the handler works: a handler that waits longer (a LangGraph join, an MCP
+        // tool that runs the pipeline) would find its answer timed out before a byte is written. The write gets a
+        // deadline of its own.
+        stream.expires_after(server->settings.timeouts.http_read);
         auto [wec, wbytes] = co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
         (void)wbytes;
         if (wec || !keep_alive) break;
