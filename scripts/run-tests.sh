@@ -11,7 +11,8 @@
 #      installs redis-server);
 #   6. the OpenAPI document validated by swagger-parser (tests/openapi);
 #   7. the web UI in a real browser (tests/browser): Debian's Chromium driven by playwright-core under node's test
-#      runner, against servers the suite starts on SQLite; each test case counts. No Chromium or no Node: SKIPPED.
+#      runner, against servers the suite starts on SQLite; each test case counts. No Chromium or no Node: SKIPPED;
+#   8. the protocol adapters with their official clients (tests/langgraph, tests/ag-ui, tests/mcp), the same way.
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -227,6 +228,12 @@ node_suite() {
 
 # The web UI as a person uses it (tests/browser/README.md): Debian's Chromium driven by playwright-core.
 node_suite browser "browser tests (Chromium + playwright-core)" needs-chromium
+# The protocols real clients speak (docs/protocols.md), each driven by its official client package: the LangGraph
+# SDK under /langgraph, the AG-UI client (its event verifier on) at /ag-ui, the MCP SDK and the MCP conformance suite
+# at /mcp.
+node_suite langgraph "LangGraph SDK (@langchain/langgraph-sdk) against /langgraph"
+node_suite ag-ui "AG-UI client (@ag-ui/client) against /ag-ui"
+node_suite mcp "MCP SDK client and conformance suite against /mcp"
 
 echo
 echo "reports: $reports"
