@@ -298,3 +298,32 @@ describe('LangGraph adapter with @langchain/langgraph-sdk', { timeout: 120_000 }
     await client.runs.join(mine.thread_id, run.run_id);
   });
 });
+
+// A wait longer than the server's HTTP read timeout: the answer still arrives (the response has a deadline of its
+// own). A server of its own with a 1 s read timeout, and a run slowed to about 3 s.
+test('runs.wait outlasting the HTTP read timeout still answers', async () => {
+  const slow = await startServer({ env: { NETRA_HTTP_READ_TIMEOUT_MS: '1000' } });
+  try {
+    const slowApi = new Api(slow);
+    await slowApi.register(newEmail('langgraph-slow'), PASSWORD);
+    await slowApi.setFault(slowDataHelper(3_000));
+    const slowClient = new Client({
+      apiUrl: `${slow.url}/langgraph`,
+      apiKey: null,
+      defaultHeaders: { Authorization: `Bearer ${slowApi.token}` },
+      callerOptions: { maxRetries: 0 },
+    });
+    const thread = await slowClient.threads.create();
+    const started = Date.now();
+    const values = await slowClient.runs.wait(thread.thread_id, 'netra', {
+      input: { messages: [{ type: 'human', content: 'How can we cut our LLM costs?' }] },
+    });
+    assert.ok(Date.now() - started > 2_000, 'the run was not slowed: the test proves nothing');
+    const [run] = await slowClient.runs.list(thread.thread_id);
+    const messages = await slowApi.messages(thread.thread_id);
+    const answer = messages.find((m) => m.role === 'assistant' && m.run_id === run.run_id);
+    assert.equal(values.messages.filter((m) => m.type === 'ai').at(-1).content, answer.content);
+  } finally {
+    await slow.stop();
+  }
+});
