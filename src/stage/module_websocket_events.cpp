@@ -45,6 +45,10 @@ void HealthReady(StageContext& ctx) {
         Expect(checks != nullptr, std::string(path) + " has no checks object: " + Quote(o));
         const auto* db = JObj(*checks, "database");
         Expect(db && JStr(*db, "status") == "up", std::string(path) + " checks.database.status is not up: " + Quote(o));
+        // What a committed write survives is stated (docs/operations.md), for the backend in use.
+        const std::string durability = JStr(*db, "durability");
+        Expect(durability.find("synchronous") != std::string::npos || durability.find("in memory") != std::string::npos,
+               std::string(path) + " checks.database.durability does not state the durability: " + Quote(o));
         Expect(JObj(*checks, "redis") != nullptr, std::string(path) + " has no checks.redis: " + Quote(o));
         Expect(JObj(*checks, "llm") != nullptr, std::string(path) + " has no checks.llm: " + Quote(o));
         const auto* startup = JObj(o, "startup");

@@ -40,10 +40,22 @@ core::Result<std::shared_ptr<Store>> OpenStore(const std::string& url, int pool_
     if (StartsWith(u, "sqlite://")) {
         // sqlite:///abs/path keeps its leading slash; sqlite://rel/path is relative to the working directory.
         std::string path(u.substr(std::string_view("sqlite://").size()));
+        std::string query;
+        if (auto q = path.find('?'); q != std::string::npos) {
+            query = path.substr(q + 1);
+            path.resize(q);
+        }
         if (path.empty() || path == "/") {
             return core::MakeError(core::ErrorCode::kInvalidRequest, "SQLite URL has no database path");
         }
         auto options = FileOptions(std::move(path), pool_size);
+        if (!query.empty()) {
+            if (query.rfind("synchronous=", 0) != 0 || query.find('&') != std::string::npos) {
+                return core::MakeError(core::ErrorCode::kInvalidRequest,
+                                       "SQLite URL: the one parameter is synchronous=normal|full|extra");
+            }
+            options.synchronous = query.substr(std::string_view("synchronous=").size());
+        }
         options.acquire_hook = std::move(hook);
         return OpenSqliteStore(options);
     }

@@ -45,6 +45,8 @@ class DatabaseHealth {
   public:
     virtual ~DatabaseHealth() = default;
     virtual std::string BackendName() const = 0;  // "sqlite" | "postgresql"
+    // What a committed write survives with the settings in force, in words (docs/operations.md): read once at open.
+    virtual std::string Durability() const = 0;
     // A cheap round trip (SELECT 1) for readiness checks.
     virtual Status Ping() = 0;
 };

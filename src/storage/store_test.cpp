@@ -1623,6 +1623,44 @@ TEST(OpenStoreTest, RelativeSqlitePath) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(OpenStoreTest, SqliteDurabilityIsChosenInTheUrlAndReported) {
+    const auto dir = std::filesystem::temp_directory_path() / ("netra-sync-" + core::RandomHex(6));
+    {
+        auto normal = OpenStore("sqlite://" + (dir / "a.db").string());
+        ASSERT_TRUE(normal.ok()) << normal.error().message;
+        EXPECT_NE((*normal)->Durability().find("synchronous=normal"), std::string::npos);
+        EXPECT_NE((*normal)->Durability().find("power loss"), std::string::npos);
+        auto full = OpenStore("sqlite://" + (dir / "b.db").string() + "?synchronous=full");
+        ASSERT_TRUE(full.ok()) << full.error().message;
+        EXPECT_NE((*full)->Durability().find("synchronous=full"), std::string::npos);
+        EXPECT_TRUE((*full)->Migrate().ok());
+        EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));  // the query is not part of the file name
+        EXPECT_FALSE(OpenStore("sqlite://" + (dir / "c.db").string() + "?synchronous=off").ok());
+        EXPECT_FALSE(OpenStore("sqlite://" + (dir / "c.db").string() + "?cache=shared").ok());
+        auto memory = OpenStore("sqlite::memory:");
+        ASSERT_TRUE(memory.ok());
+        EXPECT_NE((*memory)->Durability().find("nothing survives"), std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(OpenStoreTest, PostgresDurabilityFollowsSynchronousCommit) {
+    const char* url = std::getenv("NETRA_TEST_PG_URL");
+    if (url == nullptr || *url == '\0') GTEST_SKIP() << "NETRA_TEST_PG_URL not set: no PostgreSQL to ask";
+    // What the server is configured with is reported (the throwaway test server runs with it off, for speed)…
+    auto configured = OpenStore(url, 1);
+    ASSERT_TRUE(configured.ok()) << configured.error().message;
+    EXPECT_NE((*configured)->Durability().find("synchronous_commit="), std::string::npos);
+    // …and libpq's options parameter chooses it for Netra's sessions only.
+    const std::string sep = std::string(url).find('?') == std::string::npos ? "?" : "&";
+    auto on = OpenStore(std::string(url) + sep + "options=-csynchronous_commit%3Don", 1);
+    ASSERT_TRUE(on.ok()) << on.error().message;
+    EXPECT_NE((*on)->Durability().find("synchronous_commit=on"), std::string::npos) << (*on)->Durability();
+    auto off = OpenStore(std::string(url) + sep + "options=-csynchronous_commit%3Doff", 1);
+    ASSERT_TRUE(off.ok()) << off.error().message;
+    EXPECT_NE((*off)->Durability().find("synchronous_commit=off"), std::string::npos) << (*off)->Durability();
+}
+
 TEST(CursorTest, RoundTripsAndRejectsGarbage) {
     const std::string c = sql::EncodeCursor(1700000000123, "abc-def");
     auto d = sql::DecodeCursor(c);

@@ -256,7 +256,25 @@ class PostgresBackend final : public sql::SqlBackend {
     }
 
     std::string Name() const override { return "postgresql"; }
+    std::string Durability() const override { return durability_; }
     sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
+
+    // What the server's synchronous_commit (for this user and database, or the URL's options=-c…) promises.
+    void DescribeDurability(const std::string& setting) {
+        if (setting == "off") {
+            durability_ =
+                "PostgreSQL synchronous_commit=off: a commit is acknowledged before its WAL is flushed; a database "
+                "server crash or power loss can lose the last commits (up to 3 x wal_writer_delay), never corrupt";
+        } else if (setting == "local" || setting == "on" || setting == "remote_write" || setting == "remote_apply") {
+            durability_ =
+                "PostgreSQL synchronous_commit=" + setting +
+                ": a commit is acknowledged after its WAL is flushed on the primary; it survives a database "
+                "server crash and power loss" +
+                (setting == "local" ? std::string() : std::string(" (and reaches synchronous standbys, if any)"));
+        } else {
+            durability_ = "PostgreSQL synchronous_commit=" + setting;
+        }
+    }
     std::string_view BeginWriteSql() const override { return "BEGIN"; }
 
     core::Result<sql::ConnLease> Acquire(bool write) override {
@@ -278,6 +296,7 @@ class PostgresBackend final : public sql::SqlBackend {
     }
 
   private:
+    std::string durability_ = "PostgreSQL synchronous_commit unknown";
     PostgresOptions options_;
     std::atomic<std::uint64_t> losses_{0};  // connections found broken, ever (PgConnection::Validate)
     sql::ConnPool<PgConnection> pool_;
@@ -301,6 +320,10 @@ core::Result<std::shared_ptr<Store>> OpenPostgresStore(const PostgresOptions& op
     {
         auto probe = backend->Acquire(false);
         if (!probe) return probe.error();
+        auto shown = (*probe)->Exec("SHOW synchronous_commit", {}, false);
+        if (shown && !shown->rows.empty() && !shown->rows[0].empty() && shown->rows[0][0]) {
+            backend->DescribeDurability(*shown->rows[0][0]);
+        }
     }
     return std::shared_ptr<Store>(std::make_shared<sql::SqlStore>(std::move(backend), options.acquire_hook));
 }

@@ -100,7 +100,8 @@ class ConnLease {
 class SqlBackend {
   public:
     virtual ~SqlBackend() = default;
-    virtual std::string Name() const = 0;  // "sqlite" | "postgresql"
+    virtual std::string Name() const = 0;        // "sqlite" | "postgresql"
+    virtual std::string Durability() const = 0;  // see Store::Durability
     virtual Dialect dialect() const = 0;
     // Borrows a connection, blocking until one is free. `write` asks for a connection allowed to write
     // (SQLite has exactly one); kServiceUnavailable when the database cannot be reached.

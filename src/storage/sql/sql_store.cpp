@@ -489,6 +489,7 @@ class HookedBackend final : public SqlBackend {
     HookedBackend(std::unique_ptr<SqlBackend> inner, AcquireHook hook)
         : inner_(std::move(inner)), hook_(std::move(hook)) {}
     std::string Name() const override { return inner_->Name(); }
+    std::string Durability() const override { return inner_->Durability(); }
     Dialect dialect() const override { return inner_->dialect(); }
     std::string_view BeginWriteSql() const override { return inner_->BeginWriteSql(); }
     core::Result<ConnLease> Acquire(bool write) override {
@@ -511,6 +512,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlBackend> backend, AcquireHook hook)
 SqlStore::~SqlStore() = default;
 
 std::string SqlStore::BackendName() const { return backend_->Name(); }
+std::string SqlStore::Durability() const { return backend_->Durability(); }
 
 Status SqlStore::Migrate() { return ApplyMigrations(*backend_); }
 

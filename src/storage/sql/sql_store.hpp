@@ -21,6 +21,7 @@ class SqlStore final : public Store {
     ~SqlStore() override;
 
     std::string BackendName() const override;
+    std::string Durability() const override;
     Status Migrate() override;
     Result<int> SchemaVersion() override;
     Status Ping() override;

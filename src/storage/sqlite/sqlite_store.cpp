@@ -155,8 +155,9 @@ core::Result<std::unique_ptr<SqliteConnection>> OpenConnection(const SqliteOptio
     auto conn = std::make_unique<SqliteConnection>(db);
     const bool memory = options.path == ":memory:";
     std::vector<std::string_view> pragmas = {"PRAGMA foreign_keys = ON"};
-    if (writer && !memory) pragmas.push_back("PRAGMA journal_mode = WAL");  // persistent; readers inherit it
-    pragmas.push_back("PRAGMA synchronous = NORMAL");  // durable across app crashes in WAL; fsync per checkpoint
+    if (writer && !memory) pragmas.push_back("PRAGMA journal_mode = WAL");          // persistent; readers inherit it
+    const std::string synchronous = "PRAGMA synchronous = " + options.synchronous;  // validated by OpenSqliteStore
+    pragmas.push_back(synchronous);
     if (!writer) pragmas.push_back("PRAGMA query_only = ON");
     for (auto pragma : pragmas) {
         if (auto r = conn->Exec(pragma, {}, false); !r) return r.error();
@@ -167,6 +168,7 @@ core::Result<std::unique_ptr<SqliteConnection>> OpenConnection(const SqliteOptio
 class SqliteBackend final : public sql::SqlBackend {
   public:
     std::string Name() const override { return "sqlite"; }
+    std::string Durability() const override { return durability_; }
     sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
     std::string_view BeginWriteSql() const override { return "BEGIN IMMEDIATE"; }
 
@@ -174,7 +176,15 @@ class SqliteBackend final : public sql::SqlBackend {
         auto writer = OpenConnection(options, true);
         if (!writer) return writer.error();
         writer_.Add(std::move(writer.value()));
-        if (options.path == ":memory:") return core::Ok();
+        if (options.path == ":memory:") {
+            durability_ = "in memory: nothing survives the process";
+            return core::Ok();
+        }
+        durability_ = options.synchronous == "normal"
+                          ? "SQLite WAL, synchronous=normal: a commit survives the process crashing or being killed; "
+                            "the last commits before a power loss or an OS crash may be lost (never corrupted)"
+                          : "SQLite WAL, synchronous=" + options.synchronous +
+                                ": every commit is fsynced and survives power loss and OS crashes";
         for (int i = 0; i < options.reader_connections; ++i) {
             auto reader = OpenConnection(options, false);
             if (!reader) return reader.error();
@@ -202,6 +212,7 @@ class SqliteBackend final : public sql::SqlBackend {
     }
 
   private:
+    std::string durability_;
     sql::ConnPool<SqliteConnection> writer_;
     sql::ConnPool<SqliteConnection> readers_;
 };
@@ -210,6 +221,10 @@ class SqliteBackend final : public sql::SqlBackend {
 
 core::Result<std::shared_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     if (options.path.empty()) return MakeError(ErrorCode::kInvalidRequest, "SQLite database path is empty");
+    if (options.synchronous != "normal" && options.synchronous != "full" && options.synchronous != "extra") {
+        // off would let a crash corrupt the database: not offered.
+        return MakeError(ErrorCode::kInvalidRequest, "SQLite synchronous must be normal, full or extra");
+    }
     if (options.path != ":memory:" && options.create_parent_dirs) {
         std::error_code ec;
         const auto parent = std::filesystem::path(options.path).parent_path();

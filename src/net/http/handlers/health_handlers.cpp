@@ -91,7 +91,10 @@ asio::awaitable<Response> Readiness(RequestContext& ctx) {
     bool healthy = db.up && ctx.server.accepting();
     const bool redis_down = services && services->redis && !services->redis->Health().up;
     json::object database{{"status", db.up ? "up" : "down"}, {"latency_ms", db.latency_ms}};
-    if (services) database["backend"] = services->database.BackendName();
+    if (services) {
+        database["backend"] = services->database.BackendName();
+        database["durability"] = services->database.Durability();
+    }
     if (!db.error.empty()) database["error"] = db.error;
     json::array phases;
     for (const auto& [name, ms] : startup.completed())
