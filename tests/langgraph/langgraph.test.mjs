@@ -271,6 +271,14 @@ describe('LangGraph adapter with @langchain/langgraph-sdk', { timeout: 120_000 }
     await assert.rejects(client.runs.create(threadId, 'agent', { input: input() }), (e) => e.status === 404);
   });
 
+  test('threads.delete removes the thread, its messages and runs', async () => {
+    const thread = await client.threads.create();
+    await client.runs.wait(thread.thread_id, 'netra', { input: input() });
+    await client.threads.delete(thread.thread_id);
+    await assert.rejects(client.threads.get(thread.thread_id), (e) => e.status === 404);
+    await assert.rejects(api.messages(thread.thread_id), /404|not found/i);
+  });
+
   test('x-api-key works as the bearer; no credentials is 401', async () => {
     const keyed = new Client({ apiUrl: `${server.url}/langgraph`, apiKey: api.token, callerOptions: { maxRetries: 0 } });
     assert.ok(Array.isArray(await keyed.threads.search()));

@@ -52,6 +52,8 @@ using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>
 
 // Every response carries X-Request-Id; errors use the one JSON shape of §4.
 Response JsonResponse(const RequestContext& ctx, bhttp::status status, const boost::json::value& body);
+// 204: the common headers and no body (a body, even "null", is invalid on a 204).
+Response NoContentResponse(const RequestContext& ctx);
 Response ErrorResponse(const RequestContext& ctx, const core::Error& error);
 Response ErrorResponse(const Request& req, const std::string& request_id, const core::Error& error);
 Response TextResponse(const RequestContext& ctx, bhttp::status status, std::string body,

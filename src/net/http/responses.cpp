@@ -26,6 +26,13 @@ Response JsonResponse(const RequestContext& ctx, bhttp::status status, const jso
     return res;
 }
 
+Response NoContentResponse(const RequestContext& ctx) {
+    Response res{bhttp::status::no_content, ctx.req.version()};
+    CommonHeaders(res, ctx.req, ctx.request_id);
+    res.prepare_payload();
+    return res;
+}
+
 Response ErrorResponse(const Request& req, const std::string& request_id, const core::Error& error) {
     Response res{static_cast<bhttp::status>(core::HttpStatus(error.code)), req.version()};
     CommonHeaders(res, req, request_id);

@@ -38,6 +38,25 @@ class SseFollower : public runs::EventListener, public std::enable_shared_from_t
     std::deque<std::shared_ptr<const runs::LiveEvent>> pending_;
 };
 
+// Unsubscribes on every way out, exceptions from the store included: a subscription left behind would keep the user
+// "watched" (and, clustered, subscribed in Redis) for ever.
+class SubscriptionGuard {
+  public:
+    SubscriptionGuard(runs::EventBus& bus, std::string user_id, const std::shared_ptr<runs::EventListener>& listener)
+        : bus_(bus), user_id_(std::move(user_id)), id_(bus_.Subscribe(user_id_, listener)) {}
+    ~SubscriptionGuard() { bus_.Unsubscribe(user_id_, id_); }
+    SubscriptionGuard(const SubscriptionGuard&) = delete;
+    SubscriptionGuard& operator=(const SubscriptionGuard&) = delete;
+
+  private:
+    runs::EventBus& bus_;
+    std::string user_id_;
+    runs::EventBus::SubscriptionId id_;
+};
+
+// A client that stops reading does not hold the stream (and its subscription) for ever.
+constexpr auto kWriteDeadline = std::chrono::seconds(30);
+
 }  // namespace
 
 std::string SseFrame(std::string_view id, std::string_view event, std::string_view data) {
@@ -63,7 +82,7 @@ asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<con
                                       beast::tcp_stream& stream, domain::Run run, std::string request_id,
                                       SseStreamOptions options, std::shared_ptr<SseTranslator> translator) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
-    auto subscription = services->bus.Subscribe(run.user_id, follower);
+    SubscriptionGuard subscription(services->bus, run.user_id, follower);
     // Subscribed first, then the stored events are read: the ledger merges both, each event once, in seq order.
     runs::EventReplayLedger ledger;
     const std::int64_t after = options.after_seq;
@@ -78,8 +97,8 @@ asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<con
     bool ok = true;
     auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
         if (bytes.empty() || !ok) co_return;
-        auto [ec, n] =
-            co_await asio::async_write(stream.socket(), asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
+        stream.expires_after(kWriteDeadline);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) ok = false;
     };
@@ -136,7 +155,6 @@ asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<con
             if (!ec) co_await write(": keep-alive\n\n");  // timer expired: nothing happened for a while
         }
     }
-    services->bus.Unsubscribe(run.user_id, subscription);
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
@@ -145,11 +163,11 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
                                                        asio::any_io_executor executor, std::string user_id,
                                                        std::string run_id, std::chrono::milliseconds timeout) {
     auto follower = std::make_shared<SseFollower>(executor, run_id);
-    auto subscription = services->bus.Subscribe(user_id, follower);
+    SubscriptionGuard subscription(services->bus, user_id, follower);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     core::Result<domain::Run> result = core::MakeError(core::ErrorCode::kInternal, "not read");
     for (;;) {
-        // Subscribed before each read: a terminal event after the read wakes the wait below.
+        // Subscribed before each read: a terminal event after the read is in `pending` or wakes the wait below.
         follower->pending().clear();
         auto read = [services, user_id, run_id]() -> core::Result<domain::Run> {
             auto view = services->runs.Get(user_id, run_id);
@@ -160,17 +178,19 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
         if (!result.ok() || domain::IsFinished(result->status) || server.shutting_down) break;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) break;
+        // The bus wakes this at the terminal event; the store is read again every 2 s regardless (an event relayed
+        // late from another instance must not delay the answer long).
         follower->wake().expires_after(
-            std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::seconds(1)));
+            std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::seconds(2)));
         bool ended = false;
-        while (!ended) {
-            auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
+        for (;;) {
             for (const auto& e : follower->pending()) ended = ended || domain::IsTerminal(e->type);
             follower->pending().clear();
-            if (!ec) break;  // the second passed: read again
+            if (ended) break;  // also one that arrived during the read: no wait
+            auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
+            if (!ec) break;  // the time passed: read again
         }
     }
-    services->bus.Unsubscribe(user_id, subscription);
     co_return result;
 }
 

@@ -276,11 +276,7 @@ asio::awaitable<Response> DeleteThread(RequestContext& ctx) {
     auto handler = [&ctx](const auth::AccessClaims& claims) {
         auto s = ctx.services().threads.Delete(claims.user_id, ctx.Param("thread_id"));
         if (!s.ok()) return ErrorResponse(ctx, s.error());
-        Response res = JsonResponse(ctx, bhttp::status::no_content, nullptr);
-        res.body().clear();
-        res.erase(bhttp::field::content_type);
-        res.prepare_payload();
-        return res;
+        return NoContentResponse(ctx);
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     co_return co_await LgAuthed(ctx, std::move(handler));
 }
@@ -536,6 +532,17 @@ asio::awaitable<Response> AwaitAndAnswer(RequestContext& ctx, std::string user, 
     auto ended = co_await AwaitRunEnd(ctx.server, services, executor, user, run_id, kWaitTimeout);
     if (!ended.ok()) co_return ErrorResponse(ctx, ended.error());
     domain::Run run = std::move(*ended);
+    if (!domain::IsFinished(run.status)) {
+        // Never the thread so far as if it were the final answer: the client joins again (the run goes on, here or,
+        // after a shutdown, on the next start).
+        auto unfinished =
+            ctx.server.shutting_down
+                ? core::MakeError(core::ErrorCode::kServiceUnavailable,
+                                  "the server is shutting down before run " + run.id + " ended; join again")
+                : core::MakeError(core::ErrorCode::kTimeout,
+                                  "run " + run.id + " has not ended within the wait; join again");
+        co_return ErrorResponse(ctx, unfinished);
+    }
     auto answer = [&ctx, user, run]() { return FinalValues(ctx, user, run); };
     co_return co_await core::Offload(ctx.server.workers, std::move(answer));
 }

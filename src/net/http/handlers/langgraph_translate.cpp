@@ -1,5 +1,6 @@
 #include "net/http/handlers/langgraph_translate.hpp"
 
+#include "core/json_write.hpp"
 #include "core/time.hpp"
 
 namespace netra::net::http::langgraph {
@@ -13,7 +14,7 @@ json::value OptTime(const std::optional<core::Millis>& t) {
     return t ? json::value(core::FormatRfc3339Ms(*t)) : json::value(nullptr);
 }
 
-std::string Serialize(const json::value& v) { return json::serialize(v); }
+std::string Serialize(const json::value& v) { return core::JsonText(v); }  // numbers in plain decimal
 
 // Text of a message's content: a string, or the text of its {type: "text", text} blocks.
 std::optional<std::string> ContentText(const json::value& content) {
