@@ -143,6 +143,12 @@ asio::awaitable<core::Result<json::object>> BenchSocket::Read() {
     co_return std::move(value.as_object());
 }
 
+void BenchSocket::Abort() {
+    if (!ws_) return;
+    beast::error_code ignored;
+    beast::get_lowest_layer(*ws_).socket().close(ignored);
+}
+
 void BenchSocket::Drop() {
     if (!ws_) return;
     beast::error_code ignored;

@@ -47,8 +47,11 @@ class BenchSocket {
     boost::asio::awaitable<core::Status> Send(const boost::json::object& frame);
     // The next text frame as a JSON object (an error when the socket closed or the frame is not an object).
     boost::asio::awaitable<core::Result<boost::json::object>> Read();
-    // Drops the TCP connection without a close handshake, as a lost network would.
+    // Drops the TCP connection without a close handshake, as a lost network would; the caller's coroutine only (it
+    // frees the stream, which no operation may still be using).
     void Drop();
+    // Closes the socket under an operation in flight, which then fails: for a watchdog. The stream stays.
+    void Abort();
 
   private:
     using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;

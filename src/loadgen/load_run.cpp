@@ -80,6 +80,19 @@ class VirtualUser {
             co_return;
         }
         for (int round = 1; KeepGoing(round); ++round) {
+            // A round that hangs (a pong or an event that never comes) ends at the run timeout: the watchdog closes
+            // the socket under the pending read. It acts only on its own round and only while this user lives.
+            *round_ = round;
+            asio::steady_timer watchdog(executor_, shared_.options.run_timeout);
+            watchdog.async_wait(
+                [token = std::weak_ptr<int>(round_), round, socket = &socket_](const boost::system::error_code& ec) {
+                    auto live = token.lock();
+                    if (!ec && live && *live == round) socket->Abort();
+                });
+            struct Disarm {
+                asio::steady_timer& timer;
+                ~Disarm() { timer.cancel(); }
+            } disarm{watchdog};
             if (!co_await PingPong()) break;
             if (!co_await ListThreads()) break;
             const bool reconnect = shared_.options.reconnect_every > 0 && round % shared_.options.reconnect_every == 0;
@@ -184,12 +197,6 @@ class VirtualUser {
             Error("websocket", sent.error().message);
             co_return false;
         }
-        // A run that never ends must not hold the user for ever: at the deadline the socket goes, the read fails.
-        asio::steady_timer watchdog(executor_);
-        watchdog.expires_at(give_up);
-        watchdog.async_wait([this](const boost::system::error_code& ec) {
-            if (!ec) socket_.Drop();
-        });
         bool resumed = !reconnect;
         while (!run.ended && !run.refused && Clock::now() < give_up) {
             auto next = co_await socket_.Read();
@@ -216,7 +223,6 @@ class VirtualUser {
                 }
             }
         }
-        watchdog.cancel();
         const std::uint64_t events = run.events;
         const bool ended = run.ended, refused = run.refused;
         const std::string status = run.status;
@@ -281,6 +287,7 @@ class VirtualUser {
     BenchSocket socket_;
     std::string email_, token_, thread_id_, dataset_id_;
     int pings_ = 0, errors_logged_ = 0;
+    std::shared_ptr<int> round_ = std::make_shared<int>(0);  // the round in progress; the watchdog's token
 };
 
 // Each user on a strand of its own: with several threads its coroutine and its watchdog never run at once.

@@ -75,7 +75,7 @@ std::string LoadStats::RenderText(const Context& c) const {
                        static_cast<double>(Runs()) / secs);
     out += fmt::format("  events: {} received, {:.0f} events/s; missing {}, duplicated {}, runs never ended {}: {}\n",
                        events_, static_cast<double>(events_) / secs, lost_events_, duplicates_, unfinished_runs_,
-                       Intact() ? "nothing lost" : "EVENTS LOST");
+                       Intact() ? "nothing lost" : "INCOMPLETE: events missing, duplicated or runs unfinished");
     out += fmt::format("  reconnects: {} (each resumed with subscribe after_seq)\n", reconnects_);
     out += fmt::format("  errors: {}\n", Counts(errors_));
     if (!server_.empty()) {
