@@ -84,23 +84,30 @@ function scheduleRefresh() {
 }
 
 let refreshing = null;
-async function refreshIfDue() {
-  if (!state.refresh || Date.now() < state.expiresAt - 60_000) return;
+// `force`: refresh even if the token is not due (the socket keeps being refused with it).
+async function refreshIfDue(force = false) {
+  if (!state.refresh || (!force && Date.now() < state.expiresAt - 60_000)) return;
+  const refresh = async () => {
+    // Another tab may have refreshed already (refresh tokens rotate: using the old one twice would revoke the
+    // session): its tokens are in storage. Read inside the lock, so two tabs never refresh with the same token.
+    const stored = Number(store.getItem('netra.expires_at') || 0);
+    if (stored > state.expiresAt && store.getItem('netra.access')) {
+      state.access = store.getItem('netra.access');
+      state.refresh = store.getItem('netra.refresh');
+      state.expiresAt = stored;
+      scheduleRefresh();
+      return;
+    }
+    const res = await fetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: state.refresh }) });
+    if (res.status === 401 || res.status === 403) return signOut('Your session has ended. Sign in again.');
+    if (!res.ok) throw new Error(`refresh answered ${res.status}`);
+    keepTokens(await res.json());
+  };
   refreshing ??= (async () => {
     try {
-      // Another tab may have refreshed already: its tokens are in storage.
-      const stored = Number(store.getItem('netra.expires_at') || 0);
-      if (stored > state.expiresAt && store.getItem('netra.access')) {
-        state.access = store.getItem('netra.access');
-        state.refresh = store.getItem('netra.refresh');
-        state.expiresAt = stored;
-        scheduleRefresh();
-        return;
-      }
-      const res = await fetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: state.refresh }) });
-      if (res.status === 401 || res.status === 403) return signOut('Your session has ended. Sign in again.');
-      if (!res.ok) throw new Error(`refresh answered ${res.status}`);
-      keepTokens(await res.json());
+      // One refresh at a time across this user's tabs (Web Locks exist in secure contexts: https and localhost).
+      if (navigator.locks) await navigator.locks.request('netra-token-refresh', refresh);
+      else await refresh();
     } finally {
       refreshing = null;
     }
@@ -317,7 +324,12 @@ async function catchUp(view) {
     view.catchingUp = false;
   }
   // Events that arrived while reading may have left a gap the read did not cover: read again.
-  if (view.pending.size && generation === state.generation) setTimeout(() => catchUp(view), 250);
+  // A gap the store cannot fill (it never should) is not retried for ever.
+  if (view.pending.size && generation === state.generation) {
+    view.gapReads = (view.gapReads ?? 0) + 1;
+    if (view.gapReads <= 20) setTimeout(() => catchUp(view), 250);
+    else notice(new Error('Some events of this run could not be loaded: reload the page to try again.'));
+  }
 }
 
 async function openThread(id) {
@@ -371,7 +383,11 @@ async function adoptRun(event) {
     const messages = await allPages(`/api/threads/${encodeURIComponent(event.thread_id)}/messages?limit=100`);
     if (generation !== state.generation) return;
     const m = messages.find((x) => x.role === 'user' && x.run_id === event.run_id);
-    if (m && !state.shownMessages.has(m.id)) view.element.before(userBubble(m.content, m.id));
+    if (m && !state.shownMessages.has(m.id)) {
+      const bubble = claimPending(m);
+      if (bubble) bubble.after(view.element);
+      else view.element.before(userBubble(m.content, m.id));
+    }
   } catch {
     // The run still shows; only its message is missing.
   }
@@ -429,6 +445,56 @@ function setConnection(kind, text) {
 
 const pendingMessages = new Map(); // client_message_id -> the bubble shown at once
 let reconnected = false;
+let failedConnects = 0;
+
+// The pending message a stored one is (same thread, or a new conversation's, and the same text): its bubble is the
+// message's, so nothing shows twice.
+function claimPending(message) {
+  for (const [id, p] of pendingMessages) {
+    if (p.content !== message.content || (p.thread && p.thread !== message.thread_id)) continue;
+    pendingMessages.delete(id);
+    p.bubble.dataset.messageId = message.id;
+    p.bubble.classList.remove('sending');
+    state.shownMessages.add(message.id);
+    return p.bubble;
+  }
+  return null;
+}
+
+// After a reconnect: each message sent but never acknowledged is either stored (its bubble and run are bound to
+// it) or was lost with the connection (sent again).
+async function reconcileUnconfirmed() {
+  const unconfirmed = [...pendingMessages].filter(([, p]) => p.unconfirmed);
+  if (!unconfirmed.length) return;
+  const threads = new Set(unconfirmed.map(([, p]) => p.thread).filter(Boolean));
+  // A new conversation's message may have created a thread: the threads touched since it was sent.
+  if (unconfirmed.some(([, p]) => !p.thread)) {
+    const since = Math.min(...unconfirmed.map(([, p]) => p.at)) - 5_000;
+    for (const t of await allPages('/api/threads?limit=20')) if (Date.parse(t.updated_at) >= since) threads.add(t.id);
+  }
+  const stored = [];
+  for (const t of threads) stored.push(...(await allPages(`/api/threads/${encodeURIComponent(t)}/messages?limit=100`)));
+  for (const [id, p] of unconfirmed) {
+    const m = stored.find((x) => x.role === 'user' && x.content === p.content && !state.shownMessages.has(x.id) &&
+      Date.parse(x.created_at) >= p.at - 5_000 && (!p.thread || x.thread_id === p.thread));
+    if (!m) {
+      p.unconfirmed = false;
+      sendMessage(id, p); // never arrived: send it again
+      continue;
+    }
+    claimPending(m);
+    if (!state.thread && p.generation === state.generation) {
+      state.thread = m.thread_id;
+      history.replaceState(null, '', `#/threads/${m.thread_id}`);
+      loadThreads().catch(() => {});
+    }
+    if (m.run_id && m.thread_id === state.thread) {
+      const view = runView(m.run_id, p.bubble);
+      await catchUp(view);
+      if (!view.done) send({ type: 'subscribe', run_id: view.id, after_seq: view.seq });
+    }
+  }
+}
 
 // Runs of the open thread that started while the socket was down (another tab's) sent their first events to no one.
 async function adoptMissedRuns() {
@@ -457,13 +523,16 @@ async function connect() {
   const ws = new WebSocket(url, ['jwt-auth', `jwt-auth.${state.access}`]);
   state.ws = ws;
   setConnection(state.backoff > 500 ? 'reconnecting' : 'connecting', state.backoff > 500 ? 'reconnecting…' : 'connecting…');
+  let opened = false;
   ws.addEventListener('open', () => {
+    opened = true;
+    failedConnects = 0;
     state.backoff = 500;
     setConnection('connected', 'connected');
     // Resume every unfinished run of the open thread after the last event shown: nothing twice, nothing missing.
     for (const view of state.runs.values()) if (!view.done) send({ type: 'subscribe', run_id: view.id, after_seq: view.seq });
-    for (const [id, pending] of pendingMessages) if (!pending.sent) sendMessage(id, pending);
-    if (reconnected) adoptMissedRuns().catch(() => {});
+    for (const [id, pending] of pendingMessages) if (!pending.sent && !pending.waitsForThread) sendMessage(id, pending);
+    if (reconnected) reconcileUnconfirmed().then(adoptMissedRuns).catch(() => {});
     reconnected = true;
   });
   ws.addEventListener('message', (m) => {
@@ -478,6 +547,14 @@ async function connect() {
   ws.addEventListener('close', () => {
     if (state.ws !== ws || !state.access) return;
     state.ws = null;
+    // Sent but not acknowledged: the server may or may not have it. Settled after the reconnect.
+    for (const pending of pendingMessages.values()) if (pending.sent) pending.unconfirmed = true;
+    if (!opened && ++failedConnects >= 3) {
+      // Refused again and again: perhaps the token (revoked, or the server's secret changed). A forced refresh
+      // signs out when the session is over.
+      failedConnects = 0;
+      refreshIfDue(true).catch(() => {});
+    }
     setConnection('reconnecting', 'reconnecting…');
     const jitter = Math.random() * 0.3 * state.backoff;
     setTimeout(connect, state.backoff + jitter);
@@ -529,6 +606,12 @@ function acked(f) {
     loadThreads().catch(() => {});
   }
   if (f.run_id) runView(f.run_id, pending.bubble);
+  for (const [id, waiting] of pendingMessages) {
+    if (!waiting.waitsForThread || waiting.generation !== state.generation) continue;
+    waiting.waitsForThread = false;
+    waiting.thread = f.thread_id;
+    sendMessage(id, waiting);
+  }
   updateControls();
 }
 
@@ -551,9 +634,12 @@ function submitMessage(event) {
   bubble.classList.add('sending');
   $('timeline').append(bubble);
   const id = crypto.randomUUID();
-  const pending = { bubble, content, policy: $('policy').value, thread: state.thread, dataset: state.attachment?.id, generation: state.generation };
+  const pending = { bubble, content, policy: $('policy').value, thread: state.thread, dataset: state.attachment?.id, generation: state.generation, at: Date.now() };
+  // In a new conversation, a message sent before the first one's ack would start a second thread: it waits for the
+  // thread the first one creates.
+  pending.waitsForThread = !state.thread && [...pendingMessages.values()].some((p) => !p.thread && !p.waitsForThread);
   pendingMessages.set(id, pending);
-  sendMessage(id, pending); // not connected: sent on (re)connect
+  if (!pending.waitsForThread) sendMessage(id, pending); // not connected: sent on (re)connect
   $('message').value = '';
   if (state.attachment) $('upload-panel').hidden = true; // its dataset went with this message
   setAttachment(null);

@@ -33,6 +33,7 @@ export class RunView {
     this.seq = 0;
     this.pending = new Map();
     this.applied = [];
+    this.appliedText = ''; // data-seqs, grown as events apply (joining the whole list each time is quadratic)
     this.status = 'queued';
     this.steps = new Map(); // agent -> its latest step
     this.reportText = '';
@@ -76,9 +77,10 @@ export class RunView {
       this.pending.delete(this.seq + 1);
       this.seq += 1;
       this.applied.push(next.seq);
+      this.appliedText += this.appliedText ? `,${next.seq}` : String(next.seq);
       this.apply(next);
     }
-    this.element.dataset.seqs = this.applied.join(',');
+    this.element.dataset.seqs = this.appliedText;
     return this.pending.size > 0;
   }
 
