@@ -69,9 +69,10 @@ std::variant<ClientFrame, FrameError> ParseClientFrame(std::string_view text, co
     };
 
     std::string error;
-    if (!OptionalString(obj, payload, "thread_id", f.thread_id, error) ||
+    // client_message_id first: an error about any other field can then name the message it refuses.
+    if (!OptionalString(obj, payload, "client_message_id", f.client_message_id, error) ||
+        !OptionalString(obj, payload, "thread_id", f.thread_id, error) ||
         !OptionalString(obj, payload, "dataset_id", f.dataset_id, error) ||
-        !OptionalString(obj, payload, "client_message_id", f.client_message_id, error) ||
         !OptionalString(obj, payload, "policy", f.policy, error) ||
         !OptionalString(obj, payload, "run_id", f.run_id, error)) {
         return invalid(error);

@@ -308,7 +308,8 @@ asio::awaitable<Response> GetThreadState(RequestContext& ctx) { co_return co_awa
 asio::awaitable<Response> ThreadHistory(RequestContext& ctx) {
     auto body = OptionalBody(ctx);
     if (!body.ok()) co_return ErrorResponse(ctx, body.error());
-    const int limit = IntField(*body, "limit", 10, 1, 1000);
+    // Each state holds the messages up to it, so a long history grows with the square of the thread: at most 100.
+    const int limit = IntField(*body, "limit", 10, 1, 100);
     co_return co_await ThreadStates(ctx, true, limit);
 }
 
