@@ -5,25 +5,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { PASSWORD, newEmail } from '../lib/api.mjs';
-import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { assertNoErrors } from './lib/browser.mjs';
 import { openApp, runLi, sendMessage, signIn, uploadThrough, waitRunStatus } from './lib/ui.mjs';
 import { usageCsv } from '../lib/usage.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 async function audit(page, screen) {
   if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);

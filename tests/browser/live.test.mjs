@@ -1,25 +1,16 @@
 // Runs in progress: cancelling one, a dropped connection mid-run, two tabs on one thread, a reload mid-run. A latency
 // fault on the data helper's tool (the staging suite's SlowDataHelperFault) holds each run in progress long enough.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { Api, PASSWORD, newEmail, slowDataHelper } from '../lib/api.mjs';
-import { NETWORK_DOWN, assertNoErrors, launchBrowser, watchErrors } from './lib/browser.mjs';
+import { NETWORK_DOWN, assertNoErrors, watchErrors } from './lib/browser.mjs';
 import { startProxy } from './lib/proxy.mjs';
-import { startServer } from '../lib/server.mjs';
 import {
   appliedSeqs, assertRunMatchesServer, oneTo, openApp, runLi, sendMessage, signIn, waitConnected, waitRunStatus,
 } from './lib/ui.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 // A fault left by a failed test must not slow the next one.
 afterEach(async () => {
   const admin = new Api(server);

@@ -1,22 +1,13 @@
 // A phone's width (390×844): nothing scrolls sideways, and the composer and the timeline are there and usable, the
 // report's wide tables included.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { PASSWORD, newEmail } from '../lib/api.mjs';
-import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { assertNoErrors } from './lib/browser.mjs';
 import { openApp, runLi, sendMessage, signIn, waitRunStatus } from './lib/ui.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 

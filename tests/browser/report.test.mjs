@@ -2,25 +2,16 @@
 // it, ask again with the dataset attached, watch the run live and read the report — every number on the page
 // checked against what the server stored for the run.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
-import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { assertNoErrors } from './lib/browser.mjs';
 import {
   assertRunMatchesServer, openApp, pct, runLi, sendMessage, signIn, uploadThrough, usd, waitRunStatus,
 } from './lib/ui.mjs';
 import { usageCsv } from '../lib/usage.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 const FIGURES = ['current_monthly_usd', 'projected_monthly_usd', 'savings_usd', 'savings_pct'];
 

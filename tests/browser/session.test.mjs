@@ -2,23 +2,14 @@
 // moment stay signed in (refresh tokens rotate, so a refresh token used twice revokes the session: the tabs take
 // turns), and a second message sent before the first one's ack in a new conversation joins the first one's thread.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
-import { startServer } from '../lib/server.mjs';
-import { assertNoErrors, launchBrowser, watchErrors } from './lib/browser.mjs';
+import { assertNoErrors, watchErrors } from './lib/browser.mjs';
 import { runIds, signIn, waitConnected, waitRunStatus } from './lib/ui.mjs';
 
-let server;
-let browser;
-before(async () => {
-  // Access tokens of 65 s: the UI renews them a minute before expiry, so 5 s after a page loads.
-  server = await startServer({ env: { NETRA_ACCESS_TOKEN_TTL_S: '65' } });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+// Access tokens of 65 s: the UI renews them a minute before expiry, so 5 s after a page loads.
+useServerAndBrowser({ env: { NETRA_ACCESS_TOKEN_TTL_S: '65' } });
 
 test('two tabs renewing their tokens at the same moment both stay signed in', async () => {
   const email = newEmail('tabs-refresh');

@@ -1,22 +1,13 @@
 // The thread list: create, rename, delete (each through its dialog) and keyboard navigation, every change checked
 // against GET /api/threads.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
-import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { assertNoErrors } from './lib/browser.mjs';
 import { openApp, sendMessage, signIn, waitRunStatus } from './lib/ui.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 /** Polls `fn` until it returns a truthy value (the UI's PATCH/DELETE land a moment after the click). */
 async function eventually(fn, what, timeoutMs = 5_000) {

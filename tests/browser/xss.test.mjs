@@ -1,23 +1,14 @@
 // Nothing a user or a dataset puts in the page runs as script: a message, a dataset's name and feature names that
 // reach the report's markdown tables and the charts are all shown as text.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { browser, server, useServerAndBrowser } from './lib/suite.mjs';
 import { Api, PASSWORD, newEmail } from '../lib/api.mjs';
-import { assertNoErrors, launchBrowser } from './lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { assertNoErrors } from './lib/browser.mjs';
 import { openApp, runLi, sendMessage, signIn, uploadThrough, waitRunStatus } from './lib/ui.mjs';
 import { usageCsv } from '../lib/usage.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+useServerAndBrowser();
 
 const MESSAGE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">[click](javascript:window.__pwned=1)';
 const FILE_NAME = '<img src=x onerror=window.__pwned=1>.csv';
