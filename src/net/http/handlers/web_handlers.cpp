@@ -4,7 +4,7 @@
 // (no inline script), frames nowhere, nosniff, no referrer.
 #include <map>
 
-#include "core/ids.hpp"
+#include "net/http/embedded_response.hpp"
 #include "net/http/handlers/handler_util.hpp"
 #include "net/http/handlers/handlers.hpp"
 #include "net/http/web_assets.hpp"
@@ -39,21 +39,11 @@ std::string ContentTypeOf(std::string_view name) {
 const std::map<std::string, ServedAsset, std::less<>>& Served() {
     static const auto kServed = [] {
         std::map<std::string, ServedAsset, std::less<>> served;
-        for (const auto& a : WebAssets()) {
-            std::string etag = core::Sha256Hex(a.raw);
-            etag.resize(20);
-            etag.insert(etag.begin(), '"');
-            etag.push_back('"');
-            served[std::string(a.name)] = ServedAsset{&a, ContentTypeOf(a.name), std::move(etag)};
-        }
+        for (const auto& a : WebAssets())
+            served[std::string(a.name)] = ServedAsset{&a, ContentTypeOf(a.name), ContentEtag(a.raw)};
         return served;
     }();
     return kServed;
-}
-
-bool AcceptsGzip(const Request& req) {
-    auto accept = req[bhttp::field::accept_encoding];
-    return std::string_view(accept.data(), accept.size()).find("gzip") != std::string_view::npos;
 }
 
 Response Serve(const RequestContext& ctx, std::string_view name) {
@@ -63,31 +53,12 @@ Response Serve(const RequestContext& ctx, std::string_view name) {
         return ErrorResponse(ctx, core::MakeError(core::ErrorCode::kNotFound, "no such file in the web UI"));
     }
     const ServedAsset& s = it->second;
-    const bool not_modified = ctx.req[bhttp::field::if_none_match] == s.etag;
-    Response res{not_modified ? bhttp::status::not_modified : bhttp::status::ok, ctx.req.version()};
-    res.set(bhttp::field::server, "netra");
-    res.set("X-Request-Id", ctx.request_id);
-    res.set(bhttp::field::cache_control, "no-cache");
-    res.set(bhttp::field::etag, s.etag);
-    res.set(bhttp::field::vary, "Accept-Encoding");
+    Response res = EmbeddedResponse(ctx, *s.asset, s.etag, s.content_type);
+    // The pages' own headers: what they may load and who may frame them.
     res.set("Content-Security-Policy", kContentSecurityPolicy);
-    res.set("X-Content-Type-Options", "nosniff");
     res.set("Referrer-Policy", "no-referrer");
     res.set("X-Frame-Options", "DENY");
     res.set("Cross-Origin-Opener-Policy", "same-origin");
-    res.keep_alive(ctx.req.keep_alive());
-    if (!not_modified) {
-        res.set(bhttp::field::content_type, s.content_type);
-        const bool gzip = AcceptsGzip(ctx.req);
-        if (gzip) res.set(bhttp::field::content_encoding, "gzip");
-        const std::string_view body = gzip ? s.asset->gzip : s.asset->raw;
-        if (ctx.req.method() == bhttp::verb::head) {
-            res.content_length(body.size());  // the length a GET would have, and no body
-            return res;
-        }
-        res.body().assign(body.data(), body.size());
-    }
-    res.prepare_payload();
     return res;
 }
 
