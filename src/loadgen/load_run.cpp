@@ -93,6 +93,7 @@ class VirtualUser {
                 asio::steady_timer& timer;
                 ~Disarm() { timer.cancel(); }
             } disarm{watchdog};
+            if (!co_await RenewIfDue()) break;
             if (!co_await PingPong()) break;
             if (!co_await ListThreads()) break;
             const bool reconnect = shared_.options.reconnect_every > 0 && round % shared_.options.reconnect_every == 0;
@@ -126,11 +127,38 @@ class VirtualUser {
             Error("register", res.ok() ? "HTTP " + std::to_string(res->status) + " " + res->body : res.error().message);
             co_return false;
         }
+        co_return KeepTokens(res->body, "register");
+    }
+
+    // The tokens of a register or refresh answer; the access token is renewed a minute before it expires (a soak
+    // outlives it).
+    bool KeepTokens(const std::string& body, const std::string& what) {
         boost::system::error_code ec;
-        auto parsed = json::parse(res->body, ec);
-        token_ = ec || !parsed.is_object() ? "" : Str(parsed.as_object(), "access_token");
-        if (token_.empty()) Error("register", "no access_token in " + res->body);
-        co_return !token_.empty();
+        auto parsed = json::parse(body, ec);
+        if (ec || !parsed.is_object()) {
+            Error(what, "not JSON: " + body);
+            return false;
+        }
+        const auto& o = parsed.as_object();
+        token_ = Str(o, "access_token");
+        if (auto refresh = Str(o, "refresh_token"); !refresh.empty()) refresh_ = refresh;
+        const auto* expires_in = o.if_contains("expires_in");
+        const auto seconds = expires_in && expires_in->is_int64() ? expires_in->as_int64() : 900;
+        renew_at_ = Clock::now() + std::chrono::seconds(std::max<std::int64_t>(seconds - 60, 5));
+        if (token_.empty()) Error(what, "no access_token in " + body);
+        return !token_.empty();
+    }
+
+    asio::awaitable<bool> RenewIfDue() {
+        if (Clock::now() < renew_at_ || refresh_.empty()) co_return true;
+        json::object body{{"refresh_token", refresh_}};
+        auto res =
+            co_await http_.Request(bhttp::verb::post, "/auth/refresh", core::JsonText(body), "application/json", "");
+        if (!res.ok() || res->status != 200) {
+            Error("refresh", res.ok() ? "HTTP " + std::to_string(res->status) + " " + res->body : res.error().message);
+            co_return false;
+        }
+        co_return KeepTokens(res->body, "refresh");
     }
 
     asio::awaitable<bool> Upload() {
@@ -285,7 +313,8 @@ class VirtualUser {
     int index_;
     BenchHttp http_;
     BenchSocket socket_;
-    std::string email_, token_, thread_id_, dataset_id_;
+    std::string email_, token_, refresh_, thread_id_, dataset_id_;
+    Clock::time_point renew_at_ = Clock::time_point::max();
     int pings_ = 0, errors_logged_ = 0;
     std::shared_ptr<int> round_ = std::make_shared<int>(0);  // the round in progress; the watchdog's token
 };
