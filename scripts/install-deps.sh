@@ -9,6 +9,7 @@ packages=(g++ cmake ninja-build ccache pkg-config git
   libsimdjson-dev libssl-dev libhiredis-dev)
 if [[ "${1:-}" == "--with-test-deps" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev libbenchmark-dev postgresql postgresql-client clang-format
+    clang libclang-rt-14-dev time
     nginx-light openssl curl python3 redis-server chromium)
   # The browser tests (tests/browser) run on Node with npm. Any Node 18.19+ will do, wherever it came from
   # (nodesource, nvm…), so Debian's packages only when the commands are missing.

@@ -12,7 +12,8 @@
 #   6. the OpenAPI document validated by swagger-parser (tests/openapi);
 #   7. the web UI in a real browser (tests/browser): Debian's Chromium driven by playwright-core under node's test
 #      runner, against servers the suite starts on SQLite; each test case counts. No Chromium or no Node: SKIPPED;
-#   8. the protocol adapters with their official clients (tests/langgraph, tests/ag-ui, tests/mcp), the same way.
+#   8. the protocol adapters with their official clients (tests/langgraph, tests/ag-ui, tests/mcp), the same way;
+#   9. a short libFuzzer run of every parser that takes outside input (scripts/fuzz.sh --smoke).
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -169,6 +170,20 @@ else
     failed=$((failed + 1))
     tail -20 "$reports/openapi-npm.log"
     echo "OpenAPI validation: FAILED"
+fi
+
+# Every parser that takes outside input, fuzzed briefly under ASan + UBSan (fuzz/, docs/security.md): each target
+# that runs its smoke without a finding passes; a crash fails it. Longer runs: scripts/fuzz.sh SECONDS.
+echo "== fuzz smoke (libFuzzer, ASan + UBSan)"
+if scripts/fuzz.sh --smoke 2>&1 | tee "$reports/fuzz.log"; then :; fi
+fuzz_ok=$(grep -cE '^fuzz_[a-z_]+ .* ok$' "$reports/fuzz.log")
+fuzz_crash=$(grep -cE '^fuzz_[a-z_]+ .* CRASH' "$reports/fuzz.log")
+if ((fuzz_ok + fuzz_crash == 0)); then
+    failed=$((failed + 1))
+    echo "fuzz smoke: FAILED (no target ran; see $reports/fuzz.log)"
+else
+    passed=$((passed + fuzz_ok)) failed=$((failed + fuzz_crash))
+    echo "fuzz smoke: $fuzz_ok passed, $fuzz_crash crashed"
 fi
 
 # A Node test suite in tests/NAME (its own package.json and committed lockfile; test files *.test.mjs run by node's

@@ -373,6 +373,35 @@ const PriceSet& CatalogModel::PricesAt(core::Millis ts) const {
 
 // ---- Match rules ----
 
+namespace {
+
+// What libstdc++'s regex compiler must not be given (found by fuzz/fuzz_catalog): it reads a back-reference's number
+// and a {n,m} count into a long without an overflow check (signed overflow, undefined behaviour, on a long digit
+// run), and a large count unrolls into an automaton of that many states. Catalog regexes (genai-prices' and the
+// overlay's) use neither back-references nor counts past a few, so patterns with them, or longer than 512 bytes,
+// are refused with a reason.
+std::optional<std::string> UnsupportedRegex(std::string_view pattern) {
+    if (pattern.size() > 512) return "longer than 512 characters";
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '\\') {
+            if (i + 1 < pattern.size() && pattern[i + 1] >= '1' && pattern[i + 1] <= '9') {
+                return "back-references are not supported";
+            }
+            ++i;
+        } else if (c == '{') {
+            std::size_t digits = 0;
+            for (std::size_t j = i + 1; j < pattern.size() && pattern[j] != '}'; ++j) {
+                digits = std::isdigit(static_cast<unsigned char>(pattern[j])) ? digits + 1 : 0;
+                if (digits > 4) return "a {n,m} count above 9999";
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 core::Result<MatchRule> MatchRule::FromJson(const json::value& v) {
     if (!v.is_object() || v.as_object().size() != 1) {
         return MakeError(ErrorCode::kInvalidRequest,
@@ -413,6 +442,9 @@ core::Result<MatchRule> MatchRule::FromJson(const json::value& v) {
     std::string_view text = kv.value().as_string();
     if (r.kind_ == Kind::kRegex) {
         r.text_ = std::string(text);
+        if (auto why = UnsupportedRegex(text)) {
+            return MakeError(ErrorCode::kInvalidRequest, "invalid regex '" + r.text_ + "': " + *why);
+        }
         try {
             r.regex_ = std::make_shared<const std::regex>(r.text_, std::regex::ECMAScript | std::regex::icase);
         } catch (const std::regex_error& e) {

@@ -187,6 +187,24 @@ TEST(Catalog, MatchRulesCompareCaseInsensitivelyAndRoundTrip) {
     EXPECT_FALSE(MatchRule::FromJson(boost::json::parse(R"({"equals":"a","contains":"b"})")).ok());
 }
 
+// Found by fuzz/fuzz_catalog: libstdc++'s regex compiler overflowed a signed integer (undefined behaviour) reading a
+// back-reference with a long number ("\\3333…3"); a long {n,m} count goes through the same code. Such patterns are
+// refused when the catalog loads, naming the reason; the bundled catalog's kind ("\\d{4}") still compiles.
+TEST(Catalog, RegexRulesRefuseBackReferencesAndHugeCounts) {
+    auto refused = [](const std::string& pattern) {
+        boost::json::object rule{{"regex", pattern}};
+        auto r = MatchRule::FromJson(rule);
+        return r.ok() ? std::string("(accepted)") : r.error().message;
+    };
+    EXPECT_NE(refused("^a\\3333333333333333333333333").find("back-references are not supported"), std::string::npos);
+    EXPECT_NE(refused("(a)\\1").find("back-references"), std::string::npos);
+    EXPECT_NE(refused("^x{99999999999999999999}$").find("above 9999"), std::string::npos);
+    EXPECT_NE(refused("^x{1,123456}$").find("above 9999"), std::string::npos);
+    EXPECT_NE(refused(std::string(513, 'a')).find("longer than 512"), std::string::npos);
+    EXPECT_EQ(refused("^gpt-5\\.6-luna-\\d{4}-\\d{2}-\\d{2}$"), "(accepted)");
+    EXPECT_EQ(refused("^a\\\\1{2,9999}$"), "(accepted)");  // an escaped backslash, then a literal 1
+}
+
 TEST(Catalog, FindResolvesRulesProvidersAndHosts) {
     const Catalog& c = Acme();
     EXPECT_EQ(IdOf(c, "BIG42"), "acme/big");  // regex, case-insensitive

@@ -1055,5 +1055,19 @@ TEST(IngestFormats, ExportHeaderWithoutRequiredFieldsIsFatal) {
         << r.status.error().message;
 }
 
+// Found by fuzz/fuzz_usage_json: a bucketed export (OpenAI / Anthropic usage or cost API) whose "data" is an object,
+// not a list, had its "data" iterated as a default-constructed simdjson array: a read through a null pointer (a
+// crash). Such a "data" is now an empty list: the file has no rows, and says so.
+TEST(IngestFormats, BucketedExportWhoseDataIsNotAListHasNoRows) {
+    for (SourceFormat source : {SourceFormat::kOpenAiUsage, SourceFormat::kOpenAiCosts, SourceFormat::kAnthropicUsage,
+                                SourceFormat::kAnthropicCosts}) {
+        Ingested r =
+            ingest_testing::Ingest(FormatRequest{Format::kJson, source},
+                                   R"({"data":{"page":1,"totalPages":1},"has_more":false})", 0, BundledCatalog());
+        EXPECT_TRUE(r.records.empty()) << SourceName(source);
+        EXPECT_EQ(r.summary.rows, 0) << SourceName(source);
+    }
+}
+
 }  // namespace
 }  // namespace netra::analysis

@@ -11,16 +11,33 @@ namespace {
 
 constexpr int kMaxDepth = 32;
 
+// An empty object and an empty array, each in a document of its own: what AsObject / AsArray return for an element
+// of another type. A default-constructed dom::object or dom::array points at no document, and iterating one reads
+// through a null pointer (found by fuzz/fuzz_usage_json: a bucketed export whose "data" is an object).
+const dom::object& EmptyObject() {
+    static const simdjson::padded_string json(std::string_view("{}"));
+    static dom::parser parser;
+    static const dom::object empty = parser.parse(json).get_object().value();
+    return empty;
+}
+
+const dom::array& EmptyArray() {
+    static const simdjson::padded_string json(std::string_view("[]"));
+    static dom::parser parser;
+    static const dom::array empty = parser.parse(json).get_array().value();
+    return empty;
+}
+
 // Unwrapped into locals first: a range-for over get_object().value_unsafe() would iterate a dangling temporary.
 dom::object AsObject(dom::element e) {
     dom::object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) return {};
+    if (e.get_object().get(o) != simdjson::SUCCESS) return EmptyObject();
     return o;
 }
 
 dom::array AsArray(dom::element e) {
     dom::array a;
-    if (e.get_array().get(a) != simdjson::SUCCESS) return {};
+    if (e.get_array().get(a) != simdjson::SUCCESS) return EmptyArray();
     return a;
 }
 

@@ -1,6 +1,7 @@
 #include "core/json_util.hpp"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "core/json_write.hpp"
 namespace netra::core {
@@ -44,8 +45,12 @@ std::optional<std::int64_t> GetInt(const json::object& obj, std::string_view key
     if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
         return static_cast<std::int64_t>(v.get_uint64());
     }
-    if (v.is_double() && v.get_double() == static_cast<double>(static_cast<std::int64_t>(v.get_double()))) {
-        return static_cast<std::int64_t>(v.get_double());
+    // A whole double in int64's range (-2^63 ≤ d < 2^63): casting one outside it is undefined behaviour.
+    if (v.is_double()) {
+        const double d = v.get_double();
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d)) {
+            return static_cast<std::int64_t>(d);
+        }
     }
     return std::nullopt;
 }

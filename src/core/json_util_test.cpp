@@ -17,6 +17,20 @@ TEST(JsonUtil, ParsesObjectsAndReadsFields) {
     EXPECT_EQ(GetString(*obj, "missing"), std::nullopt);
 }
 
+// Found by fuzz/fuzz_json_body: GetInt cast any double to int64 to test it for wholeness, undefined behaviour for
+// one outside int64's range (UBSan: float-cast-overflow on {"limit":1e63}). Such numbers are not integers here.
+TEST(JsonUtil, GetIntRefusesDoublesOutsideInt64) {
+    auto obj = ParseJsonObject(
+        R"({"huge":1.11111e63,"neg":-1e19,"edge":9223372036854775808.0,"low":-9223372036854775808.0,"whole":42.0,"half":2.5})");
+    ASSERT_TRUE(obj.ok());
+    EXPECT_EQ(GetInt(*obj, "huge"), std::nullopt);
+    EXPECT_EQ(GetInt(*obj, "neg"), std::nullopt);
+    EXPECT_EQ(GetInt(*obj, "edge"), std::nullopt);
+    EXPECT_EQ(GetInt(*obj, "low"), INT64_MIN);
+    EXPECT_EQ(GetInt(*obj, "whole"), 42);
+    EXPECT_EQ(GetInt(*obj, "half"), std::nullopt);
+}
+
 TEST(JsonUtil, RejectsInvalidNonObjectAndTooDeep) {
     EXPECT_FALSE(ParseJsonObject("{not json").ok());
     EXPECT_FALSE(ParseJsonObject("[1,2]").ok());

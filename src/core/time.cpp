@@ -67,6 +67,8 @@ std::optional<Millis> ParseTimestamp(std::string_view text) {
         double v = 0;
         auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
         if (ec != std::errc{} || p != text.data() + text.size()) return std::nullopt;
+        // Past ~9.2e24 (nanoseconds) the milliseconds do not fit an int64: casting them would be undefined.
+        if (v >= 9e24) return std::nullopt;
         // Epoch seconds until year ~5138; then milliseconds, microseconds and nanoseconds (OTLP's
         // *UnixNano) by magnitude.
         if (v >= 1e17) return static_cast<Millis>(v / 1e6);

@@ -25,6 +25,16 @@ TEST(Time, RejectsGarbage) {
     EXPECT_FALSE(ParseTimestamp("2025-11-25T00:33:24Q"));
 }
 
+// Found by fuzz/fuzz_otlp: a digits-only timestamp past int64 milliseconds (~9.2e24 as nanoseconds) was cast from
+// double to int64, which is undefined behaviour (UBSan: float-cast-overflow). It is refused instead.
+TEST(Time, RejectsEpochNumbersPastInt64Millis) {
+    EXPECT_FALSE(ParseTimestamp("1748770000000000000000000000000.5"));
+    EXPECT_FALSE(ParseTimestamp("17487700000000000000000000000000"));
+    EXPECT_FALSE(ParseTimestamp("9000000000000000000000000"));
+    EXPECT_TRUE(ParseTimestamp("8999999999999999000000000").has_value());
+    EXPECT_EQ(ParseTimestamp("1748772000000000000.5"), Millis{1748772000000});
+}
+
 TEST(Time, RoundTrips) {
     for (Millis ms : {Millis{0}, Millis{1}, Millis{951782400999}, Millis{4102444800000}}) {
         EXPECT_EQ(ParseTimestamp(FormatRfc3339Ms(ms)), ms);
