@@ -110,6 +110,41 @@ std::string JwtCodec::IssueAt(const std::string& user_id, const std::string& ema
     return std::string(encoded.get());
 }
 
+namespace {
+
+// The number of members of the JSON object `text` (valid JSON, checked by the caller) as written, duplicates
+// included: a parsed object keeps one of two equal keys, so a token whose count differs says one thing twice
+// ("sub" twice, say), and which of the two a reader believes is up to the reader. Such a token is refused.
+std::size_t WrittenMemberCount(std::string_view text) {
+    std::size_t members = 0;
+    int depth = 0;
+    bool in_string = false, escaped = false, after_string = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+                after_string = true;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        if (c == ':' && after_string && depth == 1) ++members;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') after_string = false;
+        if (c == '{' || c == '[') ++depth;
+        if (c == '}' || c == ']') --depth;
+    }
+    return members;
+}
+
+}  // namespace
+
 core::Result<AccessClaims> JwtCodec::Verify(const std::string& token) const {
     return VerifyAt(token, core::NowMs() / 1000);
 }
@@ -136,9 +171,13 @@ core::Result<AccessClaims> JwtCodec::VerifyAt(const std::string& token, std::int
     if (!header_json) return Unauthenticated("malformed token");
     auto header = core::ParseJsonObject(*header_json, core::JsonLimits{8});
     if (!header.ok()) return Unauthenticated("malformed token");
+    if (WrittenMemberCount(*header_json) != header->size()) return Unauthenticated("duplicate header parameter");
     auto alg = core::GetString(*header, "alg");
     if (!alg) return Unauthenticated("malformed token");
     if (*alg != "HS256") return Unauthenticated("unsupported alg");
+    // RFC 7515 §4.1.11: extensions marked critical must be understood, and this verifier understands none.
+    // (kid, jku, x5u and the like are ignored, never fetched: the key is the server's own.)
+    if (header->contains("crit")) return Unauthenticated("unsupported critical header");
     // libjwt insists on typ "JWT" when typ is present; say so instead of reporting a bad signature.
     if (auto typ = core::GetString(*header, "typ"); typ && Lower(*typ) != "jwt") {
         return Unauthenticated("unsupported token type");
@@ -161,6 +200,14 @@ core::Result<AccessClaims> JwtCodec::VerifyAt(const std::string& token, std::int
     // Belt and braces: what libjwt verified with must be what we accepted above.
     if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return Unauthenticated("unsupported alg");
 
+    {
+        const std::string_view payload_b64(token.data() + dot1 + 1, dot2 - dot1 - 1);
+        auto payload_json = Base64UrlDecode(payload_b64);
+        auto payload = payload_json ? core::ParseJsonObject(*payload_json, core::JsonLimits{16})
+                                    : core::Result<json::object>(core::MakeError(core::ErrorCode::kInvalidRequest, ""));
+        if (!payload.ok()) return Unauthenticated("malformed token");
+        if (WrittenMemberCount(*payload_json) != payload->size()) return Unauthenticated("duplicate claim");
+    }
     CString grants_text(jwt_get_grants_json(jwt.get(), nullptr));
     if (!grants_text) return Unauthenticated("malformed token");
     auto grants = core::ParseJsonObject(grants_text.get(), core::JsonLimits{16});

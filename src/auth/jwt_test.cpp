@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <jwt.h>
+#include <sodium.h>
 
 #include <boost/json.hpp>
 #include <cstdlib>
@@ -51,6 +52,18 @@ boost::json::object ValidClaims() {
 }
 
 std::string Reason(const core::Result<AccessClaims>& r) { return r.ok() ? "ok" : r.error().message; }
+
+// A token from raw header and payload text (duplicates and all), HS256-signed with the secret: what only a holder
+// of the key could make, to see what the verifier does with it.
+std::string SignRaw(const std::string& header, const std::string& payload, const std::string& key = kSecret) {
+    const std::string input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    crypto_auth_hmacsha256_final(&state, mac);
+    return input + "." + Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+}
 
 TEST(JwtTest, RoundTrip) {
     auto codec = Codec();
@@ -213,6 +226,40 @@ TEST(JwtTest, GarbageRejected) {
 }
 
 TEST(JwtTest, EmptySecretRefused) { EXPECT_THROW(JwtCodec("", kIssuer, 900s), std::invalid_argument); }
+
+}  // namespace
+}  // namespace netra::auth
+
+namespace netra::auth {
+namespace {
+
+TEST(JwtTest, DuplicateClaimsAndHeaderParametersAreRefused) {
+    const std::string claims = boost::json::serialize(ValidClaims());
+    const std::string header = R"({"alg":"HS256","typ":"JWT"})";
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(header, claims))), "ok");  // the helper signs like the server
+    // "sub" twice: one reader believes the first, another the last.
+    std::string twice = claims;
+    twice.insert(twice.size() - 1, R"(,"sub":"someone-else")");
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(header, twice))), "duplicate claim");
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(R"({"alg":"HS256","typ":"JWT","alg":"none"})", claims))),
+              "duplicate header parameter");
+    // Nested objects and strings holding quotes, colons and braces are not members of the payload.
+    auto nested = ValidClaims();
+    nested["meta"] = boost::json::object{{"sub", "x"}, {"note", "a \"quoted\": {b}"}};
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(header, boost::json::serialize(nested)))), "ok");
+}
+
+TEST(JwtTest, CriticalHeadersAreRefusedKeyHintsIgnored) {
+    const std::string claims = boost::json::serialize(ValidClaims());
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(R"({"alg":"HS256","typ":"JWT","crit":["exp"]})", claims))),
+              "unsupported critical header");
+    // kid / jku / x5u never choose the key (nothing is fetched): with the server's signature the token is valid,
+    // with another key's it is not, whatever they say.
+    const std::string hints = R"({"alg":"HS256","typ":"JWT","kid":"../../etc/passwd","jku":"http://127.0.0.1:1/k"})";
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(hints, claims))), "ok");
+    EXPECT_EQ(Reason(Codec().Verify(SignRaw(hints, claims, "another-secret-another-secret-1234"))),
+              "invalid signature");
+}
 
 }  // namespace
 }  // namespace netra::auth

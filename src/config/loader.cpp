@@ -331,7 +331,9 @@ core::Result<std::string> LoadOrCreateDevJwtSecret(const std::string& data_dir) 
     fs::path dir(data_dir);
     fs::path path = dir / kJwtSecretFile;
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    // A data directory Netra creates is its owner's only (it holds the secret and the database); one that exists
+    // keeps the permissions its operator gave it.
+    if (fs::create_directories(dir, ec) && !ec) fs::permissions(dir, fs::perms::owner_all, ec);
     if (ec) {
         return MakeError(ErrorCode::kInvalidRequest,
                          "NETRA_DATA_DIR '" + data_dir + "' cannot be created: " + ec.message());

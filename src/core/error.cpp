@@ -28,6 +28,7 @@ constexpr ErrorRow kErrorTable[] = {
     {ErrorCode::kServiceUnavailable, 503, "service_unavailable", "SERVICE_UNAVAILABLE"},
     {ErrorCode::kTimeout, 504, "timeout", "TIMEOUT"},
     {ErrorCode::kCancelled, 409, "cancelled", "CANCELLED"},
+    {ErrorCode::kHeadersTooLarge, 431, "headers_too_large", "HEADERS_TOO_LARGE"},
 };
 
 const ErrorRow& Row(ErrorCode code) {

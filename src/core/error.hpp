@@ -28,6 +28,7 @@ enum class ErrorCode {
     kServiceUnavailable,    // 503
     kTimeout,               // run/agent timeouts (504 on HTTP)
     kCancelled,             // run cancelled (409 on HTTP)
+    kHeadersTooLarge,       // 431: a request's header block over the limit
 };
 
 // What a rate limit that said no tells the client (HTTP `Retry-After` and `x-ratelimit-*`, WebSocket

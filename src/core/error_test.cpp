@@ -10,6 +10,8 @@ TEST(ErrorTable, MapsCodesToHttpAndWebSocket) {
     EXPECT_EQ(WsErrorCode(ErrorCode::kThreadBusy), "THREAD_BUSY");
     EXPECT_EQ(HttpStatus(ErrorCode::kThreadBusy), 409);
     EXPECT_EQ(HttpStatus(ErrorCode::kRateLimited), 429);
+    EXPECT_EQ(HttpStatus(ErrorCode::kHeadersTooLarge), 431);
+    EXPECT_EQ(HttpErrorName(ErrorCode::kHeadersTooLarge), "headers_too_large");
     EXPECT_EQ(HttpStatus(ErrorCode::kInternal), 500);
     EXPECT_EQ(HttpErrorName(ErrorCode::kUnsupportedMediaType), "unsupported_media_type");
     EXPECT_EQ(WsErrorCode(ErrorCode::kCancelled), "CANCELLED");

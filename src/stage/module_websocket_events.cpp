@@ -256,7 +256,7 @@ void HeartbeatAck(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> WebsocketEventsTests() {
-    return {
+    std::vector<TestCase> tests = {
         {"health_endpoint", HealthEndpoint},
         {"health_live", HealthLive},
         {"health_ready_shape", HealthReady},
@@ -273,6 +273,8 @@ std::vector<TestCase> WebsocketEventsTests() {
         {"concurrent_connections_pong", ConcurrentConnectionsPong},
         {"heartbeat_ack", HeartbeatAck},
     };
+    for (auto& t : AuthAttackTests()) tests.push_back(std::move(t));  // module_auth_attacks.cpp
+    return tests;
 }
 
 }  // namespace netra::stage

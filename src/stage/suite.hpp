@@ -125,6 +125,7 @@ std::vector<TestCase> AgentLlmTests();  // module 4 too: the configured LLM prov
 std::vector<TestCase> ResponseStreamingTests();
 std::vector<TestCase> LifecycleEventsTests();
 std::vector<TestCase> CoordinationTests();
+std::vector<TestCase> AuthAttackTests();           // module 1 too: forged tokens, misplaced credentials, data at rest
 std::vector<TestCase> CoordinationClusterTests();  // module 9 too: two instances of a cluster (--url2)
 std::vector<TestCase> FailureRecoveryTests();      // module 6: so far the rate limits (issue 9)
 std::vector<TestCase> FailureRecoveryRunTests();   // module 6 too: cancel mid-run, disconnect mid-run then replay

@@ -1644,6 +1644,23 @@ TEST(OpenStoreTest, SqliteDurabilityIsChosenInTheUrlAndReported) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(OpenStoreTest, ANewSqliteDatabaseIsOwnerOnly) {
+    const auto dir = std::filesystem::temp_directory_path() / ("netra-perm-" + core::RandomHex(6)) / "data";
+    {
+        auto store = OpenStore("sqlite://" + (dir / "netra.db").string());
+        ASSERT_TRUE(store.ok()) << store.error().message;
+        ASSERT_TRUE((*store)->Migrate().ok());
+        using std::filesystem::perms;
+        const auto group_other = perms::group_all | perms::others_all;
+        for (const char* name : {"netra.db", "netra.db-wal", "netra.db-shm"}) {
+            ASSERT_TRUE(std::filesystem::exists(dir / name)) << name;
+            EXPECT_EQ(std::filesystem::status(dir / name).permissions() & group_other, perms::none) << name;
+        }
+        EXPECT_EQ(std::filesystem::status(dir).permissions() & group_other, perms::none);  // created by the store
+    }
+    std::filesystem::remove_all(dir.parent_path());
+}
+
 TEST(OpenStoreTest, PostgresDurabilityFollowsSynchronousCommit) {
     const char* url = std::getenv("NETRA_TEST_PG_URL");
     if (url == nullptr || *url == '\0') GTEST_SKIP() << "NETRA_TEST_PG_URL not set: no PostgreSQL to ask";

@@ -120,16 +120,20 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             break;
         }
         if (ec) {
-            // The request could not be read: answer in JSON, then close (the stream position is unknown).
-            bool too_large = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+            // The request could not be read: answer in JSON, then close (the stream position is unknown). A header
+            // flood is 431 (RFC 6585), a body over the limit 413, anything else malformed.
+            core::Error error =
+                core::MakeError(core::ErrorCode::kInvalidRequest, "malformed HTTP request: " + ec.message());
+            if (ec == bhttp::error::header_limit) {
+                error =
+                    core::MakeError(core::ErrorCode::kHeadersTooLarge, "request header fields larger than the limit");
+            } else if (ec == bhttp::error::body_limit) {
+                error = core::MakeError(core::ErrorCode::kPayloadTooLarge, "request larger than the limit");
+            }
             Request stub;
             stub.version(11);
             stub.keep_alive(false);
-            auto res = ErrorResponse(
-                stub, core::NewId(),
-                core::MakeError(
-                    too_large ? core::ErrorCode::kPayloadTooLarge : core::ErrorCode::kInvalidRequest,
-                    too_large ? "request larger than the limit" : "malformed HTTP request: " + ec.message()));
+            auto res = ErrorResponse(stub, core::NewId(), error);
             res.keep_alive(false);
             server->metrics.ObserveRequest(res.result_int(), 0);
             co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));

@@ -1,6 +1,8 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string_view>
@@ -228,11 +230,20 @@ core::Result<std::shared_ptr<Store>> OpenSqliteStore(const SqliteOptions& option
     if (options.path != ":memory:" && options.create_parent_dirs) {
         std::error_code ec;
         const auto parent = std::filesystem::path(options.path).parent_path();
-        if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+        if (!parent.empty() && std::filesystem::create_directories(parent, ec) && !ec) {
+            std::filesystem::permissions(parent, std::filesystem::perms::owner_all, ec);  // one we created: ours only
+        }
         if (ec) {
             return MakeError(ErrorCode::kServiceUnavailable,
                              "cannot create the database directory " + parent.string() + ": " + ec.message());
         }
+    }
+    if (options.path != ":memory:") {
+        // A new database file is created owner-only (0600) before SQLite opens it: SQLite gives its -wal and -shm
+        // files the database file's permissions, so the whole database stays private. An existing file is left as
+        // its operator set it.
+        const int fd = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
     }
     auto backend = std::make_unique<SqliteBackend>();
     if (auto s = backend->Open(options); !s) return s.error();
