@@ -756,6 +756,26 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
     return core::Ok();
 }
 
+// A cancel that lost a race with the run's own first events (a writer took the seq its terminal event wanted: the
+// run is executing after all): the executing run is asked to stop, and the answer is the run's state — cancelling,
+// or its final state if it ended meanwhile — never the write conflict.
+core::Result<domain::Run> RunService::CancelLiveRun(const std::string& user_id, const std::string& run_id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = active_.find(run_id); it != active_.end()) it->second->cancel_requested = true;
+    }
+    // Recorded too: on the database queue the run may execute on another instance, which reads it at renewal.
+    if (auto s = store_->RequestCancel(run_id, core::NowMs()); !s.ok()) {
+        spdlog::warn("run {}: cancel not recorded: {}", run_id, s.error().message);
+    }
+    auto stored = store_->GetRun(user_id, run_id);
+    if (!stored.ok()) return stored.error();
+    if (!*stored) return MakeError(ErrorCode::kNotFound, "run not found");
+    domain::Run r = **stored;
+    if (!domain::IsFinished(r.status)) r.status = domain::RunStatus::kCancelling;
+    return r;
+}
+
 core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const std::string& run_id) {
     std::shared_ptr<ActiveRun> active;
     {
@@ -769,7 +789,10 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
                 std::lock_guard lock(mutex_);
                 active_.erase(run_id);
             }
-            if (auto s = FinishNotStarted(active->run, domain::RunStatus::kCancelled, ""); !s.ok()) return s.error();
+            if (auto s = FinishNotStarted(active->run, domain::RunStatus::kCancelled, ""); !s.ok()) {
+                if (s.error().code != ErrorCode::kConflict) return s.error();
+                return CancelLiveRun(user_id, run_id);  // its events are being written meanwhile: it is running
+            }
             ++cancelled_;
             domain::Run r = active->run;
             r.status = domain::RunStatus::kCancelled;
@@ -798,7 +821,10 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
                 std::lock_guard lock(mutex_);
                 active_.erase(run_id);  // submitted here and waiting in the database queue
             }
-            if (auto s = FinishNotStarted(**stored, domain::RunStatus::kCancelled, ""); !s.ok()) return s.error();
+            if (auto s = FinishNotStarted(**stored, domain::RunStatus::kCancelled, ""); !s.ok()) {
+                if (s.error().code != ErrorCode::kConflict) return s.error();
+                return CancelLiveRun(user_id, run_id);  // its events are being written meanwhile: it is running
+            }
             ++cancelled_;
             domain::Run r = **stored;
             r.status = domain::RunStatus::kCancelled;

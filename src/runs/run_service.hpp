@@ -141,6 +141,7 @@ class RunService final : public SignalListener {
     boost::asio::awaitable<void> FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
                                               std::optional<core::Error> error, std::optional<std::string> report,
                                               boost::json::object result);
+    core::Result<domain::Run> CancelLiveRun(const std::string& user_id, const std::string& run_id);
     core::Status FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error);
     // Queues a stored run again (queued, or interrupted and resumable); fails it when it used all its attempts.
     core::Status Requeue(const domain::Run& run);
