@@ -178,12 +178,18 @@ json::object NoResult(const std::string& tool_call_id, std::string_view reason, 
 }
 }  // namespace
 
-void EventMapper::Terminal(const std::string& type, const json::object& payload, std::optional<std::int64_t> ts,
-                           Events& out) {
+// Everything still open, closed in the order the verifier wants: the text message, each tool call without a result
+// (a result saying why), the steps.
+void EventMapper::CloseAll(Events& out, std::optional<std::int64_t> ts, std::string_view why) {
     CloseText(out, ts);
-    for (const auto& p : pending_tools_) out.push_back(NoResult(p.id, "the run ended before the tool reported", ts));
+    for (const auto& p : pending_tools_) out.push_back(NoResult(p.id, why, ts));
     pending_tools_.clear();
     CloseSteps(out, ts);
+}
+
+void EventMapper::Terminal(const std::string& type, const json::object& payload, std::optional<std::int64_t> ts,
+                           Events& out) {
+    CloseAll(out, ts, "the run ended before the tool reported");
 
     const std::string status = type.substr(4);  // run_completed → completed
     json::object snapshot{{"run_id", ids_.netra_run_id}, {"thread_id", ids_.thread_id}, {"status", status}};
@@ -333,10 +339,7 @@ std::vector<json::object> EventMapper::Map(const json::object& envelope) {
     } else if (type == "run_resumed") {
         // Another instance took the run over: the agent that was running starts afresh, the tool it was in never
         // reports.
-        CloseText(out, ts);
-        for (const auto& p : pending_tools_) out.push_back(NoResult(p.id, "the run was resumed by another server", ts));
-        pending_tools_.clear();
-        CloseSteps(out, ts);
+        CloseAll(out, ts, "the run was resumed by another server");
         auto e = Event("CUSTOM", ts);
         e["name"] = "netra.run_resumed";
         e["value"] = payload;
@@ -353,10 +356,7 @@ std::vector<json::object> EventMapper::Finish() {
     if (finished_) return out;
     if (!started_) out = Start();
     const auto ts = core::NowMs();
-    CloseText(out, ts);
-    for (const auto& p : pending_tools_) out.push_back(NoResult(p.id, "the event stream ended", ts));
-    pending_tools_.clear();
-    CloseSteps(out, ts);
+    CloseAll(out, ts, "the event stream ended");
     auto e = Event("RUN_ERROR", ts);
     e["message"] = "the event stream ended before the run did";
     e["code"] = "STREAM_ENDED";

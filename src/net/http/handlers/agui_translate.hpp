@@ -62,6 +62,7 @@ class EventMapper {
     boost::json::object RunMetadata() const;
     void CloseText(Events& out, std::optional<std::int64_t> ts);
     void CloseSteps(Events& out, std::optional<std::int64_t> ts);
+    void CloseAll(Events& out, std::optional<std::int64_t> ts, std::string_view why);
     void Terminal(const std::string& type, const boost::json::object& payload, std::optional<std::int64_t> ts,
                   Events& out);
 
