@@ -32,13 +32,11 @@ export class RunView {
     this.hooks = hooks;
     this.seq = 0;
     this.pending = new Map();
-    this.applied = [];
     this.appliedText = ''; // data-seqs, grown as events apply (joining the whole list each time is quadratic)
     this.status = 'queued';
     this.steps = new Map(); // agent -> its latest step
     this.reportText = '';
     this.renderQueued = false;
-    this.startedAt = 0;
 
     this.element = el('li', 'run');
     this.element.dataset.runId = runId;
@@ -76,7 +74,6 @@ export class RunView {
       const next = this.pending.get(this.seq + 1);
       this.pending.delete(this.seq + 1);
       this.seq += 1;
-      this.applied.push(next.seq);
       this.appliedText += this.appliedText ? `,${next.seq}` : String(next.seq);
       this.apply(next);
     }
@@ -118,7 +115,6 @@ export class RunView {
     const agent = e.agent_name || p.agent || '';
     switch (e.type) {
       case 'run_started':
-        this.startedAt = Date.parse(e.timestamp) || Date.now();
         this.setStatus('running');
         break;
       case 'run_resumed':

@@ -56,7 +56,7 @@ struct RunTrack {
     std::string run_id;
     std::int64_t last_seq = 0;
     std::uint64_t events = 0;
-    bool acked = false, started = false, ended = false, refused = false;
+    bool started = false, ended = false, refused = false;
     std::string status;
 };
 
@@ -116,9 +116,9 @@ class VirtualUser {
     }
 
     asio::awaitable<bool> Register() {
-        email_ = "bench-" + std::to_string(getpid()) + "-" + std::to_string(index_) + "-" +
-                 std::to_string(Clock::now().time_since_epoch().count()) + "@example.com";
-        json::object body{{"email", email_}, {"password", "a-long-bench-password"}};
+        const std::string email = "bench-" + std::to_string(getpid()) + "-" + std::to_string(index_) + "-" +
+                                  std::to_string(Clock::now().time_since_epoch().count()) + "@example.com";
+        json::object body{{"email", email}, {"password", "a-long-bench-password"}};
         auto res =
             co_await http_.Request(bhttp::verb::post, "/auth/register", core::JsonText(body), "application/json", "");
         if (!res.ok() || res->status != 201) {
@@ -266,7 +266,6 @@ class VirtualUser {
     bool Apply(const json::object& f, RunTrack& run, Clock::time_point t0) {
         const std::string type = Str(f, "type");
         if (type == "ack" && Str(f, "client_message_id") == run.client_id) {
-            run.acked = true;
             run.run_id = Str(f, "run_id");
             thread_id_ = Str(f, "thread_id");
             const double ms = MsSince(t0);
@@ -311,7 +310,7 @@ class VirtualUser {
     int index_;
     BenchHttp http_;
     BenchSocket socket_;
-    std::string email_, token_, refresh_, thread_id_, dataset_id_;
+    std::string token_, refresh_, thread_id_, dataset_id_;
     Clock::time_point renew_at_ = Clock::time_point::max();
     int pings_ = 0, errors_logged_ = 0;
     std::shared_ptr<int> round_ = std::make_shared<int>(0);  // the round in progress; the watchdog's token
