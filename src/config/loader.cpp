@@ -81,6 +81,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_LOG_FORMAT", "", "log_format", Kind::kString},
     SettingDef{"NETRA_LOG_LEVEL", "", "log_level", Kind::kString},
     SettingDef{"NETRA_ALLOWED_ORIGINS", "", "allowed_origins", Kind::kList},
+    SettingDef{"NETRA_MCP_CONFORMANCE_FIXTURES", "", "mcp_conformance_fixtures", Kind::kBool},
     SettingDef{"NETRA_IO_THREADS", "", "io_threads", Kind::kInt},
     SettingDef{"NETRA_WORKER_THREADS", "", "worker_threads", Kind::kInt},
     SettingDef{"NETRA_RUN_THREADS", "", "run_threads", Kind::kInt},
@@ -465,6 +466,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     if (auto text = r.Text("NETRA_LOG_LEVEL")) settings.log_level = Lower(Trim(*text));
     if (auto text = r.Text("NETRA_ALLOWED_ORIGINS")) settings.allowed_origins = SplitList(*text);
     r.IntInto("NETRA_IO_THREADS", settings.io_threads, 1, kMaxIoThreads);
+    r.Bool("NETRA_MCP_CONFORMANCE_FIXTURES", settings.mcp_conformance_fixtures);
     r.IntInto("NETRA_WORKER_THREADS", settings.worker_threads, 1, kMaxWorkerThreads);
     r.IntInto("NETRA_RUN_THREADS", settings.run_threads, 1, kMaxWorkerThreads);
     r.IntInto("NETRA_COMPUTE_THREADS", settings.compute_threads, 1, kMaxWorkerThreads);
@@ -546,6 +548,9 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
         // The bypass key mints tokens for any user: a guessable one on a shared deployment is an open door.
         if (!settings.e2e_bypass_key.empty() && settings.e2e_bypass_key.size() < kMinStrictBypassKeyBytes) {
             r.Fail(origin_of("NETRA_E2E_BYPASS_KEY") + " must be at least " + std::to_string(kMinStrictBypassKeyBytes) +
+    if (settings.mcp_conformance_fixtures && settings.env == Environment::kProduction) {
+        r.Fail(origin_of("NETRA_MCP_CONFORMANCE_FIXTURES") + " is refused in production");
+    }
                    " bytes in " + env_name);
         }
         if (settings.jwt_secret.empty()) {
@@ -622,6 +627,7 @@ std::string DescribeSettings(const Settings& s) {
     if (s.allowed_origins.empty()) {
         out << "any";
     } else {
+        << " mcp_conformance_fixtures=" << (s.mcp_conformance_fixtures ? "on" : "off")
         for (std::size_t i = 0; i < s.allowed_origins.size(); ++i) out << (i ? "," : "") << s.allowed_origins[i];
     }
     out << " io_threads=" << s.io_threads << " worker_threads=" << s.worker_threads << " run_threads=" << s.run_threads

@@ -74,6 +74,9 @@ struct Settings {
     std::string log_format;  // "", "text", "json"
     std::string log_level = "info";
     std::vector<std::string> allowed_origins;  // empty = any Origin accepted
+    // /mcp also offers the fixture tools, prompts and resources the MCP conformance suite calls (test_simple_text,
+    // test://static-text, …): for testing a deployment's MCP transport with that suite, never in production.
+    bool mcp_conformance_fixtures = false;
     int io_threads = 2;
     int worker_threads = 4;
     // Runs are coroutines on strands of their own small pool: a waiting run (LLM, storage, a timer) holds no

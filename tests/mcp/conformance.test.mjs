@@ -1,9 +1,15 @@
 // The MCP conformance suite (@modelcontextprotocol/conformance, its real CLI) against Netra's /mcp: every server
-// scenario (`--suite all`), with conformance-baseline.yml naming the scenarios Netra cannot pass because they exercise
-// what it does not offer (the reference server's fixture tools, prompts, resources, logging, completions). The CLI
-// exits 0 only if every other scenario passes and every baseline scenario still fails; this test then reads each
-// scenario's checks.json and holds the baseline to its reason (each of its failures must be "Method not found" /
-// "Unknown tool" / a fixture tool missing from tools/list) and the scenarios that apply to to their successes.
+// scenario (`--suite all`), with no expected failures. The suite is written against a reference server whose fixtures
+// it calls by name (test_simple_text, test_sampling, test://static-text, test_simple_prompt, …); Netra offers them
+// beside its own tools, resources and prompt when NETRA_MCP_CONFORMANCE_FIXTURES is on, which this test's server
+// has (mcp.test.mjs runs without, and checks they are absent). What the scenarios exercise is Netra's real protocol
+// machinery: content kinds, log and progress notifications on the POST's stream, the server's own sampling and
+// elicitation requests answered by the client's later POSTs, resources and templates, subscriptions, prompts,
+// completions, DNS-rebinding protection.
+//
+// One scenario has nothing to check here: server-sse-polling (SEP-1699) calls a test_reconnection tool that closes
+// the POST's stream mid-call for the client to resume with GET and Last-Event-ID; Netra offers no GET stream (its
+// answers are never lost: a call that fails mid-way is retried by the client), so the suite records only INFO.
 //
 // Credentials: the CLI sends no Authorization header of its own and /mcp takes the token only there (never in the
 // URL), so the CLI talks to a local pass-through proxy (auth-proxy.mjs) that adds `Authorization: Bearer <token>` and
@@ -25,23 +31,17 @@ import { startAuthProxy } from './auth-proxy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
-const baselineFile = path.join(here, 'conformance-baseline.yml');
-const baseline = readFileSync(baselineFile, 'utf8')
-  .split('\n')
-  .map((l) => /^\s+-\s+([\w-]+)/.exec(l)?.[1])
-  .filter(Boolean);
-
-// The scenarios that apply to a tools-only server: each must pass with at least one SUCCESS check.
-const MUST_SUCCEED = ['server-initialize', 'ping', 'tools-list', 'server-sse-multiple-streams', 'dns-rebinding-protection'];
-// Why a baseline scenario may fail: Netra lacks the method or the fixture tool, nothing else.
-const NOT_OFFERED = /Method not found|Unknown tool|Tool '[\w-]+' not found/;
+// Scenarios whose checks are all INFO against Netra (see above).
+const NO_CHECK_APPLIES = ['server-sse-polling'];
+// At least these run (the suite may add scenarios; each new one must pass too).
+const AT_LEAST = 31;
 
 let server;
 let proxy;
 let outDir;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ env: { NETRA_MCP_CONFORMANCE_FIXTURES: '1' } });
   const api = new Api(server);
   await api.register(newEmail('mcp-conformance'), PASSWORD);
   proxy = await startAuthProxy(server.url, api.token);
@@ -83,44 +83,25 @@ function results(dir) {
   return out;
 }
 
-test('the conformance suite\'s server scenarios pass against /mcp (baseline: what Netra does not offer)', async (t) => {
-  const { code, out } = await run([
-    'server', '--url', `${proxy.url}/mcp`, '--suite', 'all', '--expected-failures', baselineFile, '--output-dir', outDir,
-  ]);
+test('every server scenario of the conformance suite passes against /mcp', async (t) => {
+  const { code, out } = await run(['server', '--url', `${proxy.url}/mcp`, '--suite', 'all', '--output-dir', outDir]);
   // eslint-disable-next-line no-control-regex
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   for (const line of plain.slice(plain.lastIndexOf('=== SUMMARY ===')).split('\n')) if (line.trim()) t.diagnostic(line);
   assert.equal(code, 0, `conformance CLI exited ${code}:\n${out.slice(-6000)}`);
 
   const byScenario = results(outDir);
-  assert.ok(byScenario.size >= MUST_SUCCEED.length + baseline.length, `scenarios run: ${[...byScenario.keys()]}`);
-  let passed = 0;
-  const notApplicable = [];
-  for (const [scenario, checks] of byScenario) {
-    const failures = checks.filter((c) => c.status === 'FAILURE');
-    if (baseline.includes(scenario)) {
-      assert.ok(failures.length > 0, `${scenario} is in the baseline but did not fail`);
-      for (const f of failures) {
-        assert.match(f.errorMessage ?? '', NOT_OFFERED, `${scenario} failed for another reason: ${f.errorMessage}`);
-      }
+  assert.ok(byScenario.size >= AT_LEAST, `scenarios run: ${[...byScenario.keys()]}`);
+  let checks = 0;
+  for (const [scenario, list] of byScenario) {
+    assert.deepEqual(list.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING'), [], `${scenario} has failed checks`);
+    const successes = list.filter((c) => c.status === 'SUCCESS').length;
+    if (NO_CHECK_APPLIES.includes(scenario)) {
+      assert.equal(successes, 0, `${scenario} now has checks that apply: remove it from NO_CHECK_APPLIES`);
     } else {
-      assert.deepEqual(failures, [], `${scenario} has failed checks`);
-      if (checks.some((c) => c.status === 'SUCCESS')) passed++;
-      else notApplicable.push(scenario); // e.g. server-sse-polling: only INFO checks when answers are JSON
+      assert.ok(successes > 0, `${scenario}: no successful check`);
     }
+    checks += successes;
   }
-  for (const scenario of MUST_SUCCEED) {
-    const checks = byScenario.get(scenario);
-    assert.ok(checks, `${scenario} was not run`);
-    assert.ok(checks.some((c) => c.status === 'SUCCESS'), `${scenario}: no successful check`);
-  }
-  t.diagnostic(`${passed} scenarios passed with successful checks; ${notApplicable.length} ran with no check ` +
-    `applicable (${notApplicable.join(', ') || 'none'}); ${baseline.length} failed as the baseline expects (not offered)`);
-});
-
-test('the applicable scenarios pass one by one, without a baseline', async () => {
-  for (const scenario of MUST_SUCCEED) {
-    const { code, out } = await run(['server', '--url', `${proxy.url}/mcp`, '--scenario', scenario]);
-    assert.equal(code, 0, `${scenario}:\n${out.slice(-3000)}`);
-  }
+  t.diagnostic(`${byScenario.size} scenarios, ${checks} checks passed; no check applied in ${NO_CHECK_APPLIES.join(', ')}`);
 });

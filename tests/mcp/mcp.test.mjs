@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 
 import { Api, newEmail, PASSWORD } from '../lib/api.mjs';
 import { startServer } from '../lib/server.mjs';
@@ -106,8 +106,11 @@ describe('the SDK client', () => {
   test('initializes: server info, tools capability, a session and the negotiated version', async () => {
     const { client, transport } = await connect(alice.token);
     assert.equal(client.getServerVersion().name, 'netra');
-    assert.ok(client.getServerCapabilities().tools, 'tools capability');
-    assert.equal(client.getServerCapabilities().resources, undefined);
+    const caps = client.getServerCapabilities();
+    assert.ok(caps.tools, 'tools capability');
+    // Resources never change (no subscriptions); prompts, completions and logging are offered.
+    assert.deepEqual(caps.resources, { subscribe: false, listChanged: false });
+    assert.ok(caps.prompts && caps.completions && caps.logging, JSON.stringify(caps));
     assert.match(client.getInstructions(), /list_datasets/);
     assert.ok(transport.sessionId, 'Mcp-Session-Id issued');
     assert.equal(transport.protocolVersion, '2025-11-25');
@@ -147,6 +150,14 @@ describe('the SDK client', () => {
     assert.equal(s.tools, tools.length);
     assert.deepEqual(s.tool_names, names);
     assert.equal(s.status, 'available');
+    // What initialize, resources/templates/list and prompts/list answer, the discovery documents say.
+    const caps = client.getServerCapabilities();
+    for (const doc of [config, s]) {
+      assert.deepEqual(doc.capabilities, ['tools', 'resources', 'prompts', 'completions', 'logging'].filter((c) => caps[c]));
+      assert.deepEqual(doc.resource_templates, (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate));
+      assert.deepEqual(doc.prompt_names, (await client.listPrompts()).prompts.map((p) => p.name));
+      assert.equal(doc.conformance_fixtures, false);
+    }
   });
 
   test('list_datasets equals GET /api/datasets, and shows only the caller\'s datasets', async () => {
@@ -307,6 +318,104 @@ describe('the SDK client', () => {
   });
 });
 
+describe('resources, prompts, completions, logging and progress', () => {
+  test('the caller\'s datasets are resources; reading one equals profile_dataset; another user\'s is not found', async () => {
+    const { client } = await connect(alice.token);
+    const { resources } = await client.listResources();
+    const mine = await alice.request('GET', '/api/datasets');
+    assert.deepEqual(resources.map((r) => r.uri), mine.data.map((d) => `netra://datasets/${d.id}`));
+    const entry = resources.find((r) => r.uri === `netra://datasets/${aliceDataset.id}`);
+    assert.equal(entry.name, 'alice usage');
+    assert.equal(entry.mimeType, 'application/json');
+    const read = await client.readResource({ uri: entry.uri });
+    assert.equal(read.contents.length, 1);
+    const profile = await client.callTool({ name: 'profile_dataset', arguments: { dataset_id: aliceDataset.id } });
+    assert.deepEqual(JSON.parse(read.contents[0].text), profile.structuredContent);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate), ['netra://datasets/{dataset_id}', 'netra://runs/{run_id}/report']);
+    for (const uri of [`netra://datasets/${bobDataset.id}`, 'netra://datasets/no-such-id', 'test://static-text', 'file:///etc/passwd']) {
+      await assert.rejects(client.readResource({ uri }), (e) => e instanceof McpError && e.code === -32602 && /not found/i.test(e.message), uri);
+    }
+  });
+
+  test('optimize_llm_costs embeds the dataset and completes dataset_id from the caller\'s datasets only', async () => {
+    const { client } = await connect(alice.token);
+    const { prompts } = await client.listPrompts();
+    assert.deepEqual(prompts.map((p) => p.name), ['optimize_llm_costs']);
+    const prompt = await client.getPrompt({ name: 'optimize_llm_costs', arguments: { dataset_id: aliceDataset.id, goal: 'halve the bill' } });
+    const [embedded, ask] = prompt.messages;
+    assert.equal(embedded.content.type, 'resource');
+    const read = await client.readResource({ uri: `netra://datasets/${aliceDataset.id}` });
+    assert.deepEqual(embedded.content.resource, read.contents[0]);
+    assert.match(ask.content.text, /halve the bill/);
+    assert.match(ask.content.text, new RegExp(aliceDataset.id));
+    await assert.rejects(client.getPrompt({ name: 'optimize_llm_costs', arguments: { dataset_id: bobDataset.id } }), /not found/);
+    await assert.rejects(client.getPrompt({ name: 'no_such_prompt', arguments: {} }), /Unknown prompt/);
+
+    const ref = { type: 'ref/prompt', name: 'optimize_llm_costs' };
+    const all = await client.complete({ ref, argument: { name: 'dataset_id', value: '' } });
+    assert.deepEqual(all.completion.values, (await alice.request('GET', '/api/datasets')).data.map((d) => d.id));
+    assert.ok(!all.completion.values.includes(bobDataset.id));
+    const some = await client.complete({ ref, argument: { name: 'dataset_id', value: aliceDataset.id.slice(0, 6) } });
+    assert.ok(some.completion.values.includes(aliceDataset.id));
+    const none = await client.complete({ ref, argument: { name: 'dataset_id', value: 'zzz-no-such' } });
+    assert.deepEqual(none.completion.values, []);
+    const viaTemplate = await client.complete({ ref: { type: 'ref/resource', uri: 'netra://datasets/{dataset_id}' }, argument: { name: 'dataset_id', value: '' } });
+    assert.deepEqual(viaTemplate.completion.values, all.completion.values);
+  });
+
+  test('run_optimization reports progress per agent and logs each agent, both as the stored events say; the report is a resource', async () => {
+    const { client } = await connect(alice.token);
+    const logs = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => logs.push(n.params));
+    await client.setLoggingLevel('info');
+    const progress = [];
+    const result = await client.callTool(
+      { name: 'run_optimization', arguments: { question: 'How can we cut our LLM costs?', dataset_id: aliceDataset.id } },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push(p) },
+    );
+    assert.notEqual(result.isError, true, text(result));
+    const runId = result.structuredContent.run_id;
+    const ends = (await alice.events(runId)).filter((e) => e.type === 'agent_completed' || e.type === 'agent_failed');
+    const starts = (await alice.events(runId, { type: 'agent_started' })).map((e) => `${e.agent_name} started`);
+    assert.deepEqual(progress.map((p) => p.progress), ends.map((_, i) => i + 1));
+    assert.deepEqual(progress.map((p) => p.message), ends.map((e) => `${e.agent_name} ${e.type === 'agent_failed' ? 'failed' : 'completed'}`));
+    const agentLogs = logs.filter((l) => l.logger === 'netra.run' && !/^run /.test(l.data)).map((l) => l.data);
+    assert.deepEqual(agentLogs.filter((l) => / started$/.test(l)), starts);
+    assert.equal(agentLogs.filter((l) => / (completed|failed)$/.test(l)).length, ends.length);
+    assert.ok(logs.some((l) => l.data === `run ${runId} queued in thread ${result.structuredContent.thread_id}`));
+
+    const report = await client.readResource({ uri: `netra://runs/${runId}/report` });
+    assert.equal(report.contents[0].mimeType, 'text/markdown');
+    assert.equal(report.contents[0].text, result.structuredContent.report_markdown);
+    const other = await connect(bob.token);
+    await assert.rejects(other.client.readResource({ uri: `netra://runs/${runId}/report` }), /not found/i);
+  });
+
+  test('logging/setLevel filters: at warning, a run that succeeds logs nothing; an unknown level is invalid params', async () => {
+    const { client } = await connect(alice.token);
+    const logs = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => logs.push(n.params));
+    await client.setLoggingLevel('warning');
+    const result = await client.callTool({ name: 'run_optimization', arguments: { question: 'How can we cut our LLM costs?', dataset_id: aliceDataset.id } });
+    assert.notEqual(result.isError, true, text(result));
+    const failed = await alice.events(result.structuredContent.run_id, { type: 'agent_failed' });
+    assert.equal(logs.length, failed.length, JSON.stringify(logs));
+    const { session } = await initialize();
+    const bad = await (await post({ jsonrpc: '2.0', id: 9, method: 'logging/setLevel', params: { level: 'loud' } }, { session })).json();
+    assert.equal(bad.error.code, -32602);
+  });
+
+  test('the conformance fixtures are not offered unless NETRA_MCP_CONFORMANCE_FIXTURES is on', async () => {
+    const { client } = await connect(alice.token);
+    const { tools } = await client.listTools();
+    assert.ok(!tools.some((t) => t.name.startsWith('test_')), tools.map((t) => t.name).join());
+    await assert.rejects(client.callTool({ name: 'test_simple_text', arguments: {} }), /Unknown tool/);
+    await assert.rejects(client.getPrompt({ name: 'test_simple_prompt' }), /Unknown prompt/);
+  });
+});
+
 describe('the transport on the wire', () => {
   test('401 with WWW-Authenticate without a token', async () => {
     const res = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { token: null });
@@ -345,7 +454,7 @@ describe('the transport on the wire', () => {
 
   test('JSON-RPC errors: unknown method, invalid message, invalid JSON', async () => {
     const { session } = await initialize();
-    const unknown = await (await post({ jsonrpc: '2.0', id: 5, method: 'resources/list' }, { session })).json();
+    const unknown = await (await post({ jsonrpc: '2.0', id: 5, method: 'resources/subscribe', params: { uri: 'netra://datasets/x' } }, { session })).json();
     assert.deepEqual(unknown.error.code, -32601);
     assert.equal(unknown.id, 5);
     const invalid = await (await post({ jsonrpc: '1.0', id: 6, method: 'ping' }, { session })).json();
@@ -397,9 +506,12 @@ describe('the transport on the wire', () => {
     assert.equal(answer.result.structuredContent.status, 'completed');
     const sse = await post({ ...call, id: 12 }, { session });
     assert.match(sse.headers.get('content-type'), /^text\/event-stream/);
-    const events = (await sse.text()).split('\n\n').filter((e) => e.startsWith('event: message'));
-    assert.equal(events.length, 1);
-    assert.equal(JSON.parse(events[0].slice(events[0].indexOf('data: ') + 6)).id, 12);
+    const messages = (await sse.text()).split('\n\n').filter((e) => e.startsWith('event: message'))
+      .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)));
+    // Log messages at the session's default level (info) first, then the one answer.
+    assert.equal(messages.at(-1).id, 12);
+    assert.ok(messages.length > 1);
+    for (const m of messages.slice(0, -1)) assert.equal(m.method, 'notifications/message', JSON.stringify(m));
   });
 
   test('a browser Origin must be allowed (DNS rebinding)', async () => {

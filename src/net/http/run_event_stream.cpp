@@ -161,13 +161,18 @@ asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<con
 
 asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, std::shared_ptr<const Services> services,
                                                        asio::any_io_executor executor, std::string user_id,
-                                                       std::string run_id, std::chrono::milliseconds timeout) {
+                                                       std::string run_id, std::chrono::milliseconds timeout,
+                                                       std::function<void(const runs::LiveEvent&)> on_event,
+                                                       std::function<void()> on_subscribed) {
     auto follower = std::make_shared<SseFollower>(executor, run_id);
     SubscriptionGuard subscription(services->bus, user_id, follower);
+    if (on_subscribed) on_subscribed();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     core::Result<domain::Run> result = core::MakeError(core::ErrorCode::kInternal, "not read");
     for (;;) {
         // Subscribed before each read: a terminal event after the read is in `pending` or wakes the wait below.
+        for (const auto& e : follower->pending())
+            if (on_event) on_event(*e);
         follower->pending().clear();
         auto read = [services, user_id, run_id]() -> core::Result<domain::Run> {
             auto view = services->runs.Get(user_id, run_id);
@@ -184,7 +189,10 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
             std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::seconds(2)));
         bool ended = false;
         for (;;) {
-            for (const auto& e : follower->pending()) ended = ended || domain::IsTerminal(e->type);
+            for (const auto& e : follower->pending()) {
+                if (on_event) on_event(*e);
+                ended = ended || domain::IsTerminal(e->type);
+            }
             follower->pending().clear();
             if (ended) break;  // also one that arrived during the read: no wait
             auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));

@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,11 +45,13 @@ boost::asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_
 // Waits, without holding a thread, until the user's run has ended or `timeout` has passed, and answers the run as
 // stored then (finished or not: the caller looks at its status). Woken by the run's terminal event on the bus, and
 // re-reads the store every second as well (an event relayed late from another instance cannot delay it much).
-boost::asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server,
-                                                              std::shared_ptr<const Services> services,
-                                                              boost::asio::any_io_executor executor,
-                                                              std::string user_id, std::string run_id,
-                                                              std::chrono::milliseconds timeout);
+// `on_event` sees the run's live events as they arrive while it waits (on `executor`); `on_subscribed` is called once
+// the wait listens, so a caller that starts the run there misses none of them (an event relayed late from another
+// instance may still come after the end: it is for progress, not for the record).
+boost::asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(
+    ServerContext& server, std::shared_ptr<const Services> services, boost::asio::any_io_executor executor,
+    std::string user_id, std::string run_id, std::chrono::milliseconds timeout,
+    std::function<void(const runs::LiveEvent&)> on_event = {}, std::function<void()> on_subscribed = {});
 
 // One SSE frame: optional id and event name, then the data (one line: serialized JSON has no newlines).
 std::string SseFrame(std::string_view id, std::string_view event, std::string_view data);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "auth/base64url.hpp"
@@ -170,7 +171,8 @@ bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allo
 namespace {
 constexpr std::string_view kSessionKeyLabel = "netra-mcp-session-v1:";
 
-// Splits on '.', which neither versions' digits and dashes, decimal times, hex nonces nor base64url contain.
+// Splits on '.', which neither versions' digits and dashes, capability letters, decimal times, hex nonces nor base64url
+// contain.
 std::vector<std::string_view> Split(std::string_view s) {
     std::vector<std::string_view> out;
     std::size_t start = 0;
@@ -199,30 +201,53 @@ std::string SessionCodec::Sign(std::string_view payload) const {
     return auth::Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
+ClientCapabilities ReadClientCapabilities(const json::object& initialize_params) {
+    ClientCapabilities out;
+    auto caps = initialize_params.if_contains("capabilities");
+    if (!caps || !caps->is_object()) return out;
+    out.sampling = caps->as_object().contains("sampling");
+    out.elicitation = caps->as_object().contains("elicitation");
+    return out;
+}
+
+namespace {
+// The capabilities part of an id: a letter per request the client answers ('s' sampling, 'e' elicitation), "-" for
+// none.
+std::string CapabilityLetters(ClientCapabilities c) {
+    std::string out = std::string(c.sampling ? "s" : "") + (c.elicitation ? "e" : "");
+    return out.empty() ? "-" : out;
+}
+}  // namespace
+
 std::string SessionCodec::Issue(const std::string& user_id, const std::string& protocol_version,
-                                std::int64_t now_s) const {
-    std::string visible = protocol_version + "." + std::to_string(now_s) + "." + core::RandomHex(16);
+                                ClientCapabilities client, std::int64_t now_s) const {
+    std::string visible =
+        protocol_version + "." + CapabilityLetters(client) + "." + std::to_string(now_s) + "." + core::RandomHex(16);
     return visible + "." + Sign(user_id + "\n" + visible);
 }
 
 std::optional<Session> SessionCodec::Verify(std::string_view id, const std::string& user_id, std::int64_t now_s) const {
     if (id.size() > 256) return std::nullopt;
     auto parts = Split(id);
-    if (parts.size() != 4) return std::nullopt;
-    std::string visible = std::string(parts[0]) + "." + std::string(parts[1]) + "." + std::string(parts[2]);
+    if (parts.size() != 5) return std::nullopt;
+    std::string visible =
+        std::string(parts[0]) + "." + std::string(parts[1]) + "." + std::string(parts[2]) + "." + std::string(parts[3]);
     std::string expected = Sign(user_id + "\n" + visible);
-    if (expected.size() != parts[3].size() || sodium_memcmp(expected.data(), parts[3].data(), expected.size()) != 0)
+    if (expected.size() != parts[4].size() || sodium_memcmp(expected.data(), parts[4].data(), expected.size()) != 0)
         return std::nullopt;
     std::int64_t issued = 0;
     try {
-        issued = std::stoll(std::string(parts[1]));
+        issued = std::stoll(std::string(parts[2]));
     } catch (...) {
         return std::nullopt;
     }
     const std::int64_t lifetime = std::chrono::duration_cast<std::chrono::seconds>(kSessionLifetime).count();
     if (issued > now_s + 60 || now_s - issued > lifetime) return std::nullopt;
     if (!IsSupportedVersion(parts[0])) return std::nullopt;
-    return Session{std::string(id), std::string(parts[0]), issued};
+    ClientCapabilities client;
+    client.sampling = parts[1].find('s') != std::string_view::npos;
+    client.elicitation = parts[1].find('e') != std::string_view::npos;
+    return Session{std::string(id), std::string(parts[0]), client, issued};
 }
 
 void SessionRegistry::End(const Session& session) {
@@ -246,6 +271,68 @@ bool SessionRegistry::Ended(std::string_view id, std::int64_t now_s) {
         order_.pop_front();
     }
     return ended_.contains(std::string(id));
+}
+
+// --- Logging ---
+
+namespace {
+constexpr std::array<std::string_view, 8> kLogLevelNames = {"debug", "info",     "notice", "warning",
+                                                            "error", "critical", "alert",  "emergency"};
+}  // namespace
+
+std::optional<LogLevel> ParseLogLevel(std::string_view name) {
+    for (std::size_t i = 0; i < kLogLevelNames.size(); ++i)
+        if (kLogLevelNames[i] == name) return static_cast<LogLevel>(i);
+    return std::nullopt;
+}
+
+std::string_view Name(LogLevel level) { return kLogLevelNames[static_cast<std::size_t>(level)]; }
+
+SessionPreferences::Entry& SessionPreferences::Touch(const std::string& session_id) {
+    auto [it, inserted] = entries_.try_emplace(session_id);
+    it->second.touched = ++clock_;
+    if (inserted && entries_.size() > capacity_) {
+        // Rare (capacity is large): one pass finds the least recently set session.
+        auto oldest = entries_.begin();
+        for (auto e = entries_.begin(); e != entries_.end(); ++e)
+            if (e->second.touched < oldest->second.touched) oldest = e;
+        entries_.erase(oldest);
+        it = entries_.find(session_id);
+    }
+    return it->second;
+}
+
+void SessionPreferences::SetLogLevel(const std::string& session_id, LogLevel level) {
+    std::lock_guard lock(mutex_);
+    Touch(session_id).level = level;
+}
+
+LogLevel SessionPreferences::LogLevelOf(const std::string& session_id) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(session_id);
+    return it == entries_.end() ? kDefaultLogLevel : it->second.level;
+}
+
+void SessionPreferences::Subscribe(const std::string& session_id, const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    Touch(session_id).subscriptions.insert(uri);
+}
+
+void SessionPreferences::Unsubscribe(const std::string& session_id, const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(session_id);
+    if (it != entries_.end()) it->second.subscriptions.erase(uri);
+}
+
+bool SessionPreferences::Subscribed(const std::string& session_id, const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(session_id);
+    return it != entries_.end() && it->second.subscriptions.contains(uri);
+}
+
+void SessionPreferences::Forget(const std::string& session_id) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(session_id);
 }
 
 }  // namespace netra::net::mcp

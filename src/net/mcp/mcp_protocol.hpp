@@ -4,11 +4,13 @@
 // messages, JSON-RPC answers, the session ids, and the header checks (Accept, Origin). Pure functions; the
 // transport that uses them is net/http/handlers/mcp_handlers.cpp.
 //
-// Sessions are stateless: an id is issued by `initialize` and carries the negotiated version, its issue time and a
-// random nonce, signed (HMAC-SHA-256) with a key derived from the JWT secret every instance shares and bound to the
-// user it was issued to. Any instance behind a balancer verifies it without shared state; another user's id, a
-// forged or expired one is "not found". Only DELETE needs memory: ended ids are remembered by the instance that
-// ended them until they would expire anyway (`SessionRegistry`).
+// Sessions are stateless: an id is issued by `initialize` and carries the negotiated version, what the client said it
+// can answer (sampling, elicitation), its issue time and a random nonce, signed (HMAC-SHA-256) with a key derived from
+// the JWT secret every instance shares and bound to the user it was issued to. Any instance behind a balancer verifies
+// it without shared state; another user's id, a forged or expired one is "not found". What a session sets later lives
+// on the instance that received it: ended ids
+// (`SessionRegistry`, until they would expire anyway) and the log level and resource subscriptions
+// (`SessionPreferences`); behind a balancer without affinity another instance answers with the defaults.
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -84,9 +87,17 @@ bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allo
 
 inline constexpr std::chrono::hours kSessionLifetime{24};
 
+// Requests a server may send its client, as the client declared them in `initialize` (params.capabilities).
+struct ClientCapabilities {
+    bool sampling = false;
+    bool elicitation = false;
+};
+ClientCapabilities ReadClientCapabilities(const boost::json::object& initialize_params);
+
 struct Session {
     std::string id;
     std::string protocol_version;
+    ClientCapabilities client;
     std::int64_t issued_s = 0;
 };
 
@@ -94,7 +105,8 @@ class SessionCodec {
   public:
     // `secret`: the JWT secret (every instance of a deployment shares it).
     explicit SessionCodec(std::string_view secret);
-    std::string Issue(const std::string& user_id, const std::string& protocol_version, std::int64_t now_s) const;
+    std::string Issue(const std::string& user_id, const std::string& protocol_version, ClientCapabilities client,
+                      std::int64_t now_s) const;
     // nullopt when the id is malformed, forged, another user's, or older than kSessionLifetime.
     std::optional<Session> Verify(std::string_view id, const std::string& user_id, std::int64_t now_s) const;
 
@@ -115,6 +127,40 @@ class SessionRegistry {
     std::size_t capacity_;
     std::deque<std::pair<std::int64_t, std::string>> order_;  // (expiry, id), oldest first
     std::unordered_set<std::string> ended_;
+};
+
+// --- Logging (notifications/message) ---
+
+// RFC 5424's severities, as MCP names them, least severe first.
+enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError, kCritical, kAlert, kEmergency };
+std::optional<LogLevel> ParseLogLevel(std::string_view name);
+std::string_view Name(LogLevel level);
+// What a session that never sent logging/setLevel receives.
+inline constexpr LogLevel kDefaultLogLevel = LogLevel::kInfo;
+
+// The log level and resource subscriptions each session set, on this instance (bounded: the least recently set
+// sessions are forgotten first, and answer with the defaults again).
+class SessionPreferences {
+  public:
+    explicit SessionPreferences(std::size_t capacity = 100'000) : capacity_(capacity) {}
+    void SetLogLevel(const std::string& session_id, LogLevel level);
+    LogLevel LogLevelOf(const std::string& session_id);
+    void Subscribe(const std::string& session_id, const std::string& uri);
+    void Unsubscribe(const std::string& session_id, const std::string& uri);
+    bool Subscribed(const std::string& session_id, const std::string& uri);
+    void Forget(const std::string& session_id);
+
+  private:
+    struct Entry {
+        LogLevel level = kDefaultLogLevel;
+        std::unordered_set<std::string> subscriptions;
+        std::uint64_t touched = 0;
+    };
+    Entry& Touch(const std::string& session_id);  // with mutex_ held
+    std::mutex mutex_;
+    std::size_t capacity_;
+    std::uint64_t clock_ = 0;
+    std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace netra::net::mcp

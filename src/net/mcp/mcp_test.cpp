@@ -98,11 +98,13 @@ TEST(McpProtocol, AllowsNoOriginLoopbackAndListedOrigins) {
 TEST(McpProtocol, SessionIdsAreBoundToTheirUserAndExpire) {
     SessionCodec codec("a-jwt-secret-of-enough-length-for-tests");
     const std::int64_t now = 1'750'000'000;
-    std::string id = codec.Issue("alice", "2025-06-18", now);
+    std::string id = codec.Issue("alice", "2025-06-18", ClientCapabilities{true, false}, now);
     for (char c : id) EXPECT_TRUE(c >= 0x21 && c <= 0x7e) << id;  // visible ASCII (the transport's rule)
     auto session = codec.Verify(id, "alice", now + 10);
     ASSERT_TRUE(session);
     EXPECT_EQ(session->protocol_version, "2025-06-18");
+    EXPECT_TRUE(session->client.sampling);
+    EXPECT_FALSE(session->client.elicitation);
     EXPECT_FALSE(codec.Verify(id, "bob", now));                             // another user's
     EXPECT_FALSE(codec.Verify(id, "alice", now + 25 * 3600));               // expired
     EXPECT_FALSE(SessionCodec("another-secret").Verify(id, "alice", now));  // another deployment's
@@ -110,12 +112,37 @@ TEST(McpProtocol, SessionIdsAreBoundToTheirUserAndExpire) {
     forged[0] = forged[0] == '2' ? '3' : '2';
     EXPECT_FALSE(codec.Verify(forged, "alice", now));
     EXPECT_FALSE(codec.Verify("garbage", "alice", now));
-    EXPECT_NE(codec.Issue("alice", "2025-06-18", now), id);  // a nonce each
+    EXPECT_NE(codec.Issue("alice", "2025-06-18", ClientCapabilities{true, false}, now), id);  // a nonce each
+    std::string claimed = id;  // a client cannot grant itself capabilities afterwards: they are signed
+    claimed.replace(claimed.find(".s."), 3, ".se.");
+    EXPECT_FALSE(codec.Verify(claimed, "alice", now));
 
     SessionRegistry ended(2);
     EXPECT_FALSE(ended.Ended(id, now));
     ended.End(*session);
     EXPECT_TRUE(ended.Ended(id, now));
+}
+
+TEST(McpProtocol, ClientCapabilitiesAndLogLevels) {
+    auto caps = ReadClientCapabilities(boost::json::parse(R"({"capabilities":{"elicitation":{}}})").as_object());
+    EXPECT_FALSE(caps.sampling);
+    EXPECT_TRUE(caps.elicitation);
+    EXPECT_FALSE(ReadClientCapabilities(boost::json::object{}).elicitation);
+    EXPECT_EQ(ParseLogLevel("warning"), LogLevel::kWarning);
+    EXPECT_EQ(ParseLogLevel("warn"), std::nullopt);  // MCP's names, not spdlog's
+    EXPECT_EQ(Name(LogLevel::kEmergency), "emergency");
+
+    SessionPreferences prefs(2);
+    EXPECT_EQ(prefs.LogLevelOf("a"), kDefaultLogLevel);
+    prefs.SetLogLevel("a", LogLevel::kError);
+    prefs.Subscribe("b", "netra://datasets/x");
+    EXPECT_EQ(prefs.LogLevelOf("a"), LogLevel::kError);
+    EXPECT_TRUE(prefs.Subscribed("b", "netra://datasets/x"));
+    prefs.SetLogLevel("c", LogLevel::kDebug);  // over capacity: "a", set least recently, is forgotten
+    EXPECT_EQ(prefs.LogLevelOf("a"), kDefaultLogLevel);
+    EXPECT_TRUE(prefs.Subscribed("b", "netra://datasets/x"));
+    prefs.Unsubscribe("b", "netra://datasets/x");
+    EXPECT_FALSE(prefs.Subscribed("b", "netra://datasets/x"));
 }
 
 TEST(McpTools, EveryToolHasSchemasAndSnakeCaseName) {

@@ -207,28 +207,28 @@ std::vector<ToolDef> MakeTools() {
     tools.push_back({"list_datasets", "List usage datasets",
                      "List your uploaded LLM usage datasets (newest first) with their size and monthly spend. Use a "
                      "dataset's id with profile_dataset, estimate_savings or run_optimization.",
-                     Schema(kListDatasetsIn), Schema(kListDatasetsOut), true});
+                     Schema(kListDatasetsIn), Schema(kListDatasetsOut), true, false});
     tools.push_back({"profile_dataset", "Profile a usage dataset",
                      "The usage profile of one of your datasets: spend in total and per day/month, spend and tokens "
                      "by model, provider and feature, latency percentiles, hourly load, duplicate and shared-prefix "
                      "rates, error rate and daily-cost anomalies.",
-                     Schema(kDatasetIdIn), Schema(kProfileOut), true});
+                     Schema(kDatasetIdIn), Schema(kProfileOut), true, false});
     tools.push_back({"estimate_savings", "Estimate savings on a dataset",
                      "Price every optimization strategy (model right-sizing, response caching, prompt caching, batch "
                      "API, prompt compression; latency routing with a latency target) with the supply catalog on the "
                      "dataset's own traffic, their combined monthly savings without double counting, and a phased "
                      "plan.",
-                     Schema(kSavingsIn), Schema(kSavingsOut), true});
+                     Schema(kSavingsIn), Schema(kSavingsOut), true, false});
     tools.push_back({"price_workload", "Price a workload",
                      "Price a workload (tokens per request, requests per month) on a model with the supply catalog's "
                      "list prices, with cheaper current models of the same tier priced alongside.",
-                     Schema(kPriceIn), Schema(kPriceOut), true});
+                     Schema(kPriceIn), Schema(kPriceOut), true, false});
     tools.push_back({"run_optimization", "Run the optimization analysis",
                      "Run Netra's full analysis (triage, data, optimization, actions, reporting) on a question, "
                      "optionally on a dataset or in an existing thread, and return the markdown report with the "
                      "current and projected monthly spend, savings and priced strategies. The run is stored in your "
                      "threads like a chat message.",
-                     Schema(kRunIn), Schema(kRunOut), false});
+                     Schema(kRunIn), Schema(kRunOut), false, true});
     return tools;
 }
 
@@ -336,20 +336,19 @@ std::vector<std::string> ToolNames() {
     return out;
 }
 
-json::array ToolsListJson() {
+json::array ToolsListJson(const std::vector<ToolDef>& tools) {
     json::array out;
-    for (const auto& t : Tools()) {
+    for (const auto& t : tools) {
         json::object annotations{{"title", t.title},
                                  {"readOnlyHint", t.read_only},
                                  {"destructiveHint", false},
                                  {"idempotentHint", t.read_only},
                                  {"openWorldHint", false}};
-        out.push_back(json::object{{"name", t.name},
-                                   {"title", t.title},
-                                   {"description", t.description},
-                                   {"inputSchema", t.input_schema},
-                                   {"outputSchema", t.output_schema},
-                                   {"annotations", std::move(annotations)}});
+        json::object entry{
+            {"name", t.name}, {"title", t.title}, {"description", t.description}, {"inputSchema", t.input_schema}};
+        if (!t.output_schema.empty()) entry["outputSchema"] = t.output_schema;
+        entry["annotations"] = std::move(annotations);
+        out.push_back(std::move(entry));
     }
     return out;
 }

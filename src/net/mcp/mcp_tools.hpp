@@ -24,14 +24,17 @@ struct ToolDef {
     std::string title;
     std::string description;
     boost::json::object input_schema;
-    boost::json::object output_schema;
+    boost::json::object output_schema;  // empty: the tool returns unstructured content only
     bool read_only = true;
+    // The call may send the client messages before its answer (progress, log messages, requests of its own): its
+    // POST is answered as an event stream when the client takes one.
+    bool streams = false;
 };
 
 const std::vector<ToolDef>& Tools();
 const ToolDef* FindTool(std::string_view name);
-// tools/list entries: name, title, description, inputSchema, outputSchema, annotations.
-boost::json::array ToolsListJson();
+// tools/list entries: name, title, description, inputSchema, outputSchema (when the tool has one), annotations.
+boost::json::array ToolsListJson(const std::vector<ToolDef>& tools = Tools());
 std::vector<std::string> ToolNames();
 
 // Checks `args` against the subset of JSON Schema the tools' input schemas use: object with properties of type

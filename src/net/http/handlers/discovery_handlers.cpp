@@ -4,6 +4,7 @@
 #include "net/http/handlers/handler_util.hpp"
 #include "net/http/handlers/handlers.hpp"
 #include "net/mcp/mcp_protocol.hpp"
+#include "net/mcp/mcp_resources.hpp"
 #include "net/mcp/mcp_tools.hpp"
 
 namespace netra::net::http {
@@ -31,7 +32,8 @@ asio::awaitable<Response> Services(RequestContext& ctx) {
                                                                  {"subprotocols", json::array{"jwt-auth"}}}}}}});
 }
 
-// The MCP server this process serves at /mcp (mcp_handlers.cpp): its tools with their schemas.
+// The MCP server this process serves at /mcp (mcp_handlers.cpp): its tools with their schemas (the conformance
+// fixtures, when on, are not Netra's: they are only counted as a flag).
 json::array ToolsJson() {
     json::array tools;
     for (const auto& t : mcp::Tools()) {
@@ -58,6 +60,9 @@ json::object McpServerJson(const RequestContext& ctx) {
     json::array versions, names;
     for (const auto& v : mcp::SupportedProtocolVersions()) versions.emplace_back(v);
     for (const auto& n : mcp::ToolNames()) names.emplace_back(n);
+    json::array templates, prompts;
+    for (const auto& r : mcp::ResourceTemplates()) templates.push_back(r.as_object().at("uriTemplate"));
+    for (const auto& p : mcp::Prompts()) prompts.push_back(p.as_object().at("name"));
     return json::object{{"name", "netra-tools"},
                         {"server_name", mcp::kServerName},
                         {"status", "available"},
@@ -68,7 +73,11 @@ json::object McpServerJson(const RequestContext& ctx) {
                         {"protocol_version", mcp::kLatestProtocolVersion},
                         {"protocol_versions", std::move(versions)},
                         {"tools", mcp::Tools().size()},
-                        {"tool_names", std::move(names)}};
+                        {"tool_names", std::move(names)},
+                        {"capabilities", json::array{"tools", "resources", "prompts", "completions", "logging"}},
+                        {"resource_templates", std::move(templates)},
+                        {"prompt_names", std::move(prompts)},
+                        {"conformance_fixtures", ctx.server.settings.mcp_conformance_fixtures}};
 }
 
 asio::awaitable<Response> McpConfig(RequestContext& ctx) {
