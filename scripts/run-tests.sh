@@ -244,8 +244,9 @@ node_suite() {
 # The web UI as a person uses it (tests/browser/README.md): Debian's Chromium driven by playwright-core.
 node_suite browser "browser tests (Chromium + playwright-core)" needs-chromium
 # The protocols real clients speak (docs/protocols.md), each driven by its official client package: the LangGraph
-# SDK under /langgraph, the AG-UI client (its event verifier on) at /ag-ui, the MCP SDK and the MCP conformance suite
-# at /mcp.
+# SDK under /langgraph (and a chat UI on its React hook useStream in Chromium: those cases say SKIPPED without
+# Chromium, the SDK's still run, so no needs-chromium), the AG-UI client (its event verifier on) at /ag-ui, the MCP
+# SDK and the MCP conformance suite at /mcp.
 node_suite langgraph "LangGraph SDK (@langchain/langgraph-sdk) against /langgraph"
 node_suite ag-ui "AG-UI client (@ag-ui/client) against /ag-ui"
 node_suite mcp "MCP SDK client and conformance suite against /mcp"
