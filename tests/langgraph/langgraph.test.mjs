@@ -196,6 +196,48 @@ describe('LangGraph adapter with @langchain/langgraph-sdk', { timeout: 120_000 }
     }
   });
 
+  test('on_disconnect "cancel": leaving the stream cancels the run (useStream\'s stop() without reconnectOnMount)', async () => {
+    await api.setFault(slowDataHelper(10_000));
+    try {
+      const thread = await client.threads.create();
+      const abort = new AbortController();
+      let runId;
+      for await (const part of client.runs.stream(thread.thread_id, 'netra', {
+        input: input('How can we cut our LLM costs?'),
+        streamMode: ['custom'],
+        onDisconnect: 'cancel',
+        signal: abort.signal,
+      })) {
+        if (part.event === 'metadata') runId = part.data.run_id;
+        if (part.event === 'custom' && part.data.type === 'tool_executing') {
+          abort.abort();
+          break;
+        }
+      }
+      // The server notices at its next write (an event or a keep-alive), then cancels.
+      await until(async () => (await api.run(runId)).status === 'cancelled', 'cancelled after the client left');
+      assert.equal((await api.events(runId)).at(-1).type, 'run_cancelled');
+      assert.equal((await client.runs.get(thread.thread_id, runId)).status, 'interrupted');
+
+      // A join that asks for it (cancel_on_disconnect=1) does the same; the default join leaves the run going.
+      const run = await client.runs.create(thread.thread_id, 'netra', { input: input('And now?') });
+      const join = new AbortController();
+      for await (const part of client.runs.joinStream(thread.thread_id, run.run_id, { streamMode: ['custom'], cancelOnDisconnect: true, signal: join.signal })) {
+        if (part.event === 'custom' && part.data.type === 'tool_executing') {
+          join.abort();
+          break;
+        }
+      }
+      await until(async () => (await api.run(run.run_id)).status === 'cancelled', 'join cancelled after the client left');
+      await assert.rejects(
+        collect(client.runs.stream(thread.thread_id, 'netra', { input: input('x'), onDisconnect: 'sometimes' })),
+        (e) => e.status === 422,
+      );
+    } finally {
+      await api.clearFaults();
+    }
+  });
+
   test('multitask_strategy reject on a busy thread is 409; runs.cancel interrupts and Netra cancels', async () => {
     await api.setFault(slowDataHelper(10_000));
     try {

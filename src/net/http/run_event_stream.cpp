@@ -78,9 +78,9 @@ std::string SseFrame(std::string_view id, std::string_view event, std::string_vi
     return out;
 }
 
-asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<const Services> services,
-                                      beast::tcp_stream& stream, domain::Run run, std::string request_id,
-                                      SseStreamOptions options, std::shared_ptr<SseTranslator> translator) {
+asio::awaitable<StreamEnd> StreamRunEvents(ServerContext& server, std::shared_ptr<const Services> services,
+                                           beast::tcp_stream& stream, domain::Run run, std::string request_id,
+                                           SseStreamOptions options, std::shared_ptr<SseTranslator> translator) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
     SubscriptionGuard subscription(services->bus, run.user_id, follower);
     // Subscribed first, then the stored events are read: the ledger merges both, each event once, in seq order.
@@ -157,6 +157,13 @@ asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<con
     }
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    StreamEnd end = StreamEnd::kStopped;  // named: GCC 12 mishandles ?: in co_return
+    if (done) {
+        end = StreamEnd::kRunEnded;
+    } else if (!ok) {
+        end = StreamEnd::kClientLeft;
+    }
+    co_return end;
 }
 
 asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, std::shared_ptr<const Services> services,

@@ -36,11 +36,19 @@ struct SseStreamOptions {
     std::string extra_headers;   // whole header lines, each ending in \r\n (e.g. Content-Location)
 };
 
+// How a stream ended.
+enum class StreamEnd {
+    kRunEnded,    // the run's terminal event was sent (or the client held them all already)
+    kClientLeft,  // a write failed: the client closed the connection or stopped reading
+    kStopped,     // the server stops, the client fell too far behind, or the stored events could not be read
+};
+
 // Writes the response on `stream` (the request's connection, taken over by the handler) and closes it when done.
 // A failed read of the stored events answers its JSON error instead of a stream with a hole in it.
-boost::asio::awaitable<void> StreamRunEvents(ServerContext& server, std::shared_ptr<const Services> services,
-                                             boost::beast::tcp_stream& stream, domain::Run run, std::string request_id,
-                                             SseStreamOptions options, std::shared_ptr<SseTranslator> translator);
+boost::asio::awaitable<StreamEnd> StreamRunEvents(ServerContext& server, std::shared_ptr<const Services> services,
+                                                  boost::beast::tcp_stream& stream, domain::Run run,
+                                                  std::string request_id, SseStreamOptions options,
+                                                  std::shared_ptr<SseTranslator> translator);
 
 // Waits, without holding a thread, until the user's run has ended or `timeout` has passed, and answers the run as
 // stored then (finished or not: the caller looks at its status). Woken by the run's terminal event on the bus, and

@@ -3,6 +3,8 @@
 // the same services, runs and event log as /api: threads are Netra threads, runs are Netra runs (submitted like
 // POST /api/threads/{id}/messages), streams replay and follow the run's stored events (run_event_stream.hpp) in
 // LangGraph's stream modes (langgraph_translate.hpp). Same users, tokens and isolation (404 for another's).
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 
 #include "core/json_util.hpp"
@@ -315,12 +317,14 @@ asio::awaitable<Response> ThreadHistory(RequestContext& ctx) {
 
 // ---- runs --------------------------------------------------------------------------------------------------------
 
-// A run request's body: {assistant_id, input: {messages: [...]}, stream_mode?, multitask_strategy?, if_not_exists?}.
+// A run request's body: {assistant_id, input: {messages: [...]}, stream_mode?, multitask_strategy?, if_not_exists?,
+// on_disconnect?}.
 struct RunSpec {
     std::string content;
     std::string policy;
     std::set<std::string> modes;
-    bool create_thread = false;  // if_not_exists: "create"
+    bool create_thread = false;         // if_not_exists: "create"
+    bool cancel_on_disconnect = false;  // on_disconnect: "cancel" (streamed runs only)
 };
 
 core::Result<RunSpec> ParseRunSpec(RequestContext& ctx) {
@@ -350,6 +354,10 @@ core::Result<RunSpec> ParseRunSpec(RequestContext& ctx) {
     if (if_not_exists != "reject" && if_not_exists != "create")
         return MakeError(ErrorCode::kValidationFailed, "if_not_exists must be reject or create");
     spec.create_thread = if_not_exists == "create";
+    auto on_disconnect = core::GetString(*body, "on_disconnect").value_or("continue");
+    if (on_disconnect != "continue" && on_disconnect != "cancel")
+        return MakeError(ErrorCode::kValidationFailed, "on_disconnect must be continue or cancel");
+    spec.cancel_on_disconnect = on_disconnect == "cancel";
     return spec;
 }
 
@@ -404,7 +412,10 @@ std::string StreamModeQuery(const std::set<std::string>& modes) {
     return out;
 }
 
-void TakeOver(RequestContext& ctx, StreamStart start, std::int64_t after_seq, bool locations) {
+// `cancel_on_disconnect`: the client asked (on_disconnect: "cancel") that its run stop when it leaves the stream —
+// useStream's stop() without reconnectOnMount closes the stream and expects exactly that.
+void TakeOver(RequestContext& ctx, StreamStart start, std::int64_t after_seq, bool locations,
+              bool cancel_on_disconnect = false) {
     auto* server = &ctx.server;
     auto services = ctx.server.services();
     std::string request_id = ctx.request_id;
@@ -421,9 +432,19 @@ void TakeOver(RequestContext& ctx, StreamStart start, std::int64_t after_seq, bo
     }
     auto translator = std::make_shared<lg::LangGraphTranslator>(std::move(start.setup));
     domain::Run run = std::move(start.run);
-    ctx.takeover = [server, services, run, request_id, options,
-                    translator](beast::tcp_stream& stream) -> asio::awaitable<void> {
-        co_await StreamRunEvents(*server, services, stream, run, request_id, options, translator);
+    ctx.takeover = [server, services, run, request_id, options, translator,
+                    cancel_on_disconnect](beast::tcp_stream& stream) -> asio::awaitable<void> {
+        StreamEnd end = co_await StreamRunEvents(*server, services, stream, run, request_id, options, translator);
+        if (end != StreamEnd::kClientLeft || !cancel_on_disconnect) co_return;
+        auto cancel = [services, user_id = run.user_id, run_id = run.id]() -> bool {
+            auto cancelled = services->runs.Cancel(user_id, run_id);
+            // Already finished (it ended as the client left) is no failure.
+            if (!cancelled.ok() && cancelled.error().code != ErrorCode::kConflict)
+                spdlog::warn("langgraph: cancelling run {} after its client left: {}", run_id,
+                             cancelled.error().message);
+            return cancelled.ok();
+        };  // named: GCC 12 mishandles capturing temporaries in co_await
+        co_await core::Offload(server->workers, std::move(cancel));
     };
 }
 
@@ -451,7 +472,7 @@ asio::awaitable<Response> StreamNewRun(RequestContext& ctx) {
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     auto started = co_await core::Offload(ctx.server.workers, std::move(work));
     if (!started.ok()) co_return ErrorResponse(ctx, started.error());
-    TakeOver(ctx, std::move(*started), 0, true);
+    TakeOver(ctx, std::move(*started), 0, true, spec->cancel_on_disconnect);
     co_return Response{};
 }
 
@@ -507,7 +528,9 @@ asio::awaitable<Response> JoinStream(RequestContext& ctx) {
     };  // named: GCC 12 mishandles capturing temporaries in co_await
     auto started = co_await core::Offload(ctx.server.workers, std::move(work));
     if (!started.ok()) co_return ErrorResponse(ctx, started.error());
-    TakeOver(ctx, std::move(*started), after, false);
+    // The SDK's joinStream sends cancel_on_disconnect=0|1.
+    const std::string cancel = ctx.Query("cancel_on_disconnect").value_or("0");
+    TakeOver(ctx, std::move(*started), after, false, cancel == "1" || cancel == "true");
     co_return Response{};
 }
 
