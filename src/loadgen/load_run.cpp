@@ -357,6 +357,8 @@ asio::awaitable<void> SampleServer(Shared& shared) {
             sample.resident_mib = Series(res->body, "process_resident_memory_bytes") / (1024.0 * 1024.0);
             sample.threads = static_cast<std::uint64_t>(Series(res->body, "process_threads"));
             sample.cpu_seconds = Series(res->body, "process_cpu_seconds_total");
+            if (double heap = Series(res->body, "netra_malloc_in_use_bytes"); heap >= 0)
+                sample.heap_in_use_mib = heap / (1024.0 * 1024.0);
             shared.With([&](LoadStats& s) { s.Server(sample); });
         } else if (!warned) {
             warned = true;

@@ -18,14 +18,14 @@ const MetricSpec& SpecOf(Metric metric) {
     return specs[static_cast<int>(metric)];
 }
 
-double ResidentSlopeMibPerHour(const std::vector<ServerSample>& samples) {
+double SlopeMibPerHour(const std::vector<ServerSample>& samples, double ServerSample::*field) {
     if (samples.size() < 2) return 0;
     double n = static_cast<double>(samples.size()), sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (const auto& s : samples) {
         sx += s.at_s;
-        sy += s.resident_mib;
+        sy += s.*field;
         sxx += s.at_s * s.at_s;
-        sxy += s.at_s * s.resident_mib;
+        sxy += s.at_s * s.*field;
     }
     double denominator = n * sxx - sx * sx;
     if (denominator <= 0) return 0;
@@ -93,6 +93,14 @@ std::string LoadStats::RenderText(const Context& c) const {
             server_.front().resident_mib, server_.back().resident_mib, lo->resident_mib, hi->resident_mib, slope,
             server_.size(), span, server_.front().threads, server_.back().threads,
             server_.back().cpu_seconds - server_.front().cpu_seconds);
+        if (server_.front().heap_in_use_mib >= 0 && server_.back().heap_in_use_mib >= 0) {
+            const std::string heap_slope =
+                server_.size() >= 5 && span >= 60
+                    ? fmt::format("slope {:+.2f} MiB/h", SlopeMibPerHour(server_, &ServerSample::heap_in_use_mib))
+                    : std::string("too short for a slope");
+            out += fmt::format("  server heap (malloc in use): {:.1f} MiB at start, {:.1f} at the end ({})\n",
+                               server_.front().heap_in_use_mib, server_.back().heap_in_use_mib, heap_slope);
+        }
     }
     return out;
 }
@@ -121,7 +129,8 @@ json::object LoadStats::ToJson(const Context& c) const {
         server.push_back(json::object{{"at_s", s.at_s},
                                       {"resident_mib", s.resident_mib},
                                       {"threads", s.threads},
-                                      {"cpu_seconds", s.cpu_seconds}});
+                                      {"cpu_seconds", s.cpu_seconds},
+                                      {"heap_in_use_mib", s.heap_in_use_mib}});
     }
     const double secs = std::max(c.duration_s, 1e-9);
     return json::object{{"url", c.url},
@@ -140,7 +149,8 @@ json::object LoadStats::ToJson(const Context& c) const {
                         {"reconnects", reconnects_},
                         {"errors", std::move(errors)},
                         {"server", std::move(server)},
-                        {"resident_slope_mib_per_hour", ResidentSlopeMibPerHour(server_)}};
+                        {"resident_slope_mib_per_hour", ResidentSlopeMibPerHour(server_)},
+                        {"heap_in_use_slope_mib_per_hour", SlopeMibPerHour(server_, &ServerSample::heap_in_use_mib)}};
 }
 
 }  // namespace netra::loadgen

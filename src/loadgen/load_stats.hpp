@@ -32,10 +32,14 @@ struct ServerSample {
     double resident_mib = 0;
     std::uint64_t threads = 0;
     double cpu_seconds = 0;
+    double heap_in_use_mib = -1;  // malloc's account (netra_malloc_in_use_bytes); -1: the server does not say
 };
 
-// Least-squares slope of resident memory against time, in MiB per hour (0 with fewer than two samples).
-double ResidentSlopeMibPerHour(const std::vector<ServerSample>& samples);
+// Least-squares slope of a sample field against time, in MiB per hour (0 with fewer than two samples).
+double SlopeMibPerHour(const std::vector<ServerSample>& samples, double ServerSample::*field);
+inline double ResidentSlopeMibPerHour(const std::vector<ServerSample>& samples) {
+    return SlopeMibPerHour(samples, &ServerSample::resident_mib);
+}
 
 class LoadStats {
   public:

@@ -7,13 +7,15 @@
 namespace netra::loadgen {
 
 TEST(LoadStats, SlopeOfAFlatSeriesIsZeroAndOfALineIsItsRate) {
-    std::vector<ServerSample> flat{{0, 50, 8, 0}, {10, 50, 8, 0}, {20, 50, 8, 0}};
+    std::vector<ServerSample> flat{{0, 50, 8, 0, 20}, {10, 50, 8, 0, 20}, {20, 50, 8, 0, 20}};
     EXPECT_DOUBLE_EQ(ResidentSlopeMibPerHour(flat), 0);
-    // 1 MiB per 10 s = 360 MiB per hour.
-    std::vector<ServerSample> growing{{0, 50, 8, 0}, {10, 51, 8, 0}, {20, 52, 8, 0}, {30, 53, 8, 0}};
+    // 1 MiB per 10 s = 360 MiB per hour; the heap, half as fast.
+    std::vector<ServerSample> growing{
+        {0, 50, 8, 0, 20}, {10, 51, 8, 0, 20.5}, {20, 52, 8, 0, 21}, {30, 53, 8, 0, 21.5}};
     EXPECT_NEAR(ResidentSlopeMibPerHour(growing), 360, 1e-9);
+    EXPECT_NEAR(SlopeMibPerHour(growing, &ServerSample::heap_in_use_mib), 180, 1e-9);
     EXPECT_EQ(ResidentSlopeMibPerHour({}), 0);
-    EXPECT_EQ(ResidentSlopeMibPerHour({{5, 50, 8, 0}}), 0);
+    EXPECT_EQ(ResidentSlopeMibPerHour({{5, 50, 8, 0, 20}}), 0);
 }
 
 TEST(LoadStats, NothingLostOnlyWithoutGapsDuplicatesAndUnfinishedRuns) {

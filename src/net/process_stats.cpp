@@ -1,5 +1,6 @@
 #include "net/process_stats.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -40,6 +41,10 @@ std::optional<ProcessStats> ReadProcessStats() {
         const long ticks = sysconf(_SC_CLK_TCK);
         if (ticks > 0) stats.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(ticks);
     }
+    // Walks every arena under its lock: microseconds, on the worker pool like the file reads above.
+    const struct mallinfo2 heap = mallinfo2();
+    stats.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
+    stats.heap_free_bytes = heap.fordblks;
     return stats;
 }
 
