@@ -25,6 +25,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
 import { Api, newEmail, PASSWORD } from '../lib/api.mjs';
 import { startServer } from '../lib/server.mjs';
 import { startAuthProxy } from './auth-proxy.mjs';
@@ -37,6 +41,7 @@ const NO_CHECK_APPLIES = ['server-sse-polling'];
 const AT_LEAST = 31;
 
 let server;
+let token;
 let proxy;
 let outDir;
 
@@ -44,6 +49,7 @@ before(async () => {
   server = await startServer({ env: { NETRA_MCP_CONFORMANCE_FIXTURES: '1' } });
   const api = new Api(server);
   await api.register(newEmail('mcp-conformance'), PASSWORD);
+  token = api.token;
   proxy = await startAuthProxy(server.url, api.token);
   outDir = mkdtempSync(path.join(tmpdir(), 'netra-mcp-conformance-'));
 });
@@ -104,4 +110,41 @@ test('every server scenario of the conformance suite passes against /mcp', async
     checks += successes;
   }
   t.diagnostic(`${byScenario.size} scenarios, ${checks} checks passed; no check applied in ${NO_CHECK_APPLIES.join(', ')}`);
+});
+
+// The suite checks that a sampling or elicitation request was made and that some content came back; this checks that
+// the client's answer itself reached the tool (its text, its action and content), and that a client without the
+// capability is refused rather than asked.
+test('the server\'s sampling and elicitation requests carry the client\'s answers back into the tool', async () => {
+  const connect = async (capabilities) => {
+    const client = new Client({ name: 'netra-server-requests', version: '1.0.0' }, { capabilities });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }));
+    return client;
+  };
+  const client = await connect({ sampling: {}, elicitation: {} });
+  try {
+    const asked = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (r) => {
+      asked.push(r.params);
+      return { role: 'assistant', content: { type: 'text', text: 'a unique answer 7f3a' }, model: 'm', stopReason: 'endTurn' };
+    });
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline', content: { username: 'zed' } }));
+    const sampled = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'say something' } });
+    assert.equal(sampled.content[0].text, 'LLM response: a unique answer 7f3a');
+    assert.equal(asked[0].messages[0].content.text, 'say something');
+    const elicited = await client.callTool({ name: 'test_elicitation', arguments: { message: 'who?' } });
+    assert.equal(elicited.content[0].text, 'User response: action=decline, content={"username":"zed"}');
+  } finally {
+    await client.close();
+  }
+  const plain = await connect({});
+  try {
+    const refused = await plain.callTool({ name: 'test_sampling', arguments: { prompt: 'x' } });
+    assert.equal(refused.isError, true);
+    assert.match(refused.content[0].text, /did not declare the sampling capability/);
+  } finally {
+    await plain.close();
+  }
 });

@@ -67,6 +67,7 @@ Message ClassifyMessage(const json::value& value) {
     }
     if (id && (o.contains("result") || o.contains("error"))) {
         m.kind = Message::Kind::kResponse;
+        m.response = o;
         return m;
     }
     m.problem = "neither a request, a notification nor a response";

@@ -54,8 +54,9 @@ struct Message {
     Kind kind = Kind::kInvalid;
     boost::json::value id;  // requests and responses (string or integer); null otherwise
     std::string method;
-    boost::json::object params;  // absent params read as {}
-    std::string problem;         // kInvalid: what is wrong
+    boost::json::object params;    // absent params read as {}
+    boost::json::object response;  // kResponse: the whole message (its result or error)
+    std::string problem;           // kInvalid: what is wrong
 };
 
 Message ClassifyMessage(const boost::json::value& value);

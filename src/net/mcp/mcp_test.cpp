@@ -3,12 +3,14 @@
 // analysis code they reuse.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include "agents/data_access.hpp"
 #include "analysis/profile.hpp"
 #include "analysis/strategies.hpp"
 #include "analysis/test_fixtures.hpp"
+#include "net/mcp/mcp_outbound.hpp"
 #include "net/mcp/mcp_protocol.hpp"
 #include "net/mcp/mcp_tools.hpp"
 
@@ -48,8 +50,9 @@ TEST(McpProtocol, ClassifiesMessages) {
     EXPECT_EQ(request.id, json::value(7));
     auto note = ClassifyMessage(json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"));
     EXPECT_EQ(note.kind, Message::Kind::kNotification);
-    auto response = ClassifyMessage(json::parse(R"({"jsonrpc":"2.0","id":"a","result":{}})"));
+    auto response = ClassifyMessage(json::parse(R"({"jsonrpc":"2.0","id":"a","result":{"action":"accept"}})"));
     EXPECT_EQ(response.kind, Message::Kind::kResponse);
+    EXPECT_EQ(response.response.at("result").at("action"), "accept");  // kept whole for the call awaiting it
     EXPECT_EQ(ClassifyMessage(json::parse(R"({"id":1,"method":"ping"})")).kind, Message::Kind::kInvalid);
     EXPECT_EQ(ClassifyMessage(json::parse(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})")).kind,
               Message::Kind::kInvalid);
@@ -121,6 +124,29 @@ TEST(McpProtocol, SessionIdsAreBoundToTheirUserAndExpire) {
     EXPECT_FALSE(ended.Ended(id, now));
     ended.End(*session);
     EXPECT_TRUE(ended.Ended(id, now));
+}
+
+TEST(McpOutbound, ResponsesReachTheRequestOfTheirSessionOnly) {
+    boost::asio::io_context io;
+    PendingRequests pending;
+    auto [id, waiter] = pending.Open("session-a", io.get_executor());
+    int woken = 0;
+    waiter->wake = [&woken] { ++woken; };
+    json::object answer{{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object{{"action", "accept"}}}};
+    EXPECT_FALSE(pending.Resolve("session-b", json::value(id), answer));  // another session's id
+    EXPECT_FALSE(pending.Resolve("session-a", json::value(42), answer));  // not an id Netra issued
+    EXPECT_TRUE(pending.Resolve("session-a", json::value(id), answer));
+    EXPECT_FALSE(pending.Resolve("session-a", json::value(id), answer));  // answered once
+    EXPECT_EQ(pending.Size(), 0u);
+    EXPECT_FALSE(waiter->response);  // delivered on the requester's executor, not the caller's thread
+    io.run();
+    ASSERT_TRUE(waiter->response);
+    EXPECT_EQ(waiter->response->at("result").at("action"), "accept");
+    EXPECT_EQ(woken, 1);
+    auto [second, unused] = pending.Open("session-a", io.get_executor());
+    EXPECT_NE(second, id);
+    pending.Close("session-a", second);
+    EXPECT_EQ(pending.Size(), 0u);
 }
 
 TEST(McpProtocol, ClientCapabilitiesAndLogLevels) {

@@ -118,7 +118,7 @@ asio::awaitable<json::array> AnswerAll(Caller c, mcp::Session session, std::vect
 void DeliverResponses(const std::string& session_id, std::vector<mcp::Message>& messages) {
     for (auto& m : messages) {
         if (m.kind != mcp::Message::Kind::kResponse) continue;
-        if (!ClientRequests().Resolve(session_id, m.id, std::move(m.params))) {
+        if (!ClientRequests().Resolve(session_id, m.id, std::move(m.response))) {
             spdlog::debug("mcp: a response to no open request ({})", core::JsonText(m.id));
         }
     }
