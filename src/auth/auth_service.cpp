@@ -105,6 +105,23 @@ core::Error Unauthenticated(std::string_view message) {
 
 constexpr std::string_view kRetryPrefix = "too many login attempts; retry in ";
 
+// The refresh token that rotating `token` issues: HMAC-SHA-256 under the JWT secret (every instance has it), so a
+// replay inside the grace window can be answered with the same successor although only hashes are stored. Without
+// the secret a successor is as unpredictable as a random token; with it, access tokens could be forged anyway.
+std::string SuccessorToken(const std::string& secret, const std::string& token) {
+    static constexpr std::string_view kLabel = "netra refresh-token successor v1\n";
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+    crypto_auth_hmacsha256_final(&state, mac.data());
+    sodium_memzero(&state, sizeof state);
+    std::array<char, crypto_auth_hmacsha256_BYTES * 2 + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), mac.data(), mac.size());
+    return std::string(hex.data(), crypto_auth_hmacsha256_BYTES * 2);
+}
+
 }  // namespace
 
 struct AuthService::State {
@@ -208,14 +225,8 @@ core::Result<TokenPair> AuthService::IssuePair(const domain::User& user, const s
     record.expires_at =
         now + std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_token_ttl).count();
     if (auto st = store_->InsertRefreshToken(record); !st.ok()) return st.error();
-
-    TokenPair pair;
-    pair.user = Public(user);
-    pair.access_token = jwt_.Issue(user.id, user.email, user.permissions);
-    pair.refresh_token = std::move(refresh);
-    pair.expires_in = jwt_.ttl().count();
     state_->MarkKnown(user.id);
-    return pair;
+    return PairFor(user, std::move(refresh));
 }
 
 core::Result<TokenPair> AuthService::Register(const std::string& email, const std::string& password,
@@ -282,19 +293,13 @@ core::Result<TokenPair> AuthService::Login(const std::string& email, const std::
 core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
     if (refresh_token.empty()) return MakeError(ErrorCode::kInvalidRequest, "refresh_token is required");
     const core::Millis now = Now();
-    auto found = store_->FindRefreshTokenByHash(core::Sha256Hex(refresh_token));
+    const std::string presented_hash = core::Sha256Hex(refresh_token);
+    auto found = store_->FindRefreshTokenByHash(presented_hash);
     if (!found.ok()) return found.error();
     if (!found->has_value()) return Unauthenticated("invalid refresh token");
     const domain::RefreshToken token = **found;
 
-    if (token.revoked_at) {
-        if (token.replaced_by) {
-            // Spent before: either the client replayed it or someone stole it. Both halves of the family die.
-            if (auto st = store_->RevokeRefreshFamily(token.family_id, now); !st.ok()) return st.error();
-            return Unauthenticated("refresh token reuse detected");
-        }
-        return Unauthenticated("refresh token revoked");
-    }
+    if (token.revoked_at) return Replayed(token, refresh_token, now);
     if (token.expires_at <= now) return Unauthenticated("refresh token expired");
 
     auto user = store_->FindUserById(token.user_id);
@@ -306,29 +311,73 @@ core::Result<TokenPair> AuthService::Refresh(const std::string& refresh_token) {
     // replay could revoke the family in between and miss the token this call hands out.
     const core::Millis ttl_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_token_ttl).count();
-    std::string refresh = core::RandomHex(32);
+    std::string refresh = SuccessorToken(settings_.jwt_secret, refresh_token);
     domain::RefreshToken next;
     next.id = core::NewId();
     next.user_id = token.user_id;
     next.family_id = token.family_id;
     next.token_hash = core::Sha256Hex(refresh);
     next.expires_at = now + ttl_ms;
-    if (auto st = store_->InsertRefreshToken(next); !st.ok()) return st.error();
+    if (auto st = store_->InsertRefreshToken(next); !st.ok()) {
+        if (st.error().code != ErrorCode::kConflict) return st.error();
+        // A concurrent refresh of the same token stored the same successor first: spend towards that row.
+        auto existing = store_->FindRefreshTokenByHash(next.token_hash);
+        if (!existing.ok()) return existing.error();
+        if (!existing->has_value() || (*existing)->family_id != token.family_id) {
+            return MakeError(ErrorCode::kInternal, "refresh token successor clash");
+        }
+        next.id = (*existing)->id;
+    }
 
-    // Atomic: losing means another request spent it first, which is the reuse case (our successor is
-    // revoked with the rest of the family).
+    // Atomic: losing means another request spent it first — a concurrent refresh, answered as a replay.
     auto spent = store_->SpendRefreshToken(token.id, next.id, now);
     if (!spent.ok()) return spent.error();
     if (!*spent) {
-        if (auto st = store_->RevokeRefreshFamily(token.family_id, now); !st.ok()) return st.error();
-        return Unauthenticated("refresh token reuse detected");
+        auto again = store_->FindRefreshTokenByHash(presented_hash);
+        if (!again.ok()) return again.error();
+        if (!again->has_value() || !(*again)->revoked_at) return Unauthenticated("invalid refresh token");
+        return Replayed(**again, refresh_token, now);
     }
+    return PairFor(**user, std::move(refresh));
+}
 
-    const domain::User& u = **user;
+core::Result<TokenPair> AuthService::Replayed(const domain::RefreshToken& token, const std::string& presented,
+                                              core::Millis now) {
+    // Revoked without a successor: a logout or a family revoked for reuse. Nothing to detect any more.
+    if (!token.replaced_by) return Unauthenticated("refresh token revoked");
+    const core::Millis grace_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_reuse_grace).count();
+    if (grace_ms > 0 && now - *token.revoked_at <= grace_ms) {
+        // Within the window, the token whose successor is still unused gets that successor again: the client that
+        // lost the answer (or the second tab) ends up holding the family's one live token. The successor is
+        // derived, not stored: only its hash is in the database.
+        std::string successor = SuccessorToken(settings_.jwt_secret, presented);
+        auto next = store_->FindRefreshTokenByHash(core::Sha256Hex(successor));
+        if (!next.ok()) return next.error();
+        if (next->has_value() && (*next)->id == *token.replaced_by && (*next)->family_id == token.family_id) {
+            const domain::RefreshToken& n = **next;
+            if (n.revoked_at && !n.replaced_by) return Unauthenticated("refresh token revoked");
+            if (!n.revoked_at) {
+                if (n.expires_at <= now) return Unauthenticated("refresh token expired");
+                auto user = store_->FindUserById(n.user_id);
+                if (!user.ok()) return user.error();
+                if (!user->has_value()) return Unauthenticated("user no longer exists");
+                return PairFor(**user, std::move(successor));
+            }
+            // The successor was rotated too: this token is two generations old, which no race explains.
+        }
+        // Otherwise the successor is not the one this secret derives (the secret changed since): reuse as well.
+    }
+    // Spent before: either the client replayed it or someone stole it. Both halves of the family die.
+    if (auto st = store_->RevokeRefreshFamily(token.family_id, now); !st.ok()) return st.error();
+    return Unauthenticated("refresh token reuse detected");
+}
+
+TokenPair AuthService::PairFor(const domain::User& user, std::string refresh_token) const {
     TokenPair pair;
-    pair.user = Public(u);
-    pair.access_token = jwt_.Issue(u.id, u.email, u.permissions);
-    pair.refresh_token = std::move(refresh);
+    pair.user = Public(user);
+    pair.access_token = jwt_.Issue(user.id, user.email, user.permissions);
+    pair.refresh_token = std::move(refresh_token);
     pair.expires_in = jwt_.ttl().count();
     return pair;
 }

@@ -42,8 +42,11 @@ class AuthService {
     // kUnauthenticated with one message for unknown email and wrong password; kRateLimited when throttled
     // (per email and per client IP).
     core::Result<TokenPair> Login(const std::string& email, const std::string& password, const std::string& client_ip);
-    // Rotation: the presented token is spent and a new pair issued. A spent token presented again revokes
-    // its whole family and answers kUnauthenticated.
+    // Rotation: the presented token is spent and a new pair issued. A spent token presented again within
+    // settings.refresh_reuse_grace of its rotation, while its successor is still unused, gets that same successor
+    // back with a fresh access token (concurrent refreshes, a lost response); any other spent token presented
+    // again — after the window, or one whose successor was itself rotated — revokes its whole family and answers
+    // kUnauthenticated. The state is in the store only, so this holds across instances.
     // Expired, revoked or unknown tokens answer kUnauthenticated; an empty one kInvalidRequest.
     core::Result<TokenPair> Refresh(const std::string& refresh_token);
     // Revokes the token's whole family. Idempotent: an already spent/revoked/expired or unknown token also
@@ -70,6 +73,9 @@ class AuthService {
     struct State;
     std::shared_ptr<State> state_;
     core::Result<TokenPair> IssuePair(const domain::User& user, const std::string& family_id);
+    // A spent or revoked token presented again (see Refresh).
+    core::Result<TokenPair> Replayed(const domain::RefreshToken& token, const std::string& presented, core::Millis now);
+    TokenPair PairFor(const domain::User& user, std::string refresh_token) const;
     core::Millis Now() const;
     const std::string& DummyHash();
 };

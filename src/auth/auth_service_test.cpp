@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -177,7 +181,9 @@ TEST_F(AuthServiceTest, RefreshRotatesAndDetectsReuse) {
     EXPECT_EQ(second->user.id, first.user.id);
     EXPECT_TRUE(service_->jwt().Verify(second->access_token).ok());
 
-    // The spent token again: theft detection revokes the whole family, including the fresh token.
+    // The spent token again after the grace window: theft detection revokes the whole family, including the fresh
+    // token.
+    Advance(settings_.refresh_reuse_grace + std::chrono::milliseconds(1));
     auto reuse = service_->Refresh(first.refresh_token);
     EXPECT_EQ(CodeOf(reuse), ErrorCode::kUnauthenticated);
     EXPECT_EQ(MessageOf(reuse), "refresh token reuse detected");
@@ -185,7 +191,9 @@ TEST_F(AuthServiceTest, RefreshRotatesAndDetectsReuse) {
     EXPECT_EQ(CodeOf(after), ErrorCode::kUnauthenticated);
 }
 
-TEST_F(AuthServiceTest, ConcurrentRefreshOfOneTokenHasOneWinnerAndRevokesFamily) {
+TEST_F(AuthServiceTest, StrictModeConcurrentRefreshOfOneTokenHasOneWinnerAndRevokesFamily) {
+    settings_.refresh_reuse_grace = std::chrono::seconds(0);  // no grace window: every second use is reuse
+    Rebuild();
     auto pair = MustRegister("race@example.com");
     constexpr int kThreads = 6;
     std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
@@ -207,6 +215,27 @@ TEST_F(AuthServiceTest, ConcurrentRefreshOfOneTokenHasOneWinnerAndRevokesFamily)
     ASSERT_EQ(winners, 1);
     // Every loser presented a spent token, so the family is gone, the winner's new token included.
     EXPECT_EQ(CodeOf(service_->Refresh(winner_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, ConcurrentRefreshesOfOneTokenAllGetTheSameSuccessor) {
+    auto pair = MustRegister("tabs@example.com");
+    constexpr int kThreads = 6;
+    std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] { results[i] = service_->Refresh(pair.refresh_token); });
+    }
+    for (auto& t : threads) t.join();
+    std::set<std::string> successors;
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_TRUE(service_->jwt().Verify(r->access_token).ok());
+        successors.insert(r->refresh_token);
+    }
+    ASSERT_EQ(successors.size(), 1u);  // the family has one live token, whichever tab stores its answer last
+    auto next = service_->Refresh(*successors.begin());
+    ASSERT_TRUE(next.ok()) << MessageOf(next);
+    EXPECT_TRUE(service_->Refresh(next->refresh_token).ok());
 }
 
 TEST_F(AuthServiceTest, ConcurrentFailedLoginsRespectTheLimit) {
@@ -316,6 +345,168 @@ TEST_F(AuthServiceTest, MeUnknownUser) {
     ASSERT_TRUE(me.ok());
     EXPECT_TRUE(me->password_hash.empty());
 }
+
+// --- the refresh reuse grace window (issue 13) ---
+
+TEST_F(AuthServiceTest, ReplayInsideTheGraceWindowGetsTheSameSuccessor) {
+    auto first = MustRegister("retry@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok()) << MessageOf(second);
+    // The answer was lost (the page unloaded): the client presents its old token again a few seconds later.
+    Advance(settings_.refresh_reuse_grace - std::chrono::seconds(1));
+    auto again = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(again.ok()) << MessageOf(again);
+    EXPECT_EQ(again->refresh_token, second->refresh_token);
+    EXPECT_EQ(again->user.id, first.user.id);
+    auto claims = service_->jwt().Verify(again->access_token);
+    ASSERT_TRUE(claims.ok()) << MessageOf(claims);
+    EXPECT_EQ(claims->user_id, first.user.id);
+    // Still one family with one live token: it rotates on as usual.
+    auto third = service_->Refresh(second->refresh_token);
+    ASSERT_TRUE(third.ok()) << MessageOf(third);
+    EXPECT_NE(third->refresh_token, second->refresh_token);
+    EXPECT_TRUE(service_->Refresh(third->refresh_token).ok());
+}
+
+TEST_F(AuthServiceTest, ReplayAfterTheGraceWindowRevokesTheFamily) {
+    auto first = MustRegister("late@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok());
+    ASSERT_TRUE(service_->Refresh(first.refresh_token).ok());  // inside: fine
+    Advance(settings_.refresh_reuse_grace + std::chrono::milliseconds(1));
+    auto late = service_->Refresh(first.refresh_token);
+    EXPECT_EQ(MessageOf(late), "refresh token reuse detected");
+    EXPECT_EQ(CodeOf(service_->Refresh(second->refresh_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, ReplayOfAnOlderGenerationRevokesTheFamilyEvenInsideTheWindow) {
+    auto first = MustRegister("older@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok());
+    auto third = service_->Refresh(second->refresh_token);
+    ASSERT_TRUE(third.ok());
+    // The first token's successor has been rotated already: no race explains presenting it now.
+    auto replay = service_->Refresh(first.refresh_token);
+    EXPECT_EQ(MessageOf(replay), "refresh token reuse detected");
+    EXPECT_EQ(CodeOf(service_->Refresh(third->refresh_token)), ErrorCode::kUnauthenticated);
+    EXPECT_EQ(CodeOf(service_->Refresh(second->refresh_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, ReplayAfterLogoutStaysRevoked) {
+    auto first = MustRegister("bye@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok());
+    ASSERT_TRUE(service_->Logout(second->refresh_token).ok());
+    EXPECT_EQ(MessageOf(service_->Refresh(first.refresh_token)), "refresh token revoked");
+    EXPECT_EQ(MessageOf(service_->Refresh(second->refresh_token)), "refresh token revoked");
+}
+
+TEST_F(AuthServiceTest, ZeroGraceIsStrict) {
+    settings_.refresh_reuse_grace = std::chrono::seconds(0);
+    Rebuild();
+    auto first = MustRegister("strict@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(MessageOf(service_->Refresh(first.refresh_token)), "refresh token reuse detected");
+    EXPECT_EQ(CodeOf(service_->Refresh(second->refresh_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthServiceTest, SuccessorIsStoredOnlyAsItsHash) {
+    auto first = MustRegister("hashed@example.com");
+    auto second = service_->Refresh(first.refresh_token);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->refresh_token.size(), 64u);
+    auto by_hash = store_->FindRefreshTokenByHash(core::Sha256Hex(second->refresh_token));
+    ASSERT_TRUE(by_hash.ok() && by_hash->has_value());
+    EXPECT_NE((*by_hash)->token_hash, second->refresh_token);
+    auto by_plain = store_->FindRefreshTokenByHash(second->refresh_token);
+    ASSERT_TRUE(by_plain.ok());
+    EXPECT_FALSE(by_plain->has_value());
+    // Another secret derives another successor: a replay then cannot be answered and counts as reuse.
+    settings_.jwt_secret = "another-unit-test-secret-0123456789abcdef";
+    Rebuild();
+    EXPECT_EQ(MessageOf(service_->Refresh(first.refresh_token)), "refresh token reuse detected");
+}
+
+// Two instances share nothing but the database: one rotates, the other answers the replay.
+class RefreshGraceAcrossInstances : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        std::string url = GetParam();
+        if (url == "postgres") {
+            const char* pg = std::getenv("NETRA_TEST_PG_URL");
+            if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "NETRA_TEST_PG_URL not set: no PostgreSQL server";
+            url = pg;
+        } else {
+            dir_ = std::filesystem::temp_directory_path() / ("netra-auth-test-" + core::RandomHex(8));
+            std::filesystem::create_directories(dir_);
+            url = "sqlite://" + (dir_ / "netra.db").string();
+        }
+        settings_.jwt_secret = "unit-test-secret-unit-test-secret-0123";
+        settings_.refresh_reuse_grace = std::chrono::seconds(10);
+        AuthOptions options;
+        options.password = PasswordParams::Minimum();
+        options.clock = [this] { return now_ms_.load(); };
+        for (auto& instance : instances_) {
+            auto opened = storage::OpenStore(url);  // a store (a connection pool) of its own per instance
+            ASSERT_TRUE(opened.ok()) << opened.error().message;
+            std::shared_ptr<storage::Store> store(std::move(*opened));
+            ASSERT_TRUE(store->Migrate().ok());
+            instance = std::make_unique<AuthService>(settings_, store, options);
+        }
+    }
+    void TearDown() override {
+        for (auto& instance : instances_) instance.reset();
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+
+    config::Settings settings_;
+    std::atomic<core::Millis> now_ms_{core::NowMs()};
+    std::array<std::unique_ptr<AuthService>, 2> instances_;
+    std::filesystem::path dir_;
+};
+
+TEST_P(RefreshGraceAcrossInstances, ReplayOnTheOtherInstance) {
+    auto& a = *instances_[0];
+    auto& b = *instances_[1];
+    auto first = a.Register("x-" + core::RandomHex(6) + "@example.com", kPassword, "");
+    ASSERT_TRUE(first.ok()) << MessageOf(first);
+    auto second = a.Refresh(first->refresh_token);
+    ASSERT_TRUE(second.ok()) << MessageOf(second);
+    now_ms_ += 3'000;
+    auto replay = b.Refresh(first->refresh_token);
+    ASSERT_TRUE(replay.ok()) << MessageOf(replay);
+    EXPECT_EQ(replay->refresh_token, second->refresh_token);
+    // Outside the window the other instance detects the reuse, and the first one sees the family revoked.
+    auto third = b.Refresh(second->refresh_token);
+    ASSERT_TRUE(third.ok()) << MessageOf(third);
+    now_ms_ += 11'000;
+    EXPECT_EQ(MessageOf(b.Refresh(second->refresh_token)), "refresh token reuse detected");
+    EXPECT_EQ(CodeOf(a.Refresh(third->refresh_token)), ErrorCode::kUnauthenticated);
+}
+
+TEST_P(RefreshGraceAcrossInstances, ConcurrentRefreshesOnBothInstances) {
+    auto first = instances_[0]->Register("y-" + core::RandomHex(6) + "@example.com", kPassword, "");
+    ASSERT_TRUE(first.ok()) << MessageOf(first);
+    constexpr int kThreads = 6;
+    std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] { results[i] = instances_[i % 2]->Refresh(first->refresh_token); });
+    }
+    for (auto& t : threads) t.join();
+    std::set<std::string> successors;
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        successors.insert(r->refresh_token);
+    }
+    EXPECT_EQ(successors.size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RefreshGraceAcrossInstances, ::testing::Values("sqlite-file", "postgres"),
+                         [](const auto& param_info) {
+                             return std::string(param_info.param == "postgres" ? "Postgres" : "SqliteFile");
+                         });
 
 TEST_F(AuthServiceTest, EmptySecretRefused) {
     settings_.jwt_secret.clear();

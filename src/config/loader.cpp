@@ -36,6 +36,8 @@ constexpr std::string_view kJwtSecretFile = "jwt_secret";
 constexpr int kMaxIoThreads = 256;
 constexpr int kMaxWorkerThreads = 1024;
 constexpr int kMaxLlmRetries = 10;  // more only delays the fallback: the breaker exists for longer outages
+// Longer windows weaken refresh-token theft detection for no client's benefit (Okta and Cognito also stop at 60 s).
+constexpr int kMaxRefreshReuseGraceS = 60;
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
@@ -67,6 +69,7 @@ constexpr std::array kSettings = {
     SettingDef{"JWT_ISSUER", "", "jwt_issuer", Kind::kString},
     SettingDef{"NETRA_ACCESS_TOKEN_TTL_S", "", "access_token_ttl_s", Kind::kInt},
     SettingDef{"NETRA_REFRESH_TOKEN_TTL_S", "", "refresh_token_ttl_s", Kind::kInt},
+    SettingDef{"NETRA_REFRESH_REUSE_GRACE_S", "", "refresh_reuse_grace_s", Kind::kInt},
     SettingDef{"NETRA_LLM_PROVIDER", "", "llm_provider", Kind::kString},
     SettingDef{"OPENAI_BASE_URL", "", "openai_base_url", Kind::kString},
     SettingDef{"OPENAI_API_KEY", "", "openai_api_key", Kind::kString},
@@ -78,10 +81,10 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_LLM_BACKOFF_MAX_MS", "", "llm_backoff_max_ms", Kind::kInt},
     SettingDef{"NETRA_E2E_BYPASS_KEY", "", "e2e_bypass_key", Kind::kString},
     SettingDef{"NETRA_FAULT_INJECTION", "", "fault_injection", Kind::kBool},
+    SettingDef{"NETRA_MCP_CONFORMANCE_FIXTURES", "", "mcp_conformance_fixtures", Kind::kBool},
     SettingDef{"NETRA_LOG_FORMAT", "", "log_format", Kind::kString},
     SettingDef{"NETRA_LOG_LEVEL", "", "log_level", Kind::kString},
     SettingDef{"NETRA_ALLOWED_ORIGINS", "", "allowed_origins", Kind::kList},
-    SettingDef{"NETRA_MCP_CONFORMANCE_FIXTURES", "", "mcp_conformance_fixtures", Kind::kBool},
     SettingDef{"NETRA_IO_THREADS", "", "io_threads", Kind::kInt},
     SettingDef{"NETRA_WORKER_THREADS", "", "worker_threads", Kind::kInt},
     SettingDef{"NETRA_RUN_THREADS", "", "run_threads", Kind::kInt},
@@ -451,6 +454,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.String("JWT_ISSUER", settings.jwt_issuer);
     r.DurationInto("NETRA_ACCESS_TOKEN_TTL_S", settings.access_token_ttl);
     r.DurationInto("NETRA_REFRESH_TOKEN_TTL_S", settings.refresh_token_ttl);
+    r.IntInto("NETRA_REFRESH_REUSE_GRACE_S", settings.refresh_reuse_grace, 0, kMaxRefreshReuseGraceS);
     r.String("NETRA_LLM_PROVIDER", settings.llm_provider);
     r.String("OPENAI_BASE_URL", settings.openai_base_url);
     r.Secret("OPENAI_API_KEY", settings.openai_api_key);
@@ -462,11 +466,11 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.DurationInto("NETRA_LLM_BACKOFF_MAX_MS", settings.llm_backoff_max);
     r.Secret("NETRA_E2E_BYPASS_KEY", settings.e2e_bypass_key);
     r.Bool("NETRA_FAULT_INJECTION", settings.fault_injection);
+    r.Bool("NETRA_MCP_CONFORMANCE_FIXTURES", settings.mcp_conformance_fixtures);
     if (auto text = r.Text("NETRA_LOG_FORMAT")) settings.log_format = Lower(Trim(*text));
     if (auto text = r.Text("NETRA_LOG_LEVEL")) settings.log_level = Lower(Trim(*text));
     if (auto text = r.Text("NETRA_ALLOWED_ORIGINS")) settings.allowed_origins = SplitList(*text);
     r.IntInto("NETRA_IO_THREADS", settings.io_threads, 1, kMaxIoThreads);
-    r.Bool("NETRA_MCP_CONFORMANCE_FIXTURES", settings.mcp_conformance_fixtures);
     r.IntInto("NETRA_WORKER_THREADS", settings.worker_threads, 1, kMaxWorkerThreads);
     r.IntInto("NETRA_RUN_THREADS", settings.run_threads, 1, kMaxWorkerThreads);
     r.IntInto("NETRA_COMPUTE_THREADS", settings.compute_threads, 1, kMaxWorkerThreads);
@@ -544,13 +548,13 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     if (settings.fault_injection && settings.env == Environment::kProduction) {
         r.Fail(origin_of("NETRA_FAULT_INJECTION") + " is refused in production");
     }
+    if (settings.mcp_conformance_fixtures && settings.env == Environment::kProduction) {
+        r.Fail(origin_of("NETRA_MCP_CONFORMANCE_FIXTURES") + " is refused in production");
+    }
     if (strict) {
         // The bypass key mints tokens for any user: a guessable one on a shared deployment is an open door.
         if (!settings.e2e_bypass_key.empty() && settings.e2e_bypass_key.size() < kMinStrictBypassKeyBytes) {
             r.Fail(origin_of("NETRA_E2E_BYPASS_KEY") + " must be at least " + std::to_string(kMinStrictBypassKeyBytes) +
-    if (settings.mcp_conformance_fixtures && settings.env == Environment::kProduction) {
-        r.Fail(origin_of("NETRA_MCP_CONFORMANCE_FIXTURES") + " is refused in production");
-    }
                    " bytes in " + env_name);
         }
         if (settings.jwt_secret.empty()) {
@@ -620,14 +624,15 @@ std::string DescribeSettings(const Settings& s) {
     }
     out << " jwt_issuer=" << s.jwt_issuer << " jwt_secret=" << set_or_not(s.jwt_secret)
         << " access_ttl_s=" << s.access_token_ttl.count() << " refresh_ttl_s=" << s.refresh_token_ttl.count()
+        << " refresh_reuse_grace_s=" << s.refresh_reuse_grace.count()
         << " e2e_bypass=" << (s.e2e_bypass_key.empty() ? "off" : "on")
         << " fault_injection=" << (s.fault_injection ? "on" : "off")
+        << " mcp_conformance_fixtures=" << (s.mcp_conformance_fixtures ? "on" : "off")
         << " log_format=" << (s.log_format.empty() ? std::string("auto") : s.log_format) << " log_level=" << s.log_level
         << " origins=";
     if (s.allowed_origins.empty()) {
         out << "any";
     } else {
-        << " mcp_conformance_fixtures=" << (s.mcp_conformance_fixtures ? "on" : "off")
         for (std::size_t i = 0; i < s.allowed_origins.size(); ++i) out << (i ? "," : "") << s.allowed_origins[i];
     }
     out << " io_threads=" << s.io_threads << " worker_threads=" << s.worker_threads << " run_threads=" << s.run_threads

@@ -84,6 +84,18 @@ TEST_F(LoaderTest, DefaultsInDevelopment) {
     EXPECT_TRUE(s.config_file.empty());
     EXPECT_EQ(s.limits.max_concurrent_runs_per_user, 4);
     EXPECT_EQ(s.timeouts.shutdown_drain, std::chrono::milliseconds(20'000));
+    EXPECT_EQ(s.refresh_reuse_grace, std::chrono::seconds(15));
+}
+
+TEST_F(LoaderTest, RefreshReuseGraceIsZeroToSixtySeconds) {
+    env_["NETRA_REFRESH_REUSE_GRACE_S"] = "0";
+    EXPECT_EQ(LoadOk().refresh_reuse_grace, std::chrono::seconds(0));
+    env_["NETRA_REFRESH_REUSE_GRACE_S"] = "60";
+    EXPECT_EQ(LoadOk().refresh_reuse_grace, std::chrono::seconds(60));
+    for (const char* bad : {"61", "-1", "2.5"}) {
+        env_["NETRA_REFRESH_REUSE_GRACE_S"] = bad;
+        EXPECT_TRUE(Contains(LoadError(), "NETRA_REFRESH_REUSE_GRACE_S")) << bad;
+    }
 }
 
 TEST_F(LoaderTest, PrecedenceFlagOverEnvOverFile) {

@@ -60,6 +60,9 @@ struct Settings {
     std::string jwt_issuer = "netra-auth-service";
     std::chrono::seconds access_token_ttl{15 * 60};
     std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};
+    // A rotated refresh token presented again within this long of its rotation gets its successor back instead of
+    // counting as reuse (two tabs refreshing at once, a response lost with an unloaded page); 0 = strict. 0–60 s.
+    std::chrono::seconds refresh_reuse_grace{15};
     std::string llm_provider = "builtin";
     std::string openai_base_url;
     std::string openai_api_key;
@@ -71,12 +74,12 @@ struct Settings {
     std::chrono::milliseconds llm_backoff_max{4'000};
     std::string e2e_bypass_key;  // empty = /auth/e2e/test-auth disabled
     bool fault_injection = false;
-    std::string log_format;  // "", "text", "json"
-    std::string log_level = "info";
-    std::vector<std::string> allowed_origins;  // empty = any Origin accepted
     // /mcp also offers the fixture tools, prompts and resources the MCP conformance suite calls (test_simple_text,
     // test://static-text, …): for testing a deployment's MCP transport with that suite, never in production.
     bool mcp_conformance_fixtures = false;
+    std::string log_format;  // "", "text", "json"
+    std::string log_level = "info";
+    std::vector<std::string> allowed_origins;  // empty = any Origin accepted
     int io_threads = 2;
     int worker_threads = 4;
     // Runs are coroutines on strands of their own small pool: a waiting run (LLM, storage, a timer) holds no

@@ -9,7 +9,12 @@
 //   auth_header_flood_431: a 48 KiB Authorization header gets 431 and the server goes on answering;
 //   data_files_owner_only: the data directory, the generated JWT secret and every database file are its owner's only;
 //   secrets_not_in_logs: a session's password, tokens, the JWT secret and the admin key never reach the server log;
-//   login_timing_unknown_vs_known: a login for an unknown e-mail costs what a wrong password costs (no user probing).
+//   login_timing_unknown_vs_known: a login for an unknown e-mail costs what a wrong password costs (no user probing);
+//   refresh_reuse_grace_window: on a server with a 2 s reuse grace window, a rotated refresh token presented again
+//     inside it gets the same successor back (and two tabs refreshing at once all get that one token), a token two
+//     generations old is theft even inside it, and a replay after it revokes the family;
+//   refresh_reuse_grace_across_instances: the same between two instances sharing one PostgreSQL (rotated on one,
+//     replayed on the other): the window's state is the database's.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/stat.h>
@@ -242,6 +247,97 @@ void LoginTimingUnknownVsKnown(StageContext& ctx) {
     ctx.Note("median wrong password " + std::to_string(k50) + " ms, unknown e-mail " + std::to_string(u50) + " ms");
 }
 
+// POST /auth/refresh; the answer's refresh and access tokens (empty unless 200).
+std::pair<std::string, std::string> Refresh(HttpClient& http, const std::string& token, int expect,
+                                            const std::string& what) {
+    auto r = Must(http.PostJson("/auth/refresh", json::object{{"refresh_token", token}}), "POST /auth/refresh");
+    Expect(r.status == expect, what + ": expected " + std::to_string(expect) + ", got " + r.Describe(300));
+    if (r.status != 200 || !r.JsonObject()) return {};
+    return {JStr(*r.JsonObject(), "refresh_token"), JStr(*r.JsonObject(), "access_token")};
+}
+
+constexpr int kGraceS = 2;  // the dedicated servers' window: short enough to wait out
+
+void RefreshReuseGraceWindow(StageContext& ctx) {
+    auto server = ctx.SpawnDedicated({"NETRA_REFRESH_REUSE_GRACE_S=" + std::to_string(kGraceS)},
+                                     "waits out a short refresh reuse grace window, which only a spawned server has");
+    auto sctx = ctx.ForServer(*server);
+    auto user = sctx->NewUser("auth-grace");
+    auto http = sctx->Http();
+    // A lost answer (the page unloaded mid-refresh): the replay gets the very same successor, and a working access
+    // token.
+    auto [t1, a1] = Refresh(http, user.refresh_token, 200, "refresh");
+    auto [t1_again, a1_again] = Refresh(http, user.refresh_token, 200, "the same token again inside the window");
+    Expect(t1_again == t1, "a replay inside the window got another refresh token than the first answer's");
+    Expect(Must(http.Get("/auth/me", BearerAuth(a1_again)), "GET /auth/me").status == 200,
+           "the access token of the replay's answer does not work");
+    // Two tabs at once: every one gets the one successor.
+    constexpr int kTabs = 4;
+    std::vector<std::string> got(kTabs);
+    std::vector<std::thread> tabs;
+    for (int i = 0; i < kTabs; ++i) {
+        tabs.emplace_back([&, i] {
+            try {
+                auto tab = sctx->Http();
+                got[static_cast<std::size_t>(i)] = Refresh(tab, t1, 200, "tab " + std::to_string(i + 1)).first;
+            } catch (const std::exception& e) {
+                got[static_cast<std::size_t>(i)] = std::string("failed: ") + e.what();
+            }
+        });
+    }
+    for (auto& t : tabs) t.join();
+    for (const auto& g : got) {
+        Expect(g == got.front() && g.size() == 64,
+               "tabs refreshing at once: " + g.substr(0, 200) + " vs " + got.front().substr(0, 200));
+    }
+    const std::string t2 = got.front();
+    // The first token is two generations old now: theft even inside the window, and the family dies.
+    Refresh(http, user.refresh_token, 401, "a token two generations old, inside the window");
+    Refresh(http, t2, 401, "the family's live token after reuse was detected");
+    // Outside the window, on a family of its own: reuse revokes as before.
+    auto login = Must(http.PostJson("/auth/login", json::object{{"email", user.email}, {"password", user.password}}),
+                      "POST /auth/login");
+    const std::string u0 = JStr(ExpectJson(login, {200}, "POST /auth/login"), "refresh_token");
+    auto [u1, b1] = Refresh(http, u0, 200, "refresh (second session)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(kGraceS * 1000 + 600));
+    Refresh(http, u0, 401, "the spent token after the window");
+    Refresh(http, u1, 401, "the family's live token after reuse outside the window");
+    ctx.Note("window " + std::to_string(kGraceS) + " s: replay → same successor; " + std::to_string(kTabs) +
+             " concurrent refreshes → one successor; two generations old → family revoked; after the window → "
+             "family revoked");
+}
+
+void RefreshReuseGraceAcrossInstances(StageContext& ctx) {
+    std::vector<std::string> env = {"NETRA_REFRESH_REUSE_GRACE_S=" + std::to_string(kGraceS),
+                                    "JWT_SECRET=" + core::RandomHex(32)};
+    auto one = ctx.SpawnDedicated(env, "starts two servers on one database");
+    auto c1 = ctx.ForServer(*one);
+    auto health = Must(c1->Http().Get("/api/health"), "GET /api/health");
+    const auto* checks = health.JsonObject() ? health.JsonObject()->if_contains("checks") : nullptr;
+    const auto* database = checks && checks->is_object() ? checks->as_object().if_contains("database") : nullptr;
+    const std::string backend =
+        database && database->is_object() ? JStr(database->as_object(), "backend") : std::string();
+    if (backend != "postgres" && backend != "postgresql") {
+        Skip("two instances share a database only on PostgreSQL (DATABASE_URL); this deployment's is '" + backend +
+             "'");
+    }
+    auto two = ctx.SpawnDedicated(env, "starts two servers on one database");
+    auto c2 = ctx.ForServer(*two);
+    auto user = c1->NewUser("auth-grace-2i");
+    auto h1 = c1->Http();
+    auto h2 = c2->Http();
+    auto [t1, a1] = Refresh(h1, user.refresh_token, 200, "refresh on instance 1");
+    auto [t1_again, a1_again] = Refresh(h2, user.refresh_token, 200, "the same token on instance 2 inside the window");
+    Expect(t1_again == t1, "instance 2 answered the replay with another refresh token than instance 1's successor");
+    Expect(Must(h1.Get("/auth/me", BearerAuth(a1_again)), "GET /auth/me").status == 200,
+           "instance 2's access token does not work on instance 1");
+    auto [t2, a2] = Refresh(h2, t1, 200, "refresh on instance 2");
+    std::this_thread::sleep_for(std::chrono::milliseconds(kGraceS * 1000 + 600));
+    Refresh(h1, t1, 401, "the spent token on instance 1 after the window");
+    Refresh(h2, t2, 401, "the family's live token on instance 2 after reuse was detected on instance 1");
+    ctx.Note("rotated on one instance, replayed on the other: same successor inside the window, family revoked after");
+}
+
 }  // namespace
 
 std::vector<TestCase> AuthAttackTests() {
@@ -252,6 +348,8 @@ std::vector<TestCase> AuthAttackTests() {
         {"data_files_owner_only", DataFilesOwnerOnly},
         {"secrets_not_in_logs", SecretsNotInLogs},
         {"login_timing_unknown_vs_known", LoginTimingUnknownVsKnown},
+        {"refresh_reuse_grace_window", RefreshReuseGraceWindow},
+        {"refresh_reuse_grace_across_instances", RefreshReuseGraceAcrossInstances},
     };
 }
 

@@ -3,7 +3,8 @@
 // socket (and the idempotent HTTP cancel), cross-instance delivery, and a bounded stress test with random
 // disconnects, resumes and cancels. The tests across two instances of a cluster (execution on the other instance,
 // cancel through it, take-over after a kill, the per-user limit cluster-wide, a Redis outage) are in
-// module_coordination_cluster.cpp.
+// module_coordination_cluster.cpp; the sweep of every id-taking route with another user's ids is in
+// module_cross_user_ids.cpp.
 #include <boost/json.hpp>
 #include <map>
 #include <random>
@@ -625,6 +626,7 @@ std::vector<TestCase> CoordinationTests() {
         {"cross_instance_delivery", CrossInstance},
     };
     for (auto& t : CoordinationClusterTests()) tests.push_back(std::move(t));  // module_coordination_cluster.cpp
+    for (auto& t : CrossUserIdTests()) tests.push_back(std::move(t));          // module_cross_user_ids.cpp
     tests.push_back({"stress_runs_disconnects_cancels", Stress});
     return tests;
 }

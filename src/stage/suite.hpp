@@ -127,6 +127,7 @@ std::vector<TestCase> LifecycleEventsTests();
 std::vector<TestCase> CoordinationTests();
 std::vector<TestCase> AuthAttackTests();           // module 1 too: forged tokens, misplaced credentials, data at rest
 std::vector<TestCase> CoordinationClusterTests();  // module 9 too: two instances of a cluster (--url2)
+std::vector<TestCase> CrossUserIdTests();          // module 9 too: every id-taking route tried with another's ids
 std::vector<TestCase> FailureRecoveryTests();      // module 6: so far the rate limits (issue 9)
 std::vector<TestCase> FailureRecoveryRunTests();   // module 6 too: cancel mid-run, disconnect mid-run then replay
 std::vector<TestCase> StartupResilienceTests();    // module 7: so far a crash mid-run (issue 9)
