@@ -29,6 +29,8 @@ constexpr ErrorRow kErrorTable[] = {
     {ErrorCode::kTimeout, 504, "timeout", "TIMEOUT"},
     {ErrorCode::kCancelled, 409, "cancelled", "CANCELLED"},
     {ErrorCode::kHeadersTooLarge, 431, "headers_too_large", "HEADERS_TOO_LARGE"},
+    {ErrorCode::kUriTooLong, 414, "uri_too_long", "URI_TOO_LONG"},
+    {ErrorCode::kRequestTimeout, 408, "request_timeout", "REQUEST_TIMEOUT"},
 };
 
 const ErrorRow& Row(ErrorCode code) {

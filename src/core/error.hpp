@@ -29,6 +29,8 @@ enum class ErrorCode {
     kTimeout,               // run/agent timeouts (504 on HTTP)
     kCancelled,             // run cancelled (409 on HTTP)
     kHeadersTooLarge,       // 431: a request's header block over the limit
+    kUriTooLong,            // 414: a request line longer than the header limit (RFC 9110 §15.5.15)
+    kRequestTimeout,        // 408: a request not received whole in time (slow headers or body)
 };
 
 // What a rate limit that said no tells the client (HTTP `Retry-After` and `x-ratelimit-*`, WebSocket

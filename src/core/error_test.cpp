@@ -12,6 +12,10 @@ TEST(ErrorTable, MapsCodesToHttpAndWebSocket) {
     EXPECT_EQ(HttpStatus(ErrorCode::kRateLimited), 429);
     EXPECT_EQ(HttpStatus(ErrorCode::kHeadersTooLarge), 431);
     EXPECT_EQ(HttpErrorName(ErrorCode::kHeadersTooLarge), "headers_too_large");
+    EXPECT_EQ(HttpStatus(ErrorCode::kUriTooLong), 414);
+    EXPECT_EQ(HttpErrorName(ErrorCode::kUriTooLong), "uri_too_long");
+    EXPECT_EQ(HttpStatus(ErrorCode::kRequestTimeout), 408);
+    EXPECT_EQ(HttpErrorName(ErrorCode::kRequestTimeout), "request_timeout");
     EXPECT_EQ(HttpStatus(ErrorCode::kInternal), 500);
     EXPECT_EQ(HttpErrorName(ErrorCode::kUnsupportedMediaType), "unsupported_media_type");
     EXPECT_EQ(WsErrorCode(ErrorCode::kCancelled), "CANCELLED");

@@ -314,7 +314,7 @@ void RapidMessagesInOrder(StageContext& ctx) {
 }  // namespace
 
 std::vector<TestCase> MessageFlowTests() {
-    return {
+    std::vector<TestCase> tests = {
         {"ack_and_persistence", AckAndPersist},
         {"thread_crud", ThreadCrud},
         {"malformed_invalid_json", MalformedInvalidJson},
@@ -329,6 +329,8 @@ std::vector<TestCase> MessageFlowTests() {
         {"http_path_traversal_404", HttpPathTraversal404},
         {"rapid_messages_in_order", RapidMessagesInOrder},
     };
+    for (auto& t : HostileHttpTests()) tests.push_back(std::move(t));  // module_hostile_clients.cpp
+    return tests;
 }
 
 }  // namespace netra::stage

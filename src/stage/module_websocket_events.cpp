@@ -274,6 +274,7 @@ std::vector<TestCase> WebsocketEventsTests() {
         {"heartbeat_ack", HeartbeatAck},
     };
     for (auto& t : AuthAttackTests()) tests.push_back(std::move(t));  // module_auth_attacks.cpp
+    for (auto& t : HostileWsTests()) tests.push_back(std::move(t));   // module_hostile_clients.cpp
     return tests;
 }
 

@@ -131,6 +131,8 @@ std::vector<TestCase> CrossUserIdTests();          // module 9 too: every id-tak
 std::vector<TestCase> FailureRecoveryTests();      // module 6: so far the rate limits (issue 9)
 std::vector<TestCase> FailureRecoveryRunTests();   // module 6 too: cancel mid-run, disconnect mid-run then replay
 std::vector<TestCase> StartupResilienceTests();    // module 7: so far a crash mid-run (issue 9)
+std::vector<TestCase> HostileHttpTests();          // module 2 too: slowloris, floods, half-closed and stalled clients
+std::vector<TestCase> HostileWsTests();            // module 1 too: frames split, oversized, compressed, ping floods
 std::vector<ModuleDef> AllModules();
 
 // ---- helpers shared by the modules ----

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -28,6 +29,47 @@ std::string RequestIdFor(const bhttp::request_header<>& req) {
         if (printable) return std::string(given);
     }
     return core::NewId();
+}
+
+// A request must arrive whole within timeouts.http_read: header and body together, however its bytes trickle in
+// (slowloris). The tcp_stream's own expiry closes the socket, which leaves no way to answer; so this timer of the
+// session's own cancels the read instead, and the session answers 408 when part of a request had come (an idle
+// keep-alive connection is closed without a word). The stream's expiry stays as the backstop, a second later.
+struct ReadDeadline {
+    explicit ReadDeadline(const asio::any_io_executor& executor) : timer(executor) {}
+    asio::steady_timer timer;
+    beast::tcp_stream* stream = nullptr;  // null while disarmed: a late handler touches nothing
+    bool fired = false;
+
+    // The handler holds the deadline (shared), so it may run after the session's frame is gone.
+    static void Arm(const std::shared_ptr<ReadDeadline>& self, beast::tcp_stream& s, std::chrono::milliseconds after) {
+        self->stream = &s;
+        self->fired = false;
+        self->timer.expires_after(after);
+        self->timer.async_wait([self](const beast::error_code& ec) {
+            if (ec || !self->stream) return;
+            self->fired = true;
+            beast::error_code ignored;
+            self->stream->socket().cancel(ignored);
+        });
+    }
+    void Disarm() {
+        stream = nullptr;
+        timer.cancel();
+    }
+};
+
+// Disarms on every way out of the session (the timer's handler holds the deadline, not the stream).
+struct DisarmOnExit {
+    std::shared_ptr<ReadDeadline> deadline;
+    ~DisarmOnExit() { deadline->Disarm(); }
+};
+
+// A header over the limit whose request line did not even end within it: the target is what is too long, 414
+// (RFC 9110 §15.5.15) rather than 431. The parser sets the target as soon as the request line is complete (and
+// drops those bytes from the buffer), so an empty target means the line never ended.
+bool RequestLineUnfinished(const bhttp::request_parser<bhttp::empty_body>& parser) {
+    return parser.get().target().empty();
 }
 
 bool AvailableBeforeReady(const std::string& path) {
@@ -78,19 +120,24 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
     beast::flat_buffer buffer;
     const auto& limits = server->settings.limits;
     bool unread_body = false;  // the last answer refused a body before reading it all (see the lingering close)
+    const auto read_timeout = server->settings.timeouts.http_read;
+    auto deadline = std::make_shared<ReadDeadline>(stream.get_executor());
+    DisarmOnExit disarm_on_exit{deadline};
     for (;;) {
         // The header first: uploads stream their body through their own parser (never buffered whole); every
         // other request reads a small string body under the normal limit.
         bhttp::request_parser<bhttp::empty_body> header_parser;
         header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         header_parser.body_limit(limits.max_upload_bytes);
-        stream.expires_after(server->settings.timeouts.http_read);
+        ReadDeadline::Arm(deadline, stream, read_timeout);
+        stream.expires_after(read_timeout + std::chrono::seconds(1));
         auto [hec, hbytes] =
             co_await bhttp::async_read_header(stream, buffer, header_parser, as_tuple(asio::use_awaitable));
         (void)hbytes;
         beast::error_code ec = hec;
         std::optional<bhttp::request_parser<bhttp::string_body>> parser;
         if (!ec && IsUploadRequest(header_parser.get())) {
+            deadline->Disarm();  // an upload's body has a deadline per chunk (dataset_upload.cpp)
             std::string request_id = RequestIdFor(header_parser.get());
             auto start = std::chrono::steady_clock::now();
             Response res = co_await HandleDatasetUpload(*server, stream, buffer, header_parser, request_id, client_ip);
@@ -115,16 +162,27 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             (void)bbytes;
             ec = bec;
         }
-        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        const bool timed_out = deadline->fired;
+        deadline->Disarm();
+        // Part of a request came, then time ran out: that is 408. Nothing of a next request came: a silent close.
+        const bool late = timed_out && ec == asio::error::operation_aborted &&
+                          (header_parser.got_some() || parser.has_value() || buffer.size() > 0);
+        if (!late && (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+                      ec == asio::error::operation_aborted || ec == asio::error::connection_reset)) {
             break;
         }
         if (ec) {
             // The request could not be read: answer in JSON, then close (the stream position is unknown). A header
-            // flood is 431 (RFC 6585), a body over the limit 413, anything else malformed.
+            // flood is 431 (RFC 6585), a request line that alone fills the header limit 414, a body over the limit
+            // 413, a request too slow to arrive 408, anything else malformed.
             core::Error error =
                 core::MakeError(core::ErrorCode::kInvalidRequest, "malformed HTTP request: " + ec.message());
-            if (ec == bhttp::error::header_limit) {
+            if (late) {
+                error = core::MakeError(core::ErrorCode::kRequestTimeout,
+                                        "request not received within " + std::to_string(read_timeout.count()) + " ms");
+            } else if (ec == bhttp::error::header_limit && RequestLineUnfinished(header_parser)) {
+                error = core::MakeError(core::ErrorCode::kUriTooLong, "request target longer than the limit");
+            } else if (ec == bhttp::error::header_limit) {
                 error =
                     core::MakeError(core::ErrorCode::kHeadersTooLarge, "request header fields larger than the limit");
             } else if (ec == bhttp::error::body_limit) {
@@ -136,6 +194,7 @@ asio::awaitable<void> RunHttpSession(std::shared_ptr<ServerContext> server, std:
             auto res = ErrorResponse(stub, core::NewId(), error);
             res.keep_alive(false);
             server->metrics.ObserveRequest(res.result_int(), 0);
+            stream.expires_after(read_timeout);  // the answer's own deadline: the read's may be all but spent
             co_await bhttp::async_write(stream, res, as_tuple(asio::use_awaitable));
             unread_body = true;
             break;

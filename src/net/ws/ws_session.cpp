@@ -18,9 +18,17 @@ void WsSession::Send(std::shared_ptr<const std::string> frame) {
     if (closing_) return;
     if (outbox_.size() >= server_->settings.limits.ws_outbound_queue_messages) {
         // A consumer that cannot keep up is dropped rather than buffered without bound; it resumes with
-        // `subscribe` and after_seq (§6).
+        // `subscribe` and after_seq (§6). What was queued is dropped, and an `error` saying why goes before the
+        // 1013, for a client that reads again within the close grace (one that never does loses the socket then).
         spdlog::warn("ws {}: outbound queue full ({} frames), closing 1013", connection_id_, outbox_.size());
         while (outbox_.size() > (writing_ ? 1u : 0u)) outbox_.pop_back();
+        server_->metrics.ErrorReturned();
+        outbox_.push_back(std::make_shared<const std::string>(
+            ErrorFrame(ErrorCode::kServiceUnavailable,
+                       "this connection reads too slowly: its outbound queue is full; closing (1013), resume with "
+                       "subscribe and after_seq",
+                       "")));
+        if (!writing_) DoWrite();
         CloseWith(websocket::close_code::try_again_later);
         return;
     }
@@ -75,12 +83,14 @@ void WsSession::WriteFront() {
                 return;
             }
             self->server_->metrics.WsFrameSent();
-            if (self->pending_close_) {
+            // What was queued before a close (the `error` that explains it above all) goes out first; the close
+            // guard bounds how long that may take.
+            if (!self->outbox_.empty()) {
+                self->DoWrite();
+            } else if (self->pending_close_) {
                 auto code = *self->pending_close_;
                 self->pending_close_.reset();
                 self->DoClose(code);
-            } else if (!self->outbox_.empty() && !self->closing_) {
-                self->DoWrite();
             }
         }));
 }
@@ -97,8 +107,12 @@ void WsSession::CloseWith(websocket::close_code code) {
     close_guard_.expires_after(server_->settings.timeouts.ws_close_grace);
     close_guard_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
+        // An abortive close (RST): a graceful one would queue the FIN behind the unsent frames of a peer that does
+        // not read, and the kernel would keep that orphan socket and its buffers for minutes.
         beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        auto& socket = beast::get_lowest_layer(self->ws_).socket();
+        socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        socket.close(ignored);
     });
 }
 
@@ -109,6 +123,19 @@ void WsSession::DoClose(websocket::close_code code) {
 
 void WsSession::DeliverLive(const std::shared_ptr<const runs::LiveEvent>& event) {
     SendAll(ledger_.OnLive(runs::ReplayEventFromLive(*event)));
+}
+
+void WsSession::OnControlFrame(websocket::frame_type kind) {
+    // Pings and pongs count against the frames-per-second limit like messages do: Beast answers every ping by
+    // itself, so without this a ping flood would cost the server a pong each, unbounded. Runs inside Beast's read:
+    // the verdict is posted, not written from here.
+    if (kind == websocket::frame_type::close || closing_ || control_flood_) return;
+    if (FloodCheck()) return;
+    control_flood_ = true;
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        self->SendError(ErrorCode::kRateLimited, "too many frames per second (pings included); closing", "");
+        self->CloseWith(websocket::close_code::policy_error);
+    });
 }
 
 bool WsSession::FloodCheck() {
@@ -125,7 +152,10 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
     const auto& settings = server_->settings;
     ws_.set_option(
         websocket::stream_base::timeout{settings.timeouts.ws_handshake, settings.timeouts.ws_ping_interval * 2, true});
-    ws_.read_message_max(settings.limits.max_ws_frame_bytes);
+    // Message size is checked by the read loop below, which can still send an `error` before the 1009; Beast's
+    // own limit would close 1009 without a word (the declared length of a frame is no reason to wait for it).
+    ws_.read_message_max(0);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view /*payload*/) { OnControlFrame(kind); });
     ws_.set_option(websocket::stream_base::decorator([echo_subprotocol](websocket::response_type& res) {
         res.set(beast::http::field::server, "netra");
         if (echo_subprotocol) res.set(beast::http::field::sec_websocket_protocol, *echo_subprotocol);
@@ -141,15 +171,31 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
                           {"server_time", core::FormatRfc3339Ms(core::NowMs())},
                           {"protocol", 1}});
 
+    const std::size_t max_message = settings.limits.max_ws_frame_bytes;
     beast::flat_buffer buffer;
     for (;;) {
-        auto [ec, bytes] = co_await ws_.async_read(buffer, as_tuple(asio::use_awaitable));
-        (void)bytes;
-        if (ec) break;  // closed, too big (Beast answers 1009), timed out, or reset
+        // One message, piece by piece, so that one over the limit is refused with an `error` then 1009 as soon as
+        // the limit is passed, whatever length its frames declare. While closing, what arrives is dropped.
+        beast::error_code ec;
+        bool too_big = false;
+        do {
+            auto [rec, bytes] = co_await ws_.async_read_some(buffer, kReadChunkBytes, as_tuple(asio::use_awaitable));
+            (void)bytes;
+            ec = rec;
+            if (!ec && !closing_ && buffer.size() > max_message) too_big = true;
+            if (closing_ || too_big) buffer.consume(buffer.size());
+        } while (!ec && !too_big && !ws_.is_message_done());
+        if (ec) break;  // closed, protocol error (Beast closes 1002), timed out, or reset
         server_->metrics.WsFrameReceived();
         std::string text = beast::buffers_to_string(buffer.data());
         buffer.consume(buffer.size());
         if (closing_) continue;  // draining until the close handshake completes
+        if (too_big) {
+            SendError(ErrorCode::kPayloadTooLarge,
+                      "message larger than " + std::to_string(max_message) + " bytes; closing (1009)", "");
+            CloseWith(websocket::close_code::too_big);
+            continue;
+        }
         if (!FloodCheck()) {
             SendError(ErrorCode::kRateLimited, "too many frames per second; closing", "");
             CloseWith(websocket::close_code::policy_error);

@@ -89,6 +89,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     void CloseWith(websocket::close_code code);
     void DoClose(websocket::close_code code);
     bool FloodCheck();
+    void OnControlFrame(websocket::frame_type kind);
 
     std::shared_ptr<ServerContext> server_;
     std::shared_ptr<const Services> services_;
@@ -106,6 +107,8 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     runs::EventReplayLedger ledger_;
     std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
     int frames_in_window_ = 0;
+    bool control_flood_ = false;  // the ping flood's verdict is on its way
+    static constexpr std::size_t kReadChunkBytes = 64 << 10;
 };
 
 }  // namespace netra::net::ws
