@@ -99,11 +99,11 @@ struct AppServices {
           catalog(std::move(catalog_in)),
           llm(llm::MakeProvider(settings,
                                 settings.fault_injection ? llm::FaultHookFromRegistry(faults) : llm::FaultHook{})),
-          auth(settings, store),
           events(store),
           redis(redis_endpoint ? std::make_unique<cluster::RedisCluster>(ioc, *redis_endpoint, instance_id, bus, events,
                                                                          store, pools.blocking)
                                : nullptr),
+          auth(settings, store, SharedLimits()),
           datasets(store, *catalog, settings.limits.uploads_per_minute, SharedLimits()),
           runs(settings, instance_id,
                store->BackendName() == std::string_view("sqlite") ? runs::QueueMode::kInProcess
@@ -124,9 +124,9 @@ struct AppServices {
     std::shared_ptr<storage::Store> store;
     std::shared_ptr<const analysis::Catalog> catalog;
     std::shared_ptr<llm::Provider> llm;
-    auth::AuthService auth;
     runs::StoreEventReader events;
     std::unique_ptr<cluster::RedisCluster> redis;  // null without REDIS_URL
+    auth::AuthService auth;                        // after redis: its login throttle is the cluster's
     datasets::DatasetService datasets;
     runs::RunService runs;
     runs::ThreadService threads;

@@ -192,9 +192,11 @@ struct AuthService::State {
     }
 };
 
-AuthService::AuthService(const config::Settings& settings, std::shared_ptr<storage::Store> store, AuthOptions options)
+AuthService::AuthService(const config::Settings& settings, std::shared_ptr<storage::Store> store,
+                         core::SharedRateLimits& shared_limits, AuthOptions options)
     : settings_(settings),
       store_(std::move(store)),
+      shared_limits_(shared_limits),
       jwt_(settings.jwt_secret, settings.jwt_issuer, settings.access_token_ttl),
       options_(std::move(options)),
       state_(std::make_shared<State>()) {
@@ -268,11 +270,20 @@ core::Result<TokenPair> AuthService::Login(const std::string& email, const std::
     const std::string ip_key = client_ip.empty() ? std::string() : "ip:" + client_ip;
     const core::Millis started = Now();
     const int limit = settings_.limits.login_attempts_per_minute;
+    const std::string attempt_id = core::NewId();  // this attempt's entry in the shared windows
+    bool shared_attempt = false;
     if (limit > 0) {
         std::vector<std::string> keys{email_key};
         if (!ip_key.empty()) keys.push_back(ip_key);
         core::RateLimitInfo refused;
-        if (!state_->TryAcquire(keys, limit, started, refused)) {
+        // The cluster's windows when there are any (an attacker gets `limit` tries, not `limit` per instance);
+        // this instance's own otherwise, or while Redis cannot be reached.
+        auto shared = shared_limits_.TryAttempt(keys, limit, kThrottleWindowMs, attempt_id);
+        if (shared) {
+            shared_attempt = true;
+            if (!shared->allowed) refused = shared->info;
+        }
+        if ((shared && !shared->allowed) || (!shared && !state_->TryAcquire(keys, limit, started, refused))) {
             const std::int64_t seconds = (refused.retry_after_ms + 999) / 1000;
             return core::Error{ErrorCode::kRateLimited, std::string(kRetryPrefix) + std::to_string(seconds) + " s",
                                refused};
@@ -286,7 +297,15 @@ core::Result<TokenPair> AuthService::Login(const std::string& email, const std::
     const bool ok = VerifyPassword(password, has_password ? (*found)->password_hash : DummyHash()) && has_password;
     if (!ok) return Unauthenticated(kLoginFailed);
 
-    if (limit > 0) state_->Succeeded(email_key, ip_key, started);
+    if (limit > 0) {
+        if (shared_attempt) {
+            std::vector<std::string> keys{email_key};
+            if (!ip_key.empty()) keys.push_back(ip_key);
+            shared_limits_.ForgetAttempt(keys, attempt_id);
+        } else {
+            state_->Succeeded(email_key, ip_key, started);
+        }
+    }
     return IssuePair(**found, core::NewId());
 }
 

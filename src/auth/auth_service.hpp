@@ -13,6 +13,7 @@
 #include "auth/password.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "core/rate_limiter.hpp"
 #include "storage/store.hpp"
 
 namespace netra::auth {
@@ -34,13 +35,16 @@ struct AuthOptions {
 
 class AuthService {
   public:
-    // `settings` must outlive the service. Throws std::invalid_argument when settings.jwt_secret is empty.
-    AuthService(const config::Settings& settings, std::shared_ptr<storage::Store> store, AuthOptions options = {});
+    // `settings` and `shared_limits` must outlive the service. Throws std::invalid_argument when settings.jwt_secret
+    // is empty. `shared_limits`: the cluster's login throttle (Redis); a single instance passes NoSharedRateLimits.
+    AuthService(const config::Settings& settings, std::shared_ptr<storage::Store> store,
+                core::SharedRateLimits& shared_limits, AuthOptions options = {});
 
     // 201 on success; kConflict when the email exists; kValidationFailed for a bad email or short password.
     core::Result<TokenPair> Register(const std::string& email, const std::string& password, const std::string& name);
     // kUnauthenticated with one message for unknown email and wrong password; kRateLimited when throttled
-    // (per email and per client IP).
+    // (per email and per client IP, across the cluster when the limits are shared; this instance's own windows
+    // decide while they cannot be reached).
     core::Result<TokenPair> Login(const std::string& email, const std::string& password, const std::string& client_ip);
     // Rotation: the presented token is spent and a new pair issued. A spent token presented again within
     // settings.refresh_reuse_grace of its rotation, while its successor is still unused, gets that same successor
@@ -66,6 +70,7 @@ class AuthService {
   private:
     const config::Settings& settings_;
     std::shared_ptr<storage::Store> store_;
+    core::SharedRateLimits& shared_limits_;
     JwtCodec jwt_;
     AuthOptions options_;
     // Login throttle, the dummy hash that equalises login timing, and the ids already known to exist

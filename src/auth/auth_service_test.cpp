@@ -40,7 +40,7 @@ class AuthServiceTest : public ::testing::Test {
         AuthOptions options;
         options.password = PasswordParams::Minimum();
         options.clock = [this] { return now_ms_.load(); };
-        service_ = std::make_unique<AuthService>(settings_, store_, options);
+        service_ = std::make_unique<AuthService>(settings_, store_, *shared_, options);
     }
 
     void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
@@ -51,6 +51,8 @@ class AuthServiceTest : public ::testing::Test {
         return r.ok() ? *r : TokenPair{};
     }
 
+    core::NoSharedRateLimits no_shared_;
+    core::SharedRateLimits* shared_ = &no_shared_;  // a test may put the cluster's windows here, then Rebuild
     config::Settings settings_;
     std::shared_ptr<storage::Store> store_;
     std::atomic<core::Millis> now_ms_{core::NowMs()};
@@ -156,6 +158,66 @@ TEST_F(AuthServiceTest, LoginThrottledPerIp) {
     }
     EXPECT_EQ(CodeOf(service_->Login("erin@example.com", kPassword, "192.0.2.7")), ErrorCode::kRateLimited);
     EXPECT_TRUE(service_->Login("erin@example.com", kPassword, "192.0.2.8").ok());
+}
+
+// The cluster's windows (Redis in a deployment), as the throttle sees them through SharedRateLimits.
+class FakeSharedWindows final : public core::SharedRateLimits {
+  public:
+    std::optional<core::RateDecision> Take(std::string_view, const std::string&, int) override { return std::nullopt; }
+    std::optional<core::RateDecision> TryAttempt(const std::vector<std::string>& keys, int limit,
+                                                 std::int64_t window_ms, const std::string& attempt_id) override {
+        if (unreachable) return std::nullopt;
+        tried.push_back({keys, limit, window_ms, attempt_id});
+        core::RateDecision d;
+        d.allowed = allow;
+        if (!allow) d.info.retry_after_ms = 42'000;
+        return d;
+    }
+    void ForgetAttempt(const std::vector<std::string>& keys, const std::string& attempt_id) override {
+        forgotten.push_back({keys, 0, 0, attempt_id});
+    }
+    struct Call {
+        std::vector<std::string> keys;
+        int limit;
+        std::int64_t window_ms;
+        std::string attempt_id;
+    };
+    bool allow = true;
+    bool unreachable = false;
+    std::vector<Call> tried, forgotten;
+};
+
+TEST_F(AuthServiceTest, LoginThrottleUsesTheClusterWindowsWhileTheyAnswer) {
+    FakeSharedWindows windows;
+    shared_ = &windows;
+    Rebuild();
+    MustRegister("dana@example.com");
+    // Allowed by the cluster: the local windows are not consulted, so more than the local limit (3) get through.
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(service_->Login("dana@example.com", "wrong-pass", "10.1.1.1").error().code,
+                  ErrorCode::kUnauthenticated);
+    ASSERT_EQ(windows.tried.size(), 5u);
+    EXPECT_EQ(windows.tried[0].keys, (std::vector<std::string>{"email:dana@example.com", "ip:10.1.1.1"}));
+    EXPECT_EQ(windows.tried[0].limit, 3);
+    EXPECT_EQ(windows.tried[0].window_ms, 60'000);
+    EXPECT_NE(windows.tried[0].attempt_id, windows.tried[1].attempt_id);
+    EXPECT_TRUE(windows.forgotten.empty());
+    // A success forgets its own attempt in the cluster's windows.
+    ASSERT_TRUE(service_->Login("dana@example.com", kPassword, "10.1.1.1").ok());
+    ASSERT_EQ(windows.forgotten.size(), 1u);
+    EXPECT_EQ(windows.forgotten[0].attempt_id, windows.tried.back().attempt_id);
+    // Refused by the cluster: 429 with the cluster's wait, whatever this instance counted.
+    windows.allow = false;
+    auto refused = service_->Login("dana@example.com", kPassword, "10.1.1.1");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+    ASSERT_TRUE(refused.error().rate_limit);
+    EXPECT_EQ(refused.error().rate_limit->retry_after_ms, 42'000);
+    // Unreachable: this instance's own windows decide (the limit of 3 per email).
+    windows.unreachable = true;
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(service_->Login("dana@example.com", "wrong-pass", "").error().code, ErrorCode::kUnauthenticated);
+    EXPECT_EQ(service_->Login("dana@example.com", "wrong-pass", "").error().code, ErrorCode::kRateLimited);
 }
 
 TEST_F(AuthServiceTest, SuccessfulLoginsAreNotThrottled) {
@@ -452,7 +514,7 @@ class RefreshGraceAcrossInstances : public ::testing::TestWithParam<std::string>
             ASSERT_TRUE(opened.ok()) << opened.error().message;
             std::shared_ptr<storage::Store> store(std::move(*opened));
             ASSERT_TRUE(store->Migrate().ok());
-            instance = std::make_unique<AuthService>(settings_, store, options);
+            instance = std::make_unique<AuthService>(settings_, store, no_shared_, options);
         }
     }
     void TearDown() override {
@@ -460,6 +522,7 @@ class RefreshGraceAcrossInstances : public ::testing::TestWithParam<std::string>
         if (!dir_.empty()) std::filesystem::remove_all(dir_);
     }
 
+    core::NoSharedRateLimits no_shared_;
     config::Settings settings_;
     std::atomic<core::Millis> now_ms_{core::NowMs()};
     std::array<std::unique_ptr<AuthService>, 2> instances_;

@@ -58,6 +58,37 @@ redis.call('PEXPIRE', KEYS[1], 61000)
 return {allowed, tostring(tokens)}
 )lua";
 
+// The login throttle's sliding windows: KEYS are the windows (sorted sets of attempt ids by time); ARGV: the limit, the
+// window in ms, this attempt's id. Every key is checked before any is written, so a refused attempt counts nowhere.
+// Redis's clock, not the instances': they need not agree. Answers {allowed, ms until the oldest attempt leaves the
+// fullest window, ms until its newest does}.
+constexpr std::string_view kAttemptScript = R"lua(
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    return {0, tonumber(oldest[2]) + window - now, tonumber(newest[2]) + window - now}
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('PEXPIRE', key, window)
+end
+return {1, 0, 0}
+)lua";
+
+// A successful login: KEYS[1]'s window (the email's) is cleared, the attempt ARGV[1] leaves the others (the IP's).
+constexpr std::string_view kForgetAttemptScript = R"lua(
+redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1
+)lua";
+
 // KEYS[1]: the user's hash of instance -> open connections. ARGV: instance id, its count after admitting this one,
 // the limit, the heartbeat key prefix. Reads other instances' heartbeat keys (fine on one Redis; a Redis Cluster
 // would need them in one hash slot).
@@ -448,6 +479,38 @@ std::optional<core::RateDecision> RedisCluster::Take(std::string_view scope, con
     d.info.retry_after_ms = d.allowed ? 0 : static_cast<std::int64_t>(std::ceil((1.0 - tokens) / per_ms));
     d.info.reset_ms = static_cast<std::int64_t>(std::ceil((per_minute - tokens) / per_ms));
     return d;
+}
+
+std::optional<core::RateDecision> RedisCluster::TryAttempt(const std::vector<std::string>& keys, int limit,
+                                                           std::int64_t window_ms, const std::string& attempt_id) {
+    if (!commands_->Connected() || keys.empty()) return std::nullopt;
+    std::vector<std::string> eval{"EVAL", std::string(kAttemptScript), std::to_string(keys.size())};
+    for (const auto& k : keys) eval.push_back(HashedKey("netra:login:", k));
+    eval.push_back(std::to_string(limit));
+    eval.push_back(std::to_string(window_ms));
+    eval.push_back(attempt_id);
+    auto answer = std::make_shared<std::promise<core::Result<RedisReply>>>();
+    auto future = answer->get_future();
+    commands_->Command(std::move(eval), [answer](core::Result<RedisReply> r) { answer->set_value(std::move(r)); });
+    // Called on the worker pool (Login), never on the connection's own threads.
+    if (future.wait_for(kLimitDeadline) != std::future_status::ready) return std::nullopt;
+    auto reply = future.get();
+    if (!reply.ok() || reply->kind != RedisReply::Kind::kArray || reply->elements.size() != 3) return std::nullopt;
+    core::RateDecision d;
+    d.allowed = reply->elements[0].integer == 1;
+    d.info.limit = limit;
+    d.info.remaining = 0;
+    d.info.retry_after_ms = d.allowed ? 0 : std::max<std::int64_t>(1, reply->elements[1].integer);
+    d.info.reset_ms = d.allowed ? 0 : std::max<std::int64_t>(1, reply->elements[2].integer);
+    return d;
+}
+
+void RedisCluster::ForgetAttempt(const std::vector<std::string>& keys, const std::string& attempt_id) {
+    if (!commands_->Connected() || keys.empty()) return;
+    std::vector<std::string> eval{"EVAL", std::string(kForgetAttemptScript), std::to_string(keys.size())};
+    for (const auto& k : keys) eval.push_back(HashedKey("netra:login:", k));
+    eval.push_back(attempt_id);
+    commands_->Command(std::move(eval), [](core::Result<RedisReply>) {});  // best effort: not awaited
 }
 
 asio::awaitable<std::optional<bool>> RedisCluster::AdmitConnection(std::string user_id, int here_after, int limit) {

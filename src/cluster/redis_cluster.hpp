@@ -56,6 +56,9 @@ class RedisCluster final : public runs::EventPublisher,
     ~RedisCluster() override;
 
     void Start();
+    // Stops ticking and both connections. Their handlers (bound to this object) may still run on the io_context
+    // after it returns: destroy the object only once no thread runs that io_context (the server joins its I/O
+    // threads first).
     void Stop();
 
     void Publish(const std::shared_ptr<const runs::LiveEvent>& event) override;
@@ -71,6 +74,11 @@ class RedisCluster final : public runs::EventPublisher,
     // take is atomic), keyed by a hash of the key. Blocking up to a short deadline; nullopt when Redis does not
     // answer in time (the caller's local bucket decides).
     std::optional<core::RateDecision> Take(std::string_view scope, const std::string& key, int per_minute) override;
+    // The login throttle's windows across the cluster: a sorted set of attempts per key (hashed) in Redis, checked
+    // and written by one Lua script; blocking up to the same deadline, nullopt when Redis does not answer in time.
+    std::optional<core::RateDecision> TryAttempt(const std::vector<std::string>& keys, int limit,
+                                                 std::int64_t window_ms, const std::string& attempt_id) override;
+    void ForgetAttempt(const std::vector<std::string>& keys, const std::string& attempt_id) override;
 
     // Per-user WebSocket connections across the cluster. Each instance records how many the user has open on it
     // (absolute counts, so a lost update is corrected by the next); counts of instances whose heartbeat lapsed

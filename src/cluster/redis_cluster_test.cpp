@@ -51,10 +51,13 @@ struct IoThreads {
     IoThreads() {
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     }
-    ~IoThreads() {
+    ~IoThreads() { Join(); }
+    void Join() {
         guard.reset();
         ioc.stop();
-        for (auto& t : threads) t.join();
+        for (auto& t : threads) {
+            if (t.joinable()) t.join();
+        }
     }
 };
 
@@ -215,6 +218,9 @@ struct TwoInstances {
         a->Stop();
         b->Stop();
         std::this_thread::sleep_for(50ms);
+        // The I/O threads stop before the clusters are destroyed (after this body), as in the server: Stop's
+        // handlers may still be running (ThreadSanitizer caught ~RedisCluster racing the tick timer's cancel).
+        io.Join();
         blocking.join();
         std::error_code ec;
         std::filesystem::remove_all(dir, ec);
@@ -274,11 +280,15 @@ TEST(RedisCluster, SignalsReachTheOtherInstancesOnly) {
         std::lock_guard lock(at_b.mu);
         return at_b.work == 1 && at_b.cancels.size() == 1;
     }));
-    std::lock_guard lock(at_b.mu);
-    EXPECT_EQ(at_b.cancels[0], "run-42");
-    std::lock_guard lock_a(at_a.mu);
-    EXPECT_EQ(at_a.work, 0);
-    EXPECT_TRUE(at_a.cancels.empty());
+    {
+        // Released before Listen: a signal arriving meanwhile would take the cluster's listener lock, then these
+        // (ThreadSanitizer: lock-order inversion).
+        std::lock_guard lock(at_b.mu);
+        EXPECT_EQ(at_b.cancels[0], "run-42");
+        std::lock_guard lock_a(at_a.mu);
+        EXPECT_EQ(at_a.work, 0);
+        EXPECT_TRUE(at_a.cancels.empty());
+    }
     c.a->Listen(nullptr);
     c.b->Listen(nullptr);
 }
@@ -309,6 +319,40 @@ TEST(RedisCluster, AllowancesAndConnectionLimitsAreTheClusters) {
     c.a->ReportConnections(key, 0);                         // A's connection closed
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(admit(*c.b, 2), std::optional<bool>(true));
+}
+
+TEST(RedisCluster, LoginAttemptWindowsAreTheClusters) {
+    REQUIRE_REDIS();
+    TwoInstances c(endpoint);
+    ASSERT_TRUE(WaitFor([&] { return c.a->Health().up && c.b->Health().up; }));
+    const std::string email = "email:" + core::NewId() + "@example.com", ip = "ip:10.9." + core::NewId();
+    const std::vector<std::string> keys{email, ip};
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {  // alternately on A and B: one window
+        ids.push_back(core::NewId());
+        auto d = (i % 2 ? c.b : c.a)->TryAttempt(keys, 3, 60'000, ids.back());
+        ASSERT_TRUE(d);
+        EXPECT_TRUE(d->allowed) << i;
+    }
+    auto refused = c.b->TryAttempt(keys, 3, 60'000, core::NewId());
+    ASSERT_TRUE(refused);
+    EXPECT_FALSE(refused->allowed);
+    EXPECT_GT(refused->info.retry_after_ms, 55'000);  // the oldest attempt leaves the window in about a minute
+    EXPECT_LE(refused->info.retry_after_ms, 60'000);
+    // Another email from the same IP is refused too (the IP's window is full); a refused attempt counted nowhere.
+    const std::vector<std::string> other{"email:" + core::NewId(), ip};
+    EXPECT_FALSE(c.a->TryAttempt(other, 3, 60'000, core::NewId())->allowed);
+    // A success on A forgets the email's window and its own attempt under the IP: the IP has room for one more.
+    c.a->ForgetAttempt(keys, ids.back());
+    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(c.b->TryAttempt(keys, 3, 60'000, core::NewId())->allowed);
+    EXPECT_FALSE(c.b->TryAttempt(keys, 3, 60'000, core::NewId())->allowed);  // the IP's window is full again
+    // Windows slide: with a 300 ms window, attempts older than that no longer count.
+    const std::vector<std::string> fast{"email:" + core::NewId()};
+    EXPECT_TRUE(c.a->TryAttempt(fast, 1, 300, core::NewId())->allowed);
+    EXPECT_FALSE(c.b->TryAttempt(fast, 1, 300, core::NewId())->allowed);
+    std::this_thread::sleep_for(400ms);
+    EXPECT_TRUE(c.b->TryAttempt(fast, 1, 300, core::NewId())->allowed);
 }
 
 }  // namespace

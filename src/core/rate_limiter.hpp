@@ -2,11 +2,13 @@
 // Per-key token buckets (per user, per IP...). Capacity = the per-minute allowance, refilled continuously, so
 // a client may burst up to its minute's allowance and then proceeds at the steady rate. Thread-safe.
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -26,6 +28,17 @@ class SharedRateLimits {
     virtual ~SharedRateLimits() = default;
     // Blocking (a round trip): called on the worker pool.
     virtual std::optional<RateDecision> Take(std::string_view scope, const std::string& key, int per_minute) = 0;
+
+    // The login throttle's sliding windows (auth::AuthService), blocking like Take: records `attempt_id` under every
+    // key, or under none when one key already holds `limit` attempts of the last `window_ms` (the refusal says when
+    // to retry). nullopt: not shared here, or not answerable now (the caller's own windows decide).
+    virtual std::optional<RateDecision> TryAttempt(const std::vector<std::string>& /*keys*/, int /*limit*/,
+                                                   std::int64_t /*window_ms*/, const std::string& /*attempt_id*/) {
+        return std::nullopt;
+    }
+    // After a successful login: the first key's attempts are forgotten, and `attempt_id` stops counting under the
+    // others. Best effort.
+    virtual void ForgetAttempt(const std::vector<std::string>& /*keys*/, const std::string& /*attempt_id*/) {}
 };
 
 // One instance: every bucket is local.

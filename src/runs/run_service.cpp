@@ -799,6 +799,10 @@ core::Result<domain::Run> RunService::Cancel(const std::string& user_id, const s
             return r;
         }
         if (active->started) {
+            // Its terminal event may be out already (stored before it is delivered, §7) while its entry is still
+            // here: a client that saw run_completed and cancels gets the run as it ended, not "cancelling".
+            auto stored = store_->GetRun(user_id, run_id);
+            if (stored.ok() && *stored && domain::IsFinished((*stored)->status)) return **stored;
             active->cancel_requested = true;
             domain::Run r = active->run;
             r.status = domain::RunStatus::kCancelling;

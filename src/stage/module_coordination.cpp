@@ -625,8 +625,9 @@ std::vector<TestCase> CoordinationTests() {
         {"cancel_finished_run_idempotent", CancelHttpFinished},
         {"cross_instance_delivery", CrossInstance},
     };
+    for (auto& t : CrossUserIdTests()) tests.push_back(std::move(t));  // module_cross_user_ids.cpp
+    // Last: its login throttle check leaves the loopback address's window full for a minute.
     for (auto& t : CoordinationClusterTests()) tests.push_back(std::move(t));  // module_coordination_cluster.cpp
-    for (auto& t : CrossUserIdTests()) tests.push_back(std::move(t));          // module_cross_user_ids.cpp
     tests.push_back({"stress_runs_disconnects_cancels", Stress});
     return tests;
 }

@@ -708,6 +708,59 @@ void RedisOutageMidRun(StageContext& ctx) {
              std::to_string(stored.size()) + " once, in order");
 }
 
+// Wrong passwords for one email, alternately through each instance, until one is refused: the throttle's windows
+// (per email and per client address) are the cluster's, so the refusal comes within the limit the 429 states — after
+// it exactly when this address made no other attempts in the last minute — and never after twice that (each instance
+// counting its own). Last in the module: the loopback address's window stays full for a minute afterwards; a run
+// that finds it full from an earlier one waits it out once.
+void LoginThrottleAcrossInstances(StageContext& ctx) {
+    auto cl = OpenCluster(ctx, "checks the login throttle across instances");
+    HttpClient http[2] = {cl.ctx[0]->Http(), cl.ctx[1]->Http()};
+    constexpr int kMaxAttempts = 400;
+    int refused_after = -1;
+    std::optional<HttpResponse> refusal;
+    for (int round = 0; round < 2; ++round) {
+        const std::string email = "throttle-" + core::RandomHex(8) + "@example.com";
+        refused_after = -1;
+        for (int i = 0; i < kMaxAttempts && refused_after < 0; ++i) {
+            auto r = Must(
+                http[i % 2].PostJson("/auth/login", json::object{{"email", email}, {"password", "wrong-password"}}),
+                "POST /auth/login on " + std::string(kNames[i % 2]));
+            if (r.status == 429) {
+                refused_after = i;
+                refusal = std::move(r);
+            } else {
+                Expect(r.status == 401,
+                       "a wrong password answered " + std::to_string(r.status) + ": " + r.body.substr(0, 300));
+            }
+        }
+        Expect(refused_after >= 0, std::to_string(kMaxAttempts) + " wrong passwords for one email were never refused");
+        if (refused_after > 0 || round == 1) break;
+        // Refused at once: this address's window is full from attempts before this check; wait until it empties.
+        const int wait_s = std::stoi(refusal->Header("retry-after").value_or("61"));
+        Expect(wait_s <= 61, "Retry-After " + std::to_string(wait_s) + " s for the login throttle's one-minute window");
+        ctx.Note("the address's window was full from earlier attempts: waited " + std::to_string(wait_s) + " s");
+        std::this_thread::sleep_for(std::chrono::seconds(wait_s));
+    }
+    auto limit_header = refusal->Header("x-ratelimit-limit");
+    Expect(limit_header.has_value(), "the 429 has no x-ratelimit-limit: " + refusal->body.substr(0, 300));
+    const int limit = std::stoi(*limit_header);
+    Expect(refused_after > 0 && refused_after <= limit,
+           "the first refusal came after " + std::to_string(refused_after) +
+               " attempts split over both instances; the limit is " + std::to_string(limit) +
+               (refused_after > limit ? ": the instances count apart, not as one cluster" : ""));
+    // The other instance refuses too.
+    auto other = Must(http[(refused_after + 1) % 2].PostJson(
+                          "/auth/login", json::object{{"email", "throttle-other@example.com"}, {"password", "x"}}),
+                      "POST /auth/login");
+    Expect(other.status == 429, std::string(kNames[(refused_after + 1) % 2]) + " answered " +
+                                    std::to_string(other.status) + " once the address's window was full");
+    ctx.Note(std::to_string(refused_after) + " wrong passwords (limit " + std::to_string(limit) +
+             "), alternately on both instances, then 429 from both (another email too: the address's window); "
+             "Retry-After " +
+             refusal->Header("retry-after").value_or("?") + " s");
+}
+
 }  // namespace
 
 std::vector<TestCase> CoordinationClusterTests() {
@@ -717,6 +770,7 @@ std::vector<TestCase> CoordinationClusterTests() {
         {"owner_killed_takeover", OwnerKilledTakeover},
         {"per_user_limit_across_instances", PerUserLimitAcrossInstances},
         {"redis_outage_mid_run", RedisOutageMidRun},
+        {"login_throttle_across_instances", LoginThrottleAcrossInstances},
     };
 }
 
