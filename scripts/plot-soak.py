@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The server's resident memory over a `netra bench --json` run, as an SVG: the samples, the least-squares line and
-its slope. Python's standard library only (the SVG is written by hand), so it runs wherever the test tools do.
+its slope; and malloc's in-use heap beside it when the server reported it (netra_malloc_in_use_bytes). Python's standard library only (the SVG is written by hand), so it runs wherever the test tools do.
 
 Usage: scripts/plot-soak.py BENCH.json OUT.svg
 """
@@ -31,6 +31,7 @@ def main():
     slope, intercept = fit(samples)
     width, height, left, right, top, bottom = 720, 320, 64, 16, 40, 44
     t_max = max(t for t, _ in samples) or 1
+    heap = [(s["at_s"], s["heap_in_use_mib"]) for s in bench["server"] if s.get("heap_in_use_mib", -1) >= 0]
     y_max = max(m for _, m in samples) * 1.15
     x = lambda t: left + (width - left - right) * t / t_max
     y = lambda m: height - bottom - (height - top - bottom) * m / y_max
@@ -54,6 +55,14 @@ def main():
         f'<line x1="{x(0):.1f}" y1="{y(intercept):.1f}" x2="{x(t_max):.1f}" y2="{y(intercept + slope * t_max):.1f}" '
         'stroke="#c5221f" stroke-dasharray="6 4" stroke-width="1.5"/>'
     )
+    if len(heap) >= 2:
+        heap_slope, _ = fit(heap)
+        path = " ".join(f"{x(t):.1f},{y(m):.1f}" for t, m in heap)
+        out.append(f'<polyline points="{path}" fill="none" stroke="#188038" stroke-width="1.5"/>')
+        out.append(
+            f'<text x="{width - right}" y="{y(heap[-1][1]) - 8:.1f}" text-anchor="end" fill="#188038">malloc in use '
+            f'(slope {heap_slope * 3600:+.2f} MiB/h; {heap[0][1]:.1f} → {heap[-1][1]:.1f} MiB)</text>'
+        )
     first, last = samples[0][1], samples[-1][1]
     out.append(
         f'<text x="{width - right}" y="{top - 6}" text-anchor="end" fill="#c5221f">least-squares slope '
