@@ -45,6 +45,15 @@ class AuthServiceTest : public ::testing::Test {
 
     void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
 
+    // `n` threads present the same refresh token at once.
+    std::vector<core::Result<TokenPair>> RefreshConcurrently(const std::string& token, int n) {
+        std::vector<core::Result<TokenPair>> results(n, core::MakeError(ErrorCode::kInternal, "not run"));
+        std::vector<std::thread> threads;
+        for (int i = 0; i < n; ++i) threads.emplace_back([&, i] { results[i] = service_->Refresh(token); });
+        for (auto& t : threads) t.join();
+        return results;
+    }
+
     TokenPair MustRegister(const std::string& email, const std::string& password = kPassword) {
         auto r = service_->Register(email, password, "Test User");
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -257,13 +266,7 @@ TEST_F(AuthServiceTest, StrictModeConcurrentRefreshOfOneTokenHasOneWinnerAndRevo
     settings_.refresh_reuse_grace = std::chrono::seconds(0);  // no grace window: every second use is reuse
     Rebuild();
     auto pair = MustRegister("race@example.com");
-    constexpr int kThreads = 6;
-    std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&, i] { results[i] = service_->Refresh(pair.refresh_token); });
-    }
-    for (auto& t : threads) t.join();
+    auto results = RefreshConcurrently(pair.refresh_token, 6);
     int winners = 0;
     std::string winner_token;
     for (const auto& r : results) {
@@ -281,13 +284,7 @@ TEST_F(AuthServiceTest, StrictModeConcurrentRefreshOfOneTokenHasOneWinnerAndRevo
 
 TEST_F(AuthServiceTest, ConcurrentRefreshesOfOneTokenAllGetTheSameSuccessor) {
     auto pair = MustRegister("tabs@example.com");
-    constexpr int kThreads = 6;
-    std::vector<core::Result<TokenPair>> results(kThreads, core::MakeError(ErrorCode::kInternal, "not run"));
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&, i] { results[i] = service_->Refresh(pair.refresh_token); });
-    }
-    for (auto& t : threads) t.join();
+    auto results = RefreshConcurrently(pair.refresh_token, 6);
     std::set<std::string> successors;
     for (const auto& r : results) {
         ASSERT_TRUE(r.ok()) << r.error().message;

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@langchain/langgraph-sdk';
 import { Api, PASSWORD, newEmail, slowDataHelper } from '../lib/api.mjs';
 import { startServer } from '../lib/server.mjs';
+import { until } from '../lib/until.mjs';
 
 const QUESTION = 'We spend $40k/month on GPT-4o for customer support, 2M requests per month. How can we cut costs?';
 const ALL_MODES = ['values', 'messages-tuple', 'updates', 'custom'];
@@ -36,16 +37,6 @@ const lastAi = (values) => values.messages.filter((m) => m.type === 'ai').at(-1)
 const customSeqs = (parts) => parts.filter((p) => p.event === 'custom').map((p) => p.data.seq);
 const chunkText = (parts) =>
   parts.filter((p) => p.event === 'messages').map((p) => p.data[0].content).join('');
-
-async function until(fn, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The stored report of a run: its assistant message. */
 async function storedAnswer(threadId, runId) {

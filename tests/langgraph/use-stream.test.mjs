@@ -10,6 +10,7 @@ import { Api, PASSWORD, newEmail, slowDataHelper } from '../lib/api.mjs';
 import { startServer } from '../lib/server.mjs';
 import { assertNoErrors, launchBrowser, noChromium, watchErrors } from './lib/browser.mjs';
 import { startChatUi } from './lib/chat-ui-server.mjs';
+import { until } from '../lib/until.mjs';
 
 const skip = noChromium;
 // With stated figures a run goes through triage, the data and optimization agents and reporting, and answers with a
@@ -96,16 +97,6 @@ async function storedMessages(threadId) {
 }
 
 const typesAndTexts = (messages) => messages.map(({ type, text }) => ({ type, text }));
-
-async function until(fn, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Resolves once the run is held in the slowed data helper's tool. */
 const untilInSlowTool = (runId) =>

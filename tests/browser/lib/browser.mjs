@@ -12,21 +12,7 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: chromiumPath });
 }
 
-/**
- * Collects a page's console errors and uncaught exceptions.
- * @returns {{list: string[]}}
- */
-export function watchErrors(page) {
-  const list = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') {
-      const loc = m.location();
-      list.push(`console.error: ${m.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (e) => list.push(`pageerror: ${e.stack || e.message}`));
-  return { list };
-}
+export { assertNoErrors, watchErrors } from '../../lib/page-errors.mjs';
 
 // The lines Chromium itself logs when a connection fails (not the page's own code): "Failed to load resource:
 // net::ERR_…" and "WebSocket connection to '…' failed: …". Only tests that cut the connection or kill the server on
@@ -39,9 +25,3 @@ export const NETWORK_DOWN = [
 // tests that provoke that status on purpose.
 export const httpStatus = (...codes) =>
   codes.map((c) => new RegExp(`^console\\.error: Failed to load resource: the server responded with a status of ${c}\\b`));
-
-/** Asserts that no error was collected except those matching `allowed`. */
-export function assertNoErrors(watch, allowed = []) {
-  const bad = watch.list.filter((line) => !allowed.some((re) => re.test(line)));
-  assert.deepEqual(bad, [], `the page logged errors:\n${bad.join('\n')}`);
-}

@@ -1,8 +1,6 @@
-// Debian's Chromium driven by playwright-core (nothing here downloads a browser), and the page checks of the
-// browser suite (tests/browser/lib/browser.mjs) this suite needs: no console error, no uncaught exception. A copy
-// rather than an import: that module resolves playwright-core from tests/browser/node_modules, which this suite's
-// `npm ci` does not install.
-import assert from 'node:assert/strict';
+// Debian's Chromium driven by playwright-core (nothing here downloads a browser), and the page checks shared with the
+// browser suite (tests/lib/page-errors.mjs). Not tests/browser/lib/browser.mjs itself: that module resolves
+// playwright-core from tests/browser/node_modules, which this suite's `npm ci` does not install.
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -16,19 +14,4 @@ export const noChromium = existsSync(chromiumPath)
 
 export const launchBrowser = () => chromium.launch({ executablePath: chromiumPath });
 
-/** Collects a page's console errors and uncaught exceptions. */
-export function watchErrors(page) {
-  const list = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') {
-      const loc = m.location();
-      list.push(`console.error: ${m.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-    }
-  });
-  page.on('pageerror', (e) => list.push(`pageerror: ${e.stack || e.message}`));
-  return { list };
-}
-
-export function assertNoErrors(watch) {
-  assert.deepEqual(watch.list, [], `the page logged errors:\n${watch.list.join('\n')}`);
-}
+export { assertNoErrors, watchErrors } from '../../lib/page-errors.mjs';
