@@ -64,13 +64,16 @@ std::string Metrics::RenderPrometheus(const Gauges& g) const {
         out += "# HELP process_cpu_seconds_total User and system CPU time spent in seconds.\n";
         out += "# TYPE process_cpu_seconds_total counter\n";
         out += fmt::format("process_cpu_seconds_total {}\n", g.process->cpu_seconds);
-        out +=
-            "# HELP netra_malloc_in_use_bytes Bytes the process holds from malloc (all arenas and mmapped blocks).\n";
-        out += "# TYPE netra_malloc_in_use_bytes gauge\n";
-        out += fmt::format("netra_malloc_in_use_bytes {}\n", g.process->heap_in_use_bytes);
-        out += "# HELP netra_malloc_free_bytes Bytes malloc keeps free inside its arenas.\n";
-        out += "# TYPE netra_malloc_free_bytes gauge\n";
-        out += fmt::format("netra_malloc_free_bytes {}\n", g.process->heap_free_bytes);
+        if (g.process->heap_in_use_bytes && g.process->heap_free_bytes) {
+            out +=
+                "# HELP netra_malloc_in_use_bytes Bytes the process holds from malloc (all arenas, mmapped "
+                "blocks).\n";
+            out += "# TYPE netra_malloc_in_use_bytes gauge\n";
+            out += fmt::format("netra_malloc_in_use_bytes {}\n", *g.process->heap_in_use_bytes);
+            out += "# HELP netra_malloc_free_bytes Bytes malloc keeps free inside its arenas.\n";
+            out += "# TYPE netra_malloc_free_bytes gauge\n";
+            out += fmt::format("netra_malloc_free_bytes {}\n", *g.process->heap_free_bytes);
+        }
     }
     return out;
 }

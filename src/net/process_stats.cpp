@@ -41,10 +41,12 @@ std::optional<ProcessStats> ReadProcessStats() {
         const long ticks = sysconf(_SC_CLK_TCK);
         if (ticks > 0) stats.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(ticks);
     }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     // Walks every arena under its lock: microseconds, on the worker pool like the file reads above.
     const struct mallinfo2 heap = mallinfo2();
     stats.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
     stats.heap_free_bytes = heap.fordblks;
+#endif
     return stats;
 }
 

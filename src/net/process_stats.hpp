@@ -14,8 +14,8 @@ struct ProcessStats {
     // glibc malloc over all arenas (mallinfo2): what the program holds (small blocks plus mmapped large ones) and
     // what malloc keeps free inside its arenas. Resident memory growing while `heap_in_use` stays flat is
     // fragmentation or arenas, not a leak.
-    std::uint64_t heap_in_use_bytes = 0;
-    std::uint64_t heap_free_bytes = 0;
+    std::optional<std::uint64_t> heap_in_use_bytes;  // nullopt without glibc's mallinfo2 (2.33+)
+    std::optional<std::uint64_t> heap_free_bytes;
 };
 
 // Reads /proc/self/status and /proc/self/stat (a file read: call it off the I/O threads). nullopt without /proc.

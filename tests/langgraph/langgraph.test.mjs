@@ -224,6 +224,27 @@ describe('LangGraph adapter with @langchain/langgraph-sdk', { timeout: 120_000 }
         collect(client.runs.stream(thread.thread_id, 'netra', { input: input('x'), onDisconnect: 'sometimes' })),
         (e) => e.status === 422,
       );
+      // Where it could not act, it is refused rather than ignored.
+      await assert.rejects(
+        client.runs.wait(thread.thread_id, 'netra', { input: input('x'), onDisconnect: 'cancel' }),
+        (e) => e.status === 422,
+      );
+
+      // The default join leaves the run going when its client leaves.
+      const kept = await client.runs.create(thread.thread_id, 'netra', { input: input('Keep going') });
+      const leave = new AbortController();
+      for await (const part of client.runs.joinStream(thread.thread_id, kept.run_id, { streamMode: ['custom'], signal: leave.signal })) {
+        if (part.event === 'custom' && part.data.type === 'tool_executing') {
+          leave.abort();
+          break;
+        }
+      }
+      // Its later events find the stream gone; the run still ends on its own.
+      const ended = await until(async () => {
+        const r = await api.run(kept.run_id);
+        return ['completed', 'failed', 'cancelled'].includes(r.status) && r;
+      }, 'the run left by its joiner to end', 60_000);
+      assert.equal(ended.status, 'completed');
     } finally {
       await api.clearFaults();
     }

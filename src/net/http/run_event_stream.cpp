@@ -206,6 +206,10 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
             if (!ec) break;  // the time passed: read again
         }
     }
+    // Events that arrived during the last read (the one that found the run ended) are still owed to the observer.
+    for (const auto& e : follower->pending())
+        if (on_event) on_event(*e);
+    follower->pending().clear();
     co_return result;
 }
 

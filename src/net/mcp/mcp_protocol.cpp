@@ -290,17 +290,17 @@ std::optional<LogLevel> ParseLogLevel(std::string_view name) {
 std::string_view Name(LogLevel level) { return kLogLevelNames[static_cast<std::size_t>(level)]; }
 
 SessionPreferences::Entry& SessionPreferences::Touch(const std::string& session_id) {
-    auto [it, inserted] = entries_.try_emplace(session_id);
-    it->second.touched = ++clock_;
-    if (inserted && entries_.size() > capacity_) {
-        // Rare (capacity is large): one pass finds the least recently set session.
-        auto oldest = entries_.begin();
-        for (auto e = entries_.begin(); e != entries_.end(); ++e)
-            if (e->second.touched < oldest->second.touched) oldest = e;
-        entries_.erase(oldest);
-        it = entries_.find(session_id);
+    if (auto it = entries_.find(session_id); it != entries_.end()) {
+        recent_.splice(recent_.begin(), recent_, it->second);
+        return recent_.front();
     }
-    return it->second;
+    recent_.push_front(Entry{session_id, kDefaultLogLevel, {}});
+    entries_.emplace(session_id, recent_.begin());
+    if (recent_.size() > capacity_) {
+        entries_.erase(recent_.back().session_id);
+        recent_.pop_back();
+    }
+    return recent_.front();
 }
 
 void SessionPreferences::SetLogLevel(const std::string& session_id, LogLevel level) {
@@ -311,7 +311,7 @@ void SessionPreferences::SetLogLevel(const std::string& session_id, LogLevel lev
 LogLevel SessionPreferences::LogLevelOf(const std::string& session_id) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(session_id);
-    return it == entries_.end() ? kDefaultLogLevel : it->second.level;
+    return it == entries_.end() ? kDefaultLogLevel : it->second->level;
 }
 
 void SessionPreferences::Subscribe(const std::string& session_id, const std::string& uri) {
@@ -322,18 +322,21 @@ void SessionPreferences::Subscribe(const std::string& session_id, const std::str
 void SessionPreferences::Unsubscribe(const std::string& session_id, const std::string& uri) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(session_id);
-    if (it != entries_.end()) it->second.subscriptions.erase(uri);
+    if (it != entries_.end()) it->second->subscriptions.erase(uri);
 }
 
 bool SessionPreferences::Subscribed(const std::string& session_id, const std::string& uri) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(session_id);
-    return it != entries_.end() && it->second.subscriptions.contains(uri);
+    return it != entries_.end() && it->second->subscriptions.contains(uri);
 }
 
 void SessionPreferences::Forget(const std::string& session_id) {
     std::lock_guard lock(mutex_);
-    entries_.erase(session_id);
+    auto it = entries_.find(session_id);
+    if (it == entries_.end()) return;
+    recent_.erase(it->second);
+    entries_.erase(it);
 }
 
 }  // namespace netra::net::mcp

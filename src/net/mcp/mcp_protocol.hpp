@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -153,15 +154,15 @@ class SessionPreferences {
 
   private:
     struct Entry {
+        std::string session_id;
         LogLevel level = kDefaultLogLevel;
         std::unordered_set<std::string> subscriptions;
-        std::uint64_t touched = 0;
     };
-    Entry& Touch(const std::string& session_id);  // with mutex_ held
+    Entry& Touch(const std::string& session_id);  // with mutex_ held; moves the entry to the front
     std::mutex mutex_;
     std::size_t capacity_;
-    std::uint64_t clock_ = 0;
-    std::unordered_map<std::string, Entry> entries_;
+    std::list<Entry> recent_;  // most recently set first: the back is forgotten first, in constant time
+    std::unordered_map<std::string, std::list<Entry>::iterator> entries_;
 };
 
 }  // namespace netra::net::mcp

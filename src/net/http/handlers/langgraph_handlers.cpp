@@ -361,6 +361,14 @@ core::Result<RunSpec> ParseRunSpec(RequestContext& ctx) {
     return spec;
 }
 
+// on_disconnect "cancel" acts on a streamed run only (runs/stream): a background run has no connection to lose, and a
+// waited one is not watched for its client leaving (accepting it there would promise what is not done).
+core::Error OnDisconnectOnlyStreamed() {
+    return MakeError(ErrorCode::kValidationFailed,
+                     "on_disconnect \"cancel\" applies to streamed runs (runs/stream) only; cancel a background or "
+                     "waited run with POST …/runs/{run_id}/cancel");
+}
+
 // On the worker pool: the run submitted (on the path's thread, or a new one) and scheduled.
 core::Result<runs::SubmitResult> SubmitRun(RequestContext& ctx, const std::string& user, const RunSpec& spec) {
     const auto& s = ctx.services();
@@ -389,6 +397,7 @@ Response WithLocation(Response res, const domain::Run& run) {
 asio::awaitable<Response> CreateRun(RequestContext& ctx) {
     auto spec = ParseRunSpec(ctx);
     if (!spec.ok()) co_return ErrorResponse(ctx, spec.error());
+    if (spec->cancel_on_disconnect) co_return ErrorResponse(ctx, OnDisconnectOnlyStreamed());
     auto handler = [&ctx, spec = *spec](const auth::AccessClaims& claims) {
         auto result = SubmitRun(ctx, claims.user_id, spec);
         if (!result.ok()) return ErrorResponse(ctx, result.error());
@@ -574,6 +583,7 @@ asio::awaitable<Response> AwaitAndAnswer(RequestContext& ctx, std::string user, 
 asio::awaitable<Response> WaitNewRun(RequestContext& ctx) {
     auto spec = ParseRunSpec(ctx);
     if (!spec.ok()) co_return ErrorResponse(ctx, spec.error());
+    if (spec->cancel_on_disconnect) co_return ErrorResponse(ctx, OnDisconnectOnlyStreamed());
     auto work = [&ctx, spec = *spec]() -> core::Result<std::pair<std::string, std::string>> {
         auto claims = ClaimsOf(ctx);
         if (!claims.ok()) return claims.error();

@@ -23,6 +23,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
+#include <set>
 
 #include "core/json_util.hpp"
 #include "core/json_write.hpp"
@@ -51,6 +52,8 @@ namespace {
 
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+// How long one write of a long POST's answer may take (a client that stops reading is dropped after it).
+constexpr auto kLongPostWriteDeadline = std::chrono::seconds(30);
 
 std::int64_t NowSeconds() { return core::NowMs() / 1000; }
 
@@ -158,7 +161,7 @@ struct LongPost {
 
 // The stream's side of the server's messages before the answers: queued on the connection's strand (the calls run
 // there too) and written by ServeLongPost in order.
-class StreamOutbound final : public mcp::Outbound {
+class StreamOutbound final : public mcp::Outbound, public std::enable_shared_from_this<StreamOutbound> {
   public:
     StreamOutbound(asio::any_io_executor executor, bool open, std::string session_id)
         : executor_(std::move(executor)), wake_(executor_), open_(open), session_id_(std::move(session_id)) {}
@@ -178,14 +181,33 @@ class StreamOutbound final : public mcp::Outbound {
         }
         auto [id, waiter] = ClientRequests().Open(session_id_, executor_);
         asio::steady_timer timer(executor_, timeout);
-        waiter->wake = [&timer] { timer.cancel(); };
+        // Undone on every way out — an answer, the timeout, the client leaving, or the frame destroyed at shutdown
+        // while it waits: the table never keeps an entry (and its executor) longer than the call.
+        struct Pending {
+            std::shared_ptr<StreamOutbound> out;  // kept alive until this is undone, whatever is destroyed first
+            std::string id;
+            std::shared_ptr<mcp::PendingRequests::Waiter> waiter;
+            asio::steady_timer& timer;
+            Pending(std::shared_ptr<StreamOutbound> o, std::string i, std::shared_ptr<mcp::PendingRequests::Waiter> w,
+                    asio::steady_timer& t)
+                : out(std::move(o)), id(std::move(i)), waiter(std::move(w)), timer(t) {
+                waiter->wake = [this] { timer.cancel(); };
+                out->waiting_.insert(&timer);
+            }
+            ~Pending() {
+                waiter->wake = nullptr;
+                out->waiting_.erase(&timer);
+                ClientRequests().Close(out->session_id_, id);
+            }
+            Pending(const Pending&) = delete;
+            Pending& operator=(const Pending&) = delete;
+        } pending(shared_from_this(), id, waiter, timer);
         Notify(mcp::RpcRequest(id, method, std::move(params)));
-        if (!waiter->response) co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        waiter->wake = nullptr;
-        ClientRequests().Close(session_id_, id);
+        if (!waiter->response && open_) co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (!waiter->response) {
             core::Error late =
-                MakeError(ErrorCode::kServiceUnavailable, "the client did not answer " + method + " in time");
+                MakeError(ErrorCode::kServiceUnavailable, open_ ? "the client did not answer " + method + " in time"
+                                                                : "the client left before it answered " + method);
             co_return late;
         }
         const json::object& response = *waiter->response;
@@ -201,6 +223,13 @@ class StreamOutbound final : public mcp::Outbound {
         co_return result;
     }
 
+    // The client is gone (a write failed): nothing more is sent, and the calls waiting for its answers stop waiting.
+    void Close() {
+        open_ = false;
+        queued_.clear();
+        for (auto* timer : waiting_) timer->cancel();
+    }
+
     std::string TakeQueued() { return std::exchange(queued_, std::string()); }
     bool HasQueued() const { return !queued_.empty(); }
     asio::steady_timer& wake() { return wake_; }
@@ -211,23 +240,30 @@ class StreamOutbound final : public mcp::Outbound {
     bool open_;
     std::string session_id_;
     std::string queued_;
+    std::set<asio::steady_timer*> waiting_;  // the timers of the requests awaiting the client's answer
 };
 
 asio::awaitable<void> ServeLongPost(std::shared_ptr<LongPost> post, beast::tcp_stream& stream) {
-    stream.expires_never();
     const std::string head_common =
         "Server: netra\r\nCache-Control: no-store\r\nConnection: close\r\nX-Request-Id: " + post->request_id + "\r\n" +
         std::string(kSessionHeader) + ": " + post->session.id + "\r\n";
     bool ok = true;
-    auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
-        if (!ok || bytes.empty()) co_return;
-        auto [ec, n] =
-            co_await asio::async_write(stream.socket(), asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
-        (void)n;
-        if (ec) ok = false;
-    };
     auto executor = co_await asio::this_coro::executor;
     auto outbound = std::make_shared<StreamOutbound>(executor, post->sse, post->session.id);
+    // No read deadline while the call goes on, but every write has one: a client that stops reading is dropped, and
+    // the calls waiting on it are told.
+    auto write = [&](std::string bytes) -> asio::awaitable<void> {  // by value: lives in the coroutine frame
+        if (!ok || bytes.empty()) co_return;
+        stream.expires_after(kLongPostWriteDeadline);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(bytes), asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        stream.expires_never();
+        if (ec) {
+            ok = false;
+            outbound->Close();
+        }
+    };
+    stream.expires_never();
     std::optional<json::array> answers;
     // The calls run beside this writer, holding the post and the outbound in their own frame (a coroutine lambda
     // without captures: its parameters are copied into the frame).
