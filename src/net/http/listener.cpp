@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Listener::Listener(asio::io_context& ioc, std::shared_ptr<ServerContext> server, std::shared_ptr<const Router> router)
-    : ioc_(ioc), acceptor_(ioc), server_(std::move(server)), router_(std::move(router)) {}
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), server_(std::move(server)), router_(std::move(router)) {}
 
 core::Status Listener::Bind(const std::string& host, std::uint16_t port) {
     boost::system::error_code ec;
@@ -37,6 +37,9 @@ std::uint16_t Listener::port() const { return acceptor_.local_endpoint().port();
 
 void Listener::Start() { asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached); }
 
+// On the acceptor's strand, like the accept loop: on the bare io_context the close could run on one I/O thread while
+// another resumed the loop into async_accept on the same acceptor (ThreadSanitizer: the reactor's descriptor data freed
+// by close while start_op read it).
 void Listener::Stop() {
     asio::post(acceptor_.get_executor(), [this] {
         boost::system::error_code ec;

@@ -21,7 +21,7 @@ class Listener {
     boost::asio::awaitable<void> AcceptLoop();
 
     boost::asio::io_context& ioc_;
-    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand: the accept loop and Stop run there
     std::shared_ptr<ServerContext> server_;
     std::shared_ptr<const Router> router_;
 };
