@@ -45,7 +45,8 @@ ServerContext::~ServerContext() = default;
 
 void ServerContext::Open(std::shared_ptr<const Services> services, double startup_total_ms) {
     startup.MarkReady(startup_total_ms);
-    services_.store(std::move(services));
+    services_ = std::move(services);
+    opened_.store(true, std::memory_order_release);
 }
 
 }  // namespace netra::net

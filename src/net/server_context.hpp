@@ -78,10 +78,12 @@ class ServerContext {
     ServerContext(const config::Settings& settings, boost::asio::thread_pool& workers, std::string version);
     ~ServerContext();
 
-    // The server becomes ready by being given its services: from here on every route answers.
+    // The server becomes ready by being given its services: from here on every route answers. Called once.
     void Open(std::shared_ptr<const Services> services, double startup_total_ms);
     // Null until Open: only the health routes answer before (everything else 503).
-    std::shared_ptr<const Services> services() const { return services_.load(); }
+    std::shared_ptr<const Services> services() const {
+        return opened_.load(std::memory_order_acquire) ? services_ : nullptr;
+    }
     bool ready() const { return services() != nullptr; }
     // Ready and not shutting down.
     bool accepting() const { return ready() && !shutting_down; }
@@ -97,7 +99,12 @@ class ServerContext {
     std::atomic<bool> shutting_down{false};
 
   private:
-    std::atomic<std::shared_ptr<const Services>> services_;
+    // Published once: written by Open before `opened_` is set (release), read only after it is seen (acquire), never
+    // changed again, so readers copy it without a lock. Not std::atomic<std::shared_ptr>: GCC 12's load unlocks its
+    // spin lock with a relaxed store, so the pointer it read is not ordered before a later store's write (a data race
+    // by the memory model; ThreadSanitizer reports it on every request racing Open).
+    std::shared_ptr<const Services> services_;
+    std::atomic<bool> opened_{false};
 };
 
 }  // namespace netra::net
