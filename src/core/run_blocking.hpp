@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <exception>
 #include <optional>
 
@@ -16,6 +17,12 @@ template <class Start>
 auto RunBlocking(Start start) -> typename decltype(start())::value_type {
     using T = typename decltype(start())::value_type;
     boost::asio::io_context ioc;
+    // An idle timer brings up the context's reactor, so that while the coroutine waits for a thread pool
+    // (core::Offload) this thread waits in the reactor and the pool's thread wakes it under the context's lock.
+    // Without a reactor it would wait on a condition variable that Asio signals after unlocking: this function could
+    // then return and destroy the context while the pool's thread was still inside pthread_cond_signal on it
+    // (ThreadSanitizer: pthread_cond_destroy racing pthread_cond_signal; a use-after-free in principle).
+    boost::asio::steady_timer reactor(ioc);
     std::optional<T> out;
     std::exception_ptr failure;
     boost::asio::co_spawn(
