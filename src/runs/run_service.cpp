@@ -14,6 +14,7 @@
 
 #include "agents/registry.hpp"
 #include "core/ids.hpp"
+#include "core/json_util.hpp"
 #include "core/json_write.hpp"
 #include "core/offload.hpp"
 #include "core/time.hpp"
@@ -738,22 +739,84 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
 core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error) {
     auto last = store_->LastEventSeq(run.id);
     if (!last.ok()) return last.error();
-    domain::RunEvent event;
-    event.run_id = run.id;
-    event.seq = *last + 1;
-    event.type = domain::TerminalEventFor(status);
-    json::object payload{{"status", domain::Name(status)}, {"duration_ms", 0}};
-    if (!error.empty()) {
-        payload["error"] = json::object{{"code", status == domain::RunStatus::kCancelled ? "CANCELLED" : "INTERRUPTED"},
-                                        {"message", error}};
+    const char* code = status == domain::RunStatus::kCancelled ? "CANCELLED" : "INTERRUPTED";
+    const core::Millis now = core::NowMs();
+    std::vector<domain::RunEvent> events;
+    auto add = [&](domain::EventType type, std::string agent, json::object payload) {
+        domain::RunEvent event;
+        event.run_id = run.id;
+        event.seq = *last + 1 + static_cast<std::int64_t>(events.size());
+        event.type = type;
+        event.agent_name = std::move(agent);
+        event.payload = core::JsonText(payload);
+        event.created_at = now;
+        events.push_back(std::move(event));
+    };
+    // A run failed after its attempts were used up was started each time, even if every attempt was stopped before
+    // it wrote its first event: its log starts with run_started like every run that ran (§6). A run cancelled while
+    // it waited never started, and its log is its run_cancelled alone (docs/decisions.md).
+    if (*last == 0 && status == domain::RunStatus::kFailed) {
+        add(domain::EventType::kRunStarted, "", json::object{{"status", "running"}, {"duration_ms", 0}});
     }
-    event.payload = core::JsonText(payload);
-    event.created_at = core::NowMs();
-    auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error),
-                               event.created_at, std::nullopt, {event}, std::nullopt);
+    // An interrupted run failed without resuming (its attempts used up) or cancelled stopped inside an agent, maybe
+    // inside a tool call: those are closed as failed before the terminal event, as FinishActive closes a running
+    // run's (tool and agent events come in pairs, §6).
+    if (*last > 0) {
+        auto open = OpenAgentAndTool(run.id);
+        if (!open.ok()) return open.error();
+        const std::string message = error.empty() ? "run cancelled" : error;
+        const auto& [agent, tool] = *open;
+        if (!tool.empty()) {
+            add(domain::EventType::kToolCompleted, agent,
+                json::object{{"tool", tool},
+                             {"result", json::object{{"error", json::object{{"code", code}, {"message", message}}}}},
+                             {"duration_ms", 0},
+                             {"success", false}});
+        }
+        if (!agent.empty()) {
+            add(domain::EventType::kAgentFailed, agent,
+                json::object{{"agent", agent},
+                             {"error", json::object{{"code", code}, {"message", message}}},
+                             {"recoverable", false}});
+        }
+    }
+    json::object payload{{"status", domain::Name(status)}, {"duration_ms", 0}};
+    if (!error.empty()) payload["error"] = json::object{{"code", code}, {"message", error}};
+    add(domain::TerminalEventFor(status), "", std::move(payload));
+    auto s = store_->FinishRun(run.id, status, error.empty() ? std::nullopt : std::optional<std::string>(error), now,
+                               std::nullopt, events, std::nullopt);
     if (!s.ok()) return s;
-    PublishStored(publisher_, run, event);
+    for (const auto& event : events) PublishStored(publisher_, run, event);
     return core::Ok();
+}
+
+// The agent (and the tool call inside it) that a run's stored events leave open: where an interrupted run stopped.
+// A run_resumed starts afresh (the agent it was in is run again from its start).
+core::Result<std::pair<std::string, std::string>> RunService::OpenAgentAndTool(const std::string& run_id) {
+    std::string agent, tool;
+    domain::EventFilter filter;
+    for (;;) {
+        auto page = store_->ListEvents(run_id, filter);
+        if (!page.ok()) return page.error();
+        for (const auto& e : *page) {
+            if (e.type == domain::EventType::kAgentStarted) {
+                agent = e.agent_name;
+                tool.clear();
+            } else if (e.type == domain::EventType::kAgentCompleted || e.type == domain::EventType::kAgentFailed ||
+                       e.type == domain::EventType::kRunResumed) {
+                agent.clear();
+                tool.clear();
+            } else if (e.type == domain::EventType::kToolExecuting) {
+                auto payload = core::ParseJsonObject(e.payload);
+                tool = payload.ok() ? core::GetString(*payload, "tool").value_or("") : "";
+            } else if (e.type == domain::EventType::kToolCompleted) {
+                tool.clear();
+            }
+        }
+        if (page->size() < static_cast<std::size_t>(filter.limit)) break;
+        filter.after_seq = page->back().seq;
+    }
+    return std::pair<std::string, std::string>(std::move(agent), std::move(tool));
 }
 
 // A cancel that lost a race with the run's own first events (a writer took the seq its terminal event wanted: the

@@ -143,6 +143,7 @@ class RunService final : public SignalListener {
                                               boost::json::object result);
     core::Result<domain::Run> CancelLiveRun(const std::string& user_id, const std::string& run_id);
     core::Status FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error);
+    core::Result<std::pair<std::string, std::string>> OpenAgentAndTool(const std::string& run_id);
     // Queues a stored run again (queued, or interrupted and resumable); fails it when it used all its attempts.
     core::Status Requeue(const domain::Run& run);
     // Interrupts and requeues the runs whose lease ran out (blocking: storage).

@@ -25,6 +25,9 @@
 //     posting ~40 messages a second to four threads; after the last start settles (30 s + 0.1 s per message): every
 //     message whose POST was answered 201 is in its thread, and no run is left queued, running or interrupted (each
 //     completed, or failed with an error after its attempts); every run's stored events form a valid sequence.
+//   sigkill_out_of_attempts: a server of its own with short leases and one attempt per run, killed while a run is
+//     inside a slowed data helper tool: after the restart the run ends failed and its log stays valid, ending with
+//     the tool call and the agent closed as failed (INTERRUPTED) and run_failed.
 //   sigkill_mid_run_resumes: a server of its own, short leases (2 s, renewed every 0.5 s, checked every 0.3 s), is
 //   killed with
 // SIGKILL while a run is inside an agent that was slowed by fault injection, after an earlier agent completed, with
@@ -160,6 +163,46 @@ void SigkillMidRunResumes(StageContext& ctx) {
     ctx.Note("SIGKILL inside data_helper; restarted, the run resumed after " + std::to_string(resumed_at) +
              " stored events and completed " + std::to_string(static_cast<int>(resumed_after_s * 1000)) +
              " ms after the restart began; the queued run completed too");
+}
+
+// A run interrupted as often as NETRA_RUN_MAX_ATTEMPTS allows (here 1: the first interruption) is failed, not run
+// again, and its log still keeps §6's pairs: the agent and the tool call it was inside are closed as failed
+// (INTERRUPTED) before run_failed.
+void SigkillOutOfAttempts(StageContext& ctx) {
+    auto env = ShortLeases();
+    env.emplace_back("NETRA_RUN_MAX_ATTEMPTS=1");
+    auto server = ctx.SpawnDedicated(env, "kills a server of its own (one attempt per run) with SIGKILL mid-run");
+    auto dedicated = ctx.ForServer(*server);
+    auto http = dedicated->Http();
+    auto user = dedicated->NewUser("attempts");
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "attempts"}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    std::string run_id;
+    {
+        FaultGuard slow(*dedicated, SlowDataHelperFault());
+        run_id = PostMessage(http, user, thread, "How can we cut our LLM costs?");
+        WaitInsideSlowedTool(http, user, run_id);
+        server->Kill();
+    }
+    Expect(server->Restart().ok(), "the server did not start again on the same data: " + server->LogTail());
+    auto http2 = dedicated->Http();
+    auto run = WaitRunTerminal(http2, user, run_id, std::chrono::seconds(60));
+    Expect(JStr(run, "status") == "failed", "a run out of attempts ended " + Quote(run, 300));
+    auto events = StoredEvents(http2, user, run_id);
+    auto problems = ValidateRunSequence(events, run_id, thread);
+    Expect(problems.empty(), "the failed run's events are not a valid sequence: " + Join(problems, "; "));
+    std::vector<std::string> tail;
+    for (std::size_t i = events.size() >= 3 ? events.size() - 3 : 0; i < events.size(); ++i)
+        tail.push_back(JStr(events[i], "type"));
+    Expect(tail == std::vector<std::string>{"tool_completed", "agent_failed", "run_failed"},
+           "the run's log ends " + Join(tail, ", ") + ", not tool_completed, agent_failed, run_failed");
+    const auto* failed = JObj(events[events.size() - 2], "payload");
+    const auto* error = failed != nullptr ? failed->if_contains("error") : nullptr;
+    Expect(error != nullptr && error->is_object() && JStr(error->as_object(), "code") == "INTERRUPTED",
+           "agent_failed does not say INTERRUPTED: " + Quote(events[events.size() - 2], 300));
+    ctx.Note("SIGKILL inside data_helper with one attempt allowed: the run failed after the restart, " +
+             std::to_string(events.size()) + " events ending " + Join(tail, ", "));
 }
 
 // The user's thread with one finished exchange, and a dataset.
@@ -745,6 +788,7 @@ std::vector<TestCase> StartupResilienceTests() {
         {"restart_keeps_all_data", RestartKeepsAllData},
         {"sigterm_drains_and_hands_back", SigtermDrainsAndHandsBack},
         {"sigkill_mid_run_resumes", SigkillMidRunResumes},
+        {"sigkill_out_of_attempts", SigkillOutOfAttempts},
         {"sigkill_storm", SigkillStorm},
         {"database_down_at_boot", DatabaseDownAtBoot},
         {"database_down_and_back", DatabaseDownAndBack},
