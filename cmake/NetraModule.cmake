@@ -13,12 +13,14 @@ function(netra_apply_flags target)
   endif()
 endfunction()
 
+# The sanitizer builds (presets `asan`, `dev` and `tsan`; scripts/run-tests.sh's sanitizer section): every finding
+# is fatal. -fno-sanitize-recover: a UBSan report aborts the process instead of printing and carrying on.
 if(NETRA_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
 if(NETRA_TSAN)
-  add_compile_options(-fsanitize=thread)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()
 

@@ -13,7 +13,10 @@
 #   7. the web UI in a real browser (tests/browser): Debian's Chromium driven by playwright-core under node's test
 #      runner, against servers the suite starts on SQLite; each test case counts. No Chromium or no Node: SKIPPED;
 #   8. the protocol adapters with their official clients (tests/langgraph, tests/ag-ui, tests/mcp), the same way;
-#   9. a short libFuzzer run of every parser that takes outside input (scripts/fuzz.sh --smoke).
+#   9. a short libFuzzer run of every parser that takes outside input (scripts/fuzz.sh --smoke);
+#  10. the sanitizers, in trees of their own next to BUILD_DIR (presets asan and tsan): the unit tests and staging
+#      modules under ASan + UBSan (LeakSanitizer at every clean exit), the concurrent unit tests and staging modules
+#      under ThreadSanitizer (docs/security.md, "Sanitizers"). NETRA_SANITIZERS=0 skips them (counted SKIPPED).
 # The last line sums everything up as `total: N passed, N failed, N skipped`; the exit status is 0 only when
 # nothing failed.
 # Usage: scripts/run-tests.sh BUILD_DIR
@@ -250,6 +253,122 @@ node_suite browser "browser tests (Chromium + playwright-core)" needs-chromium
 node_suite langgraph "LangGraph SDK (@langchain/langgraph-sdk) against /langgraph"
 node_suite ag-ui "AG-UI client (@ag-ui/client) against /ag-ui"
 node_suite mcp "MCP SDK client and conformance suite against /mcp"
+
+# The sanitizers (docs/security.md, "Sanitizers"). Two trees next to $build: asan (ASan + UBSan, -O0) and tsan
+# (ThreadSanitizer, -O1), each with the server and unit tests only (NETRA_SKIP_MODULES leaves out the stage and bench
+# commands); $netra's `stage --netra-binary` drives their server. A finding fails the run: UBSan aborts the process
+# (-fno-sanitize-recover), ASan, LeakSanitizer (at every clean exit) and TSan write their reports to files under
+# $reports/sanitizers/findings (log_path; each file counts as a failure and is shown), a unit test with a finding
+# exits non-zero, and so does a server (a spawned server that does not exit 0 at the end counts as a failure too).
+# ThreadSanitizer's suppressions (scripts/tsan.supp) are false positives outside our code, each with its reason.
+san_dir=$(realpath -m "$reports/sanitizers")
+san_findings=$san_dir/findings
+san_root=$(dirname "$build")
+san_build() {  # san_build PRESET [TARGET...]: configures and builds the tree $san_root/PRESET
+    local preset=$1 t targets=()
+    shift
+    for t in "$@"; do targets+=(--target "$t"); done
+    local start=$SECONDS
+    if cmake --preset "$preset" -B "$san_root/$preset" >"$san_dir/$preset-build.log" 2>&1 &&
+        flock /tmp/netra-build.lock cmake --build "$san_root/$preset" -j2 "${targets[@]}" \
+            >>"$san_dir/$preset-build.log" 2>&1; then
+        echo "$preset tree built in $((SECONDS - start)) s"
+        return 0
+    fi
+    failed=$((failed + 1))
+    tail -30 "$san_dir/$preset-build.log"
+    echo "$preset tree: FAILED to build (log: $san_dir/$preset-build.log); its tests did not run"
+    return 1
+}
+san_ctest() {  # san_ctest NAME TREE [CTEST-ARGS...]: the tree's unit tests, each a pass or a failure
+    local name=$1 tree=$2 line total bad start=$SECONDS
+    shift 2
+    ctest --test-dir "$tree" --output-on-failure "$@" 2>&1 | tee "$san_dir/$name.log"
+    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$san_dir/$name.log" | tail -1)
+    if [[ -n "$line" ]]; then
+        total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+        bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+        passed=$((passed + total - bad)) failed=$((failed + bad))
+    else
+        failed=$((failed + 1))
+    fi
+    echo "$name: $((SECONDS - start)) s"
+}
+san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against servers spawned from BINARY
+    local name=$1 bin=$2 start=$SECONDS
+    shift 2
+    "$netra" stage --spawn --netra-binary "$(realpath "$bin")" "$@" --json "$san_dir/$name.json" 2>&1 |
+        tee "$san_dir/$name.log"
+    tally "$san_dir/$name.log"
+    if grep -E '^(Second s|S)pawned server stopped' "$san_dir/$name.log" | grep -qv '(exited 0)$'; then
+        failed=$((failed + 1))
+        echo "$name: FAILED (a spawned server did not exit 0 at the end: a finding at shutdown?)"
+    fi
+    echo "$name: $((SECONDS - start)) s"
+}
+san_reports() {  # san_reports NAME: each report file $san_findings/NAME.<pid> is a failure
+    local f
+    for f in "$san_findings/$1".*; do
+        [[ -f "$f" ]] || continue
+        failed=$((failed + 1))
+        echo "!! sanitizer report $f:"
+        head -60 "$f"
+    done
+}
+if [[ "${NETRA_SANITIZERS:-1}" == 0 ]]; then
+    skipped=$((skipped + 1))
+    echo "== sanitizers: SKIPPED (NETRA_SANITIZERS=0)"
+else
+    rm -rf "$san_dir"
+    mkdir -p "$san_findings"
+    echo "== sanitizers: ASan + UBSan (unit tests, staging suite on SQLite and modules 4, 7, 9 on PostgreSQL)"
+    if san_build asan; then
+        asan_bin=$san_root/asan/apps/netra/netra
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        asan_options=halt_on_error=1:detect_leaks=1:print_stacktrace=1
+        ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-unit \
+            san_ctest asan-unit "$san_root/asan"
+        san_reports asan-unit
+        ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-stage-sqlite \
+            san_stage asan-stage-sqlite "$asan_bin" --modules 1,2,3,4,5,6,7,8,9,10
+        san_reports asan-stage-sqlite
+        if [[ -n "${NETRA_TEST_PG_URL:-}" ]]; then
+            DATABASE_URL=$NETRA_TEST_PG_URL \
+                ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-stage-postgres \
+                san_stage asan-stage-postgres "$asan_bin" --modules 4,7,9 \
+                --db-stop-cmd "scripts/pg-test-server.sh halt $pgdir" \
+                --db-start-cmd "scripts/pg-test-server.sh start $pgdir"
+            san_reports asan-stage-postgres
+        else
+            skipped=$((skipped + 1))
+            echo "ASan staging on PostgreSQL: SKIPPED (no PostgreSQL server)"
+        fi
+        unset UBSAN_OPTIONS
+    fi
+    echo "== sanitizers: ThreadSanitizer (concurrent unit tests, staging modules on SQLite and on a cluster)"
+    if san_build tsan netra netra_storage_test netra_runs_test netra_cluster_test netra_auth_test \
+        netra_agents_test netra_analysis_test netra_llm_test; then
+        tsan_bin=$san_root/tsan/apps/netra/netra
+        tsan_options=halt_on_error=0:second_deadlock_stack=1:suppressions=$(realpath scripts/tsan.supp)
+        TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-unit san_ctest tsan-unit "$san_root/tsan" \
+            -R '^(storage|runs|cluster|auth|agents|analysis|llm)$'
+        san_reports tsan-unit
+        TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-stage-sqlite \
+            san_stage tsan-stage-sqlite "$tsan_bin" --modules 1,2,4,5,6,8,9
+        san_reports tsan-stage-sqlite
+        if [[ -n "${NETRA_TEST_PG_URL:-}" && -n "${NETRA_TEST_REDIS_URL:-}" ]]; then
+            DATABASE_URL=$NETRA_TEST_PG_URL REDIS_URL=$NETRA_TEST_REDIS_URL \
+                TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-stage-cluster \
+                san_stage tsan-stage-cluster "$tsan_bin" --instances 2 --modules 9 \
+                --redis-stop-cmd "scripts/redis-test-server.sh halt $redisdir" \
+                --redis-start-cmd "scripts/redis-test-server.sh start $redisdir"
+            san_reports tsan-stage-cluster
+        else
+            skipped=$((skipped + 1))
+            echo "TSan staging on a cluster: SKIPPED (no PostgreSQL or no Redis server)"
+        fi
+    fi
+fi
 
 echo
 echo "reports: $reports"

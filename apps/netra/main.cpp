@@ -16,8 +16,12 @@
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "llm/builtin_provider.hpp"
+#if NETRA_WITH_LOADGEN
 #include "loadgen/load_run.hpp"
+#endif
+#if NETRA_WITH_STAGE
 #include "stage/cli.hpp"
+#endif
 
 namespace {
 
@@ -123,8 +127,12 @@ int main(int argc, char** argv) {
     long long expires_in = 15 * 60;
     token->add_option("--email", email, "user email (the user is created when unknown)")->required();
     token->add_option("--expires-in", expires_in, "seconds until expiry (negative mints an expired token)");
+#if NETRA_WITH_STAGE  // left out of a tree that skips the module (apps/netra/CMakeLists.txt)
     netra::stage::AddStageCommand(app, exit_code);
+#endif
+#if NETRA_WITH_LOADGEN
     netra::loadgen::AddBenchCommand(app, exit_code);
+#endif
     netra::cli::AddCatalogCommand(app, exit_code);
     AnalyzeArgs analyze_args;
     auto* analyze = app.add_subcommand("analyze", "run the optimization engine offline on a usage log (CSV/JSONL)");
