@@ -62,8 +62,8 @@ asio::awaitable<Response> Stream(RequestContext& ctx) {
     ctx.takeover = [server, services, run, request_id, after](beast::tcp_stream& stream) -> asio::awaitable<void> {
         SseStreamOptions options;
         options.after_seq = after;
-        co_await StreamRunEvents(*server, services, stream, run, request_id, options,
-                                 std::make_shared<EnvelopeTranslator>());
+        std::shared_ptr<SseTranslator> translator = std::make_shared<EnvelopeTranslator>();  // named: GCC 12
+        co_await StreamRunEvents(*server, services, stream, run, request_id, options, std::move(translator));
     };
     co_return Response{};
 }
