@@ -295,10 +295,12 @@ int RunServer(const config::Settings& settings, double config_phase_ms) {
     int sig = stop_signal.get_future().get();
     spdlog::info("signal {}: shutting down", sig);
 
-    // Stop accepting, tell WebSocket clients we are going away (1001), let runs drain, then stop.
+    // Stop accepting, tell WebSocket clients we are going away (1001), end the SSE streams and the waits for a run's
+    // end, let runs drain, then stop.
     server->shutting_down = true;
     listener.Stop();
     server->sessions.CloseAll();
+    server->open_streams.StopAll();
     services->runs.Drain(settings.timeouts.shutdown_drain);
     if (services->redis) services->redis->Stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let close frames flush

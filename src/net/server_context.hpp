@@ -17,6 +17,7 @@
 #include "core/faults.hpp"
 #include "datasets/dataset_service.hpp"
 #include "llm/provider.hpp"
+#include "net/open_streams.hpp"
 #include "net/metrics.hpp"
 #include "runs/event_bus.hpp"
 #include "runs/event_replay.hpp"
@@ -93,6 +94,7 @@ class ServerContext {
     Metrics metrics;
     StartupState startup;
     ws::WsSessionRegistry& sessions;
+    OpenStreams open_streams;  // SSE streams and waits for a run's end, ended at shutdown
     const std::string version;
     const std::string instance_id;
     const std::chrono::steady_clock::time_point started_at;

@@ -407,17 +407,18 @@ asio::awaitable<void> RunService::ClaimFromQueue() {
                 break;
             }
             if (draining_) {
-                // Claimed while the shutdown began: never started here, handed back like the runs Drain stops
-                // (interrupted; the next claim, here or elsewhere, runs them).
-                auto hand_back = [store = store_, runs = std::move(*claimed)] {
+                // Claimed while the shutdown began: never started here, so the claim is undone — waiting again as
+                // before, its attempt not counted (the next claim, here or elsewhere, runs it).
+                auto hand_back = [store = store_, runs = std::move(*claimed), owner = instance_id_] {
                     for (const auto& run : runs) {
-                        auto s = store->UpdateRunStatus(run.id, domain::RunStatus::kInterrupted,
-                                                        std::string("server shut down"), std::nullopt, std::nullopt);
-                        if (!s.ok()) spdlog::warn("run {}: not handed back: {}", run.id, s.error().message);
+                        auto released = store->ReleaseClaim(run.id, owner);
+                        if (!released.ok())
+                            spdlog::warn("run {}: not handed back: {}", run.id, released.error().message);
                     }
                     return runs.size();
                 };
                 co_await core::Offload(pools_.blocking, std::move(hand_back));
+                signals_.SignalWork();  // another instance takes them now, not at its next tick
                 break;
             }
             for (const auto& run : *claimed) StartClaimed(run);
@@ -752,10 +753,11 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
         event.created_at = now;
         events.push_back(std::move(event));
     };
-    // A run failed after its attempts were used up was started each time, even if every attempt was stopped before
-    // it wrote its first event: its log starts with run_started like every run that ran (§6). A run cancelled while
-    // it waited never started, and its log is its run_cancelled alone (docs/decisions.md).
-    if (*last == 0 && status == domain::RunStatus::kFailed) {
+    // A run failed after its attempts were used up, or cancelled while it waited to resume, was started, even if every
+    // attempt was stopped before it wrote its first event: its log starts with run_started like every run that ran
+    // (§6). A run cancelled while it waited for its first start never started, and its log is its run_cancelled
+    // alone (docs/decisions.md).
+    if (*last == 0 && (status == domain::RunStatus::kFailed || run.status == domain::RunStatus::kInterrupted)) {
         add(domain::EventType::kRunStarted, "", json::object{{"status", "running"}, {"duration_ms", 0}});
     }
     // An interrupted run failed without resuming (its attempts used up) or cancelled stopped inside an agent, maybe

@@ -3,8 +3,9 @@
 //     the start-up phases (config, database, cache, services, listeners) with their durations.
 //   restart_keeps_all_data: after SIGTERM and a start on the same data, the user logs in with their password and
 //     finds their thread, both messages, the run and its events, and the dataset with its rows.
-//   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and exits 0
-//     after the drain; the run handed back as interrupted is resumed by the next start and completes.
+//   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and ends the
+//     run's SSE stream at once (before the 3 s drain is over), and exits 0 after the drain; the run handed back as
+//     interrupted is resumed by the next start and completes.
 //   database_down_at_boot (same options): a server started while its database is down stays live (/health 200),
 //     readiness 503 in its database phase, WebSocket upgrades and requests 503 JSON; once the database is back it
 //     finishes starting by itself (ready within 30 s) and serves.
@@ -297,7 +298,8 @@ void RestartKeepsAllData(StageContext& ctx) {
 }
 
 void SigtermDrainsAndHandsBack(StageContext& ctx) {
-    auto server = ctx.SpawnDedicated({"NETRA_SHUTDOWN_DRAIN_MS=300"},
+    constexpr int kDrainMs = 3000;  // long enough to tell a stream ended by the shutdown from one ended by the exit
+    auto server = ctx.SpawnDedicated({"NETRA_SHUTDOWN_DRAIN_MS=" + std::to_string(kDrainMs)},
                                      "stops a server of its own with SIGTERM while a run waits in a slowed tool");
     auto dedicated = ctx.ForServer(*server);
     auto http = dedicated->Http();
@@ -311,13 +313,30 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
         FaultGuard slow(*dedicated, SlowDataHelperFault());
         run_id = PostMessage(http, user, thread, "How can we cut our LLM costs?");
         WaitInsideSlowedTool(http, user, run_id);
+        SseStream sse;
+        auto head = sse.Open(dedicated->server(), "/api/runs/" + run_id + "/stream", BearerAuth(user.access_token));
+        Expect(head.ok() && head->status == 200,
+               "GET /api/runs/{id}/stream: " + (head.ok() ? head->Describe() : head.error().message));
+        const auto terminated_at = std::chrono::steady_clock::now();
         server->Terminate();
-        const auto closed_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (ws->IsOpen() && std::chrono::steady_clock::now() < closed_by) {
+        const auto closed_by = terminated_at + std::chrono::seconds(10);
+        std::optional<std::chrono::milliseconds> sse_ended_after;
+        while ((ws->IsOpen() || !sse_ended_after) && std::chrono::steady_clock::now() < closed_by) {
+            if (!sse_ended_after && sse.Ended()) {
+                sse_ended_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - terminated_at);
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         Expect(ws->CloseCode() == 1001, "SIGTERM did not close the socket with 1001 (close code " +
                                             (ws->CloseCode() ? std::to_string(*ws->CloseCode()) : "none") + ")");
+        // Ended by the shutdown itself, not left open until the process exits after its drain.
+        Expect(sse_ended_after && sse_ended_after->count() < kDrainMs,
+               "the run's SSE stream " +
+                   (sse_ended_after ? "ended only " + std::to_string(sse_ended_after->count()) + " ms after SIGTERM (" +
+                                          sse.EndReason() + ")"
+                                    : std::string("was still open 10 s after SIGTERM")) +
+                   "; the drain takes " + std::to_string(kDrainMs) + " ms");
         std::string how = server->Stop(25);
         Expect(how == "exited 0", "the server did not exit cleanly after SIGTERM: " + how);
     }
@@ -331,7 +350,8 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
     Expect(resumed, "the handed-back run has no run_resumed event");
     auto problems = ValidateRunSequence(events, run_id, thread);
     Expect(problems.empty(), "the resumed run's events are not a valid sequence: " + Join(problems, "; "));
-    ctx.Note("SIGTERM: 1001, exit 0 after a 300 ms drain; the interrupted run resumed on the next start and completed");
+    ctx.Note("SIGTERM: 1001 and the SSE stream ended, exit 0 after a " + std::to_string(kDrainMs) +
+             " ms drain; the interrupted run resumed on the next start and completed");
 }
 
 // The log lines at level error or critical (and the lease take-overs), for a failure message.

@@ -111,6 +111,10 @@ class Store : public DatabaseHealth {
     // no such state (another instance claimed it, or it ended).
     virtual Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until,
                                   Millis now) = 0;
+    // Undoes a claim that never started the run (claimed just as its instance began to shut down): waiting again as
+    // before the claim — queued if this was its first claim, interrupted otherwise — and the attempt not counted.
+    // Only while `owner` holds it running; false otherwise.
+    virtual Result<bool> ReleaseClaim(const std::string& run_id, const std::string& owner) = 0;
     // Extends the leases of `run_ids` that `owner` holds and that are still running. Only the runs the owner is
     // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
     // Returns the leases it renewed: a named run missing from them is no longer the owner's (its lease lapsed and

@@ -696,6 +696,35 @@ TEST_P(StoreTest, RunLeasesAreClaimedRenewedExpiredAndTakenOverOnce) {
     EXPECT_FALSE(*store_->RequestCancel(run.id, 42'000));  // ended: nothing to cancel
 }
 
+// A claim made as the instance began to shut down is undone: the run waits as before and the attempt is not counted.
+TEST_P(StoreTest, AReleasedClaimLeavesTheRunWaitingAsBeforeWithoutAnAttempt) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th, "claimed at shutdown");
+
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-a", 10'000, 1'000));
+    EXPECT_FALSE(*store_->ReleaseClaim(run.id, "instance-b"));  // not its claim
+    ASSERT_TRUE(*store_->ReleaseClaim(run.id, "instance-a"));
+    auto got = store_->GetRunById(run.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->status, domain::RunStatus::kQueued);  // its first claim: it never ran
+    EXPECT_EQ((*got)->attempt, 0);
+    EXPECT_FALSE((*got)->started_at.has_value());
+    EXPECT_FALSE(*store_->ReleaseClaim(run.id, "instance-a"));  // not running any more
+
+    // A run that ran once and was interrupted goes back to interrupted, its first start and attempt kept.
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-a", 10'000, 2'000));
+    ASSERT_TRUE(*store_->InterruptExpired(run.id, 10'001, "lease expired"));
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-b", 20'000, 11'000));
+    ASSERT_TRUE(*store_->ReleaseClaim(run.id, "instance-b"));
+    got = store_->GetRunById(run.id);
+    EXPECT_EQ((*got)->status, domain::RunStatus::kInterrupted);
+    EXPECT_EQ((*got)->attempt, 1);
+    EXPECT_EQ((*got)->started_at, 2'000);
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-a", 30'000, 21'000));  // claimable again as its second attempt
+    EXPECT_EQ((*store_->GetRunById(run.id))->attempt, 2);
+}
+
 // The run queue of a cluster (§7, §12): what may start is decided by the claim itself, across instances.
 TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
     User alice = MakeUser("q-alice@example.com");

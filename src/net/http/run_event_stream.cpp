@@ -28,15 +28,32 @@ class SseFollower : public runs::EventListener, public std::enable_shared_from_t
         });
     }
 
+    // The server is shutting down: the stream ends at once rather than at its next event or keep-alive.
+    void Stop() {
+        asio::post(executor_, [self = shared_from_this()] {
+            self->stopping_ = true;
+            self->wake_.cancel();
+        });
+    }
+
     std::deque<std::shared_ptr<const runs::LiveEvent>>& pending() { return pending_; }
     asio::steady_timer& wake() { return wake_; }
+    bool stopping() const { return stopping_; }
 
   private:
     asio::any_io_executor executor_;
     std::string run_id_;
     asio::steady_timer wake_;
     std::deque<std::shared_ptr<const runs::LiveEvent>> pending_;
+    bool stopping_ = false;  // on the executor only, like pending_
 };
+
+// Lets the server's shutdown stop the follower (OpenStreams), for as long as the stream lasts.
+OpenStreams::Registration StopAtShutdown(ServerContext& server, const std::shared_ptr<SseFollower>& follower) {
+    return OpenStreams::Registration(server.open_streams, [weak = std::weak_ptr<SseFollower>(follower)] {
+        if (auto f = weak.lock()) f->Stop();
+    });
+}
 
 // Unsubscribes on every way out, exceptions from the store included: a subscription left behind would keep the user
 // "watched" (and, clustered, subscribed in Redis) for ever.
@@ -83,6 +100,7 @@ asio::awaitable<StreamEnd> StreamRunEvents(ServerContext& server, std::shared_pt
                                            SseStreamOptions options, std::shared_ptr<SseTranslator> translator) {
     auto follower = std::make_shared<SseFollower>(stream.get_executor(), run.id);
     SubscriptionGuard subscription(services->bus, run.user_id, follower);
+    auto stop_at_shutdown = StopAtShutdown(server, follower);
     // Subscribed first, then the stored events are read: the ledger merges both, each event once, in seq order.
     runs::EventReplayLedger ledger;
     const std::int64_t after = options.after_seq;
@@ -141,7 +159,7 @@ asio::awaitable<StreamEnd> StreamRunEvents(ServerContext& server, std::shared_pt
         }
         const auto keepalive = std::chrono::seconds(15);
         const std::size_t max_pending = server.settings.limits.ws_outbound_queue_messages;
-        while (ok && !done && !server.shutting_down) {
+        while (ok && !done && !server.shutting_down && !follower->stopping()) {
             auto& pending = follower->pending();
             if (pending.size() > max_pending) break;  // a consumer this far behind reconnects with Last-Event-ID
             if (!pending.empty()) {
@@ -173,6 +191,7 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
                                                        std::function<void()> on_subscribed) {
     auto follower = std::make_shared<SseFollower>(executor, run_id);
     SubscriptionGuard subscription(services->bus, user_id, follower);
+    auto stop_at_shutdown = StopAtShutdown(server, follower);
     if (on_subscribed) on_subscribed();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     core::Result<domain::Run> result = core::MakeError(core::ErrorCode::kInternal, "not read");
@@ -187,7 +206,7 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
             return std::move(view->run);
         };
         result = co_await core::Offload(server.workers, std::move(read));
-        if (!result.ok() || domain::IsFinished(result->status) || server.shutting_down) break;
+        if (!result.ok() || domain::IsFinished(result->status) || server.shutting_down || follower->stopping()) break;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) break;
         // The bus wakes this at the terminal event; the store is read again every 2 s regardless (an event relayed
@@ -201,7 +220,7 @@ asio::awaitable<core::Result<domain::Run>> AwaitRunEnd(ServerContext& server, st
                 ended = ended || domain::IsTerminal(e->type);
             }
             follower->pending().clear();
-            if (ended) break;  // also one that arrived during the read: no wait
+            if (ended || follower->stopping()) break;  // also one that arrived during the read: no wait
             auto [ec] = co_await follower->wake().async_wait(asio::as_tuple(asio::use_awaitable));
             if (!ec) break;  // the time passed: read again
         }

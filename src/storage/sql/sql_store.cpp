@@ -810,6 +810,17 @@ Result<bool> SqlStore::ClaimRun(const std::string& run_id, const std::string& ow
     return r->affected == 1;
 }
 
+Result<bool> SqlStore::ReleaseClaim(const std::string& run_id, const std::string& owner) {
+    // The right-hand sides read the row as it was: `attempt = 1` means the claim being undone was its first.
+    auto r = Write(*backend_,
+                   "UPDATE runs SET status = CASE WHEN attempt = 1 THEN 'queued' ELSE 'interrupted' END,"
+                   " started_at = CASE WHEN attempt = 1 THEN NULL ELSE started_at END, attempt = attempt - 1"
+                   " WHERE id = ? AND owner_instance = ? AND status = 'running'",
+                   {run_id, owner});
+    if (!r) return r.error();
+    return r->affected == 1;
+}
+
 Result<std::vector<Store::HeldLease>> SqlStore::RenewLeases(const std::string& owner,
                                                             const std::vector<std::string>& run_ids,
                                                             Millis lease_until) {

@@ -60,6 +60,7 @@ class SqlStore final : public Store {
     Status UpdateRunStatus(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
                            std::optional<Millis> started_at, std::optional<Millis> finished_at) override;
     Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until, Millis now) override;
+    Result<bool> ReleaseClaim(const std::string& run_id, const std::string& owner) override;
     Result<std::vector<HeldLease>> RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
                                                Millis lease_until) override;
     Result<bool> RequestCancel(const std::string& run_id, Millis now) override;
