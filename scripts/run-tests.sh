@@ -325,7 +325,7 @@ else
     if san_build asan; then
         asan_bin=$san_root/asan/apps/netra/netra
         export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-        asan_options=halt_on_error=1:detect_leaks=1:print_stacktrace=1
+        asan_options=halt_on_error=1:detect_leaks=1
         ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-unit \
             san_ctest asan-unit "$san_root/asan"
         san_reports asan-unit
