@@ -25,7 +25,7 @@ struct Limits {
     int messages_per_minute = 600;       // per user
     int runs_per_minute = 600;           // per user
     int uploads_per_minute = 60;         // per user: dataset uploads
-    int run_max_attempts = 3;            // a run interrupted this many times is failed instead of resumed
+    int run_max_attempts = 3;            // a run interrupted this many times (not counting graceful hand-backs) fails
     int login_attempts_per_minute = 30;  // per email and per IP
     int max_concurrent_runs_per_user = 4;
     // Runs one instance executes at once when runs are claimed from PostgreSQL's queue (a cluster); runs wait

@@ -40,6 +40,12 @@ void PublishStored(EventPublisher& publisher, const domain::Run& run, const doma
     publisher.Publish(live);
 }
 
+// Why a run that used up its attempts failed. Only interruptions that were not a graceful hand-back count (a
+// server that died under the run, or lost its lease): Store::HandBackRun.
+std::string OutOfAttempts(int interruptions) {
+    return "the run was interrupted " + std::to_string(interruptions) +
+           " times by servers that stopped under it; send the message again";
+}
 }  // namespace
 
 struct RunService::ActiveRun {
@@ -437,9 +443,7 @@ void RunService::StartClaimed(const domain::Run& claimed) {
         asio::post(pools_.blocking, [this, claimed] {
             const int attempts = claimed.attempt - 1;
             spdlog::warn("run {} was interrupted {} times; failing it", claimed.id, attempts);
-            auto s = FinishNotStarted(claimed, domain::RunStatus::kFailed,
-                                      "the run was interrupted " + std::to_string(attempts) +
-                                          " times by stopping servers; send the message again");
+            auto s = FinishNotStarted(claimed, domain::RunStatus::kFailed, OutOfAttempts(attempts));
             if (!s.ok()) spdlog::error("run {}: {}", claimed.id, s.error().message);
         });
         return;
@@ -1009,9 +1013,7 @@ core::Status RunService::Requeue(const domain::Run& run) {
     }
     if (run.attempt >= settings_.limits.run_max_attempts) {
         spdlog::warn("run {} was interrupted {} times; failing it", run.id, run.attempt);
-        return FinishNotStarted(run, domain::RunStatus::kFailed,
-                                "the run was interrupted " + std::to_string(run.attempt) +
-                                    " times by stopping servers; send the message again");
+        return FinishNotStarted(run, domain::RunStatus::kFailed, OutOfAttempts(run.attempt));
     }
     auto active = std::make_shared<ActiveRun>();
     active->run = run;
@@ -1181,8 +1183,9 @@ void RunService::Drain(std::chrono::milliseconds drain) {
         run->cancel_requested = true;
         // A run waiting in the database queue stays queued there for the other instances.
         if (queue_ == QueueMode::kDatabase && !run->started) continue;
-        (void)store_->UpdateRunStatus(run->run.id, domain::RunStatus::kInterrupted, std::string("server shut down"),
-                                      std::nullopt, std::nullopt);
+        // Fenced: a run whose end was stored meanwhile stays as it ended, and one never claimed stays queued.
+        auto handed = store_->HandBackRun(run->run.id, instance_id_, "server shut down");
+        if (!handed.ok()) spdlog::warn("run {}: not handed back: {}", run->run.id, handed.error().message);
     }
 }
 

@@ -5,7 +5,7 @@
 //     finds their thread, both messages, the run and its events, and the dataset with its rows.
 //   sigterm_drains_and_hands_back: SIGTERM while a run waits in a slowed tool closes sockets with 1001 and ends the
 //     run's SSE stream at once (before the 3 s drain is over), and exits 0 after the drain; the run handed back as
-//     interrupted is resumed by the next start and completes.
+//     interrupted is resumed by the next start and completes, the hand-back not counted as an attempt (attempt 1).
 //   database_down_at_boot (same options): a server started while its database is down stays live (/health 200),
 //     readiness 503 in its database phase, WebSocket upgrades and requests 503 JSON; once the database is back it
 //     finishes starting by itself (ready within 30 s) and serves.
@@ -345,9 +345,15 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
     auto run = WaitRunTerminal(http2, user, run_id, std::chrono::seconds(60));
     Expect(JStr(run, "status") == "completed", "the handed-back run ended " + Quote(run, 300));
     auto events = StoredEvents(http2, user, run_id);
-    bool resumed = false;
-    for (const auto& e : events) resumed = resumed || JStr(e, "type") == "run_resumed";
-    Expect(resumed, "the handed-back run has no run_resumed event");
+    const json::object* resumed = nullptr;
+    for (const auto& e : events)
+        if (JStr(e, "type") == "run_resumed") resumed = JObj(e, "payload");
+    Expect(resumed != nullptr, "the handed-back run has no run_resumed event (or it has no payload)");
+    // A graceful hand-back is not one of the run's attempts (NETRA_RUN_MAX_ATTEMPTS counts deaths under it).
+    Expect(resumed->if_contains("attempt") != nullptr && *resumed->if_contains("attempt") == json::value(1) &&
+               run.if_contains("attempt") != nullptr && run.at("attempt") == json::value(1),
+           "the run resumed after a graceful hand-back counts it as an attempt: run_resumed " + Quote(*resumed, 200) +
+               ", run attempt " + (run.if_contains("attempt") ? Quote(run.at("attempt"), 20) : std::string("none")));
     auto problems = ValidateRunSequence(events, run_id, thread);
     Expect(problems.empty(), "the resumed run's events are not a valid sequence: " + Join(problems, "; "));
     ctx.Note("SIGTERM: 1001 and the SSE stream ended, exit 0 after a " + std::to_string(kDrainMs) +

@@ -115,6 +115,11 @@ class Store : public DatabaseHealth {
     // before the claim — queued if this was its first claim, interrupted otherwise — and the attempt not counted.
     // Only while `owner` holds it running; false otherwise.
     virtual Result<bool> ReleaseClaim(const std::string& run_id, const std::string& owner) = 0;
+    // A running run its owner stops at a graceful shutdown: interrupted with `error`, to resume elsewhere or at the
+    // next start, and the attempt not counted (the attempt limit is for runs whose servers die under them, not for
+    // rolling restarts). Only while `owner` holds it running — a run that ended meanwhile is left as it ended; false
+    // otherwise.
+    virtual Result<bool> HandBackRun(const std::string& run_id, const std::string& owner, const std::string& error) = 0;
     // Extends the leases of `run_ids` that `owner` holds and that are still running. Only the runs the owner is
     // really executing are named: a run whose end could not be stored lets its lease run out and is taken over.
     // Returns the leases it renewed: a named run missing from them is no longer the owner's (its lease lapsed and

@@ -725,6 +725,31 @@ TEST_P(StoreTest, AReleasedClaimLeavesTheRunWaitingAsBeforeWithoutAnAttempt) {
     EXPECT_EQ((*store_->GetRunById(run.id))->attempt, 2);
 }
 
+// A graceful shutdown hands its running runs back without counting the attempt, and never touches a run that ended.
+TEST_P(StoreTest, AHandedBackRunIsInterruptedWithoutAnAttemptAndAnEndedOneStaysEnded) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th, "handed back");
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-a", 10'000, 1'000));
+    EXPECT_FALSE(*store_->HandBackRun(run.id, "instance-b", "server shut down"));  // not its run
+    ASSERT_TRUE(*store_->HandBackRun(run.id, "instance-a", "server shut down"));
+    auto got = store_->GetRunById(run.id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->status, domain::RunStatus::kInterrupted);
+    EXPECT_EQ((*got)->error, "server shut down");
+    EXPECT_EQ((*got)->attempt, 0);
+    EXPECT_EQ((*got)->started_at, 1'000);
+
+    // Its end stored just before the shutdown reached it: left completed.
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-b", 20'000, 11'000));
+    ASSERT_TRUE(store_
+                    ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, 12'000, std::nullopt,
+                                {Event(run.id, 1, "run_completed")}, std::string("instance-b"))
+                    .ok());
+    EXPECT_FALSE(*store_->HandBackRun(run.id, "instance-b", "server shut down"));
+    EXPECT_EQ((*store_->GetRunById(run.id))->status, domain::RunStatus::kCompleted);
+}
+
 // The run queue of a cluster (§7, §12): what may start is decided by the claim itself, across instances.
 TEST_P(StoreTest, ClaimNextRunKeepsThreadOrderAndThePerUserLimit) {
     User alice = MakeUser("q-alice@example.com");

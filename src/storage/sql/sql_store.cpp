@@ -821,6 +821,15 @@ Result<bool> SqlStore::ReleaseClaim(const std::string& run_id, const std::string
     return r->affected == 1;
 }
 
+Result<bool> SqlStore::HandBackRun(const std::string& run_id, const std::string& owner, const std::string& error) {
+    auto r = Write(*backend_,
+                   "UPDATE runs SET status = 'interrupted', error = ?, attempt = attempt - 1"
+                   " WHERE id = ? AND owner_instance = ? AND status = 'running'",
+                   {error, run_id, owner});
+    if (!r) return r.error();
+    return r->affected == 1;
+}
+
 Result<std::vector<Store::HeldLease>> SqlStore::RenewLeases(const std::string& owner,
                                                             const std::vector<std::string>& run_ids,
                                                             Millis lease_until) {

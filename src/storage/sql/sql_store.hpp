@@ -61,6 +61,7 @@ class SqlStore final : public Store {
                            std::optional<Millis> started_at, std::optional<Millis> finished_at) override;
     Result<bool> ClaimRun(const std::string& run_id, const std::string& owner, Millis lease_until, Millis now) override;
     Result<bool> ReleaseClaim(const std::string& run_id, const std::string& owner) override;
+    Result<bool> HandBackRun(const std::string& run_id, const std::string& owner, const std::string& error) override;
     Result<std::vector<HeldLease>> RenewLeases(const std::string& owner, const std::vector<std::string>& run_ids,
                                                Millis lease_until) override;
     Result<bool> RequestCancel(const std::string& run_id, Millis now) override;
