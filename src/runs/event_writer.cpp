@@ -9,8 +9,12 @@
 namespace netra::runs {
 namespace asio = boost::asio;
 
-EventWriter::EventWriter(std::shared_ptr<storage::Store> store, asio::thread_pool& pool, std::size_t max_batch)
-    : store_(std::move(store)), pool_(pool), max_batch_(std::max<std::size_t>(max_batch, 1)) {}
+EventWriter::EventWriter(std::shared_ptr<storage::Store> store, asio::thread_pool& pool, std::string owner,
+                         std::size_t max_batch)
+    : store_(std::move(store)),
+      pool_(pool),
+      owner_(std::move(owner)),
+      max_batch_(std::max<std::size_t>(max_batch, 1)) {}
 
 asio::awaitable<core::Status> EventWriter::Write(domain::RunEvent event) {
     auto initiate = [this, event = std::move(event)](auto handler) mutable {
@@ -60,13 +64,14 @@ void EventWriter::Drain() {
         std::vector<domain::RunEvent> events;
         events.reserve(batch.size());
         for (const auto& p : batch) events.push_back(p.event);
-        auto status = store_->AppendEvents(events);
+        auto status = store_->AppendOwnedEvents(events, owner_);
         if (status.ok() || batch.size() == 1) {
             for (auto& p : batch) p.done(status);
             continue;
         }
-        // One event spoiled the transaction (a run deleted meanwhile, a duplicate seq): each gets its own answer.
-        for (auto& p : batch) p.done(store_->AppendEvents({p.event}));
+        // One event spoiled the transaction (a run deleted or taken over meanwhile, a duplicate seq): each gets its own
+        // answer.
+        for (auto& p : batch) p.done(store_->AppendOwnedEvents({p.event}, owner_));
     }
 }
 

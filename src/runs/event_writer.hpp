@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/error.hpp"
@@ -20,10 +21,13 @@ namespace netra::runs {
 
 class EventWriter {
   public:
-    EventWriter(std::shared_ptr<storage::Store> store, boost::asio::thread_pool& pool, std::size_t max_batch = 512);
+    // `owner`: the instance whose runs' events these are; each is stored only while it holds its run
+    // (Store::AppendOwnedEvents).
+    EventWriter(std::shared_ptr<storage::Store> store, boost::asio::thread_pool& pool, std::string owner,
+                std::size_t max_batch = 512);
 
     // Completes once `event` is committed (Ok) or could not be (its own error: a batch that fails is retried
-    // event by event, so one bad event never fails another run's).
+    // event by event, so one bad event never fails another run's; a run no longer held is kConflict).
     boost::asio::awaitable<core::Status> Write(domain::RunEvent event);
 
     std::uint64_t Batches() const;  // transactions written so far (for tests and metrics)
@@ -38,6 +42,7 @@ class EventWriter {
 
     std::shared_ptr<storage::Store> store_;
     boost::asio::thread_pool& pool_;
+    const std::string owner_;
     const std::size_t max_batch_;
     mutable std::mutex mutex_;
     std::vector<Pending> queue_;

@@ -14,7 +14,9 @@ namespace netra::runs {
 namespace {
 namespace asio = boost::asio;
 
-// A SQLite store with one user, one thread and `runs` queued runs.
+constexpr const char* kOwner = "writer-instance";
+
+// A SQLite store with one user, one thread and `runs` runs that kOwner executes.
 struct Fixture {
     std::shared_ptr<storage::Store> store;
     std::vector<std::string> run_ids;
@@ -35,6 +37,7 @@ struct Fixture {
             domain::Message message{core::NewId(), thread.id, user.id,      domain::MessageRole::kUser,
                                     "m",           run.id,    std::nullopt, 2 + i};
             EXPECT_TRUE(store->InsertMessageAndRun(message, run).ok());
+            EXPECT_TRUE(*store->ClaimRun(run.id, kOwner, 1'000'000, 2));  // the writer's instance executes it
             run_ids.push_back(run.id);
         }
     }
@@ -48,7 +51,7 @@ TEST(EventWriter, ConcurrentRunsShareTransactionsAndEveryEventIsStoredInOrder) {
     constexpr int kRuns = 50, kEvents = 20;
     Fixture f(kRuns);
     asio::thread_pool pool(1);
-    EventWriter writer(f.store, pool);
+    EventWriter writer(f.store, pool, kOwner);
     asio::io_context ioc;
     int failures = 0;
     for (const auto& id : f.run_ids) {
@@ -78,7 +81,7 @@ TEST(EventWriter, ConcurrentRunsShareTransactionsAndEveryEventIsStoredInOrder) {
 TEST(EventWriter, ABadEventFailsAloneEvenInsideABatch) {
     Fixture f(2);
     asio::thread_pool pool(1);
-    EventWriter writer(f.store, pool);
+    EventWriter writer(f.store, pool, kOwner);
     ASSERT_TRUE(f.store->AppendEvents({Event(f.run_ids[0], 1)}).ok());
     asio::io_context ioc;
     std::optional<core::Status> duplicate, fine, orphan;
@@ -100,6 +103,29 @@ TEST(EventWriter, ABadEventFailsAloneEvenInsideABatch) {
     auto last = f.store->LastEventSeq(f.run_ids[1]);
     ASSERT_TRUE(last.ok());
     EXPECT_EQ(*last, 1);
+}
+
+TEST(EventWriter, ARunTakenOverByAnotherInstanceGetsNoMoreEventsFromThisOne) {
+    Fixture f(2);
+    // The first run's lease lapsed while this instance stalled; another instance took it over.
+    ASSERT_TRUE(*f.store->InterruptExpired(f.run_ids[0], 2'000'000, "lease expired"));
+    ASSERT_TRUE(*f.store->ClaimRun(f.run_ids[0], "other-instance", 3'000'000, 2'000'001));
+    asio::thread_pool pool(1);
+    EventWriter writer(f.store, pool, kOwner);
+    asio::io_context ioc;
+    std::optional<core::Status> stale, held;
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { stale = co_await writer.Write(Event(f.run_ids[0], 1)); }, asio::detached);
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { held = co_await writer.Write(Event(f.run_ids[1], 1)); }, asio::detached);
+    ioc.run();
+    pool.join();
+    ASSERT_TRUE(stale && held);
+    ASSERT_FALSE(stale->ok());
+    EXPECT_EQ(stale->error().code, core::ErrorCode::kConflict);
+    EXPECT_TRUE(held->ok());
+    EXPECT_EQ(*f.store->LastEventSeq(f.run_ids[0]), 0);
+    EXPECT_EQ(*f.store->LastEventSeq(f.run_ids[1]), 1);
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ RunService::RunService(const config::Settings& settings, std::string instance_id
       message_limiter_(settings.limits.messages_per_minute, "messages", shared_limits),
       run_limiter_(settings.limits.runs_per_minute, "runs", shared_limits),
       supervisor_(catalog, llm, pools),
-      event_writer_(store_, pools.blocking),
+      event_writer_(store_, pools.blocking, instance_id),  // declared before instance_id_: the parameter, unmoved
       instance_id_(std::move(instance_id)),
       lease_timer_(asio::make_strand(run_pool)),
       claim_strand_(asio::make_strand(run_pool)) {

@@ -163,6 +163,10 @@ class Store : public DatabaseHealth {
 
     // Run events. AppendEvents inserts in one transaction; (run_id, seq) is unique (kConflict on clash).
     virtual Status AppendEvents(const std::vector<RunEvent>& events) = 0;
+    // The same, fenced like FinishRun: only while `owner` holds each event's run and it is running (kConflict
+    // otherwise). An executor whose lease lapsed while it was still alive (a stall longer than the lease) must not
+    // write into a run another instance took over, or interleave its events with the new attempt's.
+    virtual Status AppendOwnedEvents(const std::vector<RunEvent>& events, const std::string& owner) = 0;
     virtual Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) = 0;
     virtual Result<std::int64_t> LastEventSeq(const std::string& run_id) = 0;  // 0 when none
     // Ends a run atomically: the assistant message (if any), the terminal event(s) and the run status. With

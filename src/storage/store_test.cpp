@@ -725,6 +725,38 @@ TEST_P(StoreTest, AReleasedClaimLeavesTheRunWaitingAsBeforeWithoutAnAttempt) {
     EXPECT_EQ((*store_->GetRunById(run.id))->attempt, 2);
 }
 
+// An executor's events are stored only while its instance holds the run (a lapsed lease taken over, a finished run:
+// refused, nothing written).
+TEST_P(StoreTest, OwnedEventsAreStoredOnlyWhileTheInstanceHoldsTheRun) {
+    User alice = MakeUser("alice@example.com");
+    Thread th = MakeThread(alice);
+    RunRecord run = StartRun(th, "fenced events");
+    auto queued = store_->AppendOwnedEvents({Event(run.id, 1, "run_started")}, "instance-a");
+    ASSERT_FALSE(queued.ok());  // not claimed yet
+    EXPECT_EQ(queued.error().code, ErrorCode::kConflict);
+
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-a", 10'000, 1'000));
+    ASSERT_TRUE(
+        store_->AppendOwnedEvents({Event(run.id, 1, "run_started"), Event(run.id, 2, "agent_started")}, "instance-a")
+            .ok());
+    EXPECT_FALSE(store_->AppendOwnedEvents({Event(run.id, 3, "agent_thinking")}, "instance-b").ok());
+
+    ASSERT_TRUE(*store_->InterruptExpired(run.id, 10'001, "lease expired"));
+    ASSERT_TRUE(*store_->ClaimRun(run.id, "instance-b", 20'000, 10'002));
+    auto stale = store_->AppendOwnedEvents({Event(run.id, 3, "agent_thinking")}, "instance-a");
+    ASSERT_FALSE(stale.ok());
+    EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 2);
+    ASSERT_TRUE(store_->AppendOwnedEvents({Event(run.id, 3, "run_resumed")}, "instance-b").ok());
+
+    ASSERT_TRUE(store_
+                    ->FinishRun(run.id, domain::RunStatus::kCompleted, std::nullopt, 12'000, std::nullopt,
+                                {Event(run.id, 4, "run_completed")}, std::string("instance-b"))
+                    .ok());
+    EXPECT_FALSE(store_->AppendOwnedEvents({Event(run.id, 5, "agent_thinking")}, "instance-b").ok());
+    EXPECT_EQ(*store_->LastEventSeq(run.id), 4);
+}
+
 // A graceful shutdown hands its running runs back without counting the attempt, and never touches a run that ended.
 TEST_P(StoreTest, AHandedBackRunIsInterruptedWithoutAnAttemptAndAnEndedOneStaysEnded) {
     User alice = MakeUser("alice@example.com");

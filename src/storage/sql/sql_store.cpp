@@ -956,6 +956,40 @@ Status SqlStore::AppendEvents(const std::vector<RunEvent>& events) {
     return InWriteTx(*backend_, [&](SqlConnection& c) { return InsertEventRows(c, events); });
 }
 
+Status SqlStore::AppendOwnedEvents(const std::vector<RunEvent>& events, const std::string& owner) {
+    if (events.empty()) return core::Ok();
+    // One statement per batch names its runs (a batch holds the events of up to hundreds of runs: a statement per run
+    // made 1000 concurrent runs on PostgreSQL 30 % slower; docs/performance.md). No row lock (FOR SHARE writes every
+    // row it locks, and measured slower): a take-over that commits between this check and the insert meets these events through
+    // (run_id, seq)'s uniqueness instead — the new attempt continues after the last stored seq, so the two writers
+    // clash on the same seq and one of them fails, never interleaving.
+    std::vector<std::string_view> runs;
+    for (const auto& e : events)
+        if (std::find(runs.begin(), runs.end(), e.run_id) == runs.end()) runs.push_back(e.run_id);
+    std::string sql = "SELECT id FROM runs WHERE owner_instance = ? AND status = 'running' AND id IN (";
+    SqlParams params{owner};
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        params.emplace_back(std::string(runs[i]));
+    }
+    sql += ")";
+    return InWriteTx(*backend_, [&](SqlConnection& c) -> Status {
+        auto held = c.Exec(sql, params, /*cache=*/false);  // the statement's shape varies with the count
+        if (!held) return held.error();
+        if (held->rows.size() != runs.size()) {
+            for (auto run : runs) {
+                const bool found = std::any_of(held->rows.begin(), held->rows.end(),
+                                               [&](const auto& row) { return row.at(0) == std::string(run); });
+                if (!found) {
+                    return MakeError(ErrorCode::kConflict,
+                                     "run " + std::string(run) + " is no longer held by this instance");
+                }
+            }
+        }
+        return InsertEventRows(c, events);
+    });
+}
+
 Result<std::vector<RunEvent>> SqlStore::ListEvents(const std::string& run_id, const EventFilter& filter) {
     static const std::string sql = Sql({"SELECT ", kEventCols,
                                         " FROM run_events WHERE run_id = ? AND seq > CAST(? AS BIGINT)"

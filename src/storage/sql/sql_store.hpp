@@ -69,6 +69,7 @@ class SqlStore final : public Store {
     Result<bool> InterruptExpired(const std::string& run_id, Millis now, const std::string& error) override;
 
     Status AppendEvents(const std::vector<RunEvent>& events) override;
+    Status AppendOwnedEvents(const std::vector<RunEvent>& events, const std::string& owner) override;
     Result<std::vector<RunEvent>> ListEvents(const std::string& run_id, const EventFilter& filter) override;
     Result<std::int64_t> LastEventSeq(const std::string& run_id) override;
     Status FinishRun(const std::string& run_id, domain::RunStatus status, const std::optional<std::string>& error,
