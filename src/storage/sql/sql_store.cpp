@@ -960,9 +960,9 @@ Status SqlStore::AppendOwnedEvents(const std::vector<RunEvent>& events, const st
     if (events.empty()) return core::Ok();
     // One statement per batch names its runs (a batch holds the events of up to hundreds of runs: a statement per run
     // made 1000 concurrent runs on PostgreSQL 30 % slower; docs/performance.md). No row lock (FOR SHARE writes every
-    // row it locks, and measured slower): a take-over that commits between this check and the insert meets these events through
-    // (run_id, seq)'s uniqueness instead — the new attempt continues after the last stored seq, so the two writers
-    // clash on the same seq and one of them fails, never interleaving.
+    // row it locks, and measured slower): a take-over that commits between this check and the insert meets these events
+    // through (run_id, seq)'s uniqueness instead — the new attempt continues after the last stored seq, so the two
+    // writers clash on the same seq and one of them fails, never interleaving.
     std::vector<std::string_view> runs;
     for (const auto& e : events)
         if (std::find(runs.begin(), runs.end(), e.run_id) == runs.end()) runs.push_back(e.run_id);
