@@ -40,6 +40,18 @@ tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage
     read -r p _ f _ s _ <<<"${line//,/}"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
+tally_ctest() {  # tally_ctest LOG: adds CTest's "N% tests passed, N tests failed out of N" line; none is a failure
+    local line total bad
+    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -1)
+    if [[ -z "$line" ]]; then
+        failed=$((failed + 1))
+        echo "!! no CTest summary line in $1"
+        return
+    fi
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+    passed=$((passed + total - bad)) failed=$((failed + bad))
+}
 
 echo "== formatting"
 if command -v clang-format >/dev/null; then
@@ -89,14 +101,7 @@ fi
 
 echo "== unit and storage tests (CTest)"
 ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$reports/ctest.log"
-ctest_line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$reports/ctest.log" | tail -1)
-if [[ -n "$ctest_line" ]]; then
-    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$ctest_line")
-    bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$ctest_line")
-    passed=$((passed + total - bad)) failed=$((failed + bad))
-else
-    failed=$((failed + 1))
-fi
+tally_ctest "$reports/ctest.log"
 
 echo "== staging suite (modules $stage_modules) on SQLite"
 "$netra" stage --spawn --modules "$stage_modules" --json "$reports/stage-sqlite.json" \
@@ -281,17 +286,10 @@ san_build() {  # san_build PRESET [TARGET...]: configures and builds the tree $s
     return 1
 }
 san_ctest() {  # san_ctest NAME TREE [CTEST-ARGS...]: the tree's unit tests, each a pass or a failure
-    local name=$1 tree=$2 line total bad start=$SECONDS
+    local name=$1 tree=$2 start=$SECONDS
     shift 2
     ctest --test-dir "$tree" --output-on-failure "$@" 2>&1 | tee "$san_dir/$name.log"
-    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$san_dir/$name.log" | tail -1)
-    if [[ -n "$line" ]]; then
-        total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
-        bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-        passed=$((passed + total - bad)) failed=$((failed + bad))
-    else
-        failed=$((failed + 1))
-    fi
+    tally_ctest "$san_dir/$name.log"
     echo "$name: $((SECONDS - start)) s"
 }
 san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against servers spawned from BINARY

@@ -646,12 +646,6 @@ std::map<std::string, std::set<std::string>> McpIdTools(HttpClient& http, const 
     return out;
 }
 
-std::string CreateThread(HttpClient& http, const Credentials& user, const std::string& title) {
-    auto r = Must(http.PostJson("/api/threads", json::object{{"title", title}}, BearerAuth(user.access_token)),
-                  "POST /api/threads");
-    return JStr(ExpectJson(r, {200, 201}, "POST /api/threads"), "id");
-}
-
 std::string CreateLgThread(HttpClient& http, const Credentials& user, const std::string& id, const std::string& title) {
     auto r = Must(http.PostJson("/langgraph/threads",
                                 json::object{{"thread_id", id}, {"metadata", json::object{{"title", title}}}},

@@ -102,9 +102,7 @@ void SigkillMidRunResumes(StageContext& ctx) {
     auto dedicated = ctx.ForServer(*server);
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("crash");
-    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "crash"}}, BearerAuth(user.access_token)),
-                  "POST /api/threads");
-    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    const std::string thread = CreateThread(http, user, "crash");
 
     std::string first_run, second_run;
     {
@@ -176,9 +174,7 @@ void SigkillOutOfAttempts(StageContext& ctx) {
     auto dedicated = ctx.ForServer(*server);
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("attempts");
-    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "attempts"}}, BearerAuth(user.access_token)),
-                  "POST /api/threads");
-    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    const std::string thread = CreateThread(http, user, "attempts");
     std::string run_id;
     {
         FaultGuard slow(*dedicated, SlowDataHelperFault());
@@ -214,9 +210,7 @@ struct Footprint {
 
 Footprint LeaveFootprint(HttpClient& http, const Credentials& user) {
     Footprint f;
-    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "keep me"}}, BearerAuth(user.access_token)),
-                  "POST /api/threads");
-    f.thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    f.thread = CreateThread(http, user, "keep me");
     f.run = PostMessage(http, user, f.thread, "What can Netra do for our LLM costs?");
     auto run = WaitRunTerminal(http, user, f.run, std::chrono::seconds(60));
     Expect(JStr(run, "status") == "completed", "the run before the restart ended " + Quote(run, 300));
@@ -305,9 +299,7 @@ void SigtermDrainsAndHandsBack(StageContext& ctx) {
     auto http = dedicated->Http();
     auto user = dedicated->NewUser("drain");
     auto ws = dedicated->Connect(user);
-    auto t = Must(http.PostJson("/api/threads", json::object{{"title", "drain"}}, BearerAuth(user.access_token)),
-                  "POST /api/threads");
-    const std::string thread = JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+    const std::string thread = CreateThread(http, user, "drain");
     std::string run_id;
     {
         FaultGuard slow(*dedicated, SlowDataHelperFault());

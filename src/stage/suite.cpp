@@ -293,6 +293,12 @@ json::object SlowTriageFault(int latency_ms, int duration_s) {
                         {"duration_s", duration_s}};
 }
 
+std::string CreateThread(HttpClient& http, const Credentials& user, const std::string& title) {
+    auto t = Must(http.PostJson("/api/threads", json::object{{"title", title}}, BearerAuth(user.access_token)),
+                  "POST /api/threads");
+    return JStr(ExpectJson(t, {201}, "POST /api/threads"), "id");
+}
+
 std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text) {
     auto r = Must(http.PostJson("/api/threads/" + thread + "/messages", json::object{{"content", text}},
                                 BearerAuth(user.access_token)),

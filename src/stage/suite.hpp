@@ -215,6 +215,8 @@ void ExpectStoredCancelled(HttpClient& http, const Credentials& user, const std:
                            const std::string& thread_id, const std::vector<boost::json::object>& held,
                            const std::string& what);
 
+// POST /api/threads as the user; the new thread's id (fails unless 201).
+std::string CreateThread(HttpClient& http, const Credentials& user, const std::string& title);
 // POST /api/threads/{id}/messages as the user; its run's id (fails unless 201/202 naming a run).
 std::string PostMessage(HttpClient& http, const Credentials& user, const std::string& thread, const std::string& text);
 // GET /api/runs/{id} as the user (fails unless 200 JSON).
