@@ -285,14 +285,15 @@ san_build() {  # san_build PRESET [TARGET...]: configures and builds the tree $s
     echo "$preset tree: FAILED to build (log: $san_dir/$preset-build.log); its tests did not run"
     return 1
 }
-san_ctest() {  # san_ctest NAME TREE [CTEST-ARGS...]: the tree's unit tests, each a pass or a failure
+san_ctest() {  # san_ctest NAME TREE [CTEST-ARGS...]: the tree's unit tests, each a pass or a failure; its reports
     local name=$1 tree=$2 start=$SECONDS
     shift 2
     ctest --test-dir "$tree" --output-on-failure "$@" 2>&1 | tee "$san_dir/$name.log"
     tally_ctest "$san_dir/$name.log"
+    san_reports "$name"
     echo "$name: $((SECONDS - start)) s"
 }
-san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against servers spawned from BINARY
+san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against servers spawned from BINARY; reports
     local name=$1 bin=$2 start=$SECONDS
     shift 2
     "$netra" stage --spawn --netra-binary "$(realpath "$bin")" "$@" --json "$san_dir/$name.json" 2>&1 |
@@ -302,6 +303,7 @@ san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against 
         failed=$((failed + 1))
         echo "$name: FAILED (a spawned server did not exit 0 at the end: a finding at shutdown?)"
     fi
+    san_reports "$name"
     echo "$name: $((SECONDS - start)) s"
 }
 san_reports() {  # san_reports NAME: each report file $san_findings/NAME.<pid> is a failure
@@ -326,17 +328,14 @@ else
         asan_options=halt_on_error=1:detect_leaks=1
         ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-unit \
             san_ctest asan-unit "$san_root/asan"
-        san_reports asan-unit
         ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-stage-sqlite \
             san_stage asan-stage-sqlite "$asan_bin" --modules 1,2,3,4,5,6,7,8,9,10
-        san_reports asan-stage-sqlite
         if [[ -n "${NETRA_TEST_PG_URL:-}" ]]; then
             DATABASE_URL=$NETRA_TEST_PG_URL \
                 ASAN_OPTIONS=$asan_options:log_path=$san_findings/asan-stage-postgres \
                 san_stage asan-stage-postgres "$asan_bin" --modules 4,7,9 \
                 --db-stop-cmd "scripts/pg-test-server.sh halt $pgdir" \
                 --db-start-cmd "scripts/pg-test-server.sh start $pgdir"
-            san_reports asan-stage-postgres
         else
             skipped=$((skipped + 1))
             echo "ASan staging on PostgreSQL: SKIPPED (no PostgreSQL server)"
@@ -350,17 +349,14 @@ else
         tsan_options=halt_on_error=0:second_deadlock_stack=1:suppressions=$(realpath scripts/tsan.supp)
         TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-unit san_ctest tsan-unit "$san_root/tsan" \
             -R '^(storage|runs|cluster|auth|agents|analysis|llm)$'
-        san_reports tsan-unit
         TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-stage-sqlite \
             san_stage tsan-stage-sqlite "$tsan_bin" --modules 1,2,4,5,6,8,9
-        san_reports tsan-stage-sqlite
         if [[ -n "${NETRA_TEST_PG_URL:-}" && -n "${NETRA_TEST_REDIS_URL:-}" ]]; then
             DATABASE_URL=$NETRA_TEST_PG_URL REDIS_URL=$NETRA_TEST_REDIS_URL \
                 TSAN_OPTIONS=$tsan_options:log_path=$san_findings/tsan-stage-cluster \
                 san_stage tsan-stage-cluster "$tsan_bin" --instances 2 --modules 9 \
                 --redis-stop-cmd "scripts/redis-test-server.sh halt $redisdir" \
                 --redis-start-cmd "scripts/redis-test-server.sh start $redisdir"
-            san_reports tsan-stage-cluster
         else
             skipped=$((skipped + 1))
             echo "TSan staging on a cluster: SKIPPED (no PostgreSQL or no Redis server)"
