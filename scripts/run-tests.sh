@@ -29,28 +29,41 @@ reports=${NETRA_REPORT_DIR:-$build/reports}
 mkdir -p "$reports"
 
 passed=0 failed=0 skipped=0
-tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage run
+# Every failure also goes to a ledger printed just above the total: CI shows only the end of this output, and the
+# end must say what failed, not only how many.
+failures=()
+fail() {  # fail MESSAGE: one failure, with its reason on the console and in the ledger
+    failed=$((failed + 1))
+    failures+=("$1")
+    echo "$1"
+}
+ledger() {  # ledger SECTION LOG PATTERN: each line of LOG matching PATTERN (a failed check) joins the ledger
+    local line
+    while IFS= read -r line; do failures+=("$1: ${line#"${line%%[![:space:]]*}"}"); done < <(grep -E "$3" "$2")
+}
+tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage run; its FAILED rows join the ledger
     local line
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$1" | tail -1)
     if [[ -z "$line" ]]; then
-        failed=$((failed + 1))
-        echo "!! no summary line in $1"
+        fail "!! no summary line in $1"
         return
     fi
     read -r p _ f _ s _ <<<"${line//,/}"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    ledger "$(basename "$1" .log)" "$1" '^  [a-z0-9_]+ +FAILED '
 }
 tally_ctest() {  # tally_ctest LOG: adds CTest's "N% tests passed, N tests failed out of N" line; none is a failure
     local line total bad
     line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -1)
     if [[ -z "$line" ]]; then
-        failed=$((failed + 1))
-        echo "!! no CTest summary line in $1"
+        fail "!! no CTest summary line in $1"
         return
     fi
     total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
     bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
     passed=$((passed + total - bad)) failed=$((failed + bad))
+    # CTest lists each failed executable after "The following tests FAILED:"; GoogleTest names the failed cases.
+    ledger "$(basename "$1" .log)" "$1" '^\s+[0-9]+ - .* \(|^\[  FAILED  \] [A-Za-z0-9_/.]+ \([0-9]+ ms\)'
 }
 
 echo "== formatting"
@@ -61,9 +74,8 @@ if command -v clang-format >/dev/null; then
         passed=$((passed + 1))
         echo "formatting: ok"
     else
-        failed=$((failed + 1))
         head -20 "$reports/format.log"
-        echo "formatting: FAILED (run clang-format -i on the files above)"
+        fail "formatting: FAILED (run clang-format -i on the files above)"
     fi
 else
     skipped=$((skipped + 1))
@@ -136,8 +148,7 @@ if command -v nginx >/dev/null; then
             --json "$reports/stage-tls.json" 2>&1 | tee "$reports/stage-tls.log"
         tally "$reports/stage-tls.log"
     else
-        failed=$((failed + 1))
-        echo "TLS front: FAILED to start (see $tlsdir/front/logs)"
+        fail "TLS front: FAILED to start (see $tlsdir/front/logs)"
     fi
 else
     skipped=$((skipped + 1))
@@ -160,9 +171,7 @@ elif [[ -n "${NETRA_TEST_REDIS_URL:-}" ]]; then
         tee "$reports/stage-cluster.log"
     tally "$reports/stage-cluster.log"
 else
-    failed=$((failed + 1))
-    echo "staging suite on a cluster: FAILED (Redis could not be started; redis-server comes with" \
-        "scripts/install-deps.sh --with-test-deps)"
+    fail "staging suite on a cluster: FAILED (Redis could not be started; redis-server comes with scripts/install-deps.sh --with-test-deps)"
 fi
 
 # The OpenAPI document (src/net/http/openapi.json, which the binary embeds and serves at /openapi.json) validated
@@ -175,9 +184,8 @@ elif (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) >"$repor
     node tests/openapi/validate.mjs src/net/http/openapi.json 2>&1 | tee "$reports/openapi.log"; then
     passed=$((passed + 1))
 else
-    failed=$((failed + 1))
     tail -20 "$reports/openapi-npm.log"
-    echo "OpenAPI validation: FAILED"
+    fail "OpenAPI validation: FAILED"
 fi
 
 # Every parser that takes outside input, fuzzed briefly under ASan + UBSan (fuzz/, docs/security.md): each target
@@ -187,10 +195,10 @@ if scripts/fuzz.sh --smoke 2>&1 | tee "$reports/fuzz.log"; then :; fi
 fuzz_ok=$(grep -cE '^fuzz_[a-z_]+ .* ok$' "$reports/fuzz.log")
 fuzz_crash=$(grep -cE '^fuzz_[a-z_]+ .* CRASH' "$reports/fuzz.log")
 if ((fuzz_ok + fuzz_crash == 0)); then
-    failed=$((failed + 1))
-    echo "fuzz smoke: FAILED (no target ran; see $reports/fuzz.log)"
+    fail "fuzz smoke: FAILED (no target ran; see $reports/fuzz.log)"
 else
     passed=$((passed + fuzz_ok)) failed=$((failed + fuzz_crash))
+    ledger fuzz "$reports/fuzz.log" '^fuzz_[a-z_]+ .* CRASH'
     echo "fuzz smoke: $fuzz_ok passed, $fuzz_crash crashed"
 fi
 
@@ -218,9 +226,8 @@ node_suite() {
     want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         if ! (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$reports/$name-npm.log" 2>&1; then
-            failed=$((failed + 1))
             tail -20 "$reports/$name-npm.log"
-            echo "$name: FAILED (npm ci in $dir, log: $reports/$name-npm.log)"
+            fail "$name: FAILED (npm ci in $dir, log: $reports/$name-npm.log)"
             return
         fi
         echo "$want" >"$stamp"
@@ -237,16 +244,16 @@ node_suite() {
     # The TAP stream ends with the whole run's counts: "# pass N", "# fail N", "# cancelled N", "# skipped N",
     # "# todo N". A cancelled test (its file died or timed out) is a failure; todo, like skipped, is not a pass.
     count() { grep -E "^# $1 [0-9]+$" "$tap" 2>/dev/null | tail -1 | awk '{print $3}'; }
-    local pass fail cancelled skip todo
-    pass=$(count pass) fail=$(count fail) cancelled=$(count cancelled) skip=$(count skipped) todo=$(count todo)
-    if [[ -z "$pass" || -z "$fail" ]]; then
-        failed=$((failed + 1))
-        echo "!! no summary in $tap"
+    local pass bad cancelled skip todo
+    pass=$(count pass) bad=$(count fail) cancelled=$(count cancelled) skip=$(count skipped) todo=$(count todo)
+    if [[ -z "$pass" || -z "$bad" ]]; then
+        fail "!! no summary in $tap"
         return
     fi
-    fail=$((fail + ${cancelled:-0})) skip=$((${skip:-0} + ${todo:-0}))
-    passed=$((passed + pass)) failed=$((failed + fail)) skipped=$((skipped + skip))
-    echo "$name: $pass passed, $fail failed, $skip skipped"
+    bad=$((bad + ${cancelled:-0})) skip=$((${skip:-0} + ${todo:-0}))
+    passed=$((passed + pass)) failed=$((failed + bad)) skipped=$((skipped + skip))
+    ledger "$name" "$tap" '^ *not ok '
+    echo "$name: $pass passed, $bad failed, $skip skipped"
 }
 
 # The web UI as a person uses it (tests/browser/README.md): Debian's Chromium driven by playwright-core.
@@ -280,9 +287,8 @@ san_build() {  # san_build PRESET [TARGET...]: configures and builds the tree $s
         echo "$preset tree built in $((SECONDS - start)) s"
         return 0
     fi
-    failed=$((failed + 1))
     tail -30 "$san_dir/$preset-build.log"
-    echo "$preset tree: FAILED to build (log: $san_dir/$preset-build.log); its tests did not run"
+    fail "$preset tree: FAILED to build (log: $san_dir/$preset-build.log); its tests did not run"
     return 1
 }
 san_ctest() {  # san_ctest NAME TREE [CTEST-ARGS...]: the tree's unit tests, each a pass or a failure; its reports
@@ -300,8 +306,7 @@ san_stage() {  # san_stage NAME BINARY STAGE-ARGS...: the staging suite against 
         tee "$san_dir/$name.log"
     tally "$san_dir/$name.log"
     if grep -E '^(Second s|S)pawned server stopped' "$san_dir/$name.log" | grep -qv '(exited 0)$'; then
-        failed=$((failed + 1))
-        echo "$name: FAILED (a spawned server did not exit 0 at the end: a finding at shutdown?)"
+        fail "$name: FAILED (a spawned server did not exit 0 at the end: a finding at shutdown?)"
     fi
     san_reports "$name"
     echo "$name: $((SECONDS - start)) s"
@@ -310,8 +315,7 @@ san_reports() {  # san_reports NAME: each report file $san_findings/NAME.<pid> i
     local f
     for f in "$san_findings/$1".*; do
         [[ -f "$f" ]] || continue
-        failed=$((failed + 1))
-        echo "!! sanitizer report $f:"
+        fail "!! sanitizer report $f:"
         head -60 "$f"
     done
 }
@@ -366,5 +370,9 @@ fi
 
 echo
 echo "reports: $reports"
+if ((${#failures[@]})); then
+    echo "failed:"
+    printf '  %s\n' "${failures[@]}"
+fi
 echo "total: $passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
