@@ -111,6 +111,7 @@ constexpr std::array kSettings = {
     SettingDef{"NETRA_WS_PING_INTERVAL_MS", "timeouts", "ws_ping_interval_ms", Kind::kInt},
     SettingDef{"NETRA_WS_HANDSHAKE_TIMEOUT_MS", "timeouts", "ws_handshake_ms", Kind::kInt},
     SettingDef{"NETRA_WS_CLOSE_GRACE_MS", "timeouts", "ws_close_grace_ms", Kind::kInt},
+    SettingDef{"NETRA_WS_MESSAGE_TIMEOUT_MS", "timeouts", "ws_message_ms", Kind::kInt},
     SettingDef{"NETRA_SHUTDOWN_DRAIN_MS", "timeouts", "shutdown_drain_ms", Kind::kInt},
     SettingDef{"NETRA_DB_STARTUP_TIMEOUT_MS", "timeouts", "database_startup_ms", Kind::kInt},
     SettingDef{"NETRA_RUN_LEASE_MS", "timeouts", "run_lease_ms", Kind::kInt},
@@ -501,6 +502,7 @@ core::Result<Settings> LoadSettings(const CliOverrides& flags, const GetenvFn& g
     r.DurationInto("NETRA_WS_PING_INTERVAL_MS", t.ws_ping_interval);
     r.DurationInto("NETRA_WS_HANDSHAKE_TIMEOUT_MS", t.ws_handshake);
     r.DurationInto("NETRA_WS_CLOSE_GRACE_MS", t.ws_close_grace);
+    r.DurationInto("NETRA_WS_MESSAGE_TIMEOUT_MS", t.ws_message);
     r.DurationInto("NETRA_SHUTDOWN_DRAIN_MS", t.shutdown_drain);
     r.DurationInto("NETRA_DB_STARTUP_TIMEOUT_MS", t.database_startup);
     r.DurationInto("NETRA_RUN_LEASE_MS", t.run_lease);

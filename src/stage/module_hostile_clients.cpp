@@ -26,6 +26,10 @@
 //     (RFC 6455 §5.2): close 1002, nothing processed;
 //   ws_ping_flood_1008: control pings and application pings past the frames-per-second limit: `error` RATE_LIMITED
 //     then close 1008;
+//   ws_slow_message_1008: a message trickled slower than the message deadline — one frame a byte at a time, or 1-byte
+//     fragments with control pings between them (the client is alive, so the idle timeout never fires) — gets `error`
+//     REQUEST_TIMEOUT then close 1008 at the deadline, while two fragmented messages that together take longer than
+//     it, each within it, are answered (spawned: a dedicated server with a 1.5 s message deadline);
 //   ws_client_never_reads_1013: a socket that does not read while its answers pile up: `error` then 1013 for one that
 //     reads again within the close grace, the socket dropped for one that never does (spawned).
 //
@@ -56,7 +60,8 @@ using Ms = std::chrono::milliseconds;
 
 namespace {
 
-constexpr int kShortReadTimeoutMs = 1500;  // NETRA_HTTP_READ_TIMEOUT_MS of the dedicated servers
+constexpr int kShortReadTimeoutMs = 1500;     // NETRA_HTTP_READ_TIMEOUT_MS of the dedicated servers
+constexpr int kShortMessageTimeoutMs = 1500;  // NETRA_WS_MESSAGE_TIMEOUT_MS of the dedicated server
 constexpr int kBaselineSamples = 30;
 
 double MsSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -446,6 +451,7 @@ struct ServerFrame {
     int opcode = 0;
     bool fin = true;
     std::string payload;
+    Clock::time_point at;  // when the client parsed it
 
     std::string Field(std::string_view key) const {
         if (opcode != 1) return {};
@@ -506,6 +512,7 @@ struct RawWs {
     void Pump(Ms timeout = Ms(0)) {
         conn->ReadFor(timeout);
         while (auto f = TakeFrame(conn->in())) {
+            f->at = Clock::now();
             if (f->opcode == 8 && !close_code) {
                 close_code = f->CloseCode();
                 conn->Write(CloseFrame(*close_code), Ms(200));
@@ -1230,6 +1237,93 @@ void WsPingFlood(StageContext& ctx) {
     ctx.Note(rounds + ": " + Join(seen, "; ") + "; " + verdict);
 }
 
+// Writes `pieces` one every `every` until the server's verdict (an error or a close) arrives; the time of each write.
+std::vector<Clock::time_point> TrickleWs(RawWs& ws, const std::vector<std::string>& pieces, Ms every) {
+    std::vector<Clock::time_point> sent;
+    for (const auto& piece : pieces) {
+        ws.Pump();
+        if (ws.FirstOfType("error") || ws.close_code || ws.conn->ended()) break;
+        sent.push_back(Clock::now());
+        if (!ws.conn->Write(piece, Ms(500))) break;
+        // The whole interval, reading meanwhile (a pong arriving must not hurry the next piece).
+        ws.PumpUntil([&] { return ws.FirstOfType("error") || ws.close_code; }, sent.back() + every);
+    }
+    ws.PumpUntil([&] { return ws.close_code.has_value() || ws.conn->ended(); }, Clock::now() + Ms(5000));
+    return sent;
+}
+
+void WsSlowMessage(StageContext& ctx) {
+    RequirePlainTcp(ctx.server());
+    auto d = SpawnShort(ctx, {"NETRA_WS_MESSAGE_TIMEOUT_MS=" + std::to_string(kShortMessageTimeoutMs)},
+                        "needs a short WebSocket message deadline (NETRA_WS_MESSAGE_TIMEOUT_MS=1500): the default 30 s "
+                        "is too long for a test");
+    auto user = d.ctx->NewUser("hostile-slowmsg");
+    Bystander other(*d.ctx, Bystander::Kind::kWsPing);
+    other.Baseline();
+    other.Start();
+    // The deadline runs from the message's first payload byte; the verdict must come at it, give or take a second.
+    auto expect_verdict_at_deadline = [&](RawWs& ws, Clock::time_point first_payload, const std::string& what) {
+        ExpectErrorThenClose(ws, "REQUEST_TIMEOUT", 1008, what);
+        const double after = std::chrono::duration<double, std::milli>(
+                                 ws.frames[static_cast<std::size_t>(ws.IndexOf("error"))].at - first_payload)
+                                 .count();
+        Expect(after >= kShortMessageTimeoutMs - 100 && after <= kShortMessageTimeoutMs + 2500,
+               what + ": the error came " + Fmt(after) + " ms after the message began (deadline " +
+                   std::to_string(kShortMessageTimeoutMs) + " ms)");
+        return after;
+    };
+    // 1. One frame, a byte every 150 ms (about 4.5 s for the whole).
+    auto slow_frame = RawWsConnect(d.ctx->server(), user.access_token);
+    const std::string frame = ClientFrame(1, PingText("slow-frame"));
+    std::vector<std::string> bytes;
+    for (char c : frame) bytes.emplace_back(1, c);
+    auto sent = TrickleWs(*slow_frame, bytes, Ms(150));
+    constexpr std::size_t kHeaderBytes = 6;  // 2 + the mask: the payload starts at the 7th byte
+    Expect(sent.size() > kHeaderBytes,
+           "the trickled frame was refused before its payload began (" + slow_frame->Ending() + ")");
+    Expect(sent.size() < bytes.size(),
+           "the whole frame went out: no verdict while it trickled (" + slow_frame->Ending() + ")");
+    const double frame_ms = expect_verdict_at_deadline(*slow_frame, sent[kHeaderBytes], "a frame trickled bytewise");
+    Expect(!slow_frame->HasPong("slow-frame"), "the trickled frame was answered after all");
+    // 2. One-byte fragments every 250 ms, each followed by a control ping: the client is alive throughout.
+    auto slow_fragments = RawWsConnect(d.ctx->server(), user.access_token);
+    const std::string text = PingText("slow-fragments");
+    std::vector<std::string> fragments;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        fragments.push_back(ClientFrame(i == 0 ? 1 : 0, text.substr(i, 1), i + 1 == text.size()) +
+                            ClientFrame(9, "alive"));
+    sent = TrickleWs(*slow_fragments, fragments, Ms(250));
+    Expect(!sent.empty() && sent.size() < fragments.size(),
+           "the whole fragmented message went out: no verdict while it trickled (" + slow_fragments->Ending() + ")");
+    const double fragments_ms =
+        expect_verdict_at_deadline(*slow_fragments, sent.front(), "1-byte fragments with pings between them");
+    Expect(slow_fragments->pongs >= 1, "the control pings between the fragments got no pong");
+    // 3. The deadline is per message: two messages of 4 fragments 300 ms apart (0.9 s each, 1.8 s together).
+    auto steady = RawWsConnect(d.ctx->server(), user.access_token);
+    const auto t3 = Clock::now();
+    for (const std::string id : {"steady-1", "steady-2"}) {
+        const std::string msg = PingText(id);
+        const std::size_t quarter = (msg.size() + 3) / 4;
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (i > 0) steady->PumpUntil([] { return false; }, Clock::now() + Ms(300));
+            const bool last = i == 3;
+            Expect(steady->conn->Write(ClientFrame(i == 0 ? 1 : 0, msg.substr(i * quarter, quarter), last), Ms(500)),
+                   "send failed: " + steady->conn->write_error());
+        }
+        Expect(steady->PumpUntil([&] { return steady->HasPong(id); }, Clock::now() + Ms(5000)),
+               "a message whose fragments each came within the deadline got no pong (" + steady->Ending() + ")");
+    }
+    const double steady_ms = MsSince(t3);
+    Expect(!steady->close_code && !steady->conn->ended() && !steady->FirstOfType("error"),
+           "messages within the deadline were refused: " + steady->Ending());
+    auto verdict = other.Verdict();
+    ctx.Note("deadline 1.5 s: a frame trickled a byte every 150 ms got error REQUEST_TIMEOUT and close 1008 " +
+             Fmt(frame_ms) +
+             " ms after its payload began; 1-byte fragments every 250 ms with a control ping after each " +
+             "(pongs answered) got them " + Fmt(fragments_ms) + " ms after the first; two messages of 4 fragments " +
+             "300 ms apart were both answered (" + Fmt(steady_ms) + " ms together); " + verdict);
+}
+
 void WsClientNeverReads(StageContext& ctx) {
     RequirePlainTcp(ctx.server());
     // A small outbound queue, and no frames-per-second limit in the way: the burst is what fills the queue.
@@ -1307,6 +1401,7 @@ std::vector<TestCase> HostileWsTests() {
         {"ws_oversized_frame_1009", WsOversizedFrame},
         {"ws_compressed_frame_1002", WsCompressedFrame},
         {"ws_ping_flood_1008", WsPingFlood},
+        {"ws_slow_message_1008", WsSlowMessage},
         {"ws_client_never_reads_1013", WsClientNeverReads},
     };
 }

@@ -147,6 +147,19 @@ bool WsSession::FloodCheck() {
     return ++frames_in_window_ <= server_->settings.limits.ws_frames_per_second;
 }
 
+void WsSession::StartMessageDeadline() {
+    const auto limit = server_->settings.timeouts.ws_message;
+    message_deadline_.expires_after(limit);
+    message_deadline_.async_wait([self = shared_from_this(), limit, message = ++messages_begun_](beast::error_code ec) {
+        // The message may have completed after the deadline fired but before this ran (and another begun since).
+        if (ec || self->closing_ || !self->in_message_ || message != self->messages_begun_) return;
+        self->SendError(ErrorCode::kRequestTimeout,
+                        "message not received whole within " + std::to_string(limit.count()) + " ms; closing (1008)",
+                        "");
+        self->CloseWith(websocket::close_code::policy_error);
+    });
+}
+
 asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::string> echo_subprotocol) {
     auto self = shared_from_this();
     const auto& settings = server_->settings;
@@ -176,6 +189,8 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
     for (;;) {
         // One message, piece by piece, so that one over the limit is refused with an `error` then 1009 as soon as
         // the limit is passed, whatever length its frames declare. While closing, what arrives is dropped.
+        // A message begun must be whole within timeouts.ws_message: Beast's idle timeout does not see a client that
+        // answers pings between fragments trickled one at a time.
         beast::error_code ec;
         bool too_big = false;
         do {
@@ -184,7 +199,15 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
             ec = rec;
             if (!ec && !closing_ && buffer.size() > max_message) too_big = true;
             if (closing_ || too_big) buffer.consume(buffer.size());
+            if (!ec && !in_message_ && !ws_.is_message_done()) {
+                in_message_ = true;
+                StartMessageDeadline();
+            }
         } while (!ec && !too_big && !ws_.is_message_done());
+        if (in_message_) {
+            in_message_ = false;
+            message_deadline_.cancel();
+        }
         if (ec) break;  // closed, protocol error (Beast closes 1002), timed out, or reset
         server_->metrics.WsFrameReceived();
         std::string text = beast::buffers_to_string(buffer.data());
@@ -215,6 +238,7 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
     services_->bus.Unsubscribe(claims_.user_id, subscription);
     server_->metrics.ConnectionClosed(true);
     close_guard_.cancel();
+    message_deadline_.cancel();
 }
 
 asio::awaitable<void> WsSession::Handle(const std::string& text) {

@@ -44,6 +44,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
           claims_(std::move(claims)),
           connection_id_(core::NewId()),
           close_guard_(ws_.get_executor()),
+          message_deadline_(ws_.get_executor()),
           slow_timer_(ws_.get_executor()) {}
 
     // Accepts the handshake, then serves frames until the peer goes. The caller has authenticated the user and
@@ -89,6 +90,7 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     void CloseWith(websocket::close_code code);
     void DoClose(websocket::close_code code);
     bool FloodCheck();
+    void StartMessageDeadline();
     void OnControlFrame(websocket::frame_type kind);
 
     std::shared_ptr<ServerContext> server_;
@@ -101,7 +103,10 @@ class WsSession : public runs::EventListener, public GoingAway, public std::enab
     bool closing_ = false;
     std::optional<websocket::close_code> pending_close_;
     asio::steady_timer close_guard_;
-    asio::steady_timer slow_timer_;  // the slow_consumer fault's wait before a write (§11)
+    asio::steady_timer message_deadline_;  // a message begun must be whole by then (timeouts.ws_message)
+    bool in_message_ = false;              // part of a message has arrived, not all of it
+    std::uint64_t messages_begun_ = 0;     // which message a deadline belongs to
+    asio::steady_timer slow_timer_;        // the slow_consumer fault's wait before a write (§11)
     // Which events of which run this connection sent, and the merge of live events with replays (exactly once,
     // in seq order; runs/event_replay.hpp).
     runs::EventReplayLedger ledger_;
