@@ -177,6 +177,19 @@ struct SignalRecorder : runs::SignalListener {
     }
 };
 
+// Redis's own count of the subscribers of `channel` (PUBSUB NUMSUB), -1 when it cannot be read.
+long long Subscribers(asio::io_context& ioc, const RedisEndpoint& endpoint, const std::string& channel) {
+    auto c = RedisConnection::Create(ioc, RedisOptions{endpoint, "numsub"});
+    c->Start();
+    long long n = -1;
+    if (WaitFor([&] { return c->Connected(); })) {
+        auto r = CallSync(ioc, *c, {"PUBSUB", "NUMSUB", channel});
+        if (r.ok() && r->elements.size() == 2) n = r->elements[1].integer;
+    }
+    c->Stop();
+    return n;
+}
+
 struct TwoInstances {
     IoThreads io;
     asio::thread_pool blocking{2};
@@ -250,8 +263,9 @@ TEST(RedisCluster, EventsReachTheOtherInstanceOnceInOrderAndGapsAreFilledFromThe
     ASSERT_TRUE(WaitFor([&] { return c.a->Health().up && c.b->Health().up; }));
     auto local = std::make_shared<Recorder>(), remote = std::make_shared<Recorder>();
     c.bus_a.Subscribe(c.user.id, local);
-    c.bus_b.Subscribe(c.user.id, remote);  // instance B subscribes to the user's channel
-    std::this_thread::sleep_for(300ms);    // the SUBSCRIBE reaches Redis
+    c.bus_b.Subscribe(c.user.id, remote);  // instance B subscribes to the user's channel (and A, for its own)
+    ASSERT_TRUE(WaitFor([&] { return Subscribers(c.io.ioc, endpoint, "netra:user:" + c.user.id) == 2; }))
+        << "the two SUBSCRIBEs never reached Redis";
 
     c.a->Publish(c.Live(c.Stored(1)));
     ASSERT_TRUE(WaitFor([&] { return remote->Seqs().size() == 1; }));
@@ -273,18 +287,31 @@ TEST(RedisCluster, SignalsReachTheOtherInstancesOnly) {
     c.a->Listen(&at_a);
     c.b->Listen(&at_b);
     ASSERT_TRUE(WaitFor([&] { return c.a->Health().up && c.b->Health().up; }));
-    std::this_thread::sleep_for(300ms);
+    // B's SUBSCRIBE is in place once a probe (a cancel of no run) reaches it; probes still on their way may follow.
+    ASSERT_TRUE(WaitFor([&] {
+        c.a->SignalCancel("probe");
+        std::this_thread::sleep_for(50ms);
+        std::lock_guard lock(at_b.mu);
+        return !at_b.cancels.empty();
+    }));
+    auto cancels_at_b = [&] {  // at_b.mu held
+        std::vector<std::string> real;
+        for (const auto& id : at_b.cancels) {
+            if (id != "probe") real.push_back(id);
+        }
+        return real;
+    };
     c.a->SignalCancel("run-42");
     c.a->SignalWork();
     ASSERT_TRUE(WaitFor([&] {
         std::lock_guard lock(at_b.mu);
-        return at_b.work == 1 && at_b.cancels.size() == 1;
+        return at_b.work == 1 && cancels_at_b().size() == 1;
     }));
     {
         // Released before Listen: a signal arriving meanwhile would take the cluster's listener lock, then these
         // (ThreadSanitizer: lock-order inversion).
         std::lock_guard lock(at_b.mu);
-        EXPECT_EQ(at_b.cancels[0], "run-42");
+        EXPECT_EQ(cancels_at_b(), std::vector<std::string>{"run-42"});
         std::lock_guard lock_a(at_a.mu);
         EXPECT_EQ(at_a.work, 0);
         EXPECT_TRUE(at_a.cancels.empty());
@@ -316,9 +343,8 @@ TEST(RedisCluster, AllowancesAndConnectionLimitsAreTheClusters) {
     EXPECT_EQ(admit(*c.a, 1), std::optional<bool>(true));
     EXPECT_EQ(admit(*c.b, 1), std::optional<bool>(true));
     EXPECT_EQ(admit(*c.b, 2), std::optional<bool>(false));  // 1 on A + 2 on B > 2
-    c.a->ReportConnections(key, 0);                         // A's connection closed
-    std::this_thread::sleep_for(100ms);
-    EXPECT_EQ(admit(*c.b, 2), std::optional<bool>(true));
+    c.a->ReportConnections(key, 0);                         // A's connection closed (the HDEL is on its way)
+    EXPECT_TRUE(WaitFor([&] { return admit(*c.b, 2) == std::optional<bool>(true); }));
 }
 
 TEST(RedisCluster, LoginAttemptWindowsAreTheClusters) {
@@ -343,16 +369,16 @@ TEST(RedisCluster, LoginAttemptWindowsAreTheClusters) {
     const std::vector<std::string> other{"email:" + core::NewId(), ip};
     EXPECT_FALSE(c.a->TryAttempt(other, 3, 60'000, core::NewId())->allowed);
     // A success on A forgets the email's window and its own attempt under the IP: the IP has room for one more.
-    c.a->ForgetAttempt(keys, ids.back());
-    std::this_thread::sleep_for(100ms);
-    EXPECT_TRUE(c.b->TryAttempt(keys, 3, 60'000, core::NewId())->allowed);
+    c.a->ForgetAttempt(keys, ids.back());  // on its way: B's attempt is allowed once it has landed
+    EXPECT_TRUE(WaitFor([&] { return c.b->TryAttempt(keys, 3, 60'000, core::NewId())->allowed; }));
     EXPECT_FALSE(c.b->TryAttempt(keys, 3, 60'000, core::NewId())->allowed);  // the IP's window is full again
-    // Windows slide: with a 300 ms window, attempts older than that no longer count.
+    // Windows slide: with a 2 s window (long enough that a stalled machine does not slide it between two calls),
+    // attempts older than that no longer count.
     const std::vector<std::string> fast{"email:" + core::NewId()};
-    EXPECT_TRUE(c.a->TryAttempt(fast, 1, 300, core::NewId())->allowed);
-    EXPECT_FALSE(c.b->TryAttempt(fast, 1, 300, core::NewId())->allowed);
-    std::this_thread::sleep_for(400ms);
-    EXPECT_TRUE(c.b->TryAttempt(fast, 1, 300, core::NewId())->allowed);
+    EXPECT_TRUE(c.a->TryAttempt(fast, 1, 2000, core::NewId())->allowed);
+    EXPECT_FALSE(c.b->TryAttempt(fast, 1, 2000, core::NewId())->allowed);
+    std::this_thread::sleep_for(2100ms);
+    EXPECT_TRUE(c.b->TryAttempt(fast, 1, 2000, core::NewId())->allowed);
 }
 
 }  // namespace

@@ -1659,11 +1659,11 @@ TEST_P(StoreTest, PostgresReopensATerminatedSessionBeforeUsingIt) {
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     auto store = *opened;
     ASSERT_TRUE(store->Ping().ok());
+    // The timeout makes PostgreSQL (14+) wait until the backend has exited, so its goodbye is on the socket.
     ASSERT_TRUE(
-        PgAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + app + "'"));
+        PgAdmin("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = '" + app + "'"));
     // The terminated session is found at checkout (its socket reads the server's goodbye) and reopened before the
     // call's statement: the next call succeeds instead of failing on the dead connection.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the termination reaches the socket
     auto after = store->Ping();
     EXPECT_TRUE(after.ok()) << after.error().message;
     EXPECT_TRUE(store->FindUserByEmail("x@example.com").ok());
