@@ -199,7 +199,7 @@ void LlmInTheLoop(StageContext& ctx) {
 void LlmFailureFallsBackAndRecovers(StageContext& ctx) {
     FakeOpenAiServer fake;
     fake.SetResponder(FailingModel());
-    constexpr int kOpenMs = 3000;
+    constexpr int kOpenMs = 6000;  // the run skipped while open must fit in it, even on a slow server
     auto server = ctx.SpawnDedicated(
         LlmEnv(fake, {"NETRA_LLM_BREAKER_FAILURES=2", "NETRA_LLM_BREAKER_OPEN_MS=" + std::to_string(kOpenMs)}),
         "starts a server pointed at a failing fake OpenAI-compatible provider");

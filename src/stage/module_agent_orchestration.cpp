@@ -344,7 +344,7 @@ void DoubleTextReject(StageContext& ctx) {
 }
 
 void DoubleTextEnqueue(StageContext& ctx) {
-    FaultGuard slow(ctx, SlowTriageFault(800));
+    FaultGuard slow(ctx, SlowTriageFault(1500));
     auto user = ctx.NewUser("orch-enqueue");
     auto ws = ctx.Connect(user);
     auto busy = StartBusy(*ws);

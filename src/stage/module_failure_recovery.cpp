@@ -27,6 +27,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -223,18 +224,29 @@ void LoginThrottleRealWait(StageContext& ctx) {
                     "POST /auth/login");
     };
     for (int i = 0; i < kAttempts; ++i) ExpectJson(attempt(), {401}, "wrong password " + std::to_string(i + 1));
+    using Clock = std::chrono::steady_clock;
+    const auto sent1 = Clock::now();
     auto first = attempt();
+    const auto got1 = Clock::now();
     const std::int64_t wait1 = HeaderInt(first, "Retry-After", "the throttled login");
     ExpectJson(first, {429}, "the throttled login");
     Expect(wait1 >= 55 && wait1 <= 60, "the first refusal announces " + std::to_string(wait1) +
                                            " s; the throttle's window is a minute from the first failure");
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    const auto sent2 = Clock::now();
     auto second = attempt();
+    const auto got2 = Clock::now();
     ExpectJson(second, {429}, "the throttled login, 2 s later");
     const std::int64_t wait2 = HeaderInt(second, "Retry-After", "the throttled login, 2 s later");
-    Expect(wait2 <= wait1 - 2 && wait2 >= wait1 - 3, "2.1 s later the announced wait went from " +
-                                                         std::to_string(wait1) + " to " + std::to_string(wait2) +
-                                                         " s: not the throttle's real wait");
+    // The server answered each somewhere between its request and its response, so the two answers are between
+    // sent2 - got1 and got2 - sent1 apart; whole seconds rounded up, the announced wait fell by that, floor to ceil.
+    auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    const auto fell_min = static_cast<std::int64_t>(std::floor(seconds(sent2 - got1)));
+    const auto fell_max = static_cast<std::int64_t>(std::ceil(seconds(got2 - sent1)));
+    Expect(wait1 - wait2 >= fell_min && wait1 - wait2 <= fell_max,
+           "the announced wait went from " + std::to_string(wait1) + " to " + std::to_string(wait2) + " s while " +
+               std::to_string(seconds(sent2 - got1)) + "–" + std::to_string(seconds(got2 - sent1)) +
+               " s passed between the answers: not the throttle's real wait");
     ctx.Note("login throttle: Retry-After " + std::to_string(wait1) + " s, then " + std::to_string(wait2) +
              " s 2.1 s later");
 }

@@ -54,7 +54,7 @@ test('dropped connection mid-run: reconnects and resumes without a duplicate or 
   const { context, page, errors } = await openApp(browser, proxy.url);
   try {
     await signIn(page, email, PASSWORD);
-    await api.setFault(slowDataHelper(4_000));
+    await api.setFault(slowDataHelper(8_000));
     const runId = await sendMessage(page, 'How can we cut our LLM costs?');
     await runLi(page, runId).locator('li.step[data-agent="data_helper"]').waitFor({ timeout: 15_000 });
     // Every state #connection goes through from here on, with its text at that moment.
@@ -104,7 +104,7 @@ test('two tabs on one thread: a message sent in one appears, with its run, in th
     await tab2.locator(`#thread-list li.current[data-thread-id="${threadId}"]`).waitFor();
     await waitRunStatus(tab2, first, 'completed');
 
-    await api.setFault(slowDataHelper(2_000)); // so tab 2 must follow the run live
+    await api.setFault(slowDataHelper(4_000)); // so tab 2 must follow the run live (with room for a slow machine)
     const text = 'Sent from tab 1 while tab 2 watches';
     const second = await sendMessage(tab1, text);
     await waitRunStatus(tab2, second, 'running', 15_000);
@@ -130,7 +130,7 @@ test('reload mid-run: the thread reopens with its history and the run continues 
     await signIn(page, email, PASSWORD);
     const first = await sendMessage(page, 'We spend $40k/month on GPT-4o for customer support.');
     await waitRunStatus(page, first, 'completed');
-    await api.setFault(slowDataHelper(4_000));
+    await api.setFault(slowDataHelper(8_000));
     const runId = await sendMessage(page, 'How can we cut our LLM costs?');
     await runLi(page, runId).locator('li.step[data-agent="data_helper"]').waitFor({ timeout: 15_000 });
     const threadId = (await api.run(runId)).thread_id;

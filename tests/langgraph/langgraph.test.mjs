@@ -139,7 +139,7 @@ describe('LangGraph adapter with @langchain/langgraph-sdk', { timeout: 120_000 }
   });
 
   test('joinStream with the last event id after a dropped stream: the rest, once each', async () => {
-    await api.setFault(slowDataHelper(2_500));
+    await api.setFault(slowDataHelper(5_000));
     try {
       const thread = await client.threads.create();
       const abort = new AbortController();

@@ -213,7 +213,7 @@ test('Stop (stream.stop()) mid-run: Netra cancels the run, the page stops loadin
 
 test('a reload mid-run: reconnectOnMount rejoins the run from the start and ends on the stored report', { skip, timeout: 120_000 }, async () => {
   const { context, page, errors, requests } = await openChat();
-  await api.setFault(slowDataHelper(4_000));
+  await api.setFault(slowDataHelper(8_000));
   try {
     const runId = await send(page, VAGUE);
     await untilInSlowTool(runId);
