@@ -31,8 +31,9 @@ class FallbackTest : public ::testing::Test {
         OpenAiOptions options;
         options.base_url = server_.BaseUrl();
         options.max_retries = 0;  // one request per call keeps the request count readable
-        options.first_byte_timeout = milliseconds(300);
-        options.idle_timeout = milliseconds(300);
+        // No test here waits on a silent provider: long enough that a loaded machine never times out.
+        options.first_byte_timeout = milliseconds(5'000);
+        options.idle_timeout = milliseconds(5'000);
         provider_ = std::make_shared<FallbackProvider>(
             std::make_shared<OpenAiProvider>(options), std::make_shared<BuiltinProvider>(),
             CircuitBreaker::Options{5, seconds(30)}, [this] { return now_; });

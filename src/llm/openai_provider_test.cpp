@@ -26,15 +26,18 @@ CompletionRequest Request() {
     return request;
 }
 
-// Short timeouts and no backoff so failure paths finish quickly; outcomes are asserted, never durations.
+// No backoff so failure paths finish quickly; outcomes are asserted, never durations. The wait timeouts are long
+// enough that a loaded machine never trips them (a timeout retried would change the request counts asserted); the
+// tests about timeouts shorten them (kShortWait).
+constexpr milliseconds kShortWait{300};
 OpenAiOptions FastOptions(const FakeOpenAiServer& server) {
     OpenAiOptions options;
     options.base_url = server.BaseUrl();
     options.api_key = "sk-test";
     options.model = "test-model";
     options.connect_timeout = milliseconds(2'000);
-    options.first_byte_timeout = milliseconds(300);
-    options.idle_timeout = milliseconds(300);
+    options.first_byte_timeout = milliseconds(5'000);
+    options.idle_timeout = milliseconds(5'000);
     options.total_timeout = milliseconds(10'000);
     options.max_retries = 2;
     options.backoff_base = milliseconds(1);
@@ -216,6 +219,7 @@ TEST(OpenAiProvider, FirstByteTimeoutIsRetriedThenReported) {
     server.SetDefault(FakeReply::Hang());
     auto options = FastOptions(server);
     options.max_retries = 1;
+    options.first_byte_timeout = kShortWait;
     OpenAiProvider provider(options);
     auto result = provider.Complete(Request(), nullptr);
     ASSERT_FALSE(result.ok());
@@ -231,7 +235,9 @@ TEST(OpenAiProvider, IdleTimeoutAfterAChunkIsNotRetried) {
     reply.send_done = false;
     reply.hang_after = true;  // sends both chunks, then silence
     server.SetDefault(reply);
-    OpenAiProvider provider(FastOptions(server));
+    auto options = FastOptions(server);
+    options.idle_timeout = kShortWait;
+    OpenAiProvider provider(options);
     Collector collector;
     auto result = provider.Complete(Request(), collector.callback());
     ASSERT_FALSE(result.ok());
@@ -246,9 +252,7 @@ TEST(OpenAiProvider, SlowChunksWithinTheIdleTimeoutSucceed) {
     auto reply = FakeReply::Stream({"slow", " but", " steady"});
     reply.chunk_delay = milliseconds(20);
     server.Enqueue(reply);
-    auto options = FastOptions(server);
-    options.idle_timeout = milliseconds(5'000);
-    OpenAiProvider provider(options);
+    OpenAiProvider provider(FastOptions(server));  // 20 ms between chunks, 5 s idle timeout
     Collector collector;
     auto result = provider.Complete(Request(), collector.callback());
     ASSERT_TRUE(result.ok()) << result.error().message;
