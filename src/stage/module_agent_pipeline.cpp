@@ -1126,8 +1126,9 @@ long long MaxSeq(const std::vector<WsMessage>& frames, const std::string& run_id
 
 void AgentStatusDuringAndAfter(StageContext& ctx) {
     auto user = ctx.NewUser("pipe-status");
-    // Holds triage's first tool for 1.5 s so the run is observably in flight (needs fault injection).
-    auto slow = MaybeFault(ctx, SlowTriageFault(1500, 60));
+    // Holds triage's first tool for 3 s so the run is observably in flight (needs fault injection), however slowly
+    // the server reaches triage.
+    auto slow = MaybeFault(ctx, SlowTriageFault(3000, 60));
     auto ws = ctx.Connect(user);
     std::vector<WsMessage> frames;
     auto [run_id, thread_id] =
@@ -1137,7 +1138,7 @@ void AgentStatusDuringAndAfter(StageContext& ctx) {
     json::object during;
     std::string status;
     long long seen_before_status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
     for (;;) {
         during = AgentStatus(*ws, run_id, frames);
         seen_before_status = MaxSeq(frames, run_id);
@@ -1154,7 +1155,7 @@ void AgentStatusDuringAndAfter(StageContext& ctx) {
            "agent_status seq " + Fmt(during_seq) + " is below the seq " + std::to_string(seen_before_status) +
                " of an event already received");
     if (slow) {
-        Expect(status == "running", "while triage is held for 1.5 s, get_agent_status says '" + status +
+        Expect(status == "running", "while triage is held for 3 s, get_agent_status says '" + status +
                                         "' (expected running with current_agent triage): " + Quote(during));
         Expect(JStr(during, "current_agent") == "triage",
                "current_agent while triage is held is '" + JStr(during, "current_agent") + "': " + Quote(during));
