@@ -37,9 +37,14 @@ fail() {  # fail MESSAGE: one failure, with its reason on the console and in the
     failures+=("$1")
     echo "$1"
 }
-ledger() {  # ledger SECTION LOG PATTERN: each line of LOG matching PATTERN (a failed check) joins the ledger
-    local line
-    while IFS= read -r line; do failures+=("$1: ${line#"${line%%[![:space:]]*}"}"); done < <(grep -E "$3" "$2")
+ledger() {  # ledger SECTION LOG PATTERN [COUNTED]: each line of LOG matching PATTERN (a failed check) joins the
+    # ledger; when COUNTED failures were counted and no line matched, the section and its log join it instead
+    local line found=0
+    while IFS= read -r line; do
+        failures+=("$1: ${line#"${line%%[![:space:]]*}"}")
+        found=$((found + 1))
+    done < <(grep -E "$3" "$2")
+    if ((found == 0 && ${4:-0} > 0)); then failures+=("$1: $4 failed (see $2)"); fi
 }
 tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage run; its FAILED rows join the ledger
     local line
@@ -50,7 +55,7 @@ tally() {  # tally LOG: adds the "N passed, N failed, N skipped" line of a stage
     fi
     read -r p _ f _ s _ <<<"${line//,/}"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-    ledger "$(basename "$1" .log)" "$1" '^  [a-z0-9_]+ +FAILED '
+    ledger "$(basename "$1" .log)" "$1" '^  [a-z0-9_]+ +FAILED ' "$f"
 }
 tally_ctest() {  # tally_ctest LOG: adds CTest's "N% tests passed, N tests failed out of N" line; none is a failure
     local line total bad
@@ -62,8 +67,10 @@ tally_ctest() {  # tally_ctest LOG: adds CTest's "N% tests passed, N tests faile
     total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
     bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
     passed=$((passed + total - bad)) failed=$((failed + bad))
-    # CTest lists each failed executable after "The following tests FAILED:"; GoogleTest names the failed cases.
-    ledger "$(basename "$1" .log)" "$1" '^\s+[0-9]+ - .* \(|^\[  FAILED  \] [A-Za-z0-9_/.]+ \([0-9]+ ms\)'
+    # GoogleTest names the failed cases (a parameterised one with ", where GetParam() = …"); CTest lists each failed
+    # executable after "The following tests FAILED:".
+    ledger "$(basename "$1" .log)" "$1" '^\[  FAILED  \] [A-Za-z0-9_/.]+(, where .*)? \([0-9]+ ms\)$'
+    ledger "$(basename "$1" .log)" "$1" '^\s+[0-9]+ - [A-Za-z0-9_.-]+ \([A-Za-z ]+\)$' "$bad"
 }
 
 echo "== formatting"
@@ -252,7 +259,7 @@ node_suite() {
     fi
     bad=$((bad + ${cancelled:-0})) skip=$((${skip:-0} + ${todo:-0}))
     passed=$((passed + pass)) failed=$((failed + bad)) skipped=$((skipped + skip))
-    ledger "$name" "$tap" '^ *not ok '
+    ledger "$name" "$tap" '^ *not ok [0-9]+ - [^#]*$' "$bad"  # a "# TODO" failure is not counted as one
     echo "$name: $pass passed, $bad failed, $skip skipped"
 }
 
