@@ -40,7 +40,7 @@ struct Timeouts {
     std::chrono::milliseconds ws_ping_interval{25'000};
     std::chrono::milliseconds ws_handshake{30'000};   // the WebSocket opening and closing handshakes
     std::chrono::milliseconds ws_close_grace{3'000};  // a peer that never completes the close loses the socket
-    // A WebSocket message must arrive whole within this once its first bytes have (slow messages: error, 1008).
+    // A WebSocket message must arrive whole within this once its first payload bytes have (else: error, 1008).
     std::chrono::milliseconds ws_message{30'000};
     std::chrono::milliseconds shutdown_drain{20'000};
     // Run leases (§7): held for run_lease, renewed every run_lease_renew, expired leases looked for every

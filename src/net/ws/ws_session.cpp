@@ -199,7 +199,7 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
             ec = rec;
             if (!ec && !closing_ && buffer.size() > max_message) too_big = true;
             if (closing_ || too_big) buffer.consume(buffer.size());
-            if (!ec && !in_message_ && !ws_.is_message_done()) {
+            if (!ec && !closing_ && !in_message_ && !ws_.is_message_done()) {
                 in_message_ = true;
                 StartMessageDeadline();
             }
@@ -238,7 +238,6 @@ asio::awaitable<void> WsSession::Run(http::Request req, std::optional<std::strin
     services_->bus.Unsubscribe(claims_.user_id, subscription);
     server_->metrics.ConnectionClosed(true);
     close_guard_.cancel();
-    message_deadline_.cancel();
 }
 
 asio::awaitable<void> WsSession::Handle(const std::string& text) {
