@@ -177,17 +177,16 @@ struct SignalRecorder : runs::SignalListener {
     }
 };
 
-// Redis's own count of the subscribers of `channel` (PUBSUB NUMSUB), -1 when it cannot be read.
-long long Subscribers(asio::io_context& ioc, const RedisEndpoint& endpoint, const std::string& channel) {
+// Waits until Redis counts `n` subscribers of `channel` (PUBSUB NUMSUB).
+bool WaitSubscribers(asio::io_context& ioc, const RedisEndpoint& endpoint, const std::string& channel, long long n) {
     auto c = RedisConnection::Create(ioc, RedisOptions{endpoint, "numsub"});
     c->Start();
-    long long n = -1;
-    if (WaitFor([&] { return c->Connected(); })) {
-        auto r = CallSync(ioc, *c, {"PUBSUB", "NUMSUB", channel});
-        if (r.ok() && r->elements.size() == 2) n = r->elements[1].integer;
-    }
+    const bool ok = WaitFor([&] { return c->Connected(); }) && WaitFor([&] {
+                        auto r = CallSync(ioc, *c, {"PUBSUB", "NUMSUB", channel});
+                        return r.ok() && r->elements.size() == 2 && r->elements[1].integer == n;
+                    });
     c->Stop();
-    return n;
+    return ok;
 }
 
 struct TwoInstances {
@@ -264,7 +263,7 @@ TEST(RedisCluster, EventsReachTheOtherInstanceOnceInOrderAndGapsAreFilledFromThe
     auto local = std::make_shared<Recorder>(), remote = std::make_shared<Recorder>();
     c.bus_a.Subscribe(c.user.id, local);
     c.bus_b.Subscribe(c.user.id, remote);  // instance B subscribes to the user's channel (and A, for its own)
-    ASSERT_TRUE(WaitFor([&] { return Subscribers(c.io.ioc, endpoint, "netra:user:" + c.user.id) == 2; }))
+    ASSERT_TRUE(WaitSubscribers(c.io.ioc, endpoint, "netra:user:" + c.user.id, 2))
         << "the two SUBSCRIBEs never reached Redis";
 
     c.a->Publish(c.Live(c.Stored(1)));
@@ -287,16 +286,21 @@ TEST(RedisCluster, SignalsReachTheOtherInstancesOnly) {
     c.a->Listen(&at_a);
     c.b->Listen(&at_b);
     ASSERT_TRUE(WaitFor([&] { return c.a->Health().up && c.b->Health().up; }));
-    // B's SUBSCRIBE is in place once a probe (a cancel of no run) reaches it; probes still on their way may follow.
-    ASSERT_TRUE(WaitFor([&] {
-        c.a->SignalCancel("probe");
-        std::this_thread::sleep_for(50ms);
-        std::lock_guard lock(at_b.mu);
-        return !at_b.cancels.empty();
-    }));
-    auto cancels_at_b = [&] {  // at_b.mu held
+    // Each one's SUBSCRIBE is in place once a probe (a cancel of no run) from the other reaches it; probes still on
+    // their way may follow, and are left out below.
+    auto probe = [](RedisCluster& from, SignalRecorder& to) {
+        return WaitFor([&] {
+            from.SignalCancel("probe");
+            std::this_thread::sleep_for(50ms);
+            std::lock_guard lock(to.mu);
+            return !to.cancels.empty();
+        });
+    };
+    ASSERT_TRUE(probe(*c.a, at_b));
+    ASSERT_TRUE(probe(*c.b, at_a));
+    auto cancels = [](const SignalRecorder& at) {  // at.mu held
         std::vector<std::string> real;
-        for (const auto& id : at_b.cancels) {
+        for (const auto& id : at.cancels) {
             if (id != "probe") real.push_back(id);
         }
         return real;
@@ -305,16 +309,16 @@ TEST(RedisCluster, SignalsReachTheOtherInstancesOnly) {
     c.a->SignalWork();
     ASSERT_TRUE(WaitFor([&] {
         std::lock_guard lock(at_b.mu);
-        return at_b.work == 1 && cancels_at_b().size() == 1;
+        return at_b.work == 1 && cancels(at_b).size() == 1;
     }));
     {
         // Released before Listen: a signal arriving meanwhile would take the cluster's listener lock, then these
         // (ThreadSanitizer: lock-order inversion).
         std::lock_guard lock(at_b.mu);
-        EXPECT_EQ(cancels_at_b(), std::vector<std::string>{"run-42"});
+        EXPECT_EQ(cancels(at_b), std::vector<std::string>{"run-42"});
         std::lock_guard lock_a(at_a.mu);
         EXPECT_EQ(at_a.work, 0);
-        EXPECT_TRUE(at_a.cancels.empty());
+        EXPECT_TRUE(cancels(at_a).empty());
     }
     c.a->Listen(nullptr);
     c.b->Listen(nullptr);
