@@ -60,6 +60,7 @@ struct RunService::ActiveRun {
 
     std::mutex mutex;  // guards the fields below (read by Status from other threads)
     std::string current_agent;
+    bool current_agent_thought = false;  // it emitted an agent_thinking
     std::chrono::steady_clock::time_point step_start;
     std::string open_tool;  // a tool_executing without its tool_completed yet
     std::chrono::steady_clock::time_point tool_start;
@@ -145,7 +146,10 @@ class RunService::Sink : public agents::EventSink {
         event.seq = ++run_.seq;
         if (type == domain::EventType::kAgentStarted) {
             run_.current_agent = std::string(agent_name);
+            run_.current_agent_thought = false;
             run_.step_start = core::MonoNow();
+        } else if (type == domain::EventType::kAgentThinking) {
+            run_.current_agent_thought = true;
         } else if (type == domain::EventType::kAgentCompleted || type == domain::EventType::kAgentFailed) {
             run_.current_agent.clear();
             run_.open_tool.clear();
@@ -646,6 +650,14 @@ asio::awaitable<void> RunService::Execute(std::shared_ptr<ActiveRun> run) {
         failure, std::nullopt, {});
 }
 
+namespace {
+// An agent stopped before its first agent_thinking still shows one before its agent_failed, saying why: every agent
+// that ran thinks at least once (§6), and a client may rely on it.
+json::object StoppedBeforeThinking(const std::string& message) {
+    return json::object{{"thought", "Stopped before it began: " + message}, {"step", 1}, {"progress", 100}};
+}
+}  // namespace
+
 asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, domain::RunStatus status,
                                                std::optional<core::Error> error, std::optional<std::string> report,
                                                json::object result) {
@@ -659,10 +671,12 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
     Sink sink(*this, *run);
     std::vector<domain::RunEvent> final_events;
     std::string interrupted_agent, open_tool;
+    bool thought = false;
     double tool_ms = 0;
     {
         std::lock_guard lock(run->mutex);
         interrupted_agent = run->current_agent;
+        thought = run->current_agent_thought;
         open_tool = run->open_tool;
         if (!open_tool.empty()) tool_ms = core::ElapsedMs(run->tool_start);
     }
@@ -677,6 +691,10 @@ asio::awaitable<void> RunService::FinishActive(std::shared_ptr<ActiveRun> run, d
                          {"success", false}}));
     }
     if (!interrupted_agent.empty() && error) {
+        if (!thought) {
+            final_events.push_back(
+                sink.Next(domain::EventType::kAgentThinking, interrupted_agent, StoppedBeforeThinking(error->message)));
+        }
         final_events.push_back(
             sink.Next(domain::EventType::kAgentFailed, interrupted_agent,
                       json::object{{"agent", interrupted_agent},
@@ -771,7 +789,8 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
         auto open = OpenAgentAndTool(run.id);
         if (!open.ok()) return open.error();
         const std::string message = error.empty() ? "run cancelled" : error;
-        const auto& [agent, tool] = *open;
+        const auto& [agent, thought, tool] = *open;
+        if (!agent.empty() && !thought) add(domain::EventType::kAgentThinking, agent, StoppedBeforeThinking(message));
         if (!tool.empty()) {
             add(domain::EventType::kToolCompleted, agent,
                 json::object{{"tool", tool},
@@ -798,31 +817,31 @@ core::Status RunService::FinishNotStarted(const domain::Run& run, domain::RunSta
 
 // The agent (and the tool call inside it) that a run's stored events leave open: where an interrupted run stopped.
 // A run_resumed starts afresh (the agent it was in is run again from its start).
-core::Result<std::pair<std::string, std::string>> RunService::OpenAgentAndTool(const std::string& run_id) {
-    std::string agent, tool;
+core::Result<RunService::OpenStep> RunService::OpenAgentAndTool(const std::string& run_id) {
+    OpenStep open;
     domain::EventFilter filter;
     for (;;) {
         auto page = store_->ListEvents(run_id, filter);
         if (!page.ok()) return page.error();
         for (const auto& e : *page) {
             if (e.type == domain::EventType::kAgentStarted) {
-                agent = e.agent_name;
-                tool.clear();
+                open = OpenStep{e.agent_name, false, ""};
             } else if (e.type == domain::EventType::kAgentCompleted || e.type == domain::EventType::kAgentFailed ||
                        e.type == domain::EventType::kRunResumed) {
-                agent.clear();
-                tool.clear();
+                open = OpenStep{};
+            } else if (e.type == domain::EventType::kAgentThinking) {
+                open.thought = true;
             } else if (e.type == domain::EventType::kToolExecuting) {
                 auto payload = core::ParseJsonObject(e.payload);
-                tool = payload.ok() ? core::GetString(*payload, "tool").value_or("") : "";
+                open.tool = payload.ok() ? core::GetString(*payload, "tool").value_or("") : "";
             } else if (e.type == domain::EventType::kToolCompleted) {
-                tool.clear();
+                open.tool.clear();
             }
         }
         if (page->size() < static_cast<std::size_t>(filter.limit)) break;
         filter.after_seq = page->back().seq;
     }
-    return std::pair<std::string, std::string>(std::move(agent), std::move(tool));
+    return open;
 }
 
 // A cancel that lost a race with the run's own first events (a writer took the seq its terminal event wanted: the

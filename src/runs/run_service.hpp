@@ -143,7 +143,14 @@ class RunService final : public SignalListener {
                                               boost::json::object result);
     core::Result<domain::Run> CancelLiveRun(const std::string& user_id, const std::string& run_id);
     core::Status FinishNotStarted(const domain::Run& run, domain::RunStatus status, const std::string& error);
-    core::Result<std::pair<std::string, std::string>> OpenAgentAndTool(const std::string& run_id);
+    // Where an interrupted run's stored events leave it: the agent it was in (empty: none), whether that agent had
+    // thought yet, and the tool call open inside it (empty: none).
+    struct OpenStep {
+        std::string agent;
+        bool thought = false;
+        std::string tool;
+    };
+    core::Result<OpenStep> OpenAgentAndTool(const std::string& run_id);
     // Queues a stored run again (queued, or interrupted and resumable); fails it when it used all its attempts.
     core::Status Requeue(const domain::Run& run);
     // Interrupts and requeues the runs whose lease ran out (blocking: storage).
