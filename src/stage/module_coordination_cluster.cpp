@@ -110,6 +110,7 @@ Cluster OpenCluster(StageContext& ctx, const std::string& what) {
     Cluster cl;
     StageOptions o = ctx.options();
     o.url = o.url2;
+    o.url2.clear();  // this context is the second instance itself
     // The same deployment: the same users, tokens (one JWT secret) and fault-injection key.
     cl.second = std::make_unique<StageContext>(o, *url2, ctx.spawned(), "");
     cl.second->SetAdminKey(ctx.AdminKey());
@@ -141,7 +142,9 @@ class ClusterFaults {
   public:
     ClusterFaults(Cluster& cl, const std::vector<json::object>& specs) {
         for (int i = 0; i < 2; ++i) {
-            for (const auto& spec : specs) guards_[i].push_back(std::make_unique<FaultGuard>(*cl.ctx[i], spec));
+            for (const auto& spec : specs) {
+                guards_[i].push_back(std::make_unique<FaultGuard>(*cl.ctx[i], spec, /*whole_deployment=*/false));
+            }
         }
     }
     // Clears every fault of instance i now (its DELETE removes them all).

@@ -237,6 +237,7 @@ std::unique_ptr<StageContext> StageContext::ForServer(const SpawnedServer& serve
     if (!url.ok()) Fail("dedicated server URL: " + url.error().message);
     StageOptions o = options_;
     o.url = server.url();
+    o.url2.clear();  // a deployment of its own
     o.bypass_key.clear();
     o.email.clear();
     o.register_users = true;
@@ -259,22 +260,42 @@ void RunShell(const std::string& command, const std::string& what) {
            what + " (" + command + ") failed: " + (ran.ok() ? ran->output.substr(0, 400) : ran.error().message));
 }
 
-FaultGuard::FaultGuard(StageContext& ctx, const json::object& spec) : ctx_(ctx) {
-    std::string key = ctx.AdminKey();
-    if (key.empty()) {
+FaultGuard::FaultGuard(StageContext& ctx, const json::object& spec, bool whole_deployment) : key_(ctx.AdminKey()) {
+    if (key_.empty()) {
         Skip(
             "needs fault injection (§11): give --bypass-key for a deployment running NETRA_FAULT_INJECTION=1, or "
             "--spawn");
     }
-    auto http = ctx.Http();
-    auto r = Must(http.PostJson("/api/admin/faults", spec, {{"X-E2E-Bypass-Key", key}}), "POST /api/admin/faults");
-    if (r.status == 404) Skip("the deployment has fault injection disabled (POST /api/admin/faults → 404)");
-    if (r.status != 200 && r.status != 201) Fail("POST /api/admin/faults " + Quote(spec) + ": " + r.Describe());
+    std::vector<ServerUrl> targets{ctx.server()};
+    if (whole_deployment && !ctx.options().url2.empty()) {
+        auto second = ParseServerUrl(ctx.options().url2);
+        if (!second.ok()) Fail("--url2: " + second.error().message);
+        second->ca_file = ctx.options().ca_file;
+        targets.push_back(*second);
+    }
+    try {
+        for (const auto& server : targets) {
+            HttpClient http(server);
+            auto r =
+                Must(http.PostJson("/api/admin/faults", spec, {{"X-E2E-Bypass-Key", key_}}), "POST /api/admin/faults");
+            if (r.status == 404) Skip("the deployment has fault injection disabled (POST /api/admin/faults → 404)");
+            if (r.status != 200 && r.status != 201) Fail("POST /api/admin/faults " + Quote(spec) + ": " + r.Describe());
+            servers_.push_back(server);
+        }
+    } catch (...) {
+        Clear();  // an instance that refused: the ones that took it are cleared (no destructor runs)
+        throw;
+    }
 }
 
-FaultGuard::~FaultGuard() {
-    auto http = ctx_.Http();
-    (void)http.Request("DELETE", "/api/admin/faults", {{"X-E2E-Bypass-Key", ctx_.AdminKey()}});
+FaultGuard::~FaultGuard() { Clear(); }
+
+void FaultGuard::Clear() {
+    for (const auto& server : servers_) {
+        HttpClient http(server);
+        (void)http.Request("DELETE", "/api/admin/faults", {{"X-E2E-Bypass-Key", key_}});
+    }
+    servers_.clear();
 }
 
 std::unique_ptr<FaultGuard> MaybeFault(StageContext& ctx, const json::object& spec) {

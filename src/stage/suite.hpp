@@ -178,15 +178,21 @@ double PingPong(WsClient& ws, const std::string& id, std::chrono::milliseconds t
 // Fault injection (§11) for the duration of one test: POST /api/admin/faults with `spec` on construction,
 // DELETE /api/admin/faults on destruction. Throws TestSkipped when there is no admin key or the deployment
 // has fault injection disabled (404), TestFailure when the server refuses the fault.
+// Registers the fault on the context's server and, when the deployment has a second instance (--url2), on that one
+// too: a run executes on whichever instance claims it (a cluster's faults are per instance). `whole_deployment` false:
+// this instance only (tests that place faults per instance). Cleared on destruction.
 class FaultGuard {
   public:
-    FaultGuard(StageContext& ctx, const boost::json::object& spec);
+    FaultGuard(StageContext& ctx, const boost::json::object& spec, bool whole_deployment = true);
     ~FaultGuard();
     FaultGuard(const FaultGuard&) = delete;
     FaultGuard& operator=(const FaultGuard&) = delete;
 
   private:
-    StageContext& ctx_;
+    void Clear();
+
+    std::string key_;
+    std::vector<ServerUrl> servers_;  // where it was registered
 };
 // The fault when the deployment allows fault injection, nullptr otherwise (the test then runs without it).
 std::unique_ptr<FaultGuard> MaybeFault(StageContext& ctx, const boost::json::object& spec);
